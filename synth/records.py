@@ -1,0 +1,72 @@
+"""Records that flow between the pipeline's stages.
+
+Small frozen dataclasses, not DataFrames: each stage takes and returns these, and `store` is the
+only place that turns them into rows. Offsets are Python string indices (code points) into the
+source's extracted `text`, so `source.text[p.start_char:p.end_char] == p.text` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SOURCE_KINDS = ("literature", "interview", "survey")
+CATEGORIES = ("barrier", "enabler", "practice", "context")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn in a transcript: the span of the source text that one speaker said."""
+
+    start_char: int
+    end_char: int
+    speaker: str
+    is_interviewer: bool = False
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    """What a reader makes of one file (or one table row) before it is stored as a source."""
+
+    name: str
+    path: str
+    kind: str
+    text: str
+    sha256: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    turns: tuple[Turn, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. "decoded as cp1252": said to the user, kept with the source
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    """A meaning unit cut from a source text, before it has an id."""
+
+    start_char: int
+    end_char: int
+    text: str
+    speaker: str | None = None
+    codable: bool = True
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    name: str
+    kind: str
+    path: str
+    sha256: str
+    text: str
+    version: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: int
+    source_id: int
+    start_char: int
+    end_char: int
+    text: str
+    speaker: str | None
+    codable: bool
+    text_sha256: str

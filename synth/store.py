@@ -1,0 +1,649 @@
+"""The project file: one SQLite database that holds everything synth knows about a review.
+
+This is the only module that speaks SQL. Every command opens a `Project`, does its reading,
+and makes all of its writes inside one `project.transaction()`, so a failure (or Ctrl-C) leaves
+the file exactly as it was. Schema changes are small registered migrations, each applied in one
+transaction and recorded in `migrations`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import NotFoundError, ProjectError
+from .records import ExtractedDocument, Passage, PassageSpan, Source
+
+# 'SYNT': marks a SQLite file as a synth project, so we never write into someone else's database.
+APPLICATION_ID = 0x53594E54
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+THEME_STATUSES = ("suggested", "accepted", "rejected", "merged", "retired")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- migrations ----------------------------------------------------------------------------------
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one: `executescript` would commit and break the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:60]!r}")
+
+
+def _migration_1_initial(db: sqlite3.Connection) -> None:
+    _run_script(db, 
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('literature', 'interview', 'survey')),
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            is_current INTEGER NOT NULL DEFAULT 1,
+            supersedes_id INTEGER REFERENCES sources(id),
+            notes TEXT NOT NULL DEFAULT '[]',
+            ingested_at TEXT NOT NULL,
+            UNIQUE (name, version)
+        );
+        CREATE TABLE source_metadata (
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (source_id, key)
+        );
+        CREATE TABLE passages (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            seq INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            speaker TEXT,
+            codable INTEGER NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            CHECK (end_char > start_char)
+        );
+        CREATE INDEX passages_source ON passages (source_id, seq);
+        CREATE INDEX passages_text ON passages (text_sha256);
+        CREATE TABLE embeddings (
+            model_id TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model_id, text_sha256)
+        ) WITHOUT ROWID;
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            params TEXT NOT NULL,
+            stats TEXT NOT NULL,
+            report TEXT NOT NULL
+        );
+        CREATE TABLE themes (
+            id INTEGER PRIMARY KEY,
+            guid TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            definition TEXT NOT NULL DEFAULT '',
+            top_terms TEXT NOT NULL DEFAULT '[]',
+            category TEXT,
+            category_confidence REAL,
+            category_mix TEXT NOT NULL DEFAULT '{}',
+            category_reasons TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'suggested'
+                CHECK (status IN ('suggested', 'accepted', 'rejected', 'merged', 'retired')),
+            label_by_human INTEGER NOT NULL DEFAULT 0,
+            definition_by_human INTEGER NOT NULL DEFAULT 0,
+            category_by_human INTEGER NOT NULL DEFAULT 0,
+            merged_into INTEGER REFERENCES themes(id),
+            parent_id INTEGER REFERENCES themes(id),
+            centroid BLOB,
+            created_run INTEGER REFERENCES runs(id),
+            last_run INTEGER REFERENCES runs(id),
+            revision INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE memberships (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            probability REAL NOT NULL,
+            placed INTEGER NOT NULL,
+            by_human INTEGER NOT NULL DEFAULT 0,
+            run_id INTEGER REFERENCES runs(id)
+        );
+        CREATE INDEX memberships_theme ON memberships (theme_id, placed);
+        CREATE TABLE theme_quotes (
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            rank INTEGER NOT NULL,
+            passage_id INTEGER NOT NULL REFERENCES passages(id),
+            PRIMARY KEY (theme_id, rank)
+        );
+        CREATE TABLE passage_categories (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            category TEXT NOT NULL,
+            barrier REAL NOT NULL,
+            enabler REAL NOT NULL,
+            practice REAL NOT NULL,
+            context REAL NOT NULL,
+            cues TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            action TEXT NOT NULL,
+            theme_id INTEGER,
+            passage_id INTEGER,
+            before TEXT NOT NULL DEFAULT '{}',
+            after TEXT NOT NULL DEFAULT '{}',
+            undoes INTEGER REFERENCES decisions(id)
+        );
+        -- The decision log is append-only: the database itself refuses edits and deletions.
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+        CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+        """
+    )
+
+
+# (version, name, function): append only; never edit a released migration.
+MIGRATIONS: tuple[tuple[int, str, object], ...] = ((1, "initial schema", _migration_1_initial),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+# --- rows read back --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThemeRow:
+    id: int
+    guid: str
+    label: str
+    definition: str
+    top_terms: tuple[str, ...]
+    category: str | None
+    category_confidence: float | None
+    category_mix: dict[str, float]
+    category_reasons: tuple[str, ...]
+    status: str
+    label_by_human: bool
+    definition_by_human: bool
+    category_by_human: bool
+    merged_into: int | None
+    parent_id: int | None
+    revision: int
+    size: int  # placed member passages
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Membership:
+    passage_id: int
+    theme_id: int
+    probability: float
+    placed: bool
+    by_human: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    at: str
+    reviewer: str
+    action: str
+    theme_id: int | None
+    passage_id: int | None
+    before: dict
+    after: dict
+    undoes: int | None
+
+
+def _check_is_project(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise ProjectError(path, f"cannot read the project file ({exc.strerror})") from exc
+    if head != SQLITE_MAGIC:
+        raise ProjectError(path, "not a synth project file (not an SQLite database); name a new or existing .synth file")
+
+
+class Project:
+    """An open project file. Create with `Project.open(path)`; close with `close()` or `with`."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = db
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Project:
+        path = Path(path)
+        exists = path.exists()
+        if exists:
+            if path.is_dir():
+                raise ProjectError(path, "is a folder, not a project file")
+            if path.stat().st_size > 0:
+                _check_is_project(path)
+        elif not create:
+            raise ProjectError(path, "no such project file; run `synth ingest` first to create it")
+        elif not path.parent.exists():
+            raise ProjectError(path, f"folder {path.parent} does not exist")
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        db.row_factory = sqlite3.Row
+        project = cls(path, db)
+        try:
+            project._prepare(new=not exists or path.stat().st_size == 0)
+        except BaseException:
+            db.close()
+            raise
+        return project
+
+    def _prepare(self, *, new: bool) -> None:
+        db = self.db
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise ProjectError(self.path, f"not a synth project file ({exc})") from exc
+        if not new and app_id != APPLICATION_ID:
+            raise ProjectError(self.path, "is an SQLite database but not a synth project file; name another file")
+        if version > SCHEMA_VERSION:
+            raise ProjectError(
+                self.path,
+                f"was written by a newer synth (schema {version}; this synth knows up to {SCHEMA_VERSION}); upgrade synth to open it",
+            )
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        for number, name, apply in MIGRATIONS:
+            if number <= version:
+                continue
+            with self.transaction():
+                apply(db)  # type: ignore[operator]
+                if number == 1:
+                    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+                    db.execute("INSERT INTO meta VALUES ('created_at', ?)", (now_iso(),))
+                    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute("INSERT INTO migrations VALUES (?, ?, ?)", (number, name, now_iso()))
+                db.execute(f"PRAGMA user_version = {number}")
+
+    def close(self) -> None:
+        # A clean close checkpoints the WAL so the project is again one self-contained file.
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self.db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes of one command: committed together or not at all (also on Ctrl-C)."""
+        if self.db.in_transaction:  # nested use joins the outer transaction
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- sources and passages ------------------------------------------------------------------
+
+    def current_source_by_name(self, name: str) -> Source | None:
+        row = self.db.execute("SELECT * FROM sources WHERE name = ? AND is_current = 1", (name,)).fetchone()
+        return self._source(row) if row else None
+
+    def current_source_with_sha(self, sha256: str) -> Source | None:
+        row = self.db.execute("SELECT * FROM sources WHERE sha256 = ? AND is_current = 1", (sha256,)).fetchone()
+        return self._source(row) if row else None
+
+    def add_source(self, doc: ExtractedDocument, spans: Sequence[PassageSpan], text_hashes: Sequence[str]) -> tuple[Source, list[int]]:
+        """Store a source (a new version if one of that name exists) and its passages."""
+        previous = self.current_source_by_name(doc.name)
+        version = previous.version + 1 if previous else 1
+        if previous:
+            self.db.execute("UPDATE sources SET is_current = 0 WHERE id = ?", (previous.id,))
+        cur = self.db.execute(
+            "INSERT INTO sources (name, kind, path, sha256, text, version, is_current, supersedes_id, notes, ingested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            (doc.name, doc.kind, doc.path, doc.sha256, doc.text, version,
+             previous.id if previous else None, json.dumps(list(doc.notes)), now_iso()),
+        )
+        source_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO source_metadata VALUES (?, ?, ?)",
+            [(source_id, k, str(v)) for k, v in sorted(doc.metadata.items())],
+        )
+        passage_ids = []
+        for seq, (span, digest) in enumerate(zip(spans, text_hashes, strict=True)):
+            cur = self.db.execute(
+                "INSERT INTO passages (source_id, seq, start_char, end_char, text, speaker, codable, text_sha256)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (source_id, seq, span.start_char, span.end_char, span.text, span.speaker, int(span.codable), digest),
+            )
+            passage_ids.append(cur.lastrowid)
+        if previous:
+            self._carry_human_memberships(previous.id, source_id)
+        return self.source(source_id), passage_ids
+
+    def _carry_human_memberships(self, old_source_id: int, new_source_id: int) -> None:
+        """A new version of a source keeps the human placements of passages whose text is unchanged."""
+        rows = self.db.execute(
+            "SELECT new.id AS new_id, m.theme_id, m.probability, m.placed FROM memberships m"
+            " JOIN passages old ON old.id = m.passage_id AND old.source_id = ?"
+            " JOIN passages new ON new.source_id = ? AND new.text_sha256 = old.text_sha256"
+            " WHERE m.by_human = 1",
+            (old_source_id, new_source_id),
+        ).fetchall()
+        for row in rows:
+            self.db.execute(
+                "INSERT OR IGNORE INTO memberships (passage_id, theme_id, probability, placed, by_human) VALUES (?, ?, ?, ?, 1)",
+                (row["new_id"], row["theme_id"], row["probability"], row["placed"]),
+            )
+
+    def replace_source_metadata(self, source_id: int, kind: str, metadata: Mapping[str, str]) -> None:
+        """A manifest edit on an unchanged file: new kind and metadata, same passages."""
+        self.db.execute("UPDATE sources SET kind = ? WHERE id = ?", (kind, source_id))
+        self.db.execute("DELETE FROM source_metadata WHERE source_id = ?", (source_id,))
+        self.db.executemany("INSERT INTO source_metadata VALUES (?, ?, ?)",
+                            [(source_id, k, str(v)) for k, v in sorted(metadata.items())])
+
+    def source(self, source_id: int) -> Source:
+        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"source {source_id} is not in {self.path}")
+        return self._source(row)
+
+    def sources(self, *, current_only: bool = True) -> list[Source]:
+        where = "WHERE is_current = 1" if current_only else ""
+        return [self._source(r) for r in self.db.execute(f"SELECT * FROM sources {where} ORDER BY name, version")]
+
+    def source_notes(self, source_id: int) -> list[str]:
+        return json.loads(self.db.execute("SELECT notes FROM sources WHERE id = ?", (source_id,)).fetchone()[0])
+
+    def _source(self, row: sqlite3.Row) -> Source:
+        meta = {r["key"]: r["value"] for r in self.db.execute(
+            "SELECT key, value FROM source_metadata WHERE source_id = ? ORDER BY key", (row["id"],))}
+        return Source(id=row["id"], name=row["name"], kind=row["kind"], path=row["path"], sha256=row["sha256"],
+                      text=row["text"], version=row["version"], metadata=meta)
+
+    def source_metadata(self) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {}
+        for r in self.db.execute("SELECT source_id, key, value FROM source_metadata ORDER BY source_id, key"):
+            out.setdefault(r["source_id"], {})[r["key"]] = r["value"]
+        return out
+
+    def passages(self, *, codable_only: bool = False, current_only: bool = True, source_id: int | None = None) -> list[Passage]:
+        clauses, args = [], []
+        if codable_only:
+            clauses.append("p.codable = 1")
+        if current_only:
+            clauses.append("s.is_current = 1")
+        if source_id is not None:
+            clauses.append("p.source_id = ?")
+            args.append(source_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.db.execute(
+            f"SELECT p.* FROM passages p JOIN sources s ON s.id = p.source_id {where} ORDER BY s.name, s.version, p.seq", args)
+        return [_passage(r) for r in rows]
+
+    def passage(self, passage_id: int) -> Passage:
+        row = self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"passage {passage_id} is not in {self.path}")
+        return _passage(row)
+
+    def counts(self) -> dict[str, int]:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "sources": one("SELECT COUNT(*) FROM sources WHERE is_current = 1"),
+            "passages": one("SELECT COUNT(*) FROM passages p JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1"),
+            "codable": one("SELECT COUNT(*) FROM passages p JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1 AND p.codable = 1"),
+            "themes": one("SELECT COUNT(*) FROM themes WHERE status IN ('suggested', 'accepted')"),
+            "runs": one("SELECT COUNT(*) FROM runs"),
+            "decisions": one("SELECT COUNT(*) FROM decisions"),
+        }
+
+    # -- embedding cache -------------------------------------------------------------------------
+
+    def cached_embeddings(self, model_id: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        wanted = list(dict.fromkeys(text_hashes))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT text_sha256, vector FROM embeddings WHERE model_id = ? AND text_sha256 IN ({marks})",
+                [model_id, *chunk],
+            ):
+                found[r[0]] = np.frombuffer(r[1], dtype=np.float32)
+        return found
+
+    def store_embeddings(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)",
+            [(model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()],
+        )
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def add_run(self, *, started_at: str, seed: int, model_id: str, params: Mapping, stats: Mapping, report: Mapping) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (started_at, finished_at, seed, model_id, params, stats, report) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (started_at, now_iso(), seed, model_id, _dumps(params), _dumps(stats), _dumps(report)),
+        )
+        return cur.lastrowid
+
+    def latest_run(self) -> dict | None:
+        row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        for key in ("params", "stats", "report"):
+            out[key] = json.loads(out[key])
+        return out
+
+    # -- themes ------------------------------------------------------------------------------------
+
+    def create_theme(self, *, label: str, definition: str = "", top_terms: Sequence[str] = (), run_id: int | None = None,
+                     status: str = "suggested", parent_id: int | None = None, centroid: np.ndarray | None = None,
+                     label_by_human: bool = False) -> int:
+        cur = self.db.execute(
+            "INSERT INTO themes (guid, label, definition, top_terms, status, parent_id, centroid, created_run, last_run,"
+            " label_by_human, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()).upper(), label, definition, json.dumps(list(top_terms)), status, parent_id,
+             _blob(centroid), run_id, run_id, int(label_by_human), now_iso()),
+        )
+        return cur.lastrowid
+
+    def theme(self, theme_id: int) -> ThemeRow:
+        rows = self._themes("WHERE t.id = ?", (theme_id,))
+        if not rows:
+            raise NotFoundError(f"theme {theme_id} is not in {self.path}")
+        return rows[0]
+
+    def themes(self, *, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeRow]:
+        marks = ",".join("?" * len(statuses))
+        return self._themes(f"WHERE t.status IN ({marks})", tuple(statuses))
+
+    def _themes(self, where: str, args: tuple) -> list[ThemeRow]:
+        rows = self.db.execute(
+            "SELECT t.*, (SELECT COUNT(*) FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            "  JOIN sources s ON s.id = p.source_id"
+            "  WHERE m.theme_id = t.id AND m.placed = 1 AND s.is_current = 1) AS size"
+            f" FROM themes t {where} ORDER BY t.id",
+            args,
+        )
+        return [
+            ThemeRow(
+                id=r["id"], guid=r["guid"], label=r["label"], definition=r["definition"],
+                top_terms=tuple(json.loads(r["top_terms"])), category=r["category"],
+                category_confidence=r["category_confidence"], category_mix=json.loads(r["category_mix"]),
+                category_reasons=tuple(json.loads(r["category_reasons"])), status=r["status"],
+                label_by_human=bool(r["label_by_human"]), definition_by_human=bool(r["definition_by_human"]),
+                category_by_human=bool(r["category_by_human"]), merged_into=r["merged_into"],
+                parent_id=r["parent_id"], revision=r["revision"], size=r["size"], updated_at=r["updated_at"],
+            )
+            for r in rows
+        ]
+
+    def theme_centroid(self, theme_id: int) -> np.ndarray | None:
+        row = self.db.execute("SELECT centroid FROM themes WHERE id = ?", (theme_id,)).fetchone()
+        return None if row is None or row[0] is None else np.frombuffer(row[0], dtype=np.float32)
+
+    def update_theme(self, theme_id: int, *, bump_revision: bool = True, **fields: object) -> None:
+        """Set theme columns; JSON-typed columns take Python values. Human edits bump `revision`."""
+        allowed = {"label", "definition", "top_terms", "category", "category_confidence", "category_mix",
+                   "category_reasons", "status", "label_by_human", "definition_by_human", "category_by_human",
+                   "merged_into", "parent_id", "centroid", "last_run"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown theme fields: {sorted(unknown)}")
+        values = []
+        for key, value in fields.items():
+            if key in ("top_terms", "category_mix", "category_reasons"):
+                value = _dumps(value)
+            elif key == "centroid":
+                value = _blob(value)  # type: ignore[arg-type]
+            elif isinstance(value, bool):
+                value = int(value)
+            values.append(value)
+        sets = [f"{k} = ?" for k in fields] + ["updated_at = ?"]
+        if bump_revision:
+            sets.append("revision = revision + 1")
+        self.db.execute(f"UPDATE themes SET {', '.join(sets)} WHERE id = ?", (*values, now_iso(), theme_id))
+
+    # -- memberships and quotes ------------------------------------------------------------------
+
+    def memberships(self, *, theme_id: int | None = None, placed: bool | None = None) -> list[Membership]:
+        clauses, args = ["s.is_current = 1"], []
+        if theme_id is not None:
+            clauses.append("m.theme_id = ?")
+            args.append(theme_id)
+        if placed is not None:
+            clauses.append("m.placed = ?")
+            args.append(int(placed))
+        rows = self.db.execute(
+            "SELECT m.* FROM memberships m JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            f" WHERE {' AND '.join(clauses)} ORDER BY m.theme_id, m.probability DESC, m.passage_id",
+            args,
+        )
+        return [Membership(r["passage_id"], r["theme_id"], r["probability"], bool(r["placed"]), bool(r["by_human"]))
+                for r in rows]
+
+    def membership(self, passage_id: int) -> Membership | None:
+        r = self.db.execute("SELECT * FROM memberships WHERE passage_id = ?", (passage_id,)).fetchone()
+        return Membership(r["passage_id"], r["theme_id"], r["probability"], bool(r["placed"]), bool(r["by_human"])) if r else None
+
+    def set_membership(self, passage_id: int, theme_id: int, *, probability: float, placed: bool, by_human: bool,
+                       run_id: int | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO memberships (passage_id, theme_id, probability, placed, by_human, run_id) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (passage_id) DO UPDATE SET theme_id = excluded.theme_id, probability = excluded.probability,"
+            " placed = excluded.placed, by_human = excluded.by_human, run_id = excluded.run_id",
+            (passage_id, theme_id, float(probability), int(placed), int(by_human), run_id),
+        )
+
+    def clear_membership(self, passage_id: int) -> None:
+        self.db.execute("DELETE FROM memberships WHERE passage_id = ?", (passage_id,))
+
+    def set_quotes(self, theme_id: int, passage_ids: Sequence[int]) -> None:
+        self.db.execute("DELETE FROM theme_quotes WHERE theme_id = ?", (theme_id,))
+        self.db.executemany("INSERT INTO theme_quotes VALUES (?, ?, ?)",
+                            [(theme_id, rank, pid) for rank, pid in enumerate(passage_ids)])
+
+    def quotes(self, theme_id: int) -> list[Passage]:
+        rows = self.db.execute(
+            "SELECT p.* FROM theme_quotes q JOIN passages p ON p.id = q.passage_id WHERE q.theme_id = ? ORDER BY q.rank",
+            (theme_id,))
+        return [_passage(r) for r in rows]
+
+    # -- passage categories ----------------------------------------------------------------------
+
+    def set_passage_category(self, passage_id: int, category: str, scores: Mapping[str, float], cues: Sequence[Mapping]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO passage_categories VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (passage_id, category, float(scores["barrier"]), float(scores["enabler"]), float(scores["practice"]),
+             float(scores["context"]), _dumps(list(cues))),
+        )
+
+    def passage_categories(self) -> dict[int, dict]:
+        out = {}
+        for r in self.db.execute("SELECT * FROM passage_categories"):
+            out[r["passage_id"]] = {
+                "category": r["category"],
+                "scores": {k: r[k] for k in ("barrier", "enabler", "practice", "context")},
+                "cues": json.loads(r["cues"]),
+            }
+        return out
+
+    # -- decision log --------------------------------------------------------------------------------
+
+    def log_decision(self, *, reviewer: str, action: str, theme_id: int | None = None, passage_id: int | None = None,
+                     before: Mapping | None = None, after: Mapping | None = None, undoes: int | None = None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO decisions (at, reviewer, action, theme_id, passage_id, before, after, undoes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (now_iso(), reviewer, action, theme_id, passage_id, _dumps(before or {}), _dumps(after or {}), undoes),
+        )
+        return cur.lastrowid
+
+    def decisions(self, *, theme_id: int | None = None) -> list[Decision]:
+        where, args = ("WHERE theme_id = ?", (theme_id,)) if theme_id is not None else ("", ())
+        rows = self.db.execute(f"SELECT * FROM decisions {where} ORDER BY id", args)
+        return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
+                         json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
+
+
+def _passage(r: sqlite3.Row) -> Passage:
+    return Passage(id=r["id"], source_id=r["source_id"], start_char=r["start_char"], end_char=r["end_char"],
+                   text=r["text"], speaker=r["speaker"], codable=bool(r["codable"]), text_sha256=r["text_sha256"])
+
+
+def _dumps(value: object) -> str:
+    # Sorted keys: the same state always serialises to the same bytes (byte-identical exports).
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _blob(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()

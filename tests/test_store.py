@@ -1,0 +1,133 @@
+"""The project file: creation, refusal of foreign or newer files, all-or-nothing writes, append-only log."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from synth.errors import ProjectError
+from synth.records import ExtractedDocument, PassageSpan
+from synth.store import APPLICATION_ID, SCHEMA_VERSION, Project
+
+
+def _doc(name="a.txt", text="Alpha beta gamma. Delta epsilon.", sha="s1"):
+    return ExtractedDocument(name=name, path=f"/x/{name}", kind="literature", text=text, sha256=sha,
+                             metadata={"area": "North"})
+
+
+def _spans(text):
+    first = text.index(".") + 1
+    return [PassageSpan(0, first, text[:first]), PassageSpan(first + 1, len(text), text[first + 1:])]
+
+
+def test_new_project_has_schema_and_marks(tmp_path):
+    path = tmp_path / "r.synth"
+    with Project.open(path) as project:
+        assert project.counts()["sources"] == 0
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in db.execute("SELECT version FROM migrations")] == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_reopen_keeps_sources_and_metadata(tmp_path):
+    path = tmp_path / "r.synth"
+    doc = _doc()
+    with Project.open(path) as project, project.transaction():
+        project.add_source(doc, _spans(doc.text), ["h1", "h2"])
+    with Project.open(path, create=False) as project:
+        (source,) = project.sources()
+        assert source.metadata == {"area": "North"}
+        passages = project.passages()
+        assert [source.text[p.start_char:p.end_char] for p in passages] == [p.text for p in passages]
+
+
+def test_changed_source_becomes_new_version(tmp_path):
+    with Project.open(tmp_path / "r.synth") as project, project.transaction():
+        project.add_source(_doc(), _spans(_doc().text), ["h1", "h2"])
+        text2 = "Alpha beta gamma. Zeta eta."
+        source, _ = project.add_source(_doc(text=text2, sha="s2"), _spans(text2), ["h1", "h3"])
+        assert source.version == 2
+        assert [s.version for s in project.sources()] == [2]
+        assert len(project.sources(current_only=False)) == 2
+
+
+@pytest.mark.parametrize("content", [b"just some text\n", b"%PDF-1.4 not a database"])
+def test_refuses_a_file_that_is_not_a_project(tmp_path, content):
+    path = tmp_path / "notes.synth"
+    path.write_bytes(content)
+    with pytest.raises(ProjectError, match="not a synth project file"):
+        Project.open(path)
+    assert path.read_bytes() == content
+
+
+def test_refuses_another_programs_sqlite_database(tmp_path):
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(ProjectError, match="not a synth project"):
+        Project.open(path)
+    assert path.read_bytes() == before
+
+
+def test_refuses_a_project_from_a_newer_schema(tmp_path):
+    path = tmp_path / "r.synth"
+    Project.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(ProjectError, match="newer synth"):
+        Project.open(path)
+
+
+def test_missing_project_is_not_created_when_not_asked(tmp_path):
+    with pytest.raises(ProjectError, match="no such project"):
+        Project.open(tmp_path / "nope.synth", create=False)
+    assert not (tmp_path / "nope.synth").exists()
+
+
+def test_failed_transaction_leaves_nothing(tmp_path):
+    path = tmp_path / "r.synth"
+    with Project.open(path) as project:
+        with pytest.raises(RuntimeError):
+            with project.transaction():
+                project.add_source(_doc(), _spans(_doc().text), ["h1", "h2"])
+                raise RuntimeError("boom")
+        assert project.counts()["sources"] == 0
+        assert project.passages() == []
+
+
+def test_decision_log_is_append_only(tmp_path):
+    with Project.open(tmp_path / "r.synth") as project:
+        with project.transaction():
+            decision_id = project.log_decision(reviewer="ana", action="rename", theme_id=1,
+                                               before={"label": "a"}, after={"label": "b"})
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            project.db.execute("UPDATE decisions SET reviewer = 'x' WHERE id = ?", (decision_id,))
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            project.db.execute("DELETE FROM decisions")
+        assert [d.after for d in project.decisions()] == [{"label": "b"}]
+
+
+def test_embedding_cache_round_trip(tmp_path):
+    vector = np.arange(4, dtype=np.float32)
+    with Project.open(tmp_path / "r.synth") as project:
+        with project.transaction():
+            project.store_embeddings("m@1", {"h1": vector})
+        got = project.cached_embeddings("m@1", ["h1", "h2"])
+        assert list(got) == ["h1"] and np.array_equal(got["h1"], vector)
+        assert project.cached_embeddings("other@2", ["h1"]) == {}
+
+
+def test_human_placements_follow_unchanged_passages_into_a_new_version(tmp_path):
+    with Project.open(tmp_path / "r.synth") as project, project.transaction():
+        _, (p1, _) = project.add_source(_doc(), _spans(_doc().text), ["h1", "h2"])
+        theme = project.create_theme(label="greek letters")
+        project.set_membership(p1, theme, probability=1.0, placed=True, by_human=True)
+        text2 = "Alpha beta gamma. Zeta eta."
+        _, (q1, q2) = project.add_source(_doc(text=text2, sha="s2"), _spans(text2), ["h1", "h3"])
+        assert project.membership(q1).theme_id == theme and project.membership(q1).by_human
+        assert project.membership(q2) is None
