@@ -168,8 +168,18 @@ def _migration_1_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _migration_2_theme_origin(db: sqlite3.Connection) -> None:
+    # Where a theme came from: a clustering run, an imported codebook (a deductive seed for
+    # `discover --codebook`), or a reviewer's split or merge.
+    db.execute("ALTER TABLE themes ADD COLUMN origin TEXT NOT NULL DEFAULT 'discovered'"
+               " CHECK (origin IN ('discovered', 'codebook', 'split', 'merge'))")
+
+
 # (version, name, function): append only; never edit a released migration.
-MIGRATIONS: tuple[tuple[int, str, object], ...] = ((1, "initial schema", _migration_1_initial),)
+MIGRATIONS: tuple[tuple[int, str, object], ...] = (
+    (1, "initial schema", _migration_1_initial),
+    (2, "theme origin", _migration_2_theme_origin),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -195,6 +205,7 @@ class ThemeRow:
     revision: int
     size: int  # placed member passages
     updated_at: str
+    origin: str = "discovered"
 
 
 @dataclass(frozen=True)
@@ -479,12 +490,13 @@ class Project:
 
     def create_theme(self, *, label: str, definition: str = "", top_terms: Sequence[str] = (), run_id: int | None = None,
                      status: str = "suggested", parent_id: int | None = None, centroid: np.ndarray | None = None,
-                     label_by_human: bool = False) -> int:
+                     label_by_human: bool = False, definition_by_human: bool = False, origin: str = "discovered",
+                     guid: str | None = None) -> int:
         cur = self.db.execute(
             "INSERT INTO themes (guid, label, definition, top_terms, status, parent_id, centroid, created_run, last_run,"
-            " label_by_human, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()).upper(), label, definition, json.dumps(list(top_terms)), status, parent_id,
-             _blob(centroid), run_id, run_id, int(label_by_human), now_iso()),
+            " label_by_human, definition_by_human, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (guid or str(uuid.uuid4()).upper(), label, definition, json.dumps(list(top_terms)), status, parent_id,
+             _blob(centroid), run_id, run_id, int(label_by_human), int(definition_by_human), origin, now_iso()),
         )
         return cur.lastrowid
 
@@ -515,6 +527,7 @@ class Project:
                 label_by_human=bool(r["label_by_human"]), definition_by_human=bool(r["definition_by_human"]),
                 category_by_human=bool(r["category_by_human"]), merged_into=r["merged_into"],
                 parent_id=r["parent_id"], revision=r["revision"], size=r["size"], updated_at=r["updated_at"],
+                origin=r["origin"],
             )
             for r in rows
         ]

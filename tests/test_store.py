@@ -131,3 +131,21 @@ def test_human_placements_follow_unchanged_passages_into_a_new_version(tmp_path)
         _, (q1, q2) = project.add_source(_doc(text=text2, sha="s2"), _spans(text2), ["h1", "h3"])
         assert project.membership(q1).theme_id == theme and project.membership(q1).by_human
         assert project.membership(q2) is None
+
+
+def test_a_version_1_project_is_migrated_in_place(tmp_path):
+    from synth.store import MIGRATIONS
+
+    path = tmp_path / "old.synth"
+    db = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[0][2](db)  # build schema 1 exactly as the first release did
+    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    db.execute("INSERT INTO migrations VALUES (1, 'initial schema', 'then')")
+    db.execute("INSERT INTO themes (guid, label, updated_at) VALUES ('G', 'old theme', 'then')")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Project.open(path, create=False) as project:
+        (theme,) = project.themes()
+        assert (theme.label, theme.origin) == ("old theme", "discovered")
+        assert [r[0] for r in project.db.execute("SELECT version FROM migrations")] == [1, 2]
