@@ -1,0 +1,211 @@
+"""Readers: files and folders → `ExtractedDocument`s, the text that every later offset points into.
+
+`read_paths` reads everything it is given before returning, and raises `InputError` for the first file
+that cannot be read, so the caller can store all of it or none of it.
+
+Formats: .txt .md (as is), .docx (paragraphs and table cells), .pdf (text layer, page by page),
+.csv .xlsx (one document per row), .vtt .srt (captions → "Name: words" turns).
+Kind: the `kind` argument, else the folder's `sources.csv` manifest, else inferred from the format
+(tables → survey, captions → interview, a speaker-labelled transcript → interview, else literature).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from synth.errors import InputError
+from synth.readers.decoding import decode_text
+from synth.readers.manifest import MANIFEST_NAME, Entry, load_manifest
+from synth.readers.pdf import read_pdf
+from synth.readers.subtitles import captions_to_transcript, parse_cues
+from synth.readers.tables import read_table
+from synth.readers.transcript import (
+    find_turns,
+    interviewer_names,
+    is_interviewer,
+    looks_like_transcript,
+)
+from synth.readers.word import read_docx
+from synth.records import SOURCE_KINDS, ExtractedDocument, Turn
+
+__all__ = ["SUPPORTED_EXTENSIONS", "read_paths"]
+
+TEXT_EXTENSIONS = frozenset({".txt", ".md"})
+TABLE_EXTENSIONS = frozenset({".csv", ".xlsx"})
+CAPTION_EXTENSIONS = frozenset({".vtt", ".srt"})
+SUPPORTED_EXTENSIONS: frozenset[str] = TEXT_EXTENSIONS | TABLE_EXTENSIONS | CAPTION_EXTENSIONS | {".docx", ".pdf"}
+
+# Files a folder walk passes over: the manifest, and housekeeping files that are not evidence.
+_SKIPPED_NAMES = frozenset({MANIFEST_NAME, "thumbs.db", "desktop.ini"})
+_SKIPPED_STEMS = frozenset({"readme", "license", "licence"})
+
+NO_SPEAKERS_NOTE = "no speaker labels found: its passages will have no speaker"
+
+
+@dataclass(frozen=True)
+class _Planned:
+    path: Path  # resolved
+    name: str
+    entry: Entry
+
+
+def read_paths(
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> list[ExtractedDocument]:
+    """Read files and folders (recursively, in sorted order) into documents, all of them or none.
+
+    `kind` overrides manifests and inference; `metadata` is applied on top of manifest (and row) metadata;
+    `text_column`/`id_column` choose the columns of .csv/.xlsx tables.
+    """
+    if kind is not None and kind not in SOURCE_KINDS:
+        raise InputError("--kind", f"unknown kind '{kind}': use one of {', '.join(SOURCE_KINDS)}")
+    extra = {str(k): str(v) for k, v in (metadata or {}).items()}
+    planned: list[_Planned] = []
+    seen: set[Path] = set()
+    for given in paths:
+        for item in _plan(Path(given)):
+            if item.path not in seen:
+                seen.add(item.path)
+                planned.append(item)
+    documents: list[ExtractedDocument] = []
+    for item in planned:
+        documents.extend(_read(item, kind=kind, extra=extra, text_column=text_column, id_column=id_column))
+    return documents
+
+
+def _plan(given: Path) -> list[_Planned]:
+    path = given.expanduser()
+    if not path.exists():
+        raise InputError(path, "no such file or folder: check the path")
+    path = path.resolve()
+    if path.is_file():
+        manifest = path.parent / MANIFEST_NAME
+        entries = load_manifest(manifest) if manifest.is_file() and path.name != MANIFEST_NAME else {}
+        return [_Planned(path, path.name, entries.get(path, Entry()))]
+    manifests: dict[Path, dict[Path, Entry]] = {}
+    items: list[_Planned] = []
+    for file in _walk(path):
+        if file.name.casefold() == MANIFEST_NAME:
+            manifests[file.parent] = load_manifest(file)
+            continue
+        items.append(_Planned(file, file.relative_to(path).as_posix(), Entry()))
+    planned = []
+    for item in items:
+        entry = Entry()
+        folders = [f for f in (item.path.parent, *item.path.parent.parents) if f == path or path in f.parents]
+        for folder in reversed(folders):  # the outermost manifest first, the nearest one last (it wins)
+            if item.path in manifests.get(folder, {}):
+                entry = entry.under(manifests[folder][item.path])
+        planned.append(_Planned(item.path, item.name, entry))
+    if not planned:
+        raise InputError(path, "folder holds nothing readable: add files of a supported type "
+                               f"({_supported()}) or give another folder")
+    return planned
+
+
+def _walk(folder: Path, visited: set[Path] | None = None) -> list[Path]:
+    """Every file under `folder` that a walk reads (plus manifests), in a deterministic order."""
+    visited = set() if visited is None else visited
+    if folder.resolve() in visited:  # a symlink back up the tree
+        return []
+    visited.add(folder.resolve())
+    try:
+        children = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as e:
+        raise InputError(folder, f"cannot list the folder ({e.strerror}): check its permissions") from None
+    found: list[Path] = []
+    for child in children:
+        if child.name.startswith((".", "~$")):  # hidden files, and Word's "~$name.docx" lock files
+            continue
+        if child.is_dir():
+            found.extend(_walk(child, visited))
+        elif child.is_file():
+            if child.name.casefold() == MANIFEST_NAME:
+                found.append(child)
+            elif child.name.casefold() not in _SKIPPED_NAMES and child.stem.casefold() not in _SKIPPED_STEMS:
+                found.append(child)
+    return found
+
+
+def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_column: str | None,
+          id_column: str | None) -> list[ExtractedDocument]:
+    path, ext = item.path, item.path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise InputError(path, f"unsupported file type '{ext or '(no extension)'}': supported are {_supported()}; "
+                               "convert it (e.g. save as .docx, .pdf or .txt) or move it out of the folder")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror})") from None
+    if not data.strip():
+        raise InputError(path, "empty file (nothing but whitespace): add its text or leave it out")
+    if ext in TABLE_EXTENSIONS:
+        return _read_rows(item, data, kind=kind, extra=extra, text_column=text_column, id_column=id_column)
+
+    metadata = {**item.entry.metadata, **extra}
+    notes: tuple[str, ...] = ()
+    caption_turns: list[tuple[int, int, str]] | None = None
+    if ext in TEXT_EXTENSIONS:
+        text, notes = decode_text(path, data)
+    elif ext == ".docx":
+        text = read_docx(path)
+    elif ext == ".pdf":
+        text = read_pdf(path)
+    else:
+        raw, notes = decode_text(path, data)
+        text, caption_turns = captions_to_transcript(parse_cues(path, raw))
+        if not text.strip():
+            raise InputError(path, "captions hold no words: nothing to ingest")
+
+    doc_kind = kind or item.entry.kind or (
+        "interview" if caption_turns is not None or looks_like_transcript(text) else "literature")
+
+    turns: tuple[Turn, ...] = ()
+    if doc_kind == "interview":
+        names = interviewer_names(metadata)
+        if caption_turns is not None:
+            turns = tuple(Turn(s, e, who, is_interviewer(who, names)) for s, e, who in caption_turns)
+        else:
+            turns = find_turns(text, names)
+        if not turns:
+            notes += (NO_SPEAKERS_NOTE,)
+    return [ExtractedDocument(name=item.name, path=str(path), kind=doc_kind, text=text,
+                              sha256=hashlib.sha256(data).hexdigest(), metadata=metadata,
+                              turns=turns, notes=notes)]
+
+
+def _read_rows(item: _Planned, data: bytes, *, kind: str | None, extra: dict[str, str],
+               text_column: str | None, id_column: str | None) -> list[ExtractedDocument]:
+    table = read_table(item.path, data, text_column=text_column, id_column=id_column)
+    doc_kind = kind or item.entry.kind or "survey"
+    documents = []
+    for i, row in enumerate(table.rows):
+        # The hash covers the row's own cells, so an unchanged row is recognised even if the table grew.
+        row_hash = hashlib.sha256(json.dumps({"text": row.text, "metadata": row.metadata}, sort_keys=True,
+                                             ensure_ascii=False).encode("utf-8")).hexdigest()
+        metadata = {**item.entry.metadata, **row.metadata, **extra}
+        notes = table.notes
+        if i == 0 and table.skipped:
+            notes += (f"{table.skipped} row(s) of {item.name} with an empty '{table.text_column}' cell skipped",)
+        turns: tuple[Turn, ...] = ()
+        if doc_kind == "interview":
+            turns = find_turns(row.text, interviewer_names(metadata))
+            if not turns:
+                notes += (NO_SPEAKERS_NOTE,)
+        documents.append(ExtractedDocument(
+            name=row.row_id or f"{item.name}#{row.number}", path=f"{item.path}#row={row.number}", kind=doc_kind,
+            text=row.text, sha256=row_hash, metadata=metadata, turns=turns, notes=notes))
+    return documents
+
+
+def _supported() -> str:
+    return ", ".join(sorted(SUPPORTED_EXTENSIONS))
