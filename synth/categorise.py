@@ -1,0 +1,408 @@
+"""Barrier / enabler / practice / context: a category for every passage and every theme.
+
+A passage's category comes from two kinds of evidence, both shown to the analyst:
+
+- cue phrases matched over lemmas ("lack of", "struggled to", "worked well", "should",
+  "could be adopted"), with negation: a cue preceded by "not", "no", "never", "without" … in the
+  same clause flips ("did not help" counts for barrier, "no problems" for enabler);
+- similarity, in the passages' embedding space, to short prototype statements written for each
+  category (`synth.cues.PROTOTYPES`), plus template statements that cross each category's typical
+  forms ("Lack of {topic}.", "{Topic} helped a lot.", "We need more {topic}.") with the same
+  everyday topics, so that the topic of a passage cannot decide its category. Embeddings carry
+  the elliptical answers that have no cue word at all ("no direct contact with users").
+
+They are added in one linear score per category,
+``logit[c] = SIM_WEIGHT * mean top-k similarity to c's prototypes + CUE_WEIGHT * log1p(cue weight for c) + BIAS[c]``,
+and a softmax turns the logits into scores that sum to 1. A theme's category is the weighted vote
+of its passages; its mix shows how far they agree, and a theme whose passages divide between
+categories is offered for splitting.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from . import cues as lexicon
+from .errors import ModelError
+from .records import CATEGORIES
+
+SIM_WEIGHT = 20.0
+CUE_WEIGHT = 1.0
+BIAS: Mapping[str, float] = {"barrier": 0.0, "enabler": 0.0, "practice": 0.0, "context": -0.5}
+TOP_K = 20
+# A negated barrier cue ("no problems") is weaker evidence of an enabler than a plain enabler cue.
+NEGATED_BARRIER_FACTOR = 0.7
+NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """One cue phrase found in a passage; offsets are into the passage text.
+
+    When `negated`, the span starts at the negating word ("not help"), `category` is still the
+    lexicon's category of the cue, and `counts_for` says where its weight went instead.
+    """
+
+    phrase: str
+    category: str
+    start_char: int
+    end_char: int
+    negated: bool
+    lemma: str = ""
+    weight: float = 1.0
+
+    @property
+    def counts_for(self) -> str | None:
+        if not self.negated:
+            return self.category
+        return {"enabler": "barrier", "barrier": "enabler", "context": "context"}.get(self.category)
+
+    def describe(self) -> str:
+        target = self.counts_for
+        if not self.negated:
+            return f'"{self.phrase}" ({self.category})'
+        if target is None:
+            return f'"{self.phrase}" (negated {self.category}, ignored)'
+        return f'"{self.phrase}" (negated {self.category} → {target})'
+
+
+@dataclass(frozen=True)
+class PassageCategory:
+    scores: Mapping[str, float]  # barrier, enabler, practice, context; sum to 1
+    category: str
+    cues: tuple[CueMatch, ...]
+    similarity: Mapping[str, float] = field(default_factory=dict)  # mean top-k cosine to each category's prototypes
+    cue_weight: Mapping[str, float] = field(default_factory=dict)  # summed cue weight counted for each category
+    nearest_prototype: str = ""  # the prototype statement closest to the passage, for the winning category
+
+    def reasons(self) -> tuple[str, ...]:
+        """Why the passage got its category, in words an analyst can check against the text."""
+        out = [f"{self.category} {self.scores[self.category]:.2f} ("
+               + ", ".join(f"{c} {self.scores[c]:.2f}" for c in CATEGORIES if c != self.category) + ")"]
+        if self.cues:
+            out.append("cues: " + ", ".join(c.describe() for c in self.cues))
+        else:
+            out.append("no cue phrases; decided by similarity to the prototype statements")
+        if self.similarity:
+            out.append("similarity to prototypes: " + ", ".join(f"{c} {self.similarity[c]:.2f}" for c in CATEGORIES))
+        if self.nearest_prototype:
+            out.append(f'closest {self.category} prototype: "{self.nearest_prototype}"')
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Cue matching
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    matcher: PhraseMatcher
+    labels: Mapping[int, tuple[str, str, float]]  # match id -> (category, lexicon phrase, weight)
+
+
+def _nlp():
+    from .nlp import load_nlp
+
+    return load_nlp()
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    nlp = _nlp()
+    matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+    labels: dict[int, tuple[str, str, float]] = {}
+    entries = [(cat, phrase, w) for cat, items in lexicon.CUES.items() for phrase, w in items]
+    entries += [(NEUTRAL, phrase, 0.0) for phrase in lexicon.NEUTRAL_PHRASES]
+    for category, phrase, weight in entries:
+        key = f"{category}:{phrase}"
+        # Patterns are lemmatised by the same pipeline as passages, so both sides agree on lemmas.
+        pattern = nlp(phrase.lower())
+        matcher.add(key, [pattern])
+        labels[nlp.vocab.strings[key]] = (category, phrase, weight)
+    return _Lexicon(matcher, labels)
+
+
+def _parse(texts: Sequence[str]) -> list[Doc]:
+    nlp = _nlp()
+    # Lookup lemma tables are keyed by lower-case forms. Lower-casing character by character, and
+    # leaving the few characters whose lower case is longer ("İ"), keeps every offset exact.
+    folded = [t.lower() if len(t.lower()) == len(t) else "".join(ch if len(ch.lower()) > 1 else ch.lower() for ch in t)
+              for t in texts]
+    return list(nlp.pipe(folded, batch_size=256))
+
+
+def _rule_spans(doc: Doc) -> list[tuple[Span, str, str, float]]:
+    """Cues that depend on position: instructions and elliptical requests that open a sentence."""
+    out = []
+    for sent in doc.sents:
+        words = [t for t in sent if t.is_alpha]
+        if not words:
+            continue
+        first = words[0]
+        low = first.lower_
+        # "Offer evening sessions" is an instruction; "Use of interpreters was limited" is not.
+        follows = words[1].lower_ if len(words) > 1 else ""
+        if low in lexicon.IMPERATIVE_VERBS and len(words) > 1 and follows not in lexicon.NOT_AFTER_IMPERATIVE:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (instruction)", 1.0))
+        elif low in lexicon.REQUEST_OPENERS:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (request)", 1.0))
+        elif low in lexicon.PRACTICE_GERUNDS:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (what was done)", 0.5))
+    for token in doc:
+        if token.like_num and any(ch.isdigit() for ch in token.text):
+            out.append((doc[token.i:token.i + 1], "context", "a number", 0.5))
+    return out
+
+
+def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
+    """The cue phrases in `text`, with negation resolved, in text order."""
+    if doc is None:
+        doc = _parse([text])[0]
+    lex = _lexicon()
+    found: list[tuple[Span, str, str, float]] = []
+    for match_id, start, end in lex.matcher(doc):
+        category, phrase, weight = lex.labels[match_id]
+        found.append((doc[start:end], category, phrase, weight))
+    found += _rule_spans(doc)
+    # Longest match wins ("lack of" over "lack", "work well" over "well"); rule cues lose ties.
+    by_span = {}
+    for item in found:
+        by_span.setdefault((item[0].start, item[0].end), item)
+    kept_spans = {(s.start, s.end) for s in filter_spans([item[0] for item in by_span.values()])}
+    kept = sorted((item for key, item in by_span.items() if key in kept_spans), key=lambda it: it[0].start)
+
+    # A negating word inside a neutral phrase ("not only", "no doubt") negates nothing.
+    in_neutral = {i for span, category, _, _ in kept if category == NEUTRAL for i in range(span.start, span.end)}
+    negator_at = {t.i for t in doc if (t.lemma_.lower() in lexicon.NEGATORS or t.lower_ in lexicon.NEGATORS)
+                  and t.i not in in_neutral}
+    pure_negator = {item[0].start for item in kept if len(item[0]) == 1 and item[0].start in negator_at
+                    and item[0][0].lower_ in lexicon.NEGATORS | {"n't"}}
+    consumed: set[int] = set()
+    resolved: list[tuple[Span, str, str, float, int | None]] = []
+    for span, category, phrase, weight in kept:
+        neg = None
+        # Context is description either way; only evaluative and prescriptive cues can be negated.
+        if category in ("barrier", "enabler", "practice") and span.start not in pure_negator:
+            neg = _negator_before(doc, span, negator_at)
+        if neg is not None:
+            consumed.add(neg)
+        resolved.append((span, category, phrase, weight, neg))
+
+    out = []
+    for span, category, phrase, weight, neg in resolved:
+        if category == NEUTRAL or (span.start in pure_negator and span.start in consumed):
+            continue
+        start_token = doc[neg] if neg is not None else span[0]
+        start, end = start_token.idx, span.end_char
+        out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
+                            negated=neg is not None, lemma=phrase, weight=weight))
+    return tuple(out)
+
+
+def _negator_before(doc: Doc, span: Span, negator_at: set[int]) -> int | None:
+    """The index of a negating token within the window before `span`, in the same clause."""
+    sent_start = span.sent.start
+    for i in range(span.start - 1, max(sent_start, span.start - lexicon.NEGATION_WINDOW) - 1, -1):
+        token = doc[i]
+        if token.lower_ in lexicon.SCOPE_BREAKS:
+            return None
+        if i in negator_at:
+            return i
+    return None
+
+
+def cue_totals(matches: Sequence[CueMatch]) -> dict[str, float]:
+    totals = dict.fromkeys(CATEGORIES, 0.0)
+    for m in matches:
+        target = m.counts_for
+        if target is None:
+            continue
+        factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" else 1.0
+        totals[target] += m.weight * factor
+    return totals
+
+
+# --------------------------------------------------------------------------------------------
+# Prototypes
+
+
+@dataclass(frozen=True)
+class PrototypeIndex:
+    """The prototype statements embedded with the same model as the passages."""
+
+    texts: Mapping[str, tuple[str, ...]]
+    vectors: Mapping[str, np.ndarray]  # category -> (n, dim), L2-normalised
+
+    @classmethod
+    def build(cls, encode: Callable[[Sequence[str]], np.ndarray],
+              prototypes: Mapping[str, Sequence[str]] | None = None) -> PrototypeIndex:
+        protos = {c: tuple(v) for c, v in (prototypes or lexicon.all_prototypes()).items()}
+        missing = [c for c in CATEGORIES if not protos.get(c)]
+        if missing:
+            raise ValueError(f"prototypes: no statements for {', '.join(missing)}; every one of "
+                             f"{', '.join(CATEGORIES)} needs at least one")
+        flat = [t for c in CATEGORIES for t in protos[c]]
+        vectors = _normalise(np.asarray(encode(flat), dtype=np.float32))
+        out, at = {}, 0
+        for c in CATEGORIES:
+            out[c] = vectors[at:at + len(protos[c])]
+            at += len(protos[c])
+        return cls(dict(protos), dict(out))
+
+    @property
+    def dim(self) -> int:
+        return int(next(iter(self.vectors.values())).shape[1])
+
+
+@functools.cache
+def default_prototypes() -> PrototypeIndex:
+    """Prototypes embedded with synth's default model (loads it once per process)."""
+    from .embed import Embedder, resolve_model
+
+    return PrototypeIndex.build(Embedder(resolve_model(), device="cpu").encode)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
+def prototype_similarity(embeddings: np.ndarray, prototypes: PrototypeIndex,
+                         top_k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 4) mean of the top-k cosine similarities per category, and (n, 4) index of the nearest."""
+    e = _normalise(np.asarray(embeddings, dtype=np.float32))
+    sims = np.zeros((len(e), len(CATEGORIES)), dtype=np.float32)
+    nearest = np.zeros((len(e), len(CATEGORIES)), dtype=np.int64)
+    for j, c in enumerate(CATEGORIES):
+        s = e @ prototypes.vectors[c].T
+        k = min(top_k or TOP_K, s.shape[1])
+        top = -np.sort(-s, axis=1)[:, :k]
+        sims[:, j] = top.mean(axis=1)
+        nearest[:, j] = s.argmax(axis=1)
+    return sims, nearest
+
+
+# --------------------------------------------------------------------------------------------
+# Passages
+
+
+def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
+                        prototypes: PrototypeIndex | None = None,
+                        use_cues: bool = True, use_prototypes: bool = True) -> list[PassageCategory]:
+    """Scores for barrier, enabler, practice and context for each passage, with the cues behind them.
+
+    `embeddings` are the passages' vectors, one row per text; `prototypes` must come from the same
+    model (the default is synth's default model). `use_cues` / `use_prototypes` switch a component
+    off, for ablations.
+    """
+    if not texts:
+        return []
+    embeddings = np.asarray(embeddings)
+    if embeddings.ndim != 2 or len(embeddings) != len(texts):
+        raise ValueError(f"embeddings: expected one row per text ({len(texts)}), got shape {embeddings.shape}")
+    if use_prototypes:
+        prototypes = prototypes or default_prototypes()
+        if prototypes.dim != embeddings.shape[1]:
+            raise ModelError(f"category prototypes have {prototypes.dim} dimensions but the passage embeddings "
+                             f"have {embeddings.shape[1]}; build them with the passages' model: "
+                             "PrototypeIndex.build(embedder.encode)")
+        sims, nearest = prototype_similarity(embeddings, prototypes)
+    else:
+        sims = np.zeros((len(texts), len(CATEGORIES)), dtype=np.float32)
+        nearest = None
+    docs = _parse(texts)
+    bias = np.array([BIAS[c] for c in CATEGORIES])
+    out = []
+    for i, (text, doc) in enumerate(zip(texts, docs)):
+        matches = match_cues(text, doc) if use_cues else ()
+        totals = cue_totals(matches)
+        cue_vec = np.array([math.log1p(totals[c]) for c in CATEGORIES])
+        logits = SIM_WEIGHT * sims[i] + CUE_WEIGHT * cue_vec + bias
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        winner = CATEGORIES[int(probs.argmax())]
+        proto_text = ""
+        if nearest is not None:
+            proto_text = prototypes.texts[winner][int(nearest[i, CATEGORIES.index(winner)])]
+        out.append(PassageCategory(
+            scores={c: float(p) for c, p in zip(CATEGORIES, probs)},
+            category=winner, cues=matches,
+            similarity={c: float(s) for c, s in zip(CATEGORIES, sims[i])} if use_prototypes else {},
+            cue_weight=dict(totals),
+            nearest_prototype=proto_text))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Themes
+
+SPLIT_MIN_SHARE = 0.25
+SPLIT_MIN_PASSAGES = 2
+TOP_PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class ThemeCategory:
+    category: str
+    confidence: float  # weighted mean of the members' scores for `category`
+    mix: Mapping[str, float]  # share of the members' weight whose own category is each category
+    reasons: tuple[str, ...]
+    top_passages: tuple[int, ...]  # positions within `members`, most weight for `category` first
+    split_suggested: bool
+    split_categories: tuple[str, ...] = ()  # the categories a split would separate
+
+
+def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float] | None = None) -> ThemeCategory:
+    """A theme's category from its passages: the weighted vote, its agreement and the passages behind it."""
+    if not members:
+        raise ValueError("categorise_theme: a theme with no passages has no category")
+    w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=float)
+    if len(w) != len(members) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights: expected {len(members)} non-negative weights with a positive sum, got {list(w)}")
+    w = w / w.sum()
+    votes = dict.fromkeys(CATEGORIES, 0.0)
+    counts = dict.fromkeys(CATEGORIES, 0)
+    soft = dict.fromkeys(CATEGORIES, 0.0)
+    for m, wi in zip(members, w):
+        votes[m.category] += wi
+        counts[m.category] += 1
+        for c in CATEGORIES:
+            soft[c] += wi * m.scores[c]
+    winner = max(CATEGORIES, key=lambda c: (votes[c], soft[c]))
+    confidence = soft[winner]
+    order = sorted(range(len(members)), key=lambda i: (-(w[i] * members[i].scores[winner]), i))
+    top = tuple(i for i in order if members[i].category == winner)[:TOP_PASSAGES]
+
+    substantive = [c for c in ("barrier", "enabler", "practice")
+                   if votes[c] >= SPLIT_MIN_SHARE and counts[c] >= SPLIT_MIN_PASSAGES]
+    split = len(substantive) >= 2
+
+    n = len(members)
+    reasons = [(f"{counts[winner]} of {n} passages read as {winner} ({votes[winner]:.0%} of the weight); "
+                f"mean {winner} score {confidence:.2f}")]
+    others = [f"{counts[c]} {c}" for c in CATEGORIES if c != winner and counts[c]]
+    if others:
+        reasons.append("also: " + ", ".join(others))
+    cue_counts: dict[str, int] = {}
+    for m in members:
+        for cue in m.cues:
+            if cue.counts_for == winner:
+                key = cue.phrase.lower() if cue.negated else cue.lemma
+                cue_counts[key] = cue_counts.get(key, 0) + 1
+    if cue_counts:
+        common = sorted(cue_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        reasons.append(f"{winner} cues: " + ", ".join(f'"{k}" ×{v}' for k, v in common))
+    if split:
+        reasons.append("passages divide between " + " and ".join(substantive) + "; consider splitting the theme by category")
+    return ThemeCategory(category=winner, confidence=float(confidence),
+                         mix={c: float(votes[c]) for c in CATEGORIES},
+                         reasons=tuple(reasons), top_passages=top, split_suggested=split,
+                         split_categories=tuple(substantive) if split else ())

@@ -1,0 +1,246 @@
+"""Cross-source synthesis of themes: framework matrix, triangulation and transferability.
+
+Pure functions over plain `Evidence` records (one per passage assigned to a theme), so they can be
+tested and reused without a project database. Every figure carries the passages behind it: a
+matrix cell quotes its most central passage with a citation, and every label has an explanation
+that says what was counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import SynthError
+from .records import SOURCE_KINDS
+
+LITERATURE = "literature"
+FIELDWORK_KINDS = ("interview", "survey")
+NOT_RECORDED = "(not recorded)"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One passage assigned to a theme, with what synthesis needs to know about its source."""
+
+    passage_id: int
+    source_name: str
+    source_kind: str  # one of records.SOURCE_KINDS
+    metadata: Mapping[str, str]
+    start_char: int
+    end_char: int
+    text: str
+    centrality: float  # how typical of its theme the passage is (higher is more central)
+
+    @property
+    def citation(self) -> str:
+        return f"{self.source_name} [{self.start_char}–{self.end_char}]"
+
+
+def _check_kinds(evidence: Sequence[Evidence]) -> None:
+    for e in evidence:
+        if e.source_kind not in SOURCE_KINDS:
+            raise SynthError(f"evidence for passage {e.passage_id} ({e.source_name}): source kind "
+                             f"{e.source_kind!r} is not one of {', '.join(SOURCE_KINDS)}; "
+                             "set the source's kind when ingesting it")
+
+
+def _distinct(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """One record per passage (a passage listed twice is still one piece of evidence)."""
+    return list({e.passage_id: e for e in evidence}.values())
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+# --------------------------------------------------------------------------------------------
+# Triangulation
+
+
+@dataclass(frozen=True)
+class Triangulation:
+    label: str  # 'corroborated' | 'fieldwork only' | 'literature only' | 'no evidence'
+    passages: Mapping[str, int]  # per source kind
+    sources: Mapping[str, int]  # distinct sources per source kind
+    explanation: str
+
+    @property
+    def fieldwork_passages(self) -> int:
+        return sum(self.passages[k] for k in FIELDWORK_KINDS)
+
+
+def triangulate(evidence: Sequence[Evidence]) -> Triangulation:
+    """Whether a theme is supported by the literature, by fieldwork (interviews, surveys), or both.
+
+    Interviews and surveys are both fieldwork: a theme seen in the literature and in either is
+    corroborated; one seen only in fieldwork is new evidence; one seen only in the literature has
+    not (yet) been seen in the field.
+    """
+    _check_kinds(evidence)
+    items = _distinct(evidence)
+    passages = {k: sum(1 for e in items if e.source_kind == k) for k in SOURCE_KINDS}
+    sources = {k: len({e.source_name for e in items if e.source_kind == k}) for k in SOURCE_KINDS}
+    in_literature = passages[LITERATURE] > 0
+    in_fieldwork = any(passages[k] for k in FIELDWORK_KINDS)
+
+    def part(kind: str) -> str:
+        return f"{_plural(passages[kind], 'passage')} from {_plural(sources[kind], kind + ' source')}"
+
+    fieldwork = " and ".join(part(k) for k in FIELDWORK_KINDS if passages[k])
+    if in_literature and in_fieldwork:
+        label = "corroborated"
+        explanation = f"corroborated: {part(LITERATURE)} and fieldwork ({fieldwork})"
+    elif in_fieldwork:
+        label = "fieldwork only"
+        explanation = f"fieldwork only (new evidence): {fieldwork}; not found in the literature"
+    elif in_literature:
+        label = "literature only"
+        explanation = f"literature only: {part(LITERATURE)}; not seen in fieldwork (interviews or surveys)"
+    else:
+        label = "no evidence"
+        explanation = "no evidence: the theme has no passages"
+    if label != "no evidence" and sum(sources.values()) == 1:
+        explanation += "; a single source, so treat it with caution"
+    return Triangulation(label, dict(passages), dict(sources), explanation)
+
+
+# --------------------------------------------------------------------------------------------
+# Transferability
+
+
+@dataclass(frozen=True)
+class Transferability:
+    score: float  # 0 (one place only, or no evidence) .. approaching 1 (many distinct contexts): 1 - 1/contexts
+    contexts: tuple[str, ...]  # e.g. "programme=Into Work · area=Leeds", or "source=Smith 2019" when unrecorded
+    passages_per_context: Mapping[str, int]
+    sources: int
+    explanation: str
+
+
+def _context_keys(evidence: Sequence[Evidence], fields: Sequence[str]) -> list[dict[str, str]]:
+    keys = []
+    for e in evidence:
+        key = {f: str(e.metadata[f]).strip() for f in fields if str(e.metadata.get(f) or "").strip()}
+        keys.append(key or {"source": e.source_name})
+    return keys
+
+
+def _merge_contexts(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Distinct contexts; a partly recorded one ("programme=A") joins a fuller one it agrees with."""
+    unique = [dict(t) for t in dict.fromkeys(tuple(sorted(k.items())) for k in keys)]
+    unique.sort(key=lambda k: (-len(k), sorted(k.items())))
+    accepted: list[dict[str, str]] = []
+    for key in unique:
+        if not any(key.items() <= other.items() for other in accepted):
+            accepted.append(key)
+    return accepted
+
+
+def _describe(context: dict[str, str], fields: Sequence[str]) -> str:
+    order = {f: i for i, f in enumerate(fields)}
+    return " · ".join(f"{k}={v}" for k, v in sorted(context.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def transferability(evidence: Sequence[Evidence], fields: Sequence[str] = ("programme", "area")) -> Transferability:
+    """How far a practice has been seen working in more than one context.
+
+    A context is the combination of the given metadata fields of a passage's source; a passage
+    whose source records none of them counts its source as the context. Score: 1 - 1/contexts
+    (one context 0, two 0.5, three 0.67, four 0.75).
+    """
+    _check_kinds(evidence)
+    items = _distinct(evidence)
+    if not items:
+        return Transferability(0.0, (), {}, 0, "no evidence: the theme has no passages")
+    keys = _context_keys(items, fields)
+    contexts = _merge_contexts(keys)
+    counts: dict[str, int] = {}
+    source_sets: dict[str, set[str]] = {}
+    for e, key in zip(items, keys):
+        home = next(c for c in contexts if key.items() <= c.items())
+        name = _describe(home, fields)
+        counts[name] = counts.get(name, 0) + 1
+        source_sets.setdefault(name, set()).add(e.source_name)
+    names = tuple(_describe(c, fields) for c in contexts)
+    n_sources = len({e.source_name for e in items})
+    score = 1.0 - 1.0 / len(contexts)
+
+    def detail(name: str) -> str:
+        return f"{name} ({_plural(counts[name], 'passage')} from {_plural(len(source_sets[name]), 'source')})"
+
+    unrecorded = sum(1 for k in keys if "source" in k)
+    if len(contexts) == 1:
+        explanation = f"seen in one place only: {detail(names[0])}; no evidence yet that it works elsewhere"
+    else:
+        explanation = (f"seen in {len(contexts)} contexts across {_plural(n_sources, 'source')}: "
+                       + "; ".join(detail(n) for n in names))
+    if unrecorded:
+        explanation += (f". {_plural(unrecorded, 'passage')} had no {' or '.join(fields)} recorded, "
+                        "so their source stands for the context")
+    return Transferability(round(score, 4), names, dict(counts), n_sources, explanation)
+
+
+# --------------------------------------------------------------------------------------------
+# Framework matrix
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    count: int  # distinct passages of the theme in this column
+    quote: str | None  # the most central of them, verbatim
+    citation: str | None  # "source_name [start–end]"
+    passage_id: int | None
+    sources: int  # distinct sources behind the count
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    theme_id: int
+    label: str
+    cells: Mapping[str, MatrixCell]  # every column of the matrix, in the same order in every row
+    total: int
+
+
+EMPTY_CELL = MatrixCell(0, None, None, None, 0)
+
+
+def _column(e: Evidence, by: str) -> str:
+    if by == "source":
+        return e.source_name
+    if by == "kind":
+        return e.source_kind
+    value = str(e.metadata.get(by) or "").strip()
+    return value or NOT_RECORDED
+
+
+def framework_matrix(themes: Mapping[int, tuple[str, Sequence[Evidence]]], by: str = "source") -> list[MatrixRow]:
+    """Themes × columns (sources, source kinds, or the values of a metadata field such as 'area').
+
+    Each cell holds the number of the theme's passages in that column and its most representative
+    quote (highest centrality; the lower passage id on a tie) with its citation. Columns are sorted,
+    with passages that lack the field under "(not recorded)" last.
+    """
+    grouped: dict[int, dict[str, list[Evidence]]] = {}
+    columns: set[str] = set()
+    for theme_id, (_, evidence) in themes.items():
+        _check_kinds(evidence)
+        cells: dict[str, list[Evidence]] = {}
+        for e in _distinct(evidence):
+            cells.setdefault(_column(e, by), []).append(e)
+        grouped[theme_id] = cells
+        columns.update(cells)
+    ordered = sorted(columns, key=lambda c: (c == NOT_RECORDED, c.casefold(), c))
+    rows = []
+    for theme_id, (label, _) in themes.items():
+        cells = {}
+        for column in ordered:
+            members = grouped[theme_id].get(column)
+            if not members:
+                cells[column] = EMPTY_CELL
+                continue
+            best = min(members, key=lambda e: (-e.centrality, e.passage_id))
+            cells[column] = MatrixCell(len(members), best.text, best.citation, best.passage_id,
+                                       len({e.source_name for e in members}))
+        rows.append(MatrixRow(theme_id, label, dict(cells), sum(c.count for c in cells.values())))
+    return rows
