@@ -91,7 +91,9 @@ def verify_model_files(folder: Path, expected_sums: dict[str, str]) -> None:
 def _load_sentence_transformer(folder: str, device: str):
     # Loading takes seconds; one process (a test session, the review app) loads each model once.
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # its "Loading weights" bar would break our own progress display
     return SentenceTransformer(folder, device=device)
 
 

@@ -1,0 +1,75 @@
+"""The `synth` command line. Each command parses options, opens the project, calls ONE library
+function, and prints. A `SynthError` becomes a one-line message and a non-zero exit."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..errors import SynthError
+from ..store import Project
+
+# No command may reach the network: models load from local folders only.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+EPILOG = """\b
+Examples:
+  synth ingest review.synth corpora/demo
+  synth discover review.synth --seed 42
+  synth themes review.synth
+  synth export review.synth assignments -o assignments.csv
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="synth")
+def cli() -> None:
+    """synth: find candidate themes in evidence-review sources and trace each to verbatim quotes.
+
+    A review lives in one project file (e.g. review.synth), created by the first command that
+    names it. Everything runs offline.
+    """
+
+
+def reports_errors(fn: Callable) -> Callable:
+    """Turn synth's own errors into one clear line and exit status 1; Ctrl-C into status 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SynthError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the project is as it was before this command.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@contextmanager
+def open_project(path: str | Path, *, create: bool = False):
+    project = Project.open(path, create=create)
+    try:
+        yield project
+    finally:
+        project.close()
+
+
+project_argument = click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def main() -> None:
+    cli(prog_name="synth")
+
+
+# Register the command modules (each adds its commands to `cli`).
+from . import sources, themes, exports  # noqa: E402,F401

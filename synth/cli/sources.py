@@ -1,0 +1,88 @@
+"""`synth ingest`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from ..ingest import ingest
+from ..records import SOURCE_KINDS
+from . import cli, open_project, project_argument, reports_errors
+
+
+def _parse_meta(values: tuple[str, ...]) -> dict[str, str]:
+    meta = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--meta")
+        meta[key.strip()] = value.strip()
+    return meta
+
+
+def _added_lines(added) -> list[str]:
+    """One line per file; the rows of one table (sources named `table.csv#…`) share a line."""
+    lines, tables = [], {}
+    for src in added:
+        table, sep, _ = src.name.partition("#")
+        if sep:
+            tables.setdefault((table, src.kind), []).append(src)
+            continue
+        version = f" (version {src.version})" if src.version > 1 else ""
+        lines.append(f"added {src.kind:<10} {src.name}{version}: {src.passages} passages, {src.codable} codable")
+        lines.extend(f"  note: {note}" for note in src.notes)
+    for (table, kind), rows in tables.items():
+        notes = sorted({n for r in rows for n in r.notes})
+        lines.append(f"added {kind:<10} {table}: {len(rows)} rows as sources, "
+                     f"{sum(r.passages for r in rows)} passages, {sum(r.codable for r in rows)} codable")
+        lines.extend(f"  note: {note}" for note in notes)
+    return lines
+
+
+@cli.command(epilog="""\b
+Examples:
+  synth ingest review.synth corpora/demo
+  synth ingest review.synth interviews/ --kind interview --meta programme=JCP
+  synth ingest review.synth answers.csv --text-column answer --id-column respondent_id
+""")
+@project_argument
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), help="Kind of every source given (default: from a sources.csv manifest, else inferred).")
+@click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE", help="Metadata for every source given; repeatable.")
+@click.option("--text-column", help="Tables: the column holding the text (default: text/response/answer/comment).")
+@click.option("--id-column", help="Tables: the column whose value names each row's source.")
+@click.option("--code-interviewer", is_flag=True, help="Make interviewer turns codable too (default: context only).")
+@click.option("--max-chars", default=600, show_default=True, type=click.IntRange(100, 5000), help="Largest passage, in characters.")
+@reports_errors
+def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, meta: tuple[str, ...],
+                   text_column: str | None, id_column: str | None, code_interviewer: bool, max_chars: int) -> None:
+    """Add sources (files or folders) to PROJECT, cut into passages with exact offsets.
+
+    Reads .txt .md .docx .pdf .csv .xlsx .vtt .srt. Unchanged files are skipped; a changed file
+    becomes a new version of its source. Nothing is written unless every file can be read.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InputError(path, "no such file or folder")
+    created = not project.exists()
+    try:
+        with open_project(project, create=True) as proj:
+            report = ingest(proj, list(paths), kind=kind, metadata=_parse_meta(meta), text_column=text_column,
+                            id_column=id_column, code_interviewer=code_interviewer, max_chars=max_chars)
+    except BaseException:
+        if created:  # a command that failed leaves no half-made project behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(project) + suffix).unlink(missing_ok=True)
+        raise
+    for line in _added_lines(report.added):
+        click.echo(line)
+    for name in report.metadata_updated:
+        click.echo(f"updated metadata of {name} (text unchanged)")
+    for name, twin in report.duplicates:
+        click.echo(f"skipped {name}: same content as {twin}, already in the project")
+    if report.unchanged:
+        click.echo(f"unchanged, nothing to do: {len(report.unchanged)} source(s) already ingested"
+                   + (f" ({', '.join(report.unchanged[:3])}{', …' if len(report.unchanged) > 3 else ''})"))
+    click.echo(f"project: {project}")

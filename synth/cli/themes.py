@@ -1,0 +1,87 @@
+"""`synth discover` and `synth themes`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..discover import discover
+from ..summary import summarise_all
+from . import cli, open_project, project_argument, reports_errors
+
+STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering"}
+
+
+@cli.command("discover", epilog="""\b
+Examples:
+  synth discover review.synth
+  synth discover review.synth --seed 7 --min-theme-size 5
+  synth discover review.synth --model ~/models/my-sentence-transformer
+""")
+@project_argument
+@click.option("--seed", default=42, show_default=True, help="Random seed; the same project and seed give identical results.")
+@click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, exists=True), help="A local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2).")
+@reports_errors
+def discover_command(project: Path, seed: int, min_theme_size: int | None, model_dir: str | None) -> None:
+    """Find candidate themes among PROJECT's codable passages.
+
+    Embeddings come from the project's cache where it has them. Themes are matched to the
+    previous run's, so ids, names and reviewers' decisions carry over.
+    """
+    console = Console(stderr=True)
+    with open_project(project) as proj, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("left"), TimeRemainingColumn(), console=console, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(STAGE_NAMES.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = discover(proj, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir, progress=progress)
+    click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
+               f"computed {report.embeddings_computed}")
+    click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
+               f"{report.passages - report.placed} unplaced")
+    changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
+               ("gone", report.gone)]
+    click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
+    click.echo(f"see them with: synth themes {project}")
+
+
+@cli.command("themes", epilog="""\b
+Examples:
+  synth themes review.synth
+  synth themes review.synth --json > themes.json
+  synth themes review.synth --status accepted
+""")
+@project_argument
+@click.option("--json", "as_json", is_flag=True, help="Everything about every theme, as JSON.")
+@click.option("--status", "statuses", multiple=True, default=("suggested", "accepted"), show_default=True,
+              type=click.Choice(["suggested", "accepted", "rejected", "merged", "retired"]), help="Which themes; repeatable.")
+@reports_errors
+def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> None:
+    """List PROJECT's themes: category, confidence, size, spread, triangulation, quotes."""
+    with open_project(project, create=False) as proj:
+        summaries = summarise_all(proj, statuses)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    table = Table(title=f"Themes in {project}", show_lines=False)
+    for col in ("id", "label", "status", "category", "conf.", "size", "sources", "kinds", "triangulation", "transfer"):
+        table.add_column(col, overflow="fold")
+    for s in summaries:
+        table.add_row(str(s.id), s.label, s.status, s.category or "", f"{s.confidence:.2f}" if s.confidence is not None else "",
+                      str(s.size), str(s.spread.sources), ", ".join(f"{k} {v}" for k, v in s.spread.kinds.items()),
+                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+    Console().print(table)
+    if not summaries:
+        click.echo("no themes yet: run `synth discover` first")

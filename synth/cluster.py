@@ -1,0 +1,410 @@
+"""Theme discovery: passages (as embeddings) -> candidate themes, as pure functions over arrays.
+
+The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
+
+1. Cross-source neighbourhood smoothing. Every passage is replaced by the normalised sum of itself
+   and its `n_neighbors` most similar passages *from other sources* (same-source passages are used
+   only when too few others exist). A theme then has to be an idea that recurs across sources: one
+   document's vocabulary cannot pull its own passages together. Averaging over neighbours also
+   denoises the embeddings, which is what makes the partition stable; UMAP does the same job in
+   BERTopic but is random, slow to start and changes with every seed.
+2. A deterministic reference partition: Ward's hierarchical clustering cut at k themes, refined by
+   spherical k-means. No random initialisation, so one corpus gives one answer.
+3. Consensus over resampled fits: the partition is refitted on `n_resamples` random subsets
+   (the `seed` draws them), each refit is aligned to the reference (Hungarian matching), and each
+   passage's `probability` is the share of refits that put it in its theme. A passage is placed when
+   that is at least `place_threshold` and stays visible as unplaced otherwise; `nearest` is the
+   majority theme for everyone.
+4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes.
+
+Scale: work is bounded by a fit set of at most `max_fit` passages (a seeded sample above that):
+neighbours are exact but computed in blocks against the fit set, so memory is O(n * dim + block *
+max_fit) and time is linear in n; no n x n matrix is ever built. 100,000 passages take seconds to
+a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.spatial.distance import squareform
+from threadpoolctl import threadpool_limits
+
+from .errors import SynthError
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
+
+_BLOCK = 2048  # rows per block in every passage-by-fit-set product: bounds memory at 100k passages
+_SAME_SOURCE_PENALTY = 4.0  # larger than any cosine range, so other sources always rank first
+
+
+class ClusteringError(SynthError):
+    """Embeddings or parameters that theme discovery cannot work with."""
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    seed: int = 42
+    min_theme_size: int | None = None  # None: max(3, round(sqrt(n) / 2))
+    n_themes: int | None = None  # None: round(n / (2 * sqrt(2) * min_theme_size)), see default_n_themes
+    n_neighbors: int = 15  # upper bound; never more than min_theme_size - 1
+    cross_source: bool = True  # smooth with other sources' passages when group_ids are given
+    n_resamples: int = 20
+    resample_fraction: float = 0.8
+    place_threshold: float = 0.5  # a passage is placed when this share of refits agree
+    max_fit: int = 4000  # above this, fit on a seeded sample and assign the rest
+    max_iter: int = 30  # spherical k-means refinement steps
+
+
+@dataclass(frozen=True)
+class Clustering:
+    labels: np.ndarray  # int per passage: theme index 0..k-1, or -1 when unplaced
+    nearest: np.ndarray  # int per passage: nearest theme index (for everyone, placed or not)
+    probability: np.ndarray  # float per passage in [0, 1]: share of refits that agree with `nearest`
+    centroids: np.ndarray  # (k, dim), L2-normalised mean of the placed members' embeddings
+    stats: dict = field(default_factory=dict)  # "seconds" varies run to run: keep it out of exports
+
+    @property
+    def n_themes(self) -> int:
+        return int(self.centroids.shape[0])
+
+
+def default_min_theme_size(n_passages: int) -> int:
+    """Half the square root of the corpus size, at least 3: 3 at 30 passages, 16 at 1,000, 158 at 100,000."""
+    return max(3, round(math.sqrt(n_passages) / 2))
+
+
+def default_n_themes(n_passages: int, min_theme_size: int) -> int:
+    """Themes whose typical size is about 2.8 times the minimum (sqrt(n/2) with the default minimum).
+
+    sqrt(n/2) is the classical rule of thumb for the number of clusters (Mardia, Kent & Bibby, 1979);
+    it is not fitted to any benchmark.
+    """
+    if n_passages == 0:
+        return 0
+    by_size = round(n_passages / (2 * math.sqrt(2) * min_theme_size))
+    return max(1, min(n_passages // max(min_theme_size, 1), by_size))
+
+
+def cluster_passages(
+    embeddings: np.ndarray,
+    *,
+    group_ids: np.ndarray | None = None,
+    params: ClusterParams = ClusterParams(),
+    progress: ProgressCallback | None = None,
+) -> Clustering:
+    """Group passages into themes; every passage gets a nearest theme and a confidence in it.
+
+    Runs single-threaded: the products here are small or blocked, and a multithreaded BLAS that
+    shares two cores with the embedding model spins instead of computing (ten times slower).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _cluster(embeddings, group_ids, params, progress)
+
+
+def _cluster(
+    embeddings: np.ndarray,
+    group_ids: np.ndarray | None,
+    params: ClusterParams,
+    progress: ProgressCallback | None,
+) -> Clustering:
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    X = _normalised(embeddings)
+    groups = _checked_groups(group_ids, len(X))
+    _check_params(params)
+    n, dim = X.shape
+    m = params.min_theme_size or default_min_theme_size(n)
+    k = params.n_themes or default_n_themes(n, m)
+    if n == 0:
+        return Clustering(
+            labels=np.zeros(0, np.int64),
+            nearest=np.zeros(0, np.int64),
+            probability=np.zeros(0),
+            centroids=np.zeros((0, dim), np.float32),
+            stats={"n_passages": 0, "n_themes": 0, "coverage": 0.0, "min_theme_size": m},
+        )
+    k = min(k, n)
+    rng = np.random.default_rng(params.seed)
+    fit = _fit_set(X, params.max_fit)
+    n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
+
+    steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
+    tick = time.perf_counter()
+    use_groups = groups if params.cross_source else None
+    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps)
+    seconds["neighbours"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    reference = _fit_centroids(smoothed[fit], k, params.max_iter)
+    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
+        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
+    k = len(reference)
+    ref_labels = _nearest_centroid(smoothed, reference)
+    steps.step()
+    seconds["partition"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    votes = np.zeros((n, k), np.uint16)
+    rows = np.arange(n)
+    size = max(1, math.ceil(params.resample_fraction * len(fit)))
+    for r in range(params.n_resamples):
+        subset = fit[np.sort(rng.choice(len(fit), size, replace=False))]
+        refit = _fit_centroids(smoothed[subset], k, params.max_iter)
+        refit_labels = _nearest_centroid(smoothed, refit)
+        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit), k)
+        mapped = to_reference[refit_labels]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+        steps.step()
+    seconds["resample"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
+    tally = votes.astype(np.float64) * 2
+    tally[rows, ref_labels] += 1
+    nearest = np.argmax(tally, axis=1)
+    nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m)
+    probability = votes[rows, nearest] / params.n_resamples
+    placed = probability >= params.place_threshold
+    nearest, labels, centroids = _renumber(X, nearest, placed)
+    steps.step()
+    seconds["assign"] = time.perf_counter() - tick
+    seconds["total"] = time.perf_counter() - started
+
+    members = np.bincount(labels[labels >= 0], minlength=len(centroids))
+    stats = {
+        "n_passages": n,
+        "n_fit": int(len(fit)),
+        "n_themes": int(len(centroids)),
+        "coverage": float(placed.mean()),
+        "unplaced": int((~placed).sum()),
+        "min_theme_size": int(m),
+        "n_themes_requested": int(k),
+        "dissolved_themes": int(dissolved),
+        "n_neighbors": int(n_neighbors),
+        "cross_source": bool(use_groups is not None),
+        "theme_sizes": [int(s) for s in members],
+        "seconds": seconds,
+    }
+    if groups is not None:
+        stats["sources_per_theme"] = [
+            int(len(np.unique(groups[labels == j]))) for j in range(len(centroids))
+        ]
+    return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
+
+
+class _Steps:
+    """Counts a run's steps for the progress callback, which sees one done/total pair."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _check_params(params: ClusterParams) -> None:
+    if params.min_theme_size is not None and params.min_theme_size < 1:
+        raise ClusteringError(f"min_theme_size={params.min_theme_size}: must be at least 1 (or None to adapt)")
+    if params.n_themes is not None and params.n_themes < 1:
+        raise ClusteringError(f"n_themes={params.n_themes}: must be at least 1 (or None to adapt)")
+    if params.n_resamples < 1 or params.n_resamples > 255:
+        raise ClusteringError(f"n_resamples={params.n_resamples}: must be between 1 and 255")
+    if not 0 < params.resample_fraction <= 1:
+        raise ClusteringError(f"resample_fraction={params.resample_fraction}: must be in (0, 1]")
+    if not 0 <= params.place_threshold <= 1:
+        raise ClusteringError(f"place_threshold={params.place_threshold}: must be in [0, 1]")
+    if params.max_fit < 2:
+        raise ClusteringError(f"max_fit={params.max_fit}: must be at least 2")
+
+
+def _normalised(embeddings: np.ndarray) -> np.ndarray:
+    X = np.asarray(embeddings)
+    if X.ndim != 2:
+        raise ClusteringError(f"embeddings of shape {X.shape}: expected (passages, dimensions)")
+    if not np.issubdtype(X.dtype, np.number):
+        raise ClusteringError(f"embeddings of dtype {X.dtype}: expected numbers")
+    X = X.astype(np.float32, copy=True)
+    if not np.isfinite(X).all():
+        raise ClusteringError("embeddings contain NaN or infinite values: re-embed the passages")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    if len(X) and (norms == 0).any():
+        raise ClusteringError(
+            f"embedding {int(np.argmin(norms))} is all zeros: re-embed the passages"
+        )
+    X /= norms
+    return X
+
+
+def _checked_groups(group_ids: np.ndarray | None, n: int) -> np.ndarray | None:
+    if group_ids is None:
+        return None
+    groups = np.asarray(group_ids)
+    if groups.shape != (n,):
+        raise ClusteringError(f"group_ids of shape {groups.shape}: expected one id per passage, ({n},)")
+    _, codes = np.unique(groups, return_inverse=True)
+    return codes.reshape(n)
+
+
+def _fit_set(X: np.ndarray, max_fit: int) -> np.ndarray:
+    """All passages, or the max_fit whose content hashes lowest.
+
+    A content hash rather than the seed picks the sample, so the themes of a large corpus do not
+    depend on the seed or on the order passages were added in: only the resamples do.
+    """
+    if len(X) <= max_fit:
+        return np.arange(len(X))
+    keys = [hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in X]
+    order = sorted(range(len(X)), key=lambda i: (keys[i], i))
+    return np.sort(np.asarray(order[:max_fit]))
+
+
+def _unit_rows(A: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(A, axis=1, keepdims=True)
+    return A / np.where(norms == 0, 1, norms)
+
+
+def _smooth(
+    X: np.ndarray,
+    fit: np.ndarray,
+    n_neighbors: int,
+    groups: np.ndarray | None,
+    steps: _Steps,
+) -> np.ndarray:
+    """Each passage plus its nearest fit-set passages, preferring other sources; L2-normalised."""
+    n = len(X)
+    if n_neighbors == 0:
+        for _ in range(0, n, _BLOCK):
+            steps.step()
+        return X.copy()
+    pool = X[fit]
+    position = np.full(n, -1)
+    position[fit] = np.arange(len(fit))
+    pool_groups = groups[fit] if groups is not None else None
+    out = np.empty_like(X)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        S = X[start:stop] @ pool.T
+        if pool_groups is not None:
+            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
+        own = position[start:stop]
+        inside = np.nonzero(own >= 0)[0]
+        S[inside, own[inside]] = -np.inf
+        near = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        out[start:stop] = X[start:stop] + pool[near].sum(axis=1)
+        steps.step()
+    return _unit_rows(out)
+
+
+def _nearest_centroid(Y: np.ndarray, C: np.ndarray) -> np.ndarray:
+    C32 = C.astype(np.float32)
+    out = np.empty(len(Y), np.int64)
+    for start in range(0, len(Y), _BLOCK * 8):
+        out[start : start + _BLOCK * 8] = np.argmax(Y[start : start + _BLOCK * 8] @ C32.T, axis=1)
+    return out
+
+
+def _centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    onehot = csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(Y)))
+    return np.asarray(onehot @ Y.astype(np.float64))
+
+
+def _spherical_kmeans(Y: np.ndarray, C: np.ndarray, max_iter: int) -> np.ndarray:
+    labels = _nearest_centroid(Y, C)
+    for _ in range(max_iter):
+        sums = _centroids_of(Y, labels, len(C))
+        empty = ~sums.any(axis=1)
+        sums[empty] = C[empty]  # an emptied theme keeps its place; dissolution handles it later
+        C = _unit_rows(sums)
+        new = _nearest_centroid(Y, C)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return C
+
+
+def _ward_labels(Y: np.ndarray, k: int) -> np.ndarray:
+    """Ward's clustering of unit vectors cut at k clusters; O(len(Y)^2) memory, so only on fit sets."""
+    if k <= 1 or len(Y) < 2:
+        return np.zeros(len(Y), np.int64)
+    Y64 = Y.astype(np.float64)
+    dist = Y64 @ Y64.T  # unit rows: squared distance is 2 - 2 cos; squareform reads one triangle
+    dist *= -2
+    dist += 2
+    np.maximum(dist, 0, out=dist)
+    np.sqrt(dist, out=dist)
+    tree = linkage(squareform(dist, checks=False), method="ward")
+    return fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
+
+
+def _fit_centroids(Y: np.ndarray, k: int, max_iter: int) -> np.ndarray:
+    labels = _ward_labels(Y, k)
+    start = _unit_rows(_centroids_of(Y, labels, int(labels.max()) + 1))
+    return _spherical_kmeans(Y, start, max_iter)
+
+
+def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference: int) -> np.ndarray:
+    """Map each refit theme to the reference theme it shares most passages with (one-to-one)."""
+    table = np.zeros((k_labels, k_reference))
+    np.add.at(table, (labels, reference), 1)
+    rows, cols = linear_sum_assignment(-table)
+    mapping = np.full(k_labels, -1)
+    mapping[rows] = cols
+    return mapping
+
+
+def _dissolve_small(
+    Y: np.ndarray, nearest: np.ndarray, votes: np.ndarray, k: int, m: int
+) -> tuple[np.ndarray, int]:
+    """Dissolve themes under m members, smallest first; members go to their next-best theme."""
+    alive = np.ones(k, bool)
+    nearest = nearest.copy()
+    dissolved = 0
+    while alive.sum() > 1:
+        sizes = np.bincount(nearest, minlength=k)
+        small = alive & (sizes < m)
+        if not small.any():
+            break
+        j = int(np.argmin(np.where(small, sizes, np.iinfo(np.int64).max)))
+        alive[j] = False
+        dissolved += 1
+        moving = np.nonzero(nearest == j)[0]
+        if len(moving) == 0:
+            continue
+        centroids = _unit_rows(_centroids_of(Y, nearest, k))
+        # Refit votes decide; similarity (< 1 vote) breaks ties and places passages no refit put anywhere.
+        score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ centroids.T.astype(np.float32))
+        score[:, ~alive] = -np.inf
+        nearest[moving] = np.argmax(score, axis=1)
+    return nearest, dissolved
+
+
+def _renumber(
+    X: np.ndarray, nearest: np.ndarray, placed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Number themes by size (largest first, ties by first passage) and compute their centroids."""
+    used, first = np.unique(nearest, return_index=True)
+    sizes = np.bincount(nearest)[used]
+    order = np.lexsort((first, -sizes))
+    remap = np.full(int(nearest.max()) + 1, -1)
+    remap[used[order]] = np.arange(len(used))
+    nearest = remap[nearest]
+    labels = np.where(placed, nearest, -1)
+    k = len(used)
+    sums = _centroids_of(X, nearest, k)
+    placed_sums = _centroids_of(X[placed], nearest[placed], k)
+    has_placed = placed_sums.any(axis=1)
+    sums[has_placed] = placed_sums[has_placed]
+    return nearest.astype(np.int64), labels.astype(np.int64), _unit_rows(sums).astype(np.float32)

@@ -1,0 +1,228 @@
+"""Discover: codable passages → embedded → clustered → described → categorised → stored as themes.
+
+The computing happens first, in memory; then one transaction writes the run. Human decisions
+are never overwritten: labels, definitions and categories a reviewer set stay; passages a
+reviewer placed stay where they were put; accepted themes keep their members; rejected themes
+stay rejected even when the clustering finds them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .categorise import PrototypeIndex, categorise_passages, categorise_theme
+from .cluster import ClusterParams, cluster_passages
+from .embed import Embedder, embed_with_cache, resolve_model, text_sha256
+from .errors import SynthError
+from .label import describe_themes
+from .match import PreviousTheme, match_themes
+from .nlp import lemmatise
+from .records import Passage
+from .store import Project, now_iso
+
+MIN_CODABLE_PASSAGES = 10
+MAX_QUOTES = 5
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class DiscoverReport:
+    run_id: int = 0
+    passages: int = 0
+    embeddings_reused: int = 0
+    embeddings_computed: int = 0
+    themes: int = 0
+    placed: int = 0
+    coverage: float = 0.0
+    new: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
+             progress: Progress | None = None) -> DiscoverReport:
+    import time
+
+    started_at = now_iso()
+    report = DiscoverReport()
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.seconds[stage] = round(now - clock, 3)
+        clock = now
+
+    passages = project.passages(codable_only=True)
+    if len(passages) < MIN_CODABLE_PASSAGES:
+        raise SynthError(f"{project.path}: only {len(passages)} codable passages; discover needs at least "
+                         f"{MIN_CODABLE_PASSAGES} (ingest more sources first)")
+    texts = [p.text for p in passages]
+    hashes = [p.text_sha256 for p in passages]
+
+    spec = resolve_model(model_dir)
+    embedder = Embedder(spec)
+    cached = project.cached_embeddings(spec.model_id, hashes)
+    embedded = embed_with_cache(texts, hashes, cached, embedder,
+                                (lambda done, total: progress("embed", done, total)) if progress else None)
+    vectors = embedded.vectors
+    lap("embed")
+
+    group_ids = np.array([p.source_id for p in passages])
+    params = ClusterParams(seed=seed, min_theme_size=min_theme_size)
+    clustering = cluster_passages(vectors, group_ids=group_ids, params=params,
+                                  progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
+    lap("cluster")
+    descriptions = describe_themes(texts, clustering, vectors, group_ids, lemmatise(texts))
+    lap("label")
+    # Category prototypes are embedded by the same model as the passages (one vector space), and
+    # cached with them, so a warm re-run embeds nothing.
+    prototype_vectors: dict[str, np.ndarray] = {}
+
+    def encode_prototypes(statements) -> np.ndarray:
+        statements = list(statements)
+        digests = [text_sha256(t) for t in statements]
+        result = embed_with_cache(statements, digests, project.cached_embeddings(spec.model_id, digests), embedder)
+        prototype_vectors.update(result.new_vectors)
+        return result.vectors
+
+    prototypes = PrototypeIndex.build(encode_prototypes)
+    passage_categories = categorise_passages(texts, vectors, prototypes=prototypes)
+    lap("categorise")
+
+    previous = _previous_themes(project)
+    k = len(descriptions)
+    new_members = [{hashes[i] for i in np.flatnonzero(clustering.labels == t)} for t in range(k)]
+    matching = match_themes(previous, new_members, clustering.centroids)
+
+    with project.transaction():
+        run_id = project.add_run(
+            started_at=started_at, seed=seed, model_id=spec.model_id,
+            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name},
+            stats=clustering.stats, report={},
+        )
+        project.store_embeddings(spec.model_id, {**embedded.new_vectors, **prototype_vectors})
+        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
+        _retire_unmatched(project, matching.gone, report)
+        _write_memberships(project, run_id, passages, clustering, theme_of_cluster)
+        for passage, category in zip(passages, passage_categories, strict=True):
+            project.set_passage_category(passage.id, category.category, category.scores,
+                                         [_cue_dict(c) for c in category.cues])
+        by_passage = {p.id: (i, c) for i, (p, c) in enumerate(zip(passages, passage_categories))}
+        _write_theme_categories_and_quotes(project, descriptions, theme_of_cluster, by_passage, passages, vectors)
+        report.run_id = run_id
+        report.passages = len(passages)
+        report.embeddings_reused = embedded.reused
+        report.embeddings_computed = embedded.computed
+        report.themes = len(project.themes())
+        report.placed = sum(1 for m in project.memberships(placed=True)
+                            if project.theme(m.theme_id).status in ("suggested", "accepted"))
+        report.coverage = round(report.placed / len(passages), 4)
+        lap("store")
+        project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
+    return report
+
+
+def _previous_themes(project: Project) -> dict[int, PreviousTheme]:
+    """Live themes of earlier runs, with the text hashes of their placed passages."""
+    members: dict[int, set[str]] = {}
+    hash_of = {p.id: p.text_sha256 for p in project.passages()}
+    for m in project.memberships(placed=True):
+        if m.passage_id in hash_of:
+            members.setdefault(m.theme_id, set()).add(hash_of[m.passage_id])
+    previous = {}
+    for theme in project.themes(statuses=("suggested", "accepted", "rejected")):
+        centroid = project.theme_centroid(theme.id)
+        if centroid is None and not members.get(theme.id):
+            continue
+        previous[theme.id] = PreviousTheme(members=frozenset(members.get(theme.id, ())), centroid=centroid)
+    return previous
+
+
+def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport) -> dict[int, int]:
+    theme_of_cluster: dict[int, int] = {}
+    for match in matching.matches:
+        d = descriptions[match.new_index]
+        centroid = clustering.centroids[match.new_index]
+        if match.old_theme_id is None:
+            theme_id = project.create_theme(label=d.label, definition=d.definition, top_terms=d.top_terms,
+                                            run_id=run_id, centroid=centroid)
+            report.new.append(theme_id)
+        else:
+            theme_id = match.old_theme_id
+            old = project.theme(theme_id)
+            fields: dict[str, object] = {"top_terms": list(d.top_terms), "centroid": centroid, "last_run": run_id}
+            if not old.label_by_human:
+                fields["label"] = d.label
+            if not old.definition_by_human:
+                fields["definition"] = d.definition
+            project.update_theme(theme_id, bump_revision=False, **fields)
+            {"kept": report.kept, "changed": report.changed, "merged": report.merged}.get(match.status, report.changed).append(theme_id)
+        theme_of_cluster[match.new_index] = theme_id
+    return theme_of_cluster
+
+
+def _retire_unmatched(project: Project, gone: tuple[int, ...], report: DiscoverReport) -> None:
+    for theme_id in gone:
+        theme = project.theme(theme_id)
+        human_touched = theme.status != "suggested" or theme.label_by_human or theme.definition_by_human
+        if human_touched:
+            continue  # a reviewer's theme outlives the clustering that first suggested it
+        project.update_theme(theme_id, bump_revision=False, status="retired")
+        report.gone.append(theme_id)
+
+
+def _write_memberships(project: Project, run_id: int, passages: list[Passage], clustering, theme_of_cluster: dict[int, int]) -> None:
+    accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    for i, passage in enumerate(passages):
+        existing = project.membership(passage.id)
+        if existing and (existing.by_human or (existing.placed and existing.theme_id in accepted)):
+            continue
+        nearest = int(clustering.nearest[i])
+        if nearest < 0 or nearest not in theme_of_cluster:
+            if existing:
+                project.clear_membership(passage.id)
+            continue
+        project.set_membership(passage.id, theme_of_cluster[nearest], probability=float(clustering.probability[i]),
+                               placed=bool(clustering.labels[i] >= 0), by_human=False, run_id=run_id)
+
+
+def _write_theme_categories_and_quotes(project: Project, descriptions, theme_of_cluster, by_passage, passages, vectors) -> None:
+    for cluster_index, theme_id in theme_of_cluster.items():
+        members = project.memberships(theme_id=theme_id, placed=True)
+        member_ids = [m.passage_id for m in members if m.passage_id in by_passage]
+        theme = project.theme(theme_id)
+        if member_ids and not theme.category_by_human:
+            cats = [by_passage[pid][1] for pid in member_ids]
+            weights = [m.probability for m in members if m.passage_id in by_passage]
+            tc = categorise_theme(cats, weights)
+            project.update_theme(theme_id, bump_revision=False, category=tc.category,
+                                 category_confidence=round(float(tc.confidence), 4), category_mix=dict(tc.mix),
+                                 category_reasons=list(tc.reasons))
+        proposed = [passages[i].id for i in descriptions[cluster_index].quote_indices]
+        quotes = [pid for pid in proposed if pid in set(member_ids)]
+        for pid in member_ids:  # top up from the most confident members when reviewers moved quotes away
+            if len(quotes) >= min(MAX_QUOTES, len(member_ids)):
+                break
+            if pid not in quotes:
+                quotes.append(pid)
+        project.set_quotes(theme_id, quotes[:MAX_QUOTES])
+
+
+def _cue_dict(cue) -> dict:
+    return {"phrase": cue.phrase, "category": cue.category, "start_char": cue.start_char,
+            "end_char": cue.end_char, "negated": cue.negated}
+
+
+def _report_json(report: DiscoverReport) -> str:
+    import json
+    from dataclasses import asdict
+
+    return json.dumps(asdict(report), sort_keys=True)

@@ -1,0 +1,16 @@
+"""Exports: each kind of export is one module with one function `(project, out_path, options) -> str`.
+
+`EXPORTS` maps the name a user types (`synth export PROJECT NAME -o FILE`) to that function; the
+returned string is a one-line description of what was written.
+"""
+
+from __future__ import annotations
+
+from .assignments import export_assignments
+from .files import atomic_write
+
+EXPORTS = {
+    "assignments": export_assignments,
+}
+
+__all__ = ["EXPORTS", "atomic_write"]

@@ -1,0 +1,29 @@
+"""Writing output files so that a failure never leaves a half-written file in place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import SynthError
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w", **open_kwargs) -> Iterator:
+    """Yield a file in the target's folder; it replaces `path` only when the block succeeds."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise SynthError(f"{path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise SynthError(f"{path}: is a folder; name a file to write")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,218 @@
+"""Readable descriptions of discovered themes: label, draft definition, top terms, quotes.
+
+Terms are lemmas and two-lemma phrases scored by a class-based TF-IDF over *passages* (a term
+counts once per passage), so one long passage repeating a word cannot make it a theme's label.
+A term also has to occur in at least two of the theme's sources when the theme has two, and terms
+in most passages of most themes (the corpus's boilerplate: "act", "amend", "report") are dropped.
+Quotes are the passages closest to the theme's centroid, taken one source at a time so the
+evidence shows the idea recurring across sources, and skipping near-duplicates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from spacy.lang.en.lex_attrs import like_num
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from .cluster import Clustering
+
+_ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
+_BOILERPLATE_SHARE = 0.5
+_NEAR_DUPLICATE = 0.95  # cosine above which two quotes say the same thing
+_LABEL_TERMS = 3
+
+
+@dataclass(frozen=True)
+class ThemeDescription:
+    label: str
+    definition: str
+    top_terms: tuple[str, ...]
+    quote_indices: tuple[int, ...]  # passage indices, most central first, at most 5
+
+
+def describe_themes(
+    texts: Sequence[str],
+    clustering: Clustering,
+    embeddings: np.ndarray,
+    group_ids: np.ndarray,
+    lemmas: Sequence[Sequence[str]],
+    *,
+    n_terms: int = 10,
+    n_quotes: int = 5,
+) -> list[ThemeDescription]:
+    """One description per theme of `clustering`, in theme order.
+
+    A theme is described by its placed passages, or by the passages nearest to it when none is placed.
+    """
+    n = len(clustering.nearest)
+    if not (len(texts) == len(lemmas) == len(group_ids) == len(embeddings) == n):
+        raise ValueError(
+            f"describe_themes: {len(texts)} texts, {len(lemmas)} lemma lists, {len(group_ids)} group ids "
+            f"and {len(embeddings)} embeddings for {n} clustered passages; all must match"
+        )
+    groups = np.asarray(group_ids)
+    terms = [_passage_terms(passage) for passage in lemmas]
+    members = [_members(clustering, j) for j in range(clustering.n_themes)]
+    scored = _score_terms(terms, members, groups)
+    vectors = _unit_rows(np.asarray(embeddings, dtype=np.float32))
+    out = []
+    for j, idx in enumerate(members):
+        ranked = [term for term, _ in scored[j]]
+        phrases = _label_phrases(ranked, scored[j])
+        top_terms = tuple(ranked[:n_terms])
+        quotes = _quotes(idx, vectors, clustering.centroids[j], groups, n_quotes)
+        n_sources = len(np.unique(groups[idx]))
+        out.append(
+            ThemeDescription(
+                label=", ".join(phrases) if phrases else "unlabelled theme",
+                definition=_definition(phrases, ranked, len(idx), n_sources),
+                top_terms=top_terms,
+                quote_indices=quotes,
+            )
+        )
+    return out
+
+
+def is_label_word(word: str) -> bool:
+    """A lemma that may appear in a label: alphabetic, not a stop word, not a number or numeral."""
+    return (
+        len(word) >= 2
+        and word.isalpha()
+        and word not in STOP_WORDS
+        and not like_num(word)
+        and not _ROMAN.match(word)
+    )
+
+
+def _passage_terms(lemmas: Sequence[str]) -> set[str]:
+    """The passage's clean lemmas and its two-lemma phrases (lemmas adjacent after stop-word removal)."""
+    words = [w.lower() for w in lemmas]
+    words = [w if is_label_word(w) else "" for w in words]
+    out = {w for w in words if w}
+    out.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a and b and a != b)
+    return out
+
+
+def _members(clustering: Clustering, theme: int) -> np.ndarray:
+    placed = np.flatnonzero(clustering.labels == theme)
+    return placed if len(placed) else np.flatnonzero(clustering.nearest == theme)
+
+
+def _score_terms(
+    terms: list[set[str]], members: list[np.ndarray], groups: np.ndarray
+) -> list[list[tuple[str, float]]]:
+    """Per theme, (term, score) best first: share of the theme's passages x log(1 + A / df)."""
+    df: Counter[str] = Counter()
+    for t in terms:
+        df.update(t)
+    k = max(len(members), 1)
+    average = len(terms) / k
+    theme_df: list[Counter[str]] = []
+    theme_sources: list[dict[str, set]] = []
+    for idx in members:
+        counts: Counter[str] = Counter()
+        sources: dict[str, set] = {}
+        for i in idx:
+            counts.update(terms[i])
+            for t in terms[i]:
+                sources.setdefault(t, set()).add(groups[i])
+        theme_df.append(counts)
+        theme_sources.append(sources)
+    # Boilerplate: in most passages of most themes ("act", "amend" in bills), and phrases built on it.
+    common: Counter[str] = Counter()
+    for idx, counts in zip(members, theme_df):
+        common.update(t for t, c in counts.items() if c > _BOILERPLATE_SHARE * len(idx))
+    boilerplate = {t for t, c in common.items() if k > 1 and c > k / 2}
+    boilerplate.update(t for t in df if " " in t and any(w in boilerplate for w in t.split()))
+    out = []
+    for idx, counts, sources in zip(members, theme_df, theme_sources):
+        need_sources = min(2, len(np.unique(groups[idx])) if len(idx) else 0)
+        need_passages = min(2, len(idx))
+        scores = [
+            (t, (c / len(idx)) * math.log(1 + average / df[t]))
+            for t, c in counts.items()
+            if c >= need_passages and len(sources[t]) >= need_sources and t not in boilerplate
+        ]
+        scores.sort(key=lambda ts: (-ts[1], ts[0]))
+        out.append(scores)
+    return out
+
+
+def _label_phrases(ranked: list[str], scored: list[tuple[str, float]], size: int = _LABEL_TERMS) -> list[str]:
+    """Up to `size` key phrases, best first.
+
+    A top word is replaced by the best two-word phrase that carries it when that phrase scores at
+    least half as well ("revenue" -> "internal revenue"); words of a chosen phrase are not repeated.
+    """
+    score = dict(scored)
+    phrases: list[str] = []
+    used: set[str] = set()
+    for term in ranked[: 4 * size]:
+        if len(phrases) == size:
+            break
+        words = term.split()
+        if any(w in used for w in words):
+            continue
+        if len(words) == 1:
+            better = next(
+                (p for p in ranked[: 4 * size]
+                 if len(p.split()) == 2 and term in p.split() and score[p] >= 0.5 * score[term]),
+                None,
+            )
+            if better and any(w in used for w in better.split()):
+                continue  # the word belongs to a phrase whose other half is already in the label
+            term = better or term
+        phrases.append(term)
+        used.update(term.split())
+    return phrases
+
+
+def _definition(phrases: list[str], ranked: list[str], size: int, n_sources: int) -> str:
+    where = "from a single source" if n_sources == 1 else f"from {n_sources} sources"
+    count = f"{size} passage{'s' if size != 1 else ''} {where}"
+    if not phrases:
+        return f"Draft: passages with no distinctive shared vocabulary ({count})."
+    used = {w for p in phrases for w in p.split()}
+    also = [t for t in ranked if " " not in t and t not in used][:3]
+    sentence = f"Draft: passages that discuss {_join(phrases)}"
+    if also:
+        sentence += f", often together with {_join(also)}"
+    return f"{sentence} ({count})."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _quotes(
+    idx: np.ndarray, vectors: np.ndarray, centroid: np.ndarray, groups: np.ndarray, n_quotes: int
+) -> tuple[int, ...]:
+    """Most central members, one per source first; then the next most central; no near-duplicates."""
+    if len(idx) == 0 or n_quotes <= 0:
+        return ()
+    centrality = vectors[idx] @ centroid.astype(np.float32)
+    order = idx[np.lexsort((idx, -centrality))]
+    chosen: list[int] = []
+    seen_groups: set = set()
+    for one_per_source in (True, False):
+        for i in order:
+            if len(chosen) == n_quotes:
+                break
+            if i in chosen or (one_per_source and groups[i] in seen_groups):
+                continue
+            if chosen and float(np.max(vectors[chosen] @ vectors[i])) >= _NEAR_DUPLICATE:
+                continue
+            chosen.append(int(i))
+            seen_groups.add(groups[i])
+    return tuple(chosen)
+
+
+def _unit_rows(A: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(A, axis=1, keepdims=True)
+    return A / np.where(norms == 0, 1, norms)
