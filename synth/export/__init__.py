@@ -7,10 +7,16 @@ returned string is a one-line description of what was written.
 from __future__ import annotations
 
 from .assignments import export_assignments
+from .codebook_formats import export_codebook
 from .files import atomic_write
+from .matrix import export_matrix
+from .qdpx import export_project
 
 EXPORTS = {
     "assignments": export_assignments,
+    "matrix": export_matrix,
+    "codebook": export_codebook,
+    "project": export_project,
 }
 
 __all__ = ["EXPORTS", "atomic_write"]

@@ -23,6 +23,10 @@ def atomic_write(path: Path, mode: str = "w", **open_kwargs) -> Iterator:
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
+        # mkstemp makes the file private (0600); an export should get the user's usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
