@@ -1,0 +1,577 @@
+"""Review actions: what a reviewer can do to the themes that discover suggested.
+
+One function per action. Each validates its input, applies the change in one transaction, and
+appends one decision to the project's log with the reviewer, the action, and the `before` and
+`after` state of everything it touched. The CLI and the web app call these and nothing else.
+
+Every `before`/`after` is a snapshot of the same shape, so any decision can be undone the same way:
+``{"themes": {"12": {"status": "suggested"}}, "memberships": {"45": {"theme_id": 12, ...}}}``;
+a theme that did not exist before (a split's new sub-themes) is ``null`` in `before`, and a
+passage with no membership row is ``null``.
+
+Concurrency: web edits pass `expected`, the revision of each theme as the reviewer's page showed
+it. If another reviewer changed that theme since, the edit is refused with `ConflictError` instead
+of silently overwriting. Every human edit bumps the revision of each theme it touches (moving a
+passage bumps both the theme it left and the one it joined).
+
+Semantics chosen here:
+
+- Split: the theme's placed passages go to new sub-themes (`parent_id` = the split theme) as
+  human placements; the split theme becomes 'retired' (its page lists the sub-themes). The
+  sub-themes' labels count as human-given, so a later discover keeps them (and their names)
+  even when the clustering no longer finds them.
+- Undo: undoes the reviewer's OWN latest decision that is not undone yet, by appending an 'undo'
+  decision (`undoes` = its id) that restores its `before`. Repeated undo walks further back. Undo
+  is refused when anything that decision set has been changed since by a person (e.g. another
+  reviewer renamed the theme), so it never silently overwrites a later edit; what discover keeps
+  up to date (terms, category mix, machine-suggested links) does not block it. Sub-themes created
+  by an undone split are retired, not deleted; nothing is ever deleted.
+- Remove: the passage stays linked to the theme but unplaced, by a human, so discover leaves it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConflictError, NotFoundError, SynthError
+from ..records import CATEGORIES
+from ..store import Decision, Membership, Project, ThemeRow
+
+LIVE = ("suggested", "accepted")
+MAX_LABEL = 200
+MAX_TEXT = 10_000
+QUOTES_PER_THEME = 5
+STALE = "This theme was changed by someone else; reload the page"
+
+# The theme fields a decision snapshots (revision is never restored: it only moves forward).
+THEME_FIELDS = ("label", "definition", "top_terms", "category", "category_confidence", "category_mix",
+                "category_reasons", "status", "label_by_human", "definition_by_human", "category_by_human",
+                "merged_into", "parent_id")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: the decision it logged, a one-line message, and the themes it made."""
+
+    decision_id: int
+    message: str
+    created: tuple[int, ...] = ()
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+def _theme_state(theme: ThemeRow, fields: Iterable[str]) -> dict:
+    out = {}
+    for f in fields:
+        value = getattr(theme, f)
+        out[f] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _membership_state(m: Membership | None) -> dict | None:
+    if m is None:
+        return None
+    return {"theme_id": m.theme_id, "probability": m.probability, "placed": m.placed, "by_human": m.by_human}
+
+
+class _Change:
+    """Applies edits and records the before/after of every theme field and membership touched."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}}
+        self.bump: set[int] = set()
+
+    def theme(self, theme_id: int, **fields: object) -> None:
+        key = str(theme_id)
+        current = self.project.theme(theme_id)
+        before = self.before["themes"].setdefault(key, {})
+        if before is not None:
+            for f in fields:
+                before.setdefault(f, _theme_state(current, [f])[f])
+        self.project.update_theme(theme_id, **fields)
+        self.after["themes"][key] = {**(self.after["themes"].get(key) or {}),
+                                     **_theme_state(self.project.theme(theme_id), fields)}
+
+    def created_theme(self, theme_id: int) -> None:
+        self.before["themes"][str(theme_id)] = None
+        self.after["themes"][str(theme_id)] = _theme_state(self.project.theme(theme_id), THEME_FIELDS)
+
+    def membership(self, passage_id: int, state: dict | None) -> None:
+        key = str(passage_id)
+        old = self.project.membership(passage_id)
+        if key not in self.before["memberships"]:
+            self.before["memberships"][key] = _membership_state(old)
+        if old is not None:
+            self.bump.add(old.theme_id)
+        if state is None:
+            self.project.clear_membership(passage_id)
+        else:
+            self.project.set_membership(passage_id, state["theme_id"], probability=state["probability"],
+                                        placed=state["placed"], by_human=state["by_human"])
+            self.bump.add(state["theme_id"])
+        self.after["memberships"][key] = _membership_state(self.project.membership(passage_id))
+
+    def log(self, *, reviewer: str, action: str, theme_id: int | None = None, passage_id: int | None = None,
+            extra: Mapping | None = None, undoes: int | None = None) -> int:
+        # Themes whose members changed get a new revision too: a page showing them is now stale.
+        for tid in sorted(self.bump - {int(k) for k in self.after["themes"]}):
+            self.project.update_theme(tid)
+        before = {k: v for k, v in self.before.items() if v}
+        after = {k: v for k, v in self.after.items() if v}
+        if extra:
+            after.update(extra)
+        return self.project.log_decision(reviewer=reviewer, action=action, theme_id=theme_id, passage_id=passage_id,
+                                         before=before, after=after, undoes=undoes)
+
+
+# --- checks ----------------------------------------------------------------------------------------
+
+def check_revisions(project: Project, expected: Mapping[int, int] | None) -> None:
+    """Refuse an edit based on a page that showed an older revision of any theme involved."""
+    for theme_id, revision in (expected or {}).items():
+        current = project.theme(int(theme_id)).revision
+        if current != int(revision):
+            raise ConflictError(f"{STALE} (theme {theme_id} is at revision {current}; your page showed {revision}).")
+
+
+def _theme(project: Project, theme_id: int) -> ThemeRow:
+    try:
+        return project.theme(int(theme_id))
+    except NotFoundError:
+        raise NotFoundError(f"theme {theme_id} is not in {project.path}; list the themes with `synth themes {project.path}`") from None
+
+
+def _name(theme: ThemeRow) -> str:
+    return f"theme {theme.id} ({theme.label})"
+
+
+def _require_live(theme: ThemeRow, doing: str) -> None:
+    if theme.status not in LIVE:
+        raise SynthError(f"cannot {doing} {_name(theme)}: it is {theme.status}; restore it first "
+                         f"(`synth theme restore PROJECT {theme.id}`)")
+
+
+# --- status ----------------------------------------------------------------------------------------
+
+def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequence[str], action: str, done: str, *,
+                reviewer: str, expected: Mapping[int, int] | None) -> Outcome:
+    with project.transaction():
+        check_revisions(project, expected)
+        theme = _theme(project, theme_id)
+        if theme.status == status:
+            raise SynthError(f"{_name(theme)} is already {status}")
+        if theme.status not in allowed_from:
+            raise SynthError(f"cannot {action} {_name(theme)}: it is {theme.status}; only a theme that is "
+                             f"{', '.join(allowed_from)} can be {done}")
+        change = _Change(project)
+        fields: dict[str, object] = {"status": status}
+        if theme.merged_into is not None and status == "suggested":
+            fields["merged_into"] = None
+        change.theme(theme.id, **fields)
+        decision = change.log(reviewer=reviewer, action=action, theme_id=theme.id)
+    return Outcome(decision, f"{done} {_name(theme)}")
+
+
+def accept(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
+    """Mark a suggested (or rejected) theme as accepted: discover then keeps its members."""
+    return _set_status(project, theme_id, "accepted", ("suggested", "rejected"), "accept", "accepted",
+                       reviewer=reviewer, expected=expected)
+
+
+def reject(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
+    """Mark a theme as rejected. It stays in the project and can be restored."""
+    return _set_status(project, theme_id, "rejected", LIVE, "reject", "rejected", reviewer=reviewer, expected=expected)
+
+
+def restore(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
+    """Bring a rejected, merged or retired theme back as a suggestion."""
+    return _set_status(project, theme_id, "suggested", ("rejected", "merged", "retired"), "restore", "restored",
+                       reviewer=reviewer, expected=expected)
+
+
+# --- wording and category ----------------------------------------------------------------------
+
+def _clean(text: str, what: str, limit: int, *, allow_empty: bool = False) -> str:
+    text = (text or "").strip()
+    if not text and not allow_empty:
+        raise SynthError(f"the new {what} is empty; give some text")
+    if len(text) > limit:
+        raise SynthError(f"the new {what} has {len(text)} characters; keep it under {limit}")
+    return text
+
+
+def rename(project: Project, theme_id: int, label: str, *, reviewer: str,
+           expected: Mapping[int, int] | None = None) -> Outcome:
+    """Give a theme a reviewer's label; discover keeps it from then on."""
+    label = " ".join(_clean(label, "label", MAX_LABEL).split())
+    with project.transaction():
+        check_revisions(project, expected)
+        theme = _theme(project, theme_id)
+        if theme.label == label and theme.label_by_human:
+            raise SynthError(f"{_name(theme)} already has that label")
+        change = _Change(project)
+        change.theme(theme.id, label=label, label_by_human=True)
+        decision = change.log(reviewer=reviewer, action="rename", theme_id=theme.id)
+    return Outcome(decision, f"renamed theme {theme.id}: {theme.label!r} → {label!r}")
+
+
+def define(project: Project, theme_id: int, definition: str, *, reviewer: str,
+           expected: Mapping[int, int] | None = None) -> Outcome:
+    """Set a theme's definition; discover keeps it from then on."""
+    definition = _clean(definition, "definition", MAX_TEXT, allow_empty=True)
+    with project.transaction():
+        check_revisions(project, expected)
+        theme = _theme(project, theme_id)
+        if theme.definition == definition and theme.definition_by_human:
+            raise SynthError(f"{_name(theme)} already has that definition")
+        change = _Change(project)
+        change.theme(theme.id, definition=definition, definition_by_human=True)
+        decision = change.log(reviewer=reviewer, action="define", theme_id=theme.id)
+    return Outcome(decision, f"changed the definition of {_name(theme)}")
+
+
+def recategorise(project: Project, theme_id: int, category: str, *, reviewer: str,
+                 expected: Mapping[int, int] | None = None) -> Outcome:
+    """Set a theme's category (barrier, enabler, practice or context); discover keeps it."""
+    if category not in CATEGORIES:
+        raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    with project.transaction():
+        check_revisions(project, expected)
+        theme = _theme(project, theme_id)
+        if theme.category == category and theme.category_by_human:
+            raise SynthError(f"{_name(theme)} is already {category}")
+        change = _Change(project)
+        change.theme(theme.id, category=category, category_by_human=True)
+        decision = change.log(reviewer=reviewer, action="recategorise", theme_id=theme.id)
+    return Outcome(decision, f"recategorised {_name(theme)}: {theme.category or 'none'} → {category}")
+
+
+# --- merge and split -------------------------------------------------------------------------------
+
+def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewer: str,
+          expected: Mapping[int, int] | None = None) -> Outcome:
+    """Fold other themes into the target: their passages become the target's (as human placements)."""
+    others = list(dict.fromkeys(int(t) for t in other_ids))
+    if not others:
+        raise SynthError("merge needs at least one other theme to fold into the target")
+    if int(target_id) in others:
+        raise SynthError(f"theme {target_id} cannot be merged into itself; name it once, as the target")
+    with project.transaction():
+        check_revisions(project, expected)
+        target = _theme(project, target_id)
+        _require_live(target, "merge into")
+        themes = [_theme(project, t) for t in others]
+        for t in themes:
+            if t.status not in (*LIVE, "rejected"):
+                raise SynthError(f"cannot merge {_name(t)}: it is {t.status}; restore it first")
+        change = _Change(project)
+        moved = 0
+        for t in themes:
+            for m in project.memberships(theme_id=t.id):
+                # Placed passages join the target for good; unplaced ones only point at it as their nearest.
+                change.membership(m.passage_id, {"theme_id": target.id, "probability": m.probability,
+                                                 "placed": m.placed, "by_human": m.by_human or m.placed})
+                moved += m.placed
+            change.theme(t.id, status="merged", merged_into=target.id)
+        change.theme(target.id)  # new revision, recorded as touched
+        decision = change.log(reviewer=reviewer, action="merge", theme_id=target.id,
+                              extra={"merged": [t.id for t in themes]})
+    names = ", ".join(str(t.id) for t in themes)
+    return Outcome(decision, f"merged theme(s) {names} into {_name(target)}: {moved} passages moved")
+
+
+def split(project: Project, theme_id: int, *, k: int | None = None, by_category: bool = False, reviewer: str,
+          expected: Mapping[int, int] | None = None, seed: int = 0) -> Outcome:
+    """Split a theme into sub-themes: k clusters of its passages' embeddings, or one per passage category.
+
+    The sub-themes get the passages as human placements; the split theme is retired (undo restores it).
+    """
+    if by_category == (k is not None):
+        raise SynthError("split needs either k (number of sub-themes) or by-category, not both or neither")
+    with project.transaction():
+        check_revisions(project, expected)
+        parent = _theme(project, theme_id)
+        _require_live(parent, "split")
+        members = project.memberships(theme_id=parent.id, placed=True)
+        if len(members) < 2:
+            raise SynthError(f"{_name(parent)} has {len(members)} passage(s); a split needs at least 2")
+        passages = {m.passage_id: project.passage(m.passage_id) for m in members}
+        if by_category:
+            groups = _groups_by_category(project, parent, members)
+        else:
+            groups = _groups_by_embedding(project, parent, members, passages, int(k), seed)  # type: ignore[arg-type]
+        categories = project.passage_categories()
+        vectors = _vectors(project, [passages[m.passage_id] for m in members])
+        change = _Change(project)
+        created = []
+        for i, (name, group) in enumerate(groups, start=1):
+            label = f"{parent.label} — {name}" if by_category else f"{parent.label} — part {i} of {len(groups)}"
+            ids = [m.passage_id for m in group]
+            vecs = [vectors[passages[p].text_sha256] for p in ids if passages[p].text_sha256 in vectors]
+            centroid = np.mean(vecs, axis=0) if vecs else None
+            child = project.create_theme(label=label, definition=parent.definition, top_terms=parent.top_terms,
+                                         status="accepted" if parent.status == "accepted" else "suggested",
+                                         parent_id=parent.id, centroid=centroid, label_by_human=True,
+                                         definition_by_human=parent.definition_by_human, origin="split")
+            project.update_theme(child, bump_revision=False, **_category_fields(group, categories, parent,
+                                                                                 name if by_category else None))
+            change.created_theme(child)
+            for m in group:
+                change.membership(m.passage_id, {"theme_id": child, "probability": m.probability, "placed": True,
+                                                 "by_human": True})
+            project.set_quotes(child, ids[:QUOTES_PER_THEME])
+            change.after["themes"][str(child)] = _theme_state(project.theme(child), THEME_FIELDS)
+            created.append(child)
+        change.theme(parent.id, status="retired")
+        decision = change.log(reviewer=reviewer, action="split", theme_id=parent.id,
+                              extra={"into": created, "by": "category" if by_category else f"k={k}"})
+    return Outcome(decision, f"split {_name(parent)} into themes {', '.join(map(str, created))}", tuple(created))
+
+
+def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership]) -> list[tuple[str, list[Membership]]]:
+    categories = project.passage_categories()
+    missing = [m.passage_id for m in members if m.passage_id not in categories]
+    if missing:
+        raise SynthError(f"{_name(parent)}: {len(missing)} passage(s) have no category yet (e.g. passage {missing[0]}); "
+                         "run `synth discover` first, or split with --k")
+    groups: dict[str, list[Membership]] = {}
+    for m in members:
+        groups.setdefault(categories[m.passage_id]["category"], []).append(m)
+    if len(groups) < 2:
+        raise SynthError(f"all passages of {_name(parent)} are {next(iter(groups))}; there is nothing to split by "
+                         "category (split with --k instead)")
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
+
+
+def _vectors(project: Project, passages: Sequence) -> dict[str, np.ndarray]:
+    run = project.latest_run()
+    if run is None:
+        return {}
+    return project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
+
+
+def _groups_by_embedding(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
+                         k: int, seed: int) -> list[tuple[str, list[Membership]]]:
+    if not 2 <= k <= len(members):
+        raise SynthError(f"k={k}: {_name(parent)} has {len(members)} passages, so k must be between 2 and {len(members)}")
+    vectors = _vectors(project, list(passages.values()))
+    missing = [m.passage_id for m in members if passages[m.passage_id].text_sha256 not in vectors]
+    if missing:
+        raise SynthError(f"{_name(parent)}: no stored embedding for {len(missing)} passage(s) (e.g. passage {missing[0]}); "
+                         "run `synth discover` first, or split --by-category")
+    from sklearn.cluster import KMeans  # imported here: only a split needs it
+
+    x = np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]).astype(np.float64)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    if len(np.unique(x.round(6), axis=0)) < k:
+        raise SynthError(f"{_name(parent)} has fewer than {k} distinct passages; choose a smaller k")
+    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x).labels_
+    groups: dict[int, list[Membership]] = {}
+    for m, label in zip(members, labels):
+        groups.setdefault(int(label), []).append(m)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0].passage_id))
+    return [(str(i), g) for i, g in enumerate(ordered, start=1)]
+
+
+def _category_fields(group: Sequence[Membership], categories: Mapping[int, dict], parent: ThemeRow,
+                     chosen: str | None) -> dict:
+    """A sub-theme's category: the one it was split by, else the vote of its passages (as discover does)."""
+    known = [m for m in group if m.passage_id in categories]
+    if not known:
+        return {"category": chosen or parent.category, "category_by_human": chosen is not None}
+    from ..categorise import PassageCategory, categorise_theme  # imported here: loads spaCy
+
+    tc = categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
+                                           category=categories[m.passage_id]["category"], cues=()) for m in known],
+                          [max(m.probability, 1e-6) for m in known])
+    return {"category": chosen or tc.category, "category_by_human": chosen is not None,
+            "category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
+            "category_reasons": list(tc.reasons)}
+
+
+# --- passages --------------------------------------------------------------------------------------
+
+def _passage(project: Project, passage_id: int):
+    try:
+        return project.passage(int(passage_id))
+    except NotFoundError:
+        raise NotFoundError(f"passage {passage_id} is not in {project.path}") from None
+
+
+def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewer: str,
+         expected: Mapping[int, int] | None = None, only_unplaced: bool = False) -> Outcome:
+    """Place passages in a theme by hand; discover never moves them again.
+
+    `only_unplaced` (the unplaced page) refuses passages someone else has placed meanwhile.
+    """
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to move")
+    with project.transaction():
+        check_revisions(project, expected)
+        target = _theme(project, theme_id)
+        _require_live(target, "move passages into")
+        change = _Change(project)
+        for pid in ids:
+            _passage(project, pid)
+            old = project.membership(pid)
+            if old and old.placed and old.theme_id == target.id:
+                raise SynthError(f"passage {pid} is already in {_name(target)}")
+            if only_unplaced and old and old.placed and project.theme(old.theme_id).status in LIVE:
+                raise ConflictError(f"{STALE} (passage {pid} was placed in theme {old.theme_id} meanwhile).")
+            change.membership(pid, {"theme_id": target.id, "probability": old.probability if old else 1.0,
+                                    "placed": True, "by_human": True})
+        decision = change.log(reviewer=reviewer, action="move", theme_id=target.id,
+                              passage_id=ids[0] if len(ids) == 1 else None)
+    what = f"passage {ids[0]}" if len(ids) == 1 else f"{len(ids)} passages"
+    return Outcome(decision, f"moved {what} to {_name(target)}")
+
+
+def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
+           expected: Mapping[int, int] | None = None) -> Outcome:
+    """Take passages out of their theme; they stay unplaced (by a human), so discover won't put them back."""
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to remove")
+    with project.transaction():
+        check_revisions(project, expected)
+        change = _Change(project)
+        themes = set()
+        for pid in ids:
+            _passage(project, pid)
+            old = project.membership(pid)
+            if old is None or not old.placed:
+                raise SynthError(f"passage {pid} is not in any theme; nothing to remove")
+            themes.add(old.theme_id)
+            change.membership(pid, {"theme_id": old.theme_id, "probability": old.probability, "placed": False,
+                                    "by_human": True})
+        decision = change.log(reviewer=reviewer, action="remove", theme_id=themes.pop() if len(themes) == 1 else None,
+                              passage_id=ids[0] if len(ids) == 1 else None)
+    what = f"passage {ids[0]}" if len(ids) == 1 else f"{len(ids)} passages"
+    return Outcome(decision, f"removed {what} from its theme")
+
+
+# --- memos ---------------------------------------------------------------------------------------
+
+def memo(project: Project, text: str, *, reviewer: str, theme_id: int | None = None,
+         passage_id: int | None = None) -> Outcome:
+    """Attach a reviewer's note to a theme or a passage (kept in the decision log)."""
+    if (theme_id is None) == (passage_id is None):
+        raise SynthError("a memo is about one theme or one passage; give exactly one of them")
+    text = _clean(text, "memo", MAX_TEXT)
+    with project.transaction():
+        if theme_id is not None:
+            what = _name(_theme(project, theme_id))
+        else:
+            _passage(project, passage_id)  # type: ignore[arg-type]
+            what = f"passage {passage_id}"
+        decision = project.log_decision(reviewer=reviewer, action="memo", theme_id=theme_id, passage_id=passage_id,
+                                        after={"memo": text})
+    return Outcome(decision, f"added a memo to {what}")
+
+
+def memos(project: Project, *, theme_id: int | None = None) -> list[Decision]:
+    """Memos not undone, oldest first; of one theme, or all (for passages, filter by `passage_id`)."""
+    log = project.decisions()
+    undone = {d.undoes for d in log if d.undoes is not None}
+    return [d for d in log if d.action == "memo" and d.id not in undone
+            and (theme_id is None or d.theme_id == theme_id)]
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+def undoable(project: Project, reviewer: str) -> Decision | None:
+    """The reviewer's latest decision that is not an undo and has not been undone."""
+    log = project.decisions()
+    undone = {d.undoes for d in log if d.undoes is not None}
+    for d in reversed(log):
+        if d.reviewer == reviewer and d.undoes is None and d.action != "undo" and d.id not in undone:
+            return d
+    return None
+
+
+def undo(project: Project, *, reviewer: str) -> Outcome:
+    """Undo this reviewer's latest decision not yet undone, by logging one that restores its `before`."""
+    with project.transaction():
+        target = undoable(project, reviewer)
+        if target is None:
+            raise SynthError(f"reviewer {reviewer!r} has nothing left to undo")
+        _check_unchanged_since(project, target)
+        change = _Change(project)
+        for key, state in target.before.get("themes", {}).items():
+            if state is None:  # made by this decision: retire it (nothing is ever deleted)
+                change.theme(int(key), status="retired")
+            else:
+                change.theme(int(key), **state)
+        for key, state in target.before.get("memberships", {}).items():
+            if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
+                continue  # a machine suggestion that a later discover has already replaced: leave it
+            change.membership(int(key), state)
+        decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
+                              passage_id=target.passage_id, undoes=target.id,
+                              extra={"undid": target.action})
+    return Outcome(decision, f"undid decision {target.id} ({target.action}, {target.at})")
+
+
+def _owned_by_discover(decision: Decision, key: str) -> bool:
+    state = decision.after.get("memberships", {}).get(key)
+    return state is not None and not state["by_human"]
+
+
+def _membership_unchanged(project: Project, decision: Decision, key: str) -> bool:
+    return _membership_state(project.membership(int(key))) == decision.after["memberships"][key]
+
+
+def _check_unchanged_since(project: Project, decision: Decision) -> None:
+    """Refuse to undo over a later human edit. Fields discover keeps up to date (a new sub-theme's
+    terms and category mix, machine memberships) are not a reviewer's edit and do not block."""
+    created = {k for k, v in decision.before.get("themes", {}).items() if v is None}
+    for key, state in decision.after.get("themes", {}).items():
+        if key in created:
+            state = {f: state[f] for f in ("status", "label", "parent_id", "merged_into")}
+        if _theme_state(project.theme(int(key)), state) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): theme {key} has changed "
+                                "since; undo the later change first, or edit the theme directly")
+    for key in decision.after.get("memberships", {}):
+        if not _owned_by_discover(decision, key) and not _membership_unchanged(project, decision, key):
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has moved "
+                                "since; undo the later change first, or move it directly")
+
+
+# --- the log, for people -------------------------------------------------------------------------
+
+def describe(decision: Decision) -> str:
+    """One readable line per decision: what changed, from what to what."""
+    if decision.action == "memo":
+        subject = f"theme {decision.theme_id}" if decision.theme_id is not None else f"passage {decision.passage_id}"
+        return f"memo on {subject}: {decision.after.get('memo', '')}"
+    parts = []
+    before_t, after_t = decision.before.get("themes", {}), decision.after.get("themes", {})
+    for key, after in after_t.items():
+        before = before_t.get(key)
+        if before is None:
+            parts.append(f"theme {key} created ({after.get('label')!r})")
+            continue
+        for f, value in after.items():
+            if f in ("label_by_human", "definition_by_human", "category_by_human") or before.get(f) == value:
+                continue
+            parts.append(f"theme {key} {f}: {_short(before.get(f))} → {_short(value)}")
+    moved = decision.after.get("memberships", {})
+    if moved:
+        items = sorted(moved.items(), key=lambda kv: int(kv[0]))[:5]
+        parts.append(f"{len(moved)} passage(s): " + ", ".join(
+            f"{k} → {'theme ' + str(v['theme_id']) if v and v['placed'] else 'unplaced'}" for k, v in items)
+            + (" …" if len(moved) > 5 else ""))
+    if decision.undoes is not None:
+        parts.insert(0, f"undoes decision {decision.undoes}")
+    return "; ".join(parts) or "no change"
+
+
+def _short(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…'"

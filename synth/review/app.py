@@ -1,0 +1,500 @@
+"""The review web app: one small view per page, Jinja templates, every change through `actions`.
+
+`create_app(project_path, reviewer=...)` returns a Starlette app; nothing lives at module level.
+Each request opens the project file, reads or acts, and closes it, so several apps (two reviewers)
+and the CLI can work on the same file; stale edits are refused by the themes' revisions.
+
+Safety: pages are rendered with autoescaping, so any source text shows as text; every POST must
+carry the app session's token (hidden form field or X-CSRF-Token header) and its cookie; the Host
+header must name this machine (against DNS rebinding); no request names a file: the project path
+is fixed when the app is made, and requests carry only numeric ids.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlencode
+
+import jinja2
+import numpy as np
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from ..errors import ConflictError, NotFoundError, SynthError
+from ..records import CATEGORIES
+from ..store import THEME_STATUSES, Project
+from ..summary import ProjectView, summarise
+from . import actions
+
+HERE = Path(__file__).resolve().parent
+PAGE_SIZE = 100
+LOG_PAGE_SIZE = 200
+NEAREST = 3
+STATUS_FILTERS = {
+    "review": ("suggested", "accepted", "rejected"),
+    "all": THEME_STATUSES,
+    **{s: (s,) for s in THEME_STATUSES},
+}
+SORTS = ("id", "label", "size", "spread", "confidence")
+# Where a form may send the browser back to: a page of this app, never another site.
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#p\d+)?$")
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+     b"base-uri 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class _SecurityHeaders:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                names = {k.lower() for k, _ in message["headers"]}
+                message["headers"] += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+@dataclass(frozen=True)
+class _Session:
+    """What one running app shares between its requests (never module-level)."""
+
+    project_path: Path
+    reviewer: str
+    token: str
+    cookie: str  # name of the token cookie; per app, so two apps on one host don't clash
+    flash_cookie: str
+
+
+def create_app(project_path: str | Path, *, reviewer: str,
+               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> Starlette:
+    """The review app for one project file, acting as `reviewer`."""
+    path = Path(project_path)
+    Project.open(path, create=False).close()  # fail now, with the store's message, not on the first page
+    suffix = secrets.token_hex(4)
+    session = _Session(path, reviewer, secrets.token_urlsafe(32), f"synth_token_{suffix}", f"synth_flash_{suffix}")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda x: "" if x is None else f"{x:.0%}"
+    env.filters["num"] = lambda x, d=2: "" if x is None else f"{x:.{d}f}"
+    templates = Jinja2Templates(env=env)
+    views = _Views(session, templates)
+    routes = [
+        Route("/", views.themes),
+        Route("/themes/{theme_id:int}", views.theme),
+        Route("/unplaced", views.unplaced),
+        Route("/sources/{source_id:int}", views.source),
+        Route("/log", views.log),
+        Route("/themes/{theme_id:int}/{action:str}", views.theme_action, methods=["POST"]),
+        Route("/merge", views.merge, methods=["POST"]),
+        Route("/passages/move", views.move, methods=["POST"]),
+        Route("/passages/remove", views.remove, methods=["POST"]),
+        Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
+        Route("/undo", views.undo, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)), Middleware(_SecurityHeaders)]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={404: views.not_found})
+
+
+class _Views:
+    def __init__(self, session: _Session, templates: Jinja2Templates) -> None:
+        self.s = session
+        self.templates = templates
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def project(self) -> Iterator[Project]:
+        project = Project.open(self.s.project_path, create=False)
+        try:
+            yield project
+        finally:
+            project.close()
+
+    def render(self, request: Request, name: str, context: dict, status: int = 200) -> Response:
+        flash = request.cookies.get(self.s.flash_cookie)
+        with self.project() as project:
+            last = actions.undoable(project, self.s.reviewer)
+        ctx = {"token": self.s.token, "reviewer": self.s.reviewer, "project_name": self.s.project_path.name,
+               "flash": unquote(flash) if flash else None, "undo_of": last, "categories": CATEGORIES,
+               "path": request.url.path, "title": "Error", "back": "/", **context}
+        response = self.templates.TemplateResponse(request, name, ctx, status_code=status)
+        response.set_cookie(self.s.cookie, self.s.token, httponly=True, samesite="strict")
+        if flash:
+            response.delete_cookie(self.s.flash_cookie)
+        return response
+
+    def error(self, request: Request, status: int, message: str, back: str = "/") -> Response:
+        if _wants_json(request):
+            return JSONResponse({"ok": False, "error": message}, status_code=status)
+        return self.render(request, "error.html", {"status": status, "message": message, "back": back}, status)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        return self.error(request, 404, "No such page.")
+
+    async def _form(self, request: Request) -> FormData | Response:
+        """The request's form, if it carries this session's token (else a 403 response)."""
+        form = await request.form()
+        sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token") or "")
+        cookie = request.cookies.get(self.s.cookie, "")
+        if not (hmac.compare_digest(sent, self.s.token) and hmac.compare_digest(cookie, self.s.token)):
+            return self.error(request, 403, "This form has expired or did not come from this review app; "
+                                            "reload the page and try again.")
+        return form
+
+    async def act(self, request: Request, do: Callable[[Project, FormData], actions.Outcome],
+                  back: Callable[[FormData, actions.Outcome | None], str]) -> Response:
+        form = await self._form(request)
+        if isinstance(form, Response):
+            return form
+        default_back = back(form, None)
+        try:
+            with self.project() as project:
+                outcome = do(project, form)
+        except ConflictError as exc:
+            return self.error(request, 409, str(exc), default_back)
+        except NotFoundError as exc:
+            return self.error(request, 404, str(exc), default_back)
+        except (SynthError, _BadForm) as exc:
+            return self.error(request, 400, str(exc), default_back)
+        if _wants_json(request):
+            return JSONResponse({"ok": True, "message": outcome.message, "decision": outcome.decision_id,
+                                 "created": list(outcome.created)})
+        response = RedirectResponse(back(form, outcome), status_code=303)
+        response.set_cookie(self.s.flash_cookie, quote(outcome.message), httponly=True, samesite="strict")
+        return response
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def themes(self, request: Request) -> Response:
+        q = request.query_params
+        status = q.get("status", "review") if q.get("status") in STATUS_FILTERS else "review"
+        category = q.get("category", "") if q.get("category") in (*CATEGORIES, "none") else ""
+        sort = q.get("sort", "id") if q.get("sort") in SORTS else "id"
+        with self.project() as project:
+            view = ProjectView(project)
+            summaries = [summarise(view, t) for t in project.themes(statuses=STATUS_FILTERS[status])]
+        if category:
+            summaries = [s for s in summaries if (s.category or "none") == category]
+        keys = {"id": lambda s: s.id, "label": lambda s: s.label.lower(), "size": lambda s: (-s.size, s.id),
+                "spread": lambda s: (-s.spread.sources, -s.size, s.id),
+                "confidence": lambda s: (-(s.confidence or 0.0), s.id)}
+        summaries.sort(key=keys[sort])
+        live = [s for s in summaries if s.status in actions.LIVE]  # merge targets: shown, with their revision
+        return self.render(request, "themes.html", {
+            "summaries": summaries, "live": live, "status": status, "category": category, "sort": sort,
+            "status_filters": list(STATUS_FILTERS), "sorts": SORTS, "title": "Themes"})
+
+    def theme(self, request: Request) -> Response:
+        theme_id = request.path_params["theme_id"]
+        with self.project() as project:
+            try:
+                theme = project.theme(theme_id)
+            except NotFoundError as exc:
+                return self.error(request, 404, str(exc))
+            view = ProjectView(project)
+            summary = summarise(view, theme)
+            members = project.memberships(theme_id=theme_id, placed=True)
+            page, pages, shown = _paginate(members, request.query_params.get("page"))
+            categories = project.passage_categories()
+            memos = actions.memos(project)
+            rows = [_passage_row(view, m.passage_id, categories, m.probability) for m in shown]
+            all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
+            history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
+        passage_memos = _memos_by_passage(memos)
+        for row in rows:
+            row["memos"] = passage_memos.get(row["id"], [])
+        return self.render(request, "theme.html", {
+            "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
+            "member_count": len(members),
+            "theme_memos": [m for m in memos if m.theme_id == theme_id and m.passage_id is None],
+            "history": history,
+            "parent": all_themes.get(theme.parent_id) if theme.parent_id else None,
+            "merged_into": all_themes.get(theme.merged_into) if theme.merged_into else None,
+            "children": [t for t in all_themes.values() if t.parent_id == theme.id],
+            "merged_in": [t for t in all_themes.values() if t.merged_into == theme.id],
+            "targets": [t for t in all_themes.values() if t.status in actions.LIVE and t.id != theme.id],
+            "back": _page_url(f"/themes/{theme_id}", page), "title": theme.label})
+
+    def unplaced(self, request: Request) -> Response:
+        with self.project() as project:
+            view = ProjectView(project)
+            live = {t.id: t for t in project.themes()}
+            placed = {m.passage_id for m in project.memberships(placed=True) if m.theme_id in live}
+            candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
+            page, pages, shown = _paginate(candidates, request.query_params.get("page"))
+            categories = project.passage_categories()
+            rows = [_passage_row(view, p.id, categories) for p in shown]
+            nearest = _nearest_themes(project, shown, live)
+            for row, p in zip(rows, shown):
+                m = project.membership(p.id)
+                row["nearest"] = nearest.get(p.id) or ([(live[m.theme_id], None)] if m and m.theme_id in live else [])
+                row["was_in"] = project.theme(m.theme_id) if m else None
+                row["removed_by_human"] = bool(m and m.by_human and not m.placed)
+            memos = _memos_by_passage(actions.memos(project))
+        for row in rows:
+            row["memos"] = memos.get(row["id"], [])
+        return self.render(request, "unplaced.html", {
+            "rows": rows, "page": page, "pages": pages, "total": len(candidates), "targets": list(live.values()),
+            "back": _page_url("/unplaced", page), "title": "Unplaced passages"})
+
+    def source(self, request: Request) -> Response:
+        source_id = request.path_params["source_id"]
+        target = _int_or_none(request.query_params.get("passage"))
+        with self.project() as project:
+            try:
+                source = project.source(source_id)
+            except NotFoundError as exc:
+                return self.error(request, 404, str(exc))
+            passages = project.passages(source_id=source_id, current_only=False)
+            themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
+            member = {}
+            for p in passages:
+                m = project.membership(p.id)
+                if m is not None and m.placed and m.theme_id in themes:
+                    member[p.id] = themes[m.theme_id]
+            memos = _memos_by_passage(actions.memos(project))
+            target_passage = next((p for p in passages if p.id == target), None)
+            notes = project.source_notes(source_id)
+        segments = _segments(source.text, passages, member, target)
+        return self.render(request, "source.html", {
+            "source": source, "segments": segments, "target": target_passage,
+            "target_theme": member.get(target) if target else None,
+            "target_memos": memos.get(target, []) if target else [], "coded": len(member),
+            "passage_count": len(passages), "notes": notes,
+            "back": f"/sources/{source_id}" + (f"?passage={target}#p{target}" if target_passage else ""),
+            "title": source.name})
+
+    def log(self, request: Request) -> Response:
+        with self.project() as project:
+            decisions = project.decisions()
+        decisions.reverse()
+        page, pages, shown = _paginate(decisions, request.query_params.get("page"), LOG_PAGE_SIZE)
+        undone = {d.undoes for d in decisions if d.undoes is not None}
+        return self.render(request, "log.html", {
+            "entries": [(d, actions.describe(d), d.id in undone) for d in shown], "page": page, "pages": pages,
+            "total": len(decisions), "title": "Decision log"})
+
+    # -- actions -------------------------------------------------------------------------------
+
+    async def theme_action(self, request: Request) -> Response:
+        theme_id = request.path_params["theme_id"]
+        action = request.path_params["action"]
+        r = self.s.reviewer
+        simple = {"accept": actions.accept, "reject": actions.reject, "restore": actions.restore}
+        if action in simple:
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return simple[action](p, theme_id, reviewer=r, expected=_revisions(f, theme_id))
+        elif action in ("rename", "define", "recategorise"):
+            fn, field = {"rename": (actions.rename, "label"), "define": (actions.define, "definition"),
+                         "recategorise": (actions.recategorise, "category")}[action]
+
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return fn(p, theme_id, _field(f, field), reviewer=r, expected=_revisions(f, theme_id))
+        elif action == "split":
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                by_category = f.get("by") == "category"
+                k = None if by_category else _int_field(f, "k")
+                return actions.split(p, theme_id, k=k, by_category=by_category, reviewer=r,
+                                     expected=_revisions(f, theme_id))
+        elif action == "memo":
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return actions.memo(p, _field(f, "text"), theme_id=theme_id, reviewer=r)
+        else:
+            return self.error(request, 404, f"no action {action!r}; use accept, reject, restore, rename, define, "
+                                            "recategorise, split or memo")
+        return await self.act(request, do, lambda f, o: _back(f, f"/themes/{theme_id}"))
+
+    async def merge(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            target = _int_field(f, "target")
+            others = [int(v) for v in f.getlist("theme") if str(v).isdigit() and int(v) != target]
+            if not others:
+                raise _BadForm("tick at least one theme, other than the target, to merge into it")
+            return actions.merge(p, target, others, reviewer=self.s.reviewer,
+                                 expected=_revisions(f, target, *others))
+
+        def back(f: FormData, outcome: actions.Outcome | None) -> str:
+            target = _int_or_none(f.get("target"))
+            return f"/themes/{target}" if outcome and target else _back(f, "/")
+        return await self.act(request, do, back)
+
+    async def move(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.move(p, _passage_ids(f), _int_field(f, "theme_id"), reviewer=self.s.reviewer,
+                                expected=_revisions(f, *_ints(f.getlist("from_theme"))),
+                                only_unplaced=f.get("only_unplaced") == "1")
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def remove(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.remove(p, _passage_ids(f), reviewer=self.s.reviewer,
+                                  expected=_revisions(f, *_ints(f.getlist("from_theme"))))
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def passage_memo(self, request: Request) -> Response:
+        passage_id = request.path_params["passage_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.memo(p, _field(f, "text"), passage_id=passage_id, reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def undo(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.undo(p, reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+class _BadForm(Exception):
+    """A form field that is missing or malformed (a 400, said plainly)."""
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    if value is None or not isinstance(value, str):
+        raise _BadForm(f"the form has no {name!r} field")
+    return value
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _int_field(form: FormData, name: str) -> int:
+    value = _int_or_none(form.get(name))
+    if value is None:
+        raise _BadForm(f"the form's {name!r} field must be a whole number")
+    return value
+
+
+def _ints(values: list) -> list[int]:
+    return [int(v) for v in values if isinstance(v, str) and v.isdigit()]
+
+
+def _passage_ids(form: FormData) -> list[int]:
+    ids = _ints(form.getlist("passage"))
+    if not ids:
+        raise _BadForm("tick at least one passage first")
+    return ids
+
+
+def _revisions(form: FormData, *theme_ids: int) -> dict[int, int]:
+    """The revision the page showed for each theme an edit involves: required, so no edit is blind."""
+    out = {}
+    for theme_id in theme_ids:
+        value = _int_or_none(form.get(f"rev-{theme_id}"))
+        if value is None:
+            raise _BadForm(f"the form does not say which revision of theme {theme_id} it was made from; reload the page")
+        out[theme_id] = value
+    return out
+
+
+def _back(form: FormData, default: str) -> str:
+    back = form.get("back")
+    return back if isinstance(back, str) and LOCAL_PAGE.match(back) else default
+
+
+def _page_url(base: str, page: int) -> str:
+    return base if page == 1 else f"{base}?{urlencode({'page': page})}"
+
+
+def _paginate(items: list, page: str | None, size: int = PAGE_SIZE) -> tuple[int, int, list]:
+    pages = max(1, -(-len(items) // size))
+    number = min(max(_int_or_none(page) or 1, 1), pages)
+    return number, pages, items[(number - 1) * size:number * size]
+
+
+def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, dict],
+                 probability: float | None = None) -> dict:
+    p = view.passages.get(passage_id) or view.project.passage(passage_id)
+    source = view.sources[p.source_id]
+    return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
+            "speaker": p.speaker, "probability": probability,
+            "category": categories.get(p.id, {}).get("category")}
+
+
+def _memos_by_passage(memos: list) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for m in memos:
+        if m.passage_id is not None:
+            out.setdefault(m.passage_id, []).append(m)
+    return out
+
+
+def _nearest_themes(project: Project, passages: list, live: Mapping) -> dict[int, list]:
+    """Up to NEAREST live themes per passage, by cosine similarity of its embedding to theme centroids."""
+    run = project.latest_run()
+    if run is None or not passages or not live:
+        return {}
+    vectors = project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
+    centroids = {tid: project.theme_centroid(tid) for tid in live}
+    ids = [tid for tid, c in centroids.items() if c is not None]
+    if not vectors or not ids:
+        return {}
+    c = np.stack([centroids[t] for t in ids]).astype(np.float64)
+    if len({v.shape for v in vectors.values()} | {c.shape[1:]}) != 1:
+        return {}  # vectors and centroids from different models: no honest similarity
+    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    out = {}
+    for p in passages:
+        v = vectors.get(p.text_sha256)
+        if v is None:
+            continue
+        sims = c @ (v / max(float(np.linalg.norm(v)), 1e-12))
+        order = np.argsort(-sims)[:NEAREST]
+        out[p.id] = [(live[ids[i]], float(sims[i])) for i in order]
+    return out
+
+
+def _segments(text: str, passages: list, member: Mapping, target: int | None) -> list[dict]:
+    """The source text cut into plain pieces and passage pieces, in order, covering it exactly once.
+
+    Only text is handed to the template, which escapes it; overlapping passages (never made by
+    segmentation, but possible in an old file) are clipped so no character is shown twice.
+    """
+    out = []
+    at = 0
+    for p in sorted(passages, key=lambda p: (p.start_char, p.end_char)):
+        start, end = max(p.start_char, at), min(p.end_char, len(text))
+        if end <= start:
+            continue
+        if start > at:
+            out.append({"text": text[at:start], "passage": None})
+        out.append({"text": text[start:end], "passage": p, "theme": member.get(p.id), "target": p.id == target})
+        at = end
+    if at < len(text):
+        out.append({"text": text[at:], "passage": None})
+    return out
