@@ -12,8 +12,8 @@ stamp=.venv/.synth-installed
 want=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "synth: installing dependencies into .venv (first run takes a minute or two)" >&2
-  # This machine's local package mirror prints a warning per package it does not hold; hide only those.
-  quiet() { "$@" 2>&1 | { grep -v -e 'is neither a file nor a directory' -e 'BuildBackendWarning' || true; }; }
+  # pip's chatter goes to a log, shown only when an install fails.
+  quiet() { "$@" >> .venv/install.log 2>&1 || { cat .venv/install.log >&2; echo "synth: install failed (log: .venv/install.log)" >&2; exit 1; }; }
   quiet .venv/bin/python -m pip install -q --upgrade pip
   quiet .venv/bin/python -m pip install -q "torch==2.13.0"
   quiet .venv/bin/python -m pip install -q -e ".[test]"

@@ -17,6 +17,7 @@ from .categorise import PrototypeIndex, categorise_passages, categorise_theme
 from .cluster import ClusterParams, cluster_passages
 from .embed import Embedder, embed_with_cache, resolve_model, text_sha256
 from .errors import SynthError
+from .deductive import DeductivePlacement, code_text, place_deductively
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import lemmatise
@@ -38,6 +39,7 @@ class DiscoverReport:
     themes: int = 0
     placed: int = 0
     coverage: float = 0.0
+    deductive: int = 0  # passages placed in codebook codes
     new: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)
@@ -47,7 +49,7 @@ class DiscoverReport:
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             progress: Progress | None = None) -> DiscoverReport:
+             use_codebook: bool = False, progress: Progress | None = None) -> DiscoverReport:
     import time
 
     started_at = now_iso()
@@ -64,6 +66,9 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     if len(passages) < MIN_CODABLE_PASSAGES:
         raise SynthError(f"{project.path}: only {len(passages)} codable passages; discover needs at least "
                          f"{MIN_CODABLE_PASSAGES} (ingest more sources first)")
+    codes = [t for t in project.themes() if t.origin == "codebook"] if use_codebook else []
+    if use_codebook and not codes:
+        raise SynthError(f"{project.path}: holds no codebook to seed from; run `synth codebook import` first")
     texts = [p.text for p in passages]
     hashes = [p.text_sha256 for p in passages]
 
@@ -73,65 +78,96 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     embedded = embed_with_cache(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
     vectors = embedded.vectors
-    lap("embed")
+    # Category prototypes and codebook codes are embedded by the same model as the passages (one
+    # vector space), and cached with them, so a warm re-run embeds nothing.
+    extra_vectors: dict[str, np.ndarray] = {}
 
-    group_ids = np.array([p.source_id for p in passages])
-    params = ClusterParams(seed=seed, min_theme_size=min_theme_size)
-    clustering = cluster_passages(vectors, group_ids=group_ids, params=params,
-                                  progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
-    lap("cluster")
-    descriptions = describe_themes(texts, clustering, vectors, group_ids, lemmatise(texts))
-    lap("label")
-    # Category prototypes are embedded by the same model as the passages (one vector space), and
-    # cached with them, so a warm re-run embeds nothing.
-    prototype_vectors: dict[str, np.ndarray] = {}
-
-    def encode_prototypes(statements) -> np.ndarray:
+    def encode_cached(statements) -> np.ndarray:
         statements = list(statements)
         digests = [text_sha256(t) for t in statements]
         result = embed_with_cache(statements, digests, project.cached_embeddings(spec.model_id, digests), embedder)
-        prototype_vectors.update(result.new_vectors)
+        extra_vectors.update(result.new_vectors)
         return result.vectors
 
-    prototypes = PrototypeIndex.build(encode_prototypes)
+    lap("embed")
+
+    # Deductive codes take their passages first; the rest is clustered into inductive themes.
+    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in codes])) \
+        if codes else None
+    inductive = np.flatnonzero(~deductive.placed) if deductive else np.arange(len(passages))
+    sub_passages = [passages[i] for i in inductive]
+    sub_texts = [texts[i] for i in inductive]
+    sub_vectors = vectors[inductive]
+    group_ids = np.array([p.source_id for p in sub_passages])
+    if len(sub_passages) >= MIN_CODABLE_PASSAGES:
+        clustering = cluster_passages(sub_vectors, group_ids=group_ids,
+                                      params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
+                                      progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
+        lap("cluster")
+        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmatise(sub_texts))
+        lap("label")
+    else:  # the codebook covered (nearly) everything: no inductive themes this run
+        clustering, descriptions = None, []
+
+    prototypes = PrototypeIndex.build(encode_cached)
     passage_categories = categorise_passages(texts, vectors, prototypes=prototypes)
     lap("categorise")
 
-    previous = _previous_themes(project)
-    k = len(descriptions)
-    new_members = [{hashes[i] for i in np.flatnonzero(clustering.labels == t)} for t in range(k)]
-    matching = match_themes(previous, new_members, clustering.centroids)
+    previous = _previous_themes(project, exclude={c.id for c in codes})
+    new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
+                   for t in range(len(descriptions))] if clustering else []
+    matching = match_themes(previous, new_members, clustering.centroids if clustering else np.zeros((0, vectors.shape[1])))
 
     with project.transaction():
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
-            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name},
-            stats=clustering.stats, report={},
+            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "codebook": bool(codes)},
+            stats=clustering.stats if clustering else {}, report={},
         )
-        project.store_embeddings(spec.model_id, {**embedded.new_vectors, **prototype_vectors})
+        project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
         _retire_unmatched(project, matching.gone, report)
-        _write_memberships(project, run_id, passages, clustering, theme_of_cluster)
+        if clustering:
+            _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
+        if deductive:
+            _write_deductive_memberships(project, run_id, passages, deductive, codes)
         for passage, category in zip(passages, passage_categories, strict=True):
             project.set_passage_category(passage.id, category.category, category.scores,
                                          [_cue_dict(c) for c in category.cues])
-        by_passage = {p.id: (i, c) for i, (p, c) in enumerate(zip(passages, passage_categories))}
-        _write_theme_categories_and_quotes(project, descriptions, theme_of_cluster, by_passage, passages, vectors)
+        by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
+        quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
+                           for k, d in enumerate(descriptions)}
+        for code in codes:
+            quote_proposals[code.id] = []  # codes quote their most similar members
+        _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
         report.run_id = run_id
         report.passages = len(passages)
         report.embeddings_reused = embedded.reused
         report.embeddings_computed = embedded.computed
-        report.themes = len(project.themes())
-        report.placed = sum(1 for m in project.memberships(placed=True)
-                            if project.theme(m.theme_id).status in ("suggested", "accepted"))
+        live = {t.id for t in project.themes()}
+        report.themes = len(live)
+        report.deductive = int(deductive.placed.sum()) if deductive else 0
+        report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")
         project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
     return report
 
 
-def _previous_themes(project: Project) -> dict[int, PreviousTheme]:
-    """Live themes of earlier runs, with the text hashes of their placed passages."""
+def _write_deductive_memberships(project: Project, run_id: int, passages: list[Passage],
+                                 deductive: DeductivePlacement, codes) -> None:
+    for i in np.flatnonzero(deductive.placed):
+        existing = project.membership(passages[i].id)
+        if existing and existing.by_human:
+            continue
+        project.set_membership(passages[i].id, codes[deductive.code[i]].id,
+                               probability=float(np.clip(deductive.similarity[i], 0.0, 1.0)),
+                               placed=True, by_human=False, run_id=run_id)
+
+
+def _previous_themes(project: Project, exclude: set[int]) -> dict[int, PreviousTheme]:
+    """Live themes of earlier runs, with the text hashes of their placed passages (codes seeding
+    this run are left out: clusters of the remaining passages must not take their identity)."""
     members: dict[int, set[str]] = {}
     hash_of = {p.id: p.text_sha256 for p in project.passages()}
     for m in project.memberships(placed=True):
@@ -139,6 +175,8 @@ def _previous_themes(project: Project) -> dict[int, PreviousTheme]:
             members.setdefault(m.theme_id, set()).add(hash_of[m.passage_id])
     previous = {}
     for theme in project.themes(statuses=("suggested", "accepted", "rejected")):
+        if theme.id in exclude:
+            continue
         centroid = project.theme_centroid(theme.id)
         if centroid is None and not members.get(theme.id):
             continue
@@ -147,6 +185,8 @@ def _previous_themes(project: Project) -> dict[int, PreviousTheme]:
 
 
 def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport) -> dict[int, int]:
+    if clustering is None:
+        return {}
     theme_of_cluster: dict[int, int] = {}
     for match in matching.matches:
         d = descriptions[match.new_index]
@@ -194,20 +234,19 @@ def _write_memberships(project: Project, run_id: int, passages: list[Passage], c
                                placed=bool(clustering.labels[i] >= 0), by_human=False, run_id=run_id)
 
 
-def _write_theme_categories_and_quotes(project: Project, descriptions, theme_of_cluster, by_passage, passages, vectors) -> None:
-    for cluster_index, theme_id in theme_of_cluster.items():
-        members = project.memberships(theme_id=theme_id, placed=True)
-        member_ids = [m.passage_id for m in members if m.passage_id in by_passage]
+def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[int, list[int]], by_passage) -> None:
+    """Each theme's category from its placed members, and up to five quotes that are members."""
+    for theme_id, proposed in quote_proposals.items():
+        members = [m for m in project.memberships(theme_id=theme_id, placed=True) if m.passage_id in by_passage]
+        member_ids = [m.passage_id for m in members]  # most confident first
         theme = project.theme(theme_id)
-        if member_ids and not theme.category_by_human:
-            cats = [by_passage[pid][1] for pid in member_ids]
-            weights = [m.probability for m in members if m.passage_id in by_passage]
-            tc = categorise_theme(cats, weights)
+        if members and not theme.category_by_human:
+            tc = categorise_theme([by_passage[m.passage_id] for m in members], [m.probability for m in members])
             project.update_theme(theme_id, bump_revision=False, category=tc.category,
                                  category_confidence=round(float(tc.confidence), 4), category_mix=dict(tc.mix),
                                  category_reasons=list(tc.reasons))
-        proposed = [passages[i].id for i in descriptions[cluster_index].quote_indices]
-        quotes = [pid for pid in proposed if pid in set(member_ids)]
+        in_theme = set(member_ids)
+        quotes = [pid for pid in proposed if pid in in_theme]
         for pid in member_ids:  # top up from the most confident members when reviewers moved quotes away
             if len(quotes) >= min(MAX_QUOTES, len(member_ids)):
                 break
