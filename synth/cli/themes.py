@@ -80,13 +80,26 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))
         return
-    table = Table(title=f"Themes in {project}", show_lines=False)
-    for col in ("id", "label", "status", "category", "conf.", "size", "sources", "kinds", "triangulation", "transfer"):
-        table.add_column(col, overflow="fold")
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped to a file: don't squeeze the table into 80 columns
+    table = Table(title=f"Themes in {project}")
+    table.add_column("id", justify="right")
+    table.add_column("label", min_width=28, ratio=3)
+    table.add_column("status")
+    table.add_column("category", no_wrap=True)
+    table.add_column("size", justify="right")
+    table.add_column("sources", justify="right")
+    table.add_column("lit / int / sur", no_wrap=True)
+    table.add_column("triangulation", no_wrap=True)
+    table.add_column("transfer", justify="right")
     for s in summaries:
-        table.add_row(str(s.id), s.label, s.status, s.category or "", f"{s.confidence:.2f}" if s.confidence is not None else "",
-                      str(s.size), str(s.spread.sources), ", ".join(f"{k} {v}" for k, v in s.spread.kinds.items()),
+        kinds = s.spread.kinds
+        table.add_row(str(s.id), s.label, s.status,
+                      f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
+                      str(s.size), str(s.spread.sources),
+                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
                       s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
-    Console().print(table)
+    console.print(table)
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
