@@ -49,7 +49,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("never", 0.5), ("without", 0.5), ("no", 0.5), ("not", 0.5),
     ),
     "enabler": (
-        ("help", 1.0), ("helpful", 1.0), ("helped", 1.0), ("support", 0.5), ("supportive", 1.0),
+        ("help", 1.0), ("helpful", 1.0), ("helped", 1.0), ("supportive", 1.0),
         ("work well", 1.0), ("go well", 1.0), ("well", 0.5), ("good", 1.0), ("great", 1.0),
         ("excellent", 1.0), ("positive", 1.0), ("clear", 1.0), ("clearly", 1.0),
         ("easy", 1.0), ("easily", 1.0), ("effective", 1.0), ("effectively", 1.0),
