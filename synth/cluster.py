@@ -170,7 +170,7 @@ def _cluster(
 
     tick = time.perf_counter()
     # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
-    tally = votes.astype(np.float64) * 2
+    tally = votes.astype(np.int32) * 2
     tally[rows, ref_labels] += 1
     nearest = np.argmax(tally, axis=1)
     nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m)
@@ -184,8 +184,8 @@ def _cluster(
     members = np.bincount(labels[labels >= 0], minlength=len(centroids))
     stats = {
         "n_passages": n,
-        "n_fit": int(len(fit)),
-        "n_themes": int(len(centroids)),
+        "n_fit": len(fit),
+        "n_themes": len(centroids),
         "coverage": float(placed.mean()),
         "unplaced": int((~placed).sum()),
         "min_theme_size": int(m),
@@ -193,12 +193,12 @@ def _cluster(
         "dissolved_themes": int(dissolved),
         "n_neighbors": int(n_neighbors),
         "cross_source": bool(use_groups is not None),
-        "theme_sizes": [int(s) for s in members],
+        "theme_sizes": [int(s) for s in members],  # placed passages per theme
         "seconds": seconds,
     }
     if groups is not None:
         stats["sources_per_theme"] = [
-            int(len(np.unique(groups[labels == j]))) for j in range(len(centroids))
+            len(np.unique(groups[labels == j])) for j in range(len(centroids))
         ]
     return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
 

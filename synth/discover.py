@@ -20,7 +20,7 @@ from .errors import SynthError
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
-from .nlp import lemmatise
+from .nlp import display_forms, lemmatise
 from .records import Passage
 from .store import Project, now_iso
 
@@ -104,7 +104,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                       params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                       progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
         lap("cluster")
-        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmatise(sub_texts))
+        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmatise(sub_texts),
+                                       forms=display_forms(sub_texts))
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions = None, []
@@ -116,7 +117,9 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     previous = _previous_themes(project, exclude={c.id for c in codes})
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
                    for t in range(len(descriptions))] if clustering else []
-    matching = match_themes(previous, new_members, clustering.centroids if clustering else np.zeros((0, vectors.shape[1])))
+    # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
+    matching = match_themes(previous, new_members, clustering.centroids if clustering else np.zeros((0, vectors.shape[1])),
+                            present=set(hashes))
 
     with project.transaction():
         run_id = project.add_run(

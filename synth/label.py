@@ -10,10 +10,11 @@ evidence shows the idea recurring across sources, and skipping near-duplicates.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,12 @@ def describe_themes(
     *,
     n_terms: int = 10,
     n_quotes: int = 5,
+    forms: Mapping[str, str] | None = None,
 ) -> list[ThemeDescription]:
     """One description per theme of `clustering`, in theme order.
+
+    Terms are scored as lemmas; `forms` (lemma -> written form, see `synth.nlp.display_forms`)
+    turns them back into words a reader recognises for the label, definition and top terms.
 
     A theme is described by its placed passages, or by the passages nearest to it when none is placed.
     """
@@ -64,7 +69,8 @@ def describe_themes(
     out = []
     for j, idx in enumerate(members):
         ranked = [term for term, _ in scored[j]]
-        phrases = _label_phrases(ranked, scored[j])
+        phrases = [_written(p, forms) for p in _label_phrases(ranked, scored[j])]
+        ranked = [_written(t, forms) for t in ranked]
         top_terms = tuple(ranked[:n_terms])
         quotes = _quotes(idx, vectors, clustering.centroids[j], groups, n_quotes)
         n_sources = len(np.unique(groups[idx]))
@@ -77,6 +83,12 @@ def describe_themes(
             )
         )
     return out
+
+
+def _written(phrase: str, forms: Mapping[str, str] | None) -> str:
+    if not forms:
+        return phrase
+    return " ".join(forms.get(word, word) for word in phrase.split(" "))
 
 
 def is_label_word(word: str) -> bool:
@@ -95,7 +107,7 @@ def _passage_terms(lemmas: Sequence[str]) -> set[str]:
     words = [w.lower() for w in lemmas]
     words = [w if is_label_word(w) else "" for w in words]
     out = {w for w in words if w}
-    out.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a and b and a != b)
+    out.update(f"{a} {b}" for a, b in itertools.pairwise(words) if a and b and a != b)
     return out
 
 

@@ -81,3 +81,19 @@ def lemmatise(texts: Iterable[str]) -> list[list[str]]:
     for doc in nlp.pipe((t.lower() for t in texts), batch_size=_BATCH_SIZE, disable=disable):
         out.append([t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop])
     return out
+
+
+def display_forms(texts: Iterable[str]) -> dict[str, str]:
+    """For each lemma, the word form people actually wrote most often (ties: the shorter, then
+    alphabetical). Labels are built from lemmas, so that "barriers" and "barrier" count as one
+    term, but shown in written forms: the lookup lemmatizer turns "data" into "datum", "rent" into
+    "rend" and "training" into "train", which would puzzle a reader."""
+    nlp = load_nlp()
+    disable = [name for name in ("ner", "parser", "senter", "sentencizer") if name in nlp.pipe_names]
+    counts: dict[str, dict[str, int]] = {}
+    for doc in nlp.pipe((t.lower() for t in texts), batch_size=_BATCH_SIZE, disable=disable):
+        for t in doc:
+            if t.is_alpha and not t.is_stop:
+                forms = counts.setdefault(t.lemma_.lower(), {})
+                forms[t.text] = forms.get(t.text, 0) + 1
+    return {lemma: min(forms, key=lambda f: (-forms[f], len(f), f)) for lemma, forms in counts.items()}

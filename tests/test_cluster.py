@@ -7,8 +7,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from synth.cluster import (
-    ClusterParams,
     ClusteringError,
+    ClusterParams,
     cluster_passages,
     default_min_theme_size,
     default_n_themes,
@@ -88,7 +88,7 @@ def test_labels_probabilities_and_centroids_are_consistent():
 
 
 def test_ambiguous_passages_are_unplaced_but_keep_a_nearest_theme():
-    X, _, groups = blobs(2, 60, noise=0.5)
+    X, _, _ = blobs(2, 60, noise=0.5)
     middle = (X[0] / np.linalg.norm(X[0]) + X[60] / np.linalg.norm(X[60])) / 2
     rng = np.random.default_rng(1)
     between = middle + 0.02 * rng.normal(size=(6, X.shape[1]))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from synth.cluster import ClusterParams, Clustering, cluster_passages
+from synth.cluster import Clustering, ClusterParams, cluster_passages
 from synth.label import ThemeDescription, describe_themes, is_label_word
 from synth.nlp import lemmatise
 
