@@ -84,3 +84,20 @@ def test_themes_json_quotes_are_verbatim(demo_project, synth):
         assert theme["label"] and theme["quotes"]
         for q in theme["quotes"]:
             assert texts[q["source_name"]][q["start_char"]:q["end_char"]] == q["text"]
+
+
+SHARED = DEMO.parent.parent.parent / "shared" / "dev-data" / "napire"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared dev data sits beside the repository only in the workplace")
+def test_shared_dev_tables_ingest_with_exact_offsets(tmp_path, synth):
+    table = SHARED / "work-in-progress__v_168_dissatisfaction_causes_92.csv"
+    path = tmp_path / "napire.synth"
+    output = synth.ok("ingest", path, table, "--text-column", "v_168", "--kind", "survey")
+    assert "rows as sources" in output
+    with Project.open(path, create=False) as project:
+        sources = {s.id: s for s in project.sources()}
+        assert len(sources) >= 80
+        assert all(s.kind == "survey" and s.metadata for s in sources.values())
+        for p in project.passages():
+            assert sources[p.source_id].text[p.start_char:p.end_char] == p.text
