@@ -134,7 +134,7 @@ def test_human_placements_follow_unchanged_passages_into_a_new_version(tmp_path)
 
 
 def test_a_version_1_project_is_migrated_in_place(tmp_path):
-    from synth.store import MIGRATIONS
+    from synth.migrations import MIGRATIONS
 
     path = tmp_path / "old.synth"
     db = sqlite3.connect(path, isolation_level=None)

@@ -1,0 +1,156 @@
+"""The project file's schema, as small registered migrations.
+
+Each migration is a function applied in one transaction by `Project.open`, then recorded in the
+`migrations` table and in SQLite's `user_version`. Append new ones; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one: `executescript` would commit and break the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:60]!r}")
+
+
+def _migration_1_initial(db: sqlite3.Connection) -> None:
+    _run_script(db, 
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('literature', 'interview', 'survey')),
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            is_current INTEGER NOT NULL DEFAULT 1,
+            supersedes_id INTEGER REFERENCES sources(id),
+            notes TEXT NOT NULL DEFAULT '[]',
+            ingested_at TEXT NOT NULL,
+            UNIQUE (name, version)
+        );
+        CREATE TABLE source_metadata (
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (source_id, key)
+        );
+        CREATE TABLE passages (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            seq INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            speaker TEXT,
+            codable INTEGER NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            CHECK (end_char > start_char)
+        );
+        CREATE INDEX passages_source ON passages (source_id, seq);
+        CREATE INDEX passages_text ON passages (text_sha256);
+        CREATE TABLE embeddings (
+            model_id TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model_id, text_sha256)
+        ) WITHOUT ROWID;
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            params TEXT NOT NULL,
+            stats TEXT NOT NULL,
+            report TEXT NOT NULL
+        );
+        CREATE TABLE themes (
+            id INTEGER PRIMARY KEY,
+            guid TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            definition TEXT NOT NULL DEFAULT '',
+            top_terms TEXT NOT NULL DEFAULT '[]',
+            category TEXT,
+            category_confidence REAL,
+            category_mix TEXT NOT NULL DEFAULT '{}',
+            category_reasons TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'suggested'
+                CHECK (status IN ('suggested', 'accepted', 'rejected', 'merged', 'retired')),
+            label_by_human INTEGER NOT NULL DEFAULT 0,
+            definition_by_human INTEGER NOT NULL DEFAULT 0,
+            category_by_human INTEGER NOT NULL DEFAULT 0,
+            merged_into INTEGER REFERENCES themes(id),
+            parent_id INTEGER REFERENCES themes(id),
+            centroid BLOB,
+            created_run INTEGER REFERENCES runs(id),
+            last_run INTEGER REFERENCES runs(id),
+            revision INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE memberships (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            probability REAL NOT NULL,
+            placed INTEGER NOT NULL,
+            by_human INTEGER NOT NULL DEFAULT 0,
+            run_id INTEGER REFERENCES runs(id)
+        );
+        CREATE INDEX memberships_theme ON memberships (theme_id, placed);
+        CREATE TABLE theme_quotes (
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            rank INTEGER NOT NULL,
+            passage_id INTEGER NOT NULL REFERENCES passages(id),
+            PRIMARY KEY (theme_id, rank)
+        );
+        CREATE TABLE passage_categories (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            category TEXT NOT NULL,
+            barrier REAL NOT NULL,
+            enabler REAL NOT NULL,
+            practice REAL NOT NULL,
+            context REAL NOT NULL,
+            cues TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            action TEXT NOT NULL,
+            theme_id INTEGER,
+            passage_id INTEGER,
+            before TEXT NOT NULL DEFAULT '{}',
+            after TEXT NOT NULL DEFAULT '{}',
+            undoes INTEGER REFERENCES decisions(id)
+        );
+        -- The decision log is append-only: the database itself refuses edits and deletions.
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+        CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+        """
+    )
+
+
+def _migration_2_theme_origin(db: sqlite3.Connection) -> None:
+    # Where a theme came from: a clustering run, an imported codebook (a deductive seed for
+    # `discover --codebook`), or a reviewer's split or merge.
+    db.execute("ALTER TABLE themes ADD COLUMN origin TEXT NOT NULL DEFAULT 'discovered'"
+               " CHECK (origin IN ('discovered', 'codebook', 'split', 'merge'))")
+
+
+# (version, name, function): append only; never edit a released migration.
+MIGRATIONS: tuple[tuple[int, str, object], ...] = (
+    (1, "initial schema", _migration_1_initial),
+    (2, "theme origin", _migration_2_theme_origin),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
