@@ -94,7 +94,7 @@ async def test_theme_page_shows_everything_about_the_theme(client, built: Built)
         assert piece in text, piece
     for pid in built.passages["A1"] + built.passages["A2"]:  # every member, with source and location
         assert escape(built.text[pid]) in text
-        assert f'href="/sources/' in text and f'?passage={pid}#p{pid}"' in text
+        assert 'href="/sources/' in text and f'?passage={pid}#p{pid}"' in text
     assert re.search(r"interview-alice \[\d+–\d+\]", text)
     assert fields[f"rev-{a}"] == "1"
     r = await client.get("/themes/999")
