@@ -136,3 +136,29 @@ def test_cp1252_text_is_read_and_said(tmp_path, synth, project):
     legacy.write_bytes("The adviser’s café outreach helped – a lot.".encode("cp1252"))
     output = synth.ok("ingest", project, legacy)
     assert "cp1252" in output
+
+
+def test_a_changed_file_is_a_new_version_and_keeps_human_placements(tmp_path, synth):
+    from synth.store import Project
+
+    interview = tmp_path / "interview.txt"
+    first = "The mentor at the mosque helped me apply for jobs.\n\nChildcare was the hardest part for me.\n"
+    interview.write_text(first, encoding="utf-8")
+    path = tmp_path / "r.synth"
+    synth.ok("ingest", path, interview, "--kind", "interview")
+    with Project.open(path, create=False) as project, project.transaction():
+        mentor = next(p for p in project.passages() if "mentor" in p.text)
+        theme = project.create_theme(label="Mentoring", status="accepted")
+        project.set_membership(mentor.id, theme, probability=1.0, placed=True, by_human=True)
+    assert "unchanged, nothing to do" in synth.ok("ingest", path, interview, "--kind", "interview")
+
+    interview.write_text(first + "\nTransport to the business park was a problem.\n", encoding="utf-8")
+    assert "(version 2)" in synth.ok("ingest", path, interview, "--kind", "interview")
+    with Project.open(path, create=False) as project:
+        (source,) = project.sources()
+        assert source.version == 2
+        current = {p.text: p for p in project.passages()}
+        assert "Transport to the business park was a problem." in current
+        carried = project.membership(current[mentor.text].id)
+        assert carried is not None and carried.theme_id == theme and carried.by_human
+        assert len(project.sources(current_only=False)) == 2  # the old version is kept, not overwritten

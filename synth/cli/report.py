@@ -42,7 +42,11 @@ def report_command(project: Path, out: Path, by: str, include_suggested: bool) -
     click.echo(message)
 
 
-@cli.group("codebook")
+@cli.group("codebook", epilog="""\b
+Examples:
+  synth codebook import review.synth framework.qdc
+  synth discover review.synth --codebook
+""")
 def codebook_group() -> None:
     """Bring an existing codebook into a project (export one with `synth export PROJECT codebook`)."""
 
