@@ -15,7 +15,8 @@ import numpy as np
 
 from .categorise import PrototypeIndex, categorise_passages, categorise_theme
 from .cluster import ClusterParams, cluster_passages
-from .embed import Embedder, embed_with_cache, resolve_model, text_sha256
+from .embed import embed_with_cache, text_sha256
+from .fast_embed import embedder_for
 from .errors import SynthError
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .label import describe_themes
@@ -49,7 +50,8 @@ class DiscoverReport:
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             use_codebook: bool = False, progress: Progress | None = None) -> DiscoverReport:
+             embedder_route: str = "default", use_codebook: bool = False,
+             progress: Progress | None = None) -> DiscoverReport:
     import time
 
     started_at = now_iso()
@@ -72,8 +74,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     texts = [p.text for p in passages]
     hashes = [p.text_sha256 for p in passages]
 
-    spec = resolve_model(model_dir)
-    embedder = Embedder(spec)
+    # The route (default PyTorch, ONNX, int8 ONNX, static) decides the model id, so vectors of
+    # different routes never mix in the cache.
+    embedder = embedder_for(embedder_route, model_dir)
+    spec = embedder.spec
     cached = project.cached_embeddings(spec.model_id, hashes)
     embedded = embed_with_cache(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
@@ -124,7 +128,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     with project.transaction():
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
-            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "codebook": bool(codes)},
+            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": embedder_route,
+                    "codebook": bool(codes)},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})

@@ -1,0 +1,188 @@
+"""The faster embedding routes: built locally from the verified bundled model, checked on every use,
+named apart in the cache, and close to the default model's vectors."""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from synth import fast_embed
+from synth.embed import Embedder, embed_with_cache, resolve_model, text_sha256
+from synth.errors import ModelError
+from synth.fast_embed import embedder_for, prepare_route, route_folder
+
+needs_onnx = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
+                                reason="the onnx-int8 route needs onnx and onnxruntime (pip install onnx onnxruntime)")
+
+TEXTS = [
+    "Childcare costs stopped her taking the job.",
+    "The nursery fees were more than she would earn in a month.",
+    "Employers ignored overseas qualifications.",
+    "Her engineering degree from abroad counted for nothing with recruiters.",
+    "Outreach in community centres built trust with families.",
+    "Meeting people where they already gather made them willing to talk.",
+    "The adviser spoke Urdu.",
+    "Requirements kept changing after the contract was signed, and nobody owned the backlog.",
+]
+
+
+@pytest.fixture(scope="module")
+def cache_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("synth-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(cache_root):
+    return embedder_for("onnx-int8", root=cache_root)
+
+
+@pytest.fixture(scope="module")
+def default_vectors():
+    return Embedder(resolve_model()).encode(TEXTS)
+
+
+def test_an_unknown_route_names_the_ones_that_exist():
+    with pytest.raises(ModelError, match="'gpu-magic' does not exist; choose one of: default, onnx, onnx-int8, static"):
+        embedder_for("gpu-magic")
+
+
+def test_the_default_route_is_the_plain_embedder():
+    embedder = embedder_for("default")
+    assert isinstance(embedder, Embedder)
+    assert embedder.spec == resolve_model()
+
+
+def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path / "here"))
+    assert fast_embed.cache_root() == tmp_path / "here"
+    monkeypatch.delenv("SYNTH_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert fast_embed.cache_root() == tmp_path / "xdg" / "synth"
+
+
+@needs_onnx
+def test_onnx_route_has_its_own_model_id_so_cached_vectors_never_mix(onnx_embedder, tmp_path):
+    from synth.store import Project
+
+    base = resolve_model()
+    assert onnx_embedder.spec.model_id.startswith(base.model_id + "+onnx-int8@")
+    texts = TEXTS[:2]
+    hashes = [text_sha256(t) for t in texts]
+    with Project.open(tmp_path / "p.synth") as project:
+        with project.transaction():
+            project.store_embeddings(base.model_id, dict(zip(hashes, Embedder(base).encode(texts))))
+        assert len(project.cached_embeddings(base.model_id, hashes)) == 2
+        cached = project.cached_embeddings(onnx_embedder.spec.model_id, hashes)
+    assert cached == {}
+    assert embed_with_cache(texts, hashes, cached, onnx_embedder).computed == 2
+
+
+@needs_onnx
+def test_onnx_vectors_are_close_to_the_default_models(onnx_embedder, default_vectors):
+    vectors = onnx_embedder.encode(TEXTS)
+    assert vectors.shape == default_vectors.shape == (len(TEXTS), 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(vectors * default_vectors, axis=1)
+    assert cosines.min() > 0.95, cosines
+    # Each text's nearest other text is the same under both models (the pairs in TEXTS).
+    def nearest(v):
+        sims = v @ v.T
+        np.fill_diagonal(sims, -1)
+        return sims.argmax(axis=1)
+    assert list(nearest(vectors)) == list(nearest(default_vectors))
+
+
+@needs_onnx
+def test_full_precision_onnx_gives_the_default_models_vectors(cache_root, default_vectors):
+    embedder = embedder_for("onnx", root=cache_root)
+    assert "+onnx@" in embedder.spec.model_id
+    vectors = embedder.encode(TEXTS)
+    assert np.allclose(vectors, default_vectors, atol=1e-4)
+
+
+@needs_onnx
+def test_onnx_keeps_input_order_across_length_sorted_batches(cache_root):
+    embedder = fast_embed.OnnxEmbedder(prepare_route("onnx-int8", root=cache_root), batch_size=3)
+    together = embedder.encode(TEXTS)
+    assert np.array_equal(together, embedder.encode(TEXTS))  # same texts, same batches: same vectors
+    alone = np.vstack([embedder.encode([t]) for t in TEXTS])
+    # int8 activations are scaled per batch, so a text's vector moves a little with its batch-mates
+    # (cosine about 0.99), but each stays far closer to itself than to any other text.
+    assert np.all(np.sum(together * alone, axis=1) > 0.98)
+    assert list((together @ alone.T).argmax(axis=1)) == list(range(len(TEXTS)))
+
+
+@needs_onnx
+def test_onnx_reports_progress_and_handles_no_texts(onnx_embedder):
+    seen = []
+    onnx_embedder.encode(TEXTS, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (len(TEXTS), len(TEXTS))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert onnx_embedder.encode([]).shape == (0, 0)
+
+
+@needs_onnx
+def test_a_built_route_is_reused_not_rebuilt(cache_root, onnx_embedder):
+    model = onnx_embedder.spec.folder / "model.onnx"
+    before = model.stat().st_mtime_ns
+    again = prepare_route("onnx-int8", root=cache_root)
+    assert again == onnx_embedder.spec
+    assert model.stat().st_mtime_ns == before
+
+
+@needs_onnx
+def test_a_changed_build_is_refused(tmp_path, cache_root, onnx_embedder):
+    import shutil
+
+    root = tmp_path / "cache"
+    folder = route_folder("onnx-int8", resolve_model(), root)
+    shutil.copytree(onnx_embedder.spec.folder, folder)
+    assert prepare_route("onnx-int8", root=root) == fast_embed.ModelSpec(
+        onnx_embedder.spec.name, folder, onnx_embedder.spec.model_id)
+    with (folder / "model.onnx").open("r+b") as fh:
+        fh.seek(-16, os.SEEK_END)
+        fh.write(b"\0" * 16)
+    with pytest.raises(ModelError, match=r"model\.onnx: missing or changed since synth built it; delete"):
+        prepare_route("onnx-int8", root=root)
+
+
+def test_an_interrupted_build_leaves_nothing_behind(tmp_path, monkeypatch):
+    def interrupted(base, out):
+        (out / "model.onnx").write_bytes(b"half written")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(fast_embed._BUILDERS, "onnx-int8", interrupted)
+    monkeypatch.setattr(fast_embed, "_require", lambda route: None)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_route("onnx-int8", root=tmp_path)
+    folder = route_folder("onnx-int8", resolve_model(), tmp_path)
+    assert not folder.exists()
+    assert list(folder.parent.iterdir()) == []
+
+
+def test_a_model_the_routes_cannot_rebuild_is_refused(tmp_path):
+    import shutil
+
+    base = resolve_model()
+    copy = tmp_path / "model"
+    shutil.copytree(base.folder, copy, ignore=shutil.ignore_patterns("model.safetensors"))
+    (copy / "model.safetensors").symlink_to(base.folder / "model.safetensors")
+    (copy / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    with pytest.raises(ModelError, match="support only Transformer \\+ mean Pooling"):
+        fast_embed._check_mean_pooling_model(resolve_model(copy))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("model2vec") is None or importlib.util.find_spec("skeletoken") is None,
+                    reason="the static route needs model2vec and skeletoken (pip install model2vec skeletoken)")
+def test_static_route_is_its_own_space_and_keeps_neighbours(cache_root, default_vectors):
+    embedder = embedder_for("static", root=cache_root)  # distils once: about a minute on two cores
+    assert "+static@" in embedder.spec.model_id
+    vectors = embedder.encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), 256)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Coarser than the transformer, but related texts still come out closer than unrelated ones.
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[2, 6]
