@@ -27,6 +27,7 @@ from .store import Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
 MAX_QUOTES = 5
+CATEGORISE_CHUNK = 2000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -63,6 +64,13 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         now = time.perf_counter()
         report.seconds[stage] = round(now - clock, 3)
         clock = now
+        if progress:
+            progress(stage, 1, 1)
+
+    def begin(stage: str) -> None:
+        # Stages without a count of their own still show that they are running, and for how long.
+        if progress:
+            progress(stage, 0, 1)
 
     passages = project.passages(codable_only=True)
     if len(passages) < MIN_CODABLE_PASSAGES:
@@ -108,6 +116,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                       params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                       progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
         lap("cluster")
+        begin("label")
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmatise(sub_texts),
                                        forms=display_forms(sub_texts))
         lap("label")
@@ -115,8 +124,14 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         clustering, descriptions = None, []
 
     prototypes = PrototypeIndex.build(encode_cached)
-    passage_categories = categorise_passages(texts, vectors, prototypes=prototypes)
+    passage_categories = []
+    for start in range(0, len(texts), CATEGORISE_CHUNK):  # passages are scored independently
+        chunk = slice(start, start + CATEGORISE_CHUNK)
+        passage_categories += categorise_passages(texts[chunk], vectors[chunk], prototypes=prototypes)
+        if progress:
+            progress("categorise", min(start + CATEGORISE_CHUNK, len(texts)), len(texts))
     lap("categorise")
+    begin("store")
 
     previous = _previous_themes(project, exclude={c.id for c in codes})
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}

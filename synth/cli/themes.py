@@ -14,7 +14,8 @@ from ..discover import discover
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
 
-STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering"}
+STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering", "label": "Labelling themes",
+               "categorise": "Categorising passages", "store": "Saving the run"}
 
 
 @cli.command("discover", epilog="""\b
