@@ -22,6 +22,7 @@ from .store import Project
 @dataclass(frozen=True)
 class IngestedSource:
     name: str
+    path: str  # for a table row: "{table path}#row={n}"
     kind: str
     version: int
     passages: int
@@ -77,7 +78,7 @@ def ingest(project: Project, paths: Sequence[Path], *, kind: str | None = None,
             codable = sum(s.codable for s in spans)
             # Kept for context (a one-word survey answer is still part of the record), but said.
             notes = doc.notes + (() if codable else ("no codable passage: too short, or only interviewer turns",))
-            report.added.append(IngestedSource(doc.name, doc.kind, source.version, len(spans), codable, notes))
+            report.added.append(IngestedSource(doc.name, doc.path, doc.kind, source.version, len(spans), codable, notes))
         for source_id, doc in metadata_changes:
             project.replace_source_metadata(source_id, doc.kind, doc.metadata)
             report.metadata_updated.append(doc.name)

@@ -692,3 +692,12 @@ def test_demo_literature_is_the_seed_text_unchanged():
     seeds = {hashlib.sha256(p.read_bytes()).hexdigest() for p in SEEDS.glob("00[1-4]_*.txt")}
     demo = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (DEMO / "literature").glob("*.txt")}
     assert demo == seeds
+
+
+def test_repeated_ids_name_each_row_by_its_number(tmp_path):
+    table = tmp_path / "answers.csv"
+    table.write_text("respondent,question,answer\nS1,helped,The mentor.\nS1,harder,Childcare.\nS2,helped,Outreach.\n",
+                     encoding="utf-8")
+    docs = read_paths([table], id_column="respondent")
+    assert [d.name for d in docs] == ["S1 (row 1)", "S1 (row 2)", "S2"]
+    assert [d.metadata["question"] for d in docs] == ["helped", "harder", "helped"]

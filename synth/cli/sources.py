@@ -23,12 +23,12 @@ def _parse_meta(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _added_lines(added) -> list[str]:
-    """One line per file; the rows of one table (sources named `table.csv#…`) share a line."""
+    """One line per file; the rows of one table (paths `table.csv#row=n`) share a line."""
     lines, tables = [], {}
     for src in added:
-        table, sep, _ = src.name.partition("#")
+        table, sep, _ = src.path.partition("#row=")
         if sep:
-            tables.setdefault((table, src.kind), []).append(src)
+            tables.setdefault((Path(table).name, src.kind), []).append(src)
             continue
         version = f" (version {src.version})" if src.version > 1 else ""
         lines.append(f"added {src.kind:<10} {src.name}{version}: {src.passages} passages, {src.codable} codable")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,9 @@ def _read_rows(item: _Planned, data: bytes, *, kind: str | None, extra: dict[str
                text_column: str | None, id_column: str | None) -> list[ExtractedDocument]:
     table = read_table(item.path, data, text_column=text_column, id_column=id_column)
     doc_kind = kind or item.entry.kind or "survey"
+    # An id that repeats (one respondent answering several questions) names each of its rows by
+    # row number too, so every row stays its own source with a stable, readable name.
+    id_counts = Counter(row.row_id for row in table.rows if row.row_id)
     documents = []
     for i, row in enumerate(table.rows):
         # The hash covers the row's own cells, so an unchanged row is recognised even if the table grew.
@@ -202,9 +206,16 @@ def _read_rows(item: _Planned, data: bytes, *, kind: str | None, extra: dict[str
             if not turns:
                 notes += (NO_SPEAKERS_NOTE,)
         documents.append(ExtractedDocument(
-            name=row.row_id or f"{item.name}#{row.number}", path=f"{item.path}#row={row.number}", kind=doc_kind,
+            name=_row_name(item.name, row.row_id, row.number, id_counts), path=f"{item.path}#row={row.number}",
+            kind=doc_kind,
             text=row.text, sha256=row_hash, metadata=metadata, turns=turns, notes=notes))
     return documents
+
+
+def _row_name(table_name: str, row_id: str | None, number: int, id_counts: Counter) -> str:
+    if not row_id:
+        return f"{table_name}#{number}"
+    return f"{row_id} (row {number})" if id_counts[row_id] > 1 else row_id
 
 
 def _supported() -> str:
