@@ -261,6 +261,33 @@ class Project:
         return Source(id=row["id"], name=row["name"], kind=row["kind"], path=row["path"], sha256=row["sha256"],
                       text=row["text"], version=row["version"], metadata=meta)
 
+    def theme_evidence_rows(self, theme_id: int, *, with_text: bool = True) -> list[sqlite3.Row]:
+        """A theme's placed passages with their source's name and kind, in one query."""
+        text = "p.text" if with_text else "'' AS text"  # counts and spread need no text: skip reading it
+        return self.db.execute(
+            f"SELECT p.id, p.source_id, p.start_char, p.end_char, {text}, s.name AS source_name, s.kind AS source_kind,"
+            " m.probability FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            " JOIN sources s ON s.id = p.source_id"
+            " WHERE m.theme_id = ? AND m.placed = 1 AND s.is_current = 1"
+            " ORDER BY m.probability DESC, m.passage_id",
+            (theme_id,),
+        ).fetchall()
+
+    def metadata_of_theme_sources(self, theme_id: int) -> dict[int, dict[str, str]]:
+        """Metadata of the sources a theme's placed passages come from."""
+        out: dict[int, dict[str, str]] = {}
+        for r in self.db.execute(
+            "SELECT md.source_id, md.key, md.value FROM source_metadata md WHERE md.source_id IN"
+            " (SELECT DISTINCT p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            "  WHERE m.theme_id = ? AND m.placed = 1) ORDER BY md.source_id, md.key",
+            (theme_id,),
+        ):
+            out.setdefault(r["source_id"], {})[r["key"]] = r["value"]
+        return out
+
+    def source_names(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM sources")}
+
     def source_metadata(self) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {}
         for r in self.db.execute("SELECT source_id, key, value FROM source_metadata ORDER BY source_id, key"):
@@ -463,9 +490,15 @@ class Project:
              float(scores["context"]), _dumps(list(cues))),
         )
 
-    def passage_categories(self) -> dict[int, dict]:
+    def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """Categories of all passages, or only of `passage_ids` (a page of a large project)."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_categories")
+        else:
+            ids = list(passage_ids)[:900]  # pages are at most a few hundred passages
+            rows = self.db.execute(f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
         out = {}
-        for r in self.db.execute("SELECT * FROM passage_categories"):
+        for r in rows:
             out[r["passage_id"]] = {
                 "category": r["category"],
                 "scores": {k: r[k] for k in ("barrier", "enabler", "practice", "context")},

@@ -61,28 +61,61 @@ class ThemeSummary:
 
 
 class ProjectView:
-    """Read-only lookups shared by the summaries of many themes (sources are loaded once)."""
+    """Lookups shared by the summaries of many themes. A page of the review app needs only a few
+    themes' evidence, so nothing is loaded up front; exports that walk the whole project use the
+    full `sources`, `passages` and `categories` maps, each loaded once on first use."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.sources: dict[int, Source] = {s.id: s for s in project.sources(current_only=False)}
-        self.passages: dict[int, Passage] = {p.id: p for p in project.passages()}
-        self.categories = project.passage_categories()
+        self._sources: dict[int, Source] = {}
+        self._all_sources: dict[int, Source] | None = None
+        self._passages: dict[int, Passage] | None = None
+        self._categories: dict[int, dict] | None = None
+        self._names: dict[int, str] | None = None
 
-    def evidence(self, theme_id: int) -> list[Evidence]:
-        out = []
-        for m in self.project.memberships(theme_id=theme_id, placed=True):
-            passage = self.passages.get(m.passage_id)
-            if passage is None:
-                continue
-            source = self.sources[passage.source_id]
-            out.append(Evidence(passage_id=passage.id, source_name=source.name, source_kind=source.kind,
-                                metadata=source.metadata, start_char=passage.start_char, end_char=passage.end_char,
-                                text=passage.text, centrality=m.probability))
-        return out
+    @property
+    def sources(self) -> dict[int, Source]:
+        if self._all_sources is None:
+            self._all_sources = {s.id: s for s in self.project.sources(current_only=False)}
+            self._sources.update(self._all_sources)
+        return self._all_sources
+
+    @property
+    def passages(self) -> dict[int, Passage]:
+        if self._passages is None:
+            self._passages = {p.id: p for p in self.project.passages()}
+        return self._passages
+
+    @property
+    def categories(self) -> dict[int, dict]:
+        if self._categories is None:
+            self._categories = self.project.passage_categories()
+        return self._categories
+
+    def source(self, source_id: int) -> Source:
+        if source_id not in self._sources:
+            self._sources[source_id] = self.project.source(source_id)
+        return self._sources[source_id]
+
+    def passage(self, passage_id: int) -> Passage:
+        if self._passages is not None and passage_id in self._passages:
+            return self._passages[passage_id]
+        return self.project.passage(passage_id)
+
+    def evidence(self, theme_id: int, *, with_text: bool = True) -> list[Evidence]:
+        """The theme's placed passages as evidence; `with_text=False` leaves `text` empty (for counts)."""
+        metadata = self.project.metadata_of_theme_sources(theme_id)
+        return [
+            Evidence(passage_id=r["id"], source_name=r["source_name"], source_kind=r["source_kind"],
+                     metadata=metadata.get(r["source_id"], {}), start_char=r["start_char"], end_char=r["end_char"],
+                     text=r["text"], centrality=r["probability"])
+            for r in self.project.theme_evidence_rows(theme_id, with_text=with_text)
+        ]
 
     def quote(self, passage: Passage) -> Quote:
-        return Quote(passage.id, self.sources[passage.source_id].name, passage.start_char, passage.end_char, passage.text)
+        if self._names is None:  # one query for every name, rather than loading each quoted source
+            self._names = self.project.source_names()
+        return Quote(passage.id, self._names[passage.source_id], passage.start_char, passage.end_char, passage.text)
 
 
 def spread_of(evidence: Sequence[Evidence]) -> Spread:
@@ -98,7 +131,7 @@ def spread_of(evidence: Sequence[Evidence]) -> Spread:
 
 
 def summarise(view: ProjectView, theme: ThemeRow) -> ThemeSummary:
-    evidence = view.evidence(theme.id)
+    evidence = view.evidence(theme.id, with_text=False)  # quotes are read separately
     tri = triangulate(evidence)
     transfer = transferability(evidence) if theme.category == "practice" else None
     return ThemeSummary(

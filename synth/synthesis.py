@@ -126,15 +126,29 @@ def _context_keys(evidence: Sequence[Evidence], fields: Sequence[str]) -> list[d
     return keys
 
 
-def _merge_contexts(keys: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Distinct contexts; a partly recorded one ("programme=A") joins a fuller one it agrees with."""
+def _merge_contexts(keys: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[tuple, int]]:
+    """Distinct contexts; a partly recorded one ("programme=A") joins a fuller one it agrees with
+    (the first such, fullest first). Returns the contexts and, for every key, its context's index.
+
+    A key joins a context that holds all of its (field, value) pairs, so an index from each pair to
+    the contexts holding it finds the candidates without comparing every key with every context
+    (a large survey has a context per respondent)."""
     unique = [dict(t) for t in dict.fromkeys(tuple(sorted(k.items())) for k in keys)]
     unique.sort(key=lambda k: (-len(k), sorted(k.items())))
     accepted: list[dict[str, str]] = []
+    holding: dict[tuple[str, str], set[int]] = {}
+    home: dict[tuple, int] = {}
     for key in unique:
-        if not any(key.items() <= other.items() for other in accepted):
-            accepted.append(key)
-    return accepted
+        pairs = list(key.items())
+        candidates = set.intersection(*(holding.get(pair, set()) for pair in pairs)) if pairs else set()
+        if candidates:
+            home[tuple(sorted(pairs))] = min(candidates)
+            continue
+        home[tuple(sorted(pairs))] = len(accepted)
+        for pair in pairs:
+            holding.setdefault(pair, set()).add(len(accepted))
+        accepted.append(key)
+    return accepted, home
 
 
 def _describe(context: dict[str, str], fields: Sequence[str]) -> str:
@@ -154,12 +168,11 @@ def transferability(evidence: Sequence[Evidence], fields: Sequence[str] = ("prog
     if not items:
         return Transferability(0.0, (), {}, 0, "no evidence: the theme has no passages")
     keys = _context_keys(items, fields)
-    contexts = _merge_contexts(keys)
+    contexts, home_of = _merge_contexts(keys)
     counts: dict[str, int] = {}
     source_sets: dict[str, set[str]] = {}
     for e, key in zip(items, keys):
-        home = next(c for c in contexts if key.items() <= c.items())
-        name = _describe(home, fields)
+        name = _describe(contexts[home_of[tuple(sorted(key.items()))]], fields)
         counts[name] = counts.get(name, 0) + 1
         source_sets.setdefault(name, set()).add(e.source_name)
     names = tuple(_describe(c, fields) for c in contexts)

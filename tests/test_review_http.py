@@ -423,3 +423,29 @@ def _listening_addresses(port: int) -> set[str] | None:
         if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
             out.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
     return out
+
+
+@pytest.mark.anyio
+async def test_the_theme_list_follows_changes_made_elsewhere(client, built: Built) -> None:
+    """Summaries are cached per theme; a change by another process (the CLI) still shows."""
+    from click.testing import CliRunner
+
+    from synth.cli import cli
+
+    def size_shown(text: str, theme_id: int) -> int:
+        row = re.search(rf'href="/themes/{theme_id}".*?</tr>', text, re.S).group(0)
+        return int(re.findall(r'<td class="num">(\d+)</td>', row)[-1])  # the size column
+
+    before, _ = await page(client, "/")
+    a, b = built.themes["A"], built.themes["B"]
+    with state(built) as project:
+        moved = sorted(members(project, a))[0]
+        sizes = {t.id: t.size for t in project.themes()}
+    result = CliRunner().invoke(cli, ["theme", "move", str(built.path), str(moved), str(b)])
+    assert result.exit_code == 0, result.output
+    after, _ = await page(client, "/")
+    with state(built) as project:
+        now = {t.id: t.size for t in project.themes()}
+    assert (now[a], now[b]) == (sizes[a] - 1, sizes[b] + 1)
+    assert (size_shown(before, a), size_shown(before, b)) == (sizes[a], sizes[b])
+    assert (size_shown(after, a), size_shown(after, b)) == (now[a], now[b])

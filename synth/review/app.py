@@ -35,8 +35,8 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
-from ..store import THEME_STATUSES, Project
-from ..summary import ProjectView, summarise
+from ..store import THEME_STATUSES, Project, ThemeRow
+from ..summary import ProjectView, ThemeSummary, summarise
 from . import actions
 
 HERE = Path(__file__).resolve().parent
@@ -127,6 +127,17 @@ class _Views:
     def __init__(self, session: _Session, templates: Jinja2Templates) -> None:
         self.s = session
         self.templates = templates
+        # Theme summaries of a large project take seconds to build, and a review action changes only
+        # the themes it touches: keep each summary until its theme, the run or the sources change.
+        self._summaries: dict[int, tuple[tuple, ThemeSummary]] = {}
+
+    def _summary(self, project: Project, view: ProjectView, theme: ThemeRow, world: tuple) -> ThemeSummary:
+        key = (theme.revision, theme.updated_at, theme.status, theme.size, world)
+        cached = self._summaries.get(theme.id)
+        if cached is None or cached[0] != key:
+            cached = (key, summarise(view, theme))
+            self._summaries[theme.id] = cached
+        return cached[1]
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -200,7 +211,8 @@ class _Views:
         sort = q.get("sort", "id") if q.get("sort") in SORTS else "id"
         with self.project() as project:
             view = ProjectView(project)
-            summaries = [summarise(view, t) for t in project.themes(statuses=STATUS_FILTERS[status])]
+            world = _world(project)
+            summaries = [self._summary(project, view, t, world) for t in project.themes(statuses=STATUS_FILTERS[status])]
         if category:
             summaries = [s for s in summaries if (s.category or "none") == category]
         keys = {"id": lambda s: s.id, "label": lambda s: s.label.lower(), "size": lambda s: (-s.size, s.id),
@@ -220,10 +232,10 @@ class _Views:
             except NotFoundError as exc:
                 return self.error(request, 404, str(exc))
             view = ProjectView(project)
-            summary = summarise(view, theme)
+            summary = self._summary(project, view, theme, _world(project))
             members = project.memberships(theme_id=theme_id, placed=True)
             page, pages, shown = _paginate(members, request.query_params.get("page"))
-            categories = project.passage_categories()
+            categories = project.passage_categories([m.passage_id for m in shown])
             memos = actions.memos(project)
             rows = [_passage_row(view, m.passage_id, categories, m.probability) for m in shown]
             all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
@@ -250,7 +262,7 @@ class _Views:
             placed = {m.passage_id for m in project.memberships(placed=True) if m.theme_id in live}
             candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
             page, pages, shown = _paginate(candidates, request.query_params.get("page"))
-            categories = project.passage_categories()
+            categories = project.passage_categories([p.id for p in shown])
             rows = [_passage_row(view, p.id, categories) for p in shown]
             nearest = _nearest_themes(project, shown, live)
             for row, p in zip(rows, shown):
@@ -437,10 +449,18 @@ def _paginate(items: list, page: str | None, size: int = PAGE_SIZE) -> tuple[int
     return number, pages, items[(number - 1) * size:number * size]
 
 
+def _world(project: Project) -> tuple:
+    """What every summary depends on beyond its own theme: the latest run, and the sources."""
+    return project.db.execute(
+        "SELECT (SELECT MAX(id) FROM runs), (SELECT COUNT(*) FROM sources WHERE is_current = 1),"
+        " (SELECT MAX(id) FROM sources), (SELECT COUNT(*) FROM source_metadata)"
+    ).fetchone()[:]
+
+
 def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, dict],
                  probability: float | None = None) -> dict:
-    p = view.passages.get(passage_id) or view.project.passage(passage_id)
-    source = view.sources[p.source_id]
+    p = view.passage(passage_id)
+    source = view.source(p.source_id)
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
             "speaker": p.speaker, "probability": probability,
             "category": categories.get(p.id, {}).get("category")}
