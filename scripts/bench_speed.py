@@ -398,6 +398,62 @@ def machine() -> dict:
             "torch": torch.__version__, "gpu": torch.cuda.is_available(), "load_average": os.getloadavg()}
 
 
+# -- embedding throughput, interleaved ---------------------------------------------------------------
+
+def embed_ab(n: int, rounds: int, routes: list[str]) -> dict:
+    """synth's embedders and a bare encode on the same n passages, taking turns, `rounds` times each.
+
+    Taking turns puts every method under the same background load, which on a shared machine
+    drifts more between minutes than the methods differ. Medians of the rounds; models loaded first.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    from synth.embed import Embedder, embed_with_cache, resolve_model, text_sha256
+    from synth.fast_embed import embedder_for
+
+    texts = [row["text"] for row in make_corpus(n, 0)[0]]
+    hashes = [text_sha256(t) for t in texts]
+    spec = resolve_model()
+    bare = SentenceTransformer(str(spec.folder), device="cpu")
+    synth = Embedder(spec)
+    methods = {
+        "bare encode (batch 32, BERTopic's)": lambda: bare.encode(texts, show_progress_bar=False),
+        "bare encode (batch 64, normalised)": lambda: bare.encode(texts, batch_size=64, normalize_embeddings=True,
+                                                                  show_progress_bar=False),
+        "synth embed_with_cache (default)": lambda: embed_with_cache(texts, hashes, {}, synth),
+        # What Embedder.encode would do if it sorted all texts by length once, as encode does inside
+        # one call, instead of inside each chunk of 1,024 (the chunks are there for the progress bar).
+        "Embedder, one global length sort": lambda: _globally_sorted(synth, texts),
+    }
+    for route in routes:
+        encoder = embedder_for(route)
+        methods[f"synth embed_with_cache ({route})"] = (lambda e=encoder: embed_with_cache(texts, hashes, {}, e))
+    bare.encode(texts[:64])  # load every model and warm up its threads
+    synth.encode(texts[:64])
+    for route in routes:
+        embedder_for(route).encode(texts[:64])
+    seconds: dict[str, list[float]] = {name: [] for name in methods}
+    for r in range(rounds):
+        for name, method in methods.items():
+            t = time.perf_counter()
+            method()
+            seconds[name].append(time.perf_counter() - t)
+            say(f"embed a/b round {r + 1}: {name} {seconds[name][-1]:.1f} s")
+    return {"passages": n, "rounds": rounds,
+            "seconds": {name: [round(x, 2) for x in xs] for name, xs in seconds.items()},
+            "median_s": {name: round(statistics.median(xs), 2) for name, xs in seconds.items()}}
+
+
+def _globally_sorted(embedder, texts: list[str]):
+    import numpy as np
+
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    vectors = embedder.encode([texts[i] for i in order])
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
+
+
 # -- quality of the routes on the dev sets ----------------------------------------------------------
 
 def quality(routes: list[str]) -> dict:
@@ -503,11 +559,13 @@ def _size_tables(sizes: list, results: dict) -> list[str]:
         lines.append(f"| {r.get('passages', n):,} | {_dur(cold)} | {base_cells[0]} | {base_cells[1]} | "
                      f"{_dur(warm) if warm else ''} | {f'{warm / cold:.2f}×' if warm else ''} | {_mib(peak)} | "
                      f"{_mib(base_peak) if base_peak else ''} |")
+    any_fair = any("bare_encode64" in r for _, r in sizes)
     lines += ["", "Embedding throughput (passages per second; synth = discover's whole embed stage, model "
                   "check and load included; bare = `SentenceTransformer(folder).encode(texts)`, load included):", "",
               "| passages | synth embed stage | bare encode (batch 32, BERTopic's) | synth ÷ bare | "
-              "bare encode, batch 64 (synth's) | synth ÷ bare 64 | embedded by synth (distinct) |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+              + ("bare encode, batch 64 (synth's) | synth ÷ bare 64 | " if any_fair else "")
+              + "embedded by synth (distinct) |",
+              "|---:|---:|---:|---:|" + ("---:|---:|" if any_fair else "") + "---:|"]
     for n, r in sizes:
         if "bare_encode" not in r or "cold_report" not in r:
             continue
@@ -516,10 +574,11 @@ def _size_tables(sizes: list, results: dict) -> list[str]:
         bare_s = r["bare_encode"]["load_s"] + r["bare_encode"]["encode_s"]
         fair = r.get("bare_encode64")
         fair_s = fair["load_s"] + fair["encode_s"] if fair else None
-        fair_cells = f"{p / fair_s:.0f}/s ({_dur(fair_s)}) | {fair_s / synth_s:.2f}" if fair_s and synth_s else "not measured | "
+        fair_cells = f"{p / fair_s:.0f}/s ({_dur(fair_s)}) | {fair_s / synth_s:.2f} | " if fair_s and synth_s \
+            else ("not measured | | " if any_fair else "")
         if synth_s:
             lines.append(f"| {p:,} | {p / synth_s:.0f}/s ({_dur(synth_s)}) | {p / bare_s:.0f}/s ({_dur(bare_s)}) | "
-                         f"{bare_s / synth_s:.2f} | {fair_cells} | {r['cold_report'].get('embeddings_computed')} |")
+                         f"{bare_s / synth_s:.2f} | {fair_cells}{r['cold_report'].get('embeddings_computed')} |")
     stage_names = ["embed", "reduce", "cluster", "label", "categorise", "store"]
     for _, r in sizes:
         for key in ("cold_report", "warm_report"):
@@ -544,16 +603,20 @@ def _size_tables(sizes: list, results: dict) -> list[str]:
     route_rows = [(n, route, rr) for n, r in sizes for route, rr in r.get("routes", {}).items()]
     if route_rows:
         lines += ["", "Embedding routes on the same passages (encode only, model loaded; `synth discover "
-                      "--embedder ROUTE` wall time where measured):", "",
-                  "| passages | route | encode | passages/s | vs bare encode | discover wall |",
-                  "|---:|---|---:|---:|---:|---:|"]
+                      "--embedder ROUTE` wall time where measured; for the ratio to a bare encode see the "
+                      "turn-taking table, as these ran minutes apart from it):", "",
+                  "| passages | route | encode | passages/s | discover wall |",
+                  "|---:|---|---:|---:|---:|"]
         for n, route, rr in route_rows:
             r = results["sizes"][n]
-            bare = r.get("bare_encode", {}).get("encode_s")
             p = r["passages"]
-            speedup = f"{bare / rr['encode_s']:.1f}× faster" if bare else ""
-            lines.append(f"| {p:,} | {route} | {_dur(rr['encode_s'])} | {p / rr['encode_s']:.0f} | {speedup} | "
-                         f"{_dur(rr['discover']['wall_s']) if 'discover' in rr else 'not measured'} |")
+            enc = rr.get("encode_s")
+            walls = "not measured"
+            if "discover" in rr:
+                walls = f"{_dur(rr['discover']['wall_s'])} (embed {_dur(rr['report']['seconds']['embed'])}; " \
+                        f"{_mib(rr['discover']['peak_mib'])} peak)"
+            lines.append(f"| {p:,} | {route} | {_dur(enc) if enc else ''} | {f'{p / enc:.0f}' if enc else ''} | "
+                         f"{walls} |")
     review = [(n, r["review"]) for n, r in sizes if "review" in r]
     if review:
         lines += ["", "| passages | theme list (median of 5, first) | theme page (median of 5, first) |",
@@ -566,6 +629,14 @@ def _size_tables(sizes: list, results: dict) -> list[str]:
 
 def _quality_and_machine(results: dict) -> list[str]:
     lines: list[str] = []
+    ab = results.get("embed_ab")
+    if ab:
+        base = ab["median_s"]["bare encode (batch 32, BERTopic's)"]
+        lines += ["", f"Embedding, taking turns on the same {ab['passages']:,} passages ({ab['rounds']} rounds, "
+                      "median; models loaded):", "",
+                  "| method | seconds | passages/s | throughput ÷ bare encode (batch 32) |", "|---|---:|---:|---:|"]
+        for name, sec in ab["median_s"].items():
+            lines.append(f"| {name} | {sec:.1f} | {ab['passages'] / sec:.0f} | {base / sec:.2f} |")
     q = results.get("quality")
     if q:
         lines += ["", "| route | bills k-means ARI / NMI | bills 10-NN topic acc. | napire 10-NN label acc. | "
@@ -600,6 +671,9 @@ def main() -> None:
     parser.add_argument("--fair-encode", action="store_true",
                         help="also time a bare encode at synth's batch size (64), not only BERTopic's default (32)")
     parser.add_argument("--no-review", action="store_true", help="skip timing the review app")
+    parser.add_argument("--embed-ab", type=int, metavar="N",
+                        help="time synth's embedding against a bare encode on N passages, taking turns")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds for --embed-ab (default 3)")
     parser.add_argument("--quality", action="store_true", help="measure the routes' quality on the dev sets")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS_JSON", help="print the tables of a results file")
     args = parser.parse_args()
@@ -615,6 +689,11 @@ def main() -> None:
     results.setdefault("commands", []).append(" ".join(["python", *sys.argv]))
     if routes:
         results["routes_built"] = build_routes(routes)
+    if args.embed_ab:
+        results["embed_ab"] = embed_ab(args.embed_ab, args.rounds, routes)
+        results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        print("\n".join(_quality_and_machine({"embed_ab": results["embed_ab"]})))
+        return
     if args.quality:
         results["quality"] = quality(routes)
         results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
