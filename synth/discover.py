@@ -133,7 +133,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("categorise")
     begin("store")
 
-    previous = _previous_themes(project, exclude={c.id for c in codes})
+    last_run = project.latest_run()
+    # Centroids from another model (or route) live in another vector space: match on members only.
+    same_space = last_run is None or last_run["model_id"] == spec.model_id
+    previous = _previous_themes(project, exclude={c.id for c in codes}, with_centroids=same_space)
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
                    for t in range(len(descriptions))] if clustering else []
     # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
@@ -188,7 +191,7 @@ def _write_deductive_memberships(project: Project, run_id: int, passages: list[P
                                placed=True, by_human=False, run_id=run_id)
 
 
-def _previous_themes(project: Project, exclude: set[int]) -> dict[int, PreviousTheme]:
+def _previous_themes(project: Project, exclude: set[int], *, with_centroids: bool = True) -> dict[int, PreviousTheme]:
     """Live themes of earlier runs, with the text hashes of their placed passages (codes seeding
     this run are left out: clusters of the remaining passages must not take their identity)."""
     members: dict[int, set[str]] = {}
@@ -200,7 +203,7 @@ def _previous_themes(project: Project, exclude: set[int]) -> dict[int, PreviousT
     for theme in project.themes(statuses=("suggested", "accepted", "rejected")):
         if theme.id in exclude:
             continue
-        centroid = project.theme_centroid(theme.id)
+        centroid = project.theme_centroid(theme.id) if with_centroids else None
         if centroid is None and not members.get(theme.id):
             continue
         previous[theme.id] = PreviousTheme(members=frozenset(members.get(theme.id, ())), centroid=centroid)

@@ -100,7 +100,9 @@ def _load_sentence_transformer(folder: str, device: str):
 class Embedder:
     """Loads the model lazily (it takes seconds) and encodes texts to L2-normalised float32 vectors."""
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int = 64, device: str | None = None) -> None:
+    # 32 as in sentence-transformers' own `encode`: on a CPU, larger batches pad more and run slower
+    # (measured: 64 gave 0.87x the throughput of a bare encode, 32 gave 1.00x).
+    def __init__(self, spec: ModelSpec, *, batch_size: int = 32, device: str | None = None) -> None:
         self.spec = spec
         self.batch_size = batch_size
         self.device = device
@@ -123,16 +125,22 @@ class Embedder:
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        chunks = []
-        # Chunks of several batches so a progress bar moves; encode sorts by length inside each chunk.
+        # Sort everything by length once, so every batch pads to similar lengths (as a single
+        # `encode` call would), then encode in chunks of several batches so a progress bar moves,
+        # and put the vectors back in the caller's order.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: np.ndarray | None = None
         step = self.batch_size * 16
-        for start in range(0, len(texts), step):
-            part = self.model.encode(list(texts[start:start + step]), batch_size=self.batch_size,
+        for start in range(0, len(order), step):
+            chosen = order[start:start + step]
+            part = self.model.encode([texts[i] for i in chosen], batch_size=self.batch_size,
                                      normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-            chunks.append(part.astype(np.float32, copy=False))
+            if out is None:
+                out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
+            out[chosen] = part
             if progress:
                 progress(min(start + step, len(texts)), len(texts))
-        return np.vstack(chunks)
+        return out
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def prepare_route(name: str, base: ModelSpec | None = None, *, root: Path | None
     return ModelSpec(f"{base.name}+{name}", folder, f"{base.model_id}+{name}@{artifact_sum[:16]}")
 
 
-def embedder_for(name: str = "default", model_dir: str | Path | None = None, *, batch_size: int = 64,
+def embedder_for(name: str = "default", model_dir: str | Path | None = None, *, batch_size: int | None = None,
                  root: Path | None = None) -> Embedder | OnnxEmbedder | StaticEmbedder:
     """An encoder for the route with `Embedder`'s contract: `.spec` and `.encode(texts, progress)`.
 
@@ -122,10 +122,10 @@ def embedder_for(name: str = "default", model_dir: str | Path | None = None, *, 
     route(name)
     base = resolve_model(model_dir)
     if name == "default":
-        return Embedder(base, batch_size=batch_size)
+        return Embedder(base) if batch_size is None else Embedder(base, batch_size=batch_size)
     spec = prepare_route(name, base, root=root)
     if name in ("onnx", "onnx-int8"):
-        return OnnxEmbedder(spec, batch_size=batch_size)
+        return OnnxEmbedder(spec) if batch_size is None else OnnxEmbedder(spec, batch_size=batch_size)
     return StaticEmbedder(spec)
 
 

@@ -92,7 +92,11 @@ def match_themes(
         old_for_new[c] = (r, float(jaccard[r, c]), "members")
 
     # Fall back on centroids for themes whose members the two runs do not share.
-    free_old = [r for r in range(len(old_ids)) if r not in {v[0] for v in old_for_new.values()} and sizes_old[r] == 0]
+    # (Only old themes with a centroid in the new run's vector space can be compared.)
+    comparable = {r for r in range(len(old_ids)) if previous[old_ids[r]].centroid is not None
+                  and np.shape(previous[old_ids[r]].centroid) == centroids.shape[1:]}
+    free_old = [r for r in range(len(old_ids))
+                if r not in {v[0] for v in old_for_new.values()} and sizes_old[r] == 0 and r in comparable]
     free_new = [c for c in range(k_new) if c not in old_for_new and sizes_new[c] == 0]
     if free_old and free_new:
         old_c = np.stack([_unit(previous[old_ids[r]].centroid) for r in free_old])

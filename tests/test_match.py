@@ -134,3 +134,15 @@ def test_no_new_themes_makes_every_old_theme_gone():
 def test_centroid_count_must_match_member_sets():
     with pytest.raises(ValueError, match="2 member sets but 1 centroids"):
         match_themes({}, [keys("a", 5), keys("b", 5)], np.stack([E1]))
+
+
+def test_centroids_from_another_vector_space_are_not_compared():
+    import numpy as np
+
+    from synth.match import PreviousTheme, match_themes
+
+    previous = {7: PreviousTheme(members=frozenset(), centroid=np.ones(256) / 16.0),
+                8: PreviousTheme(members=frozenset({"a"}), centroid=None)}
+    report = match_themes(previous, [{"x", "y"}], np.ones((1, 384)) / np.sqrt(384), present={"x", "y"})
+    assert [m.old_theme_id for m in report.matches] == [None]
+    assert set(report.gone) == {7, 8}
