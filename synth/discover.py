@@ -8,22 +8,24 @@ stay rejected even when the clustering finds them again.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .categorise import PrototypeIndex, categorise_passages, categorise_theme
 from .cluster import ClusterParams, cluster_passages
-from .embed import embed_with_cache, text_sha256
-from .fast_embed import embedder_for
-from .errors import SynthError
 from .deductive import DeductivePlacement, code_text, place_deductively
+from .embed import embed_with_cache, text_sha256
+from .errors import SynthError
+from .fast_embed import embedder_for
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms, lemmatise
 from .records import Passage
-from .store import Project, now_iso
+from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
 MAX_QUOTES = 5
@@ -53,8 +55,6 @@ class DiscoverReport:
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = "default", use_codebook: bool = False,
              progress: Progress | None = None) -> DiscoverReport:
-    import time
-
     started_at = now_iso()
     report = DiscoverReport()
     clock = time.perf_counter()
@@ -180,11 +180,16 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     return report
 
 
+def _held_by_a_reviewer(existing: Membership | None, accepted: set[int]) -> bool:
+    """Discover never changes a placement a reviewer made, nor takes a passage out of an accepted theme."""
+    return bool(existing and (existing.by_human or (existing.placed and existing.theme_id in accepted)))
+
+
 def _write_deductive_memberships(project: Project, run_id: int, passages: list[Passage],
                                  deductive: DeductivePlacement, codes) -> None:
+    accepted = {t.id for t in project.themes(statuses=("accepted",))}
     for i in np.flatnonzero(deductive.placed):
-        existing = project.membership(passages[i].id)
-        if existing and existing.by_human:
+        if _held_by_a_reviewer(project.membership(passages[i].id), accepted):
             continue
         project.set_membership(passages[i].id, codes[deductive.code[i]].id,
                                probability=float(np.clip(deductive.similarity[i], 0.0, 1.0)),
@@ -249,7 +254,7 @@ def _write_memberships(project: Project, run_id: int, passages: list[Passage], c
     accepted = {t.id for t in project.themes(statuses=("accepted",))}
     for i, passage in enumerate(passages):
         existing = project.membership(passage.id)
-        if existing and (existing.by_human or (existing.placed and existing.theme_id in accepted)):
+        if _held_by_a_reviewer(existing, accepted):
             continue
         nearest = int(clustering.nearest[i])
         if nearest < 0 or nearest not in theme_of_cluster:
@@ -287,7 +292,4 @@ def _cue_dict(cue) -> dict:
 
 
 def _report_json(report: DiscoverReport) -> str:
-    import json
-    from dataclasses import asdict
-
     return json.dumps(asdict(report), sort_keys=True)

@@ -61,3 +61,20 @@ def test_codebook_flag_without_a_codebook_is_refused(tmp_path, synth):
     synth.ok("ingest", project, DEMO / "literature")
     result = synth("discover", project, "--codebook")
     assert result.exit_code != 0 and "codebook import" in result.output
+
+
+def test_codes_never_take_passages_from_accepted_themes(tmp_path, synth):
+    project_path = tmp_path / "r.synth"
+    codebook = tmp_path / "codes.csv"
+    codebook.write_text(CODEBOOK, encoding="utf-8")
+    synth.ok("ingest", project_path, DEMO)
+    synth.ok("discover", project_path, "--seed", "42")
+    with Project.open(project_path, create=False) as project:
+        accepted = [t.id for t in project.themes()]
+        before = {m.passage_id: m.theme_id for m in project.memberships(placed=True)}
+    synth.ok("theme", "accept", project_path, *map(str, accepted))
+    synth.ok("codebook", "import", project_path, codebook)
+    synth.ok("discover", project_path, "--codebook", "--seed", "42")
+    with Project.open(project_path, create=False) as project:
+        after = {m.passage_id: m.theme_id for m in project.memberships(placed=True)}
+    assert after.items() >= before.items()  # every accepted placement is still there, unchanged
