@@ -10,10 +10,9 @@ from pathlib import Path
 from lxml import etree
 
 from .. import __version__
-from ..errors import SynthError
 from ..store import Project
 from .codebook import Code, Codebook, build_codebook
-from .files import atomic_write
+from .files import atomic_write, writer_for
 from .refi import CODEBOOK_NS, check_valid, to_bytes, xml_safe
 
 CSV_COLUMNS = ("guid", "parent", "name", "category", "status", "definition", "when_to_use", "when_not_to_use",
@@ -180,10 +179,7 @@ WRITERS: dict[str, Callable[[Codebook, Path], None]] = {
 
 def export_codebook(project: Project, out: Path, options: dict) -> str:
     out = Path(out)
-    writer = WRITERS.get(out.suffix.lower())
-    if writer is None:
-        raise SynthError(f"{out}: cannot tell the codebook format from the extension {out.suffix or '(none)'!r}; "
-                         f"name a file ending in one of: {', '.join(WRITERS)}")
+    writer = writer_for(out, WRITERS, "codebook")
     codebook = build_codebook(project, include_suggested=bool(options.get("include_suggested")))
     writer(codebook, out)
     suggested = sum(c.is_suggested for c in codebook.codes)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import SynthError
+
+
+def writer_for(out: Path, writers: Mapping[str, Callable], what: str) -> Callable:
+    """The writer for `out`'s extension, or an error that names the extensions there are."""
+    writer = writers.get(Path(out).suffix.lower())
+    if writer is None:
+        raise SynthError(f"{out}: cannot tell the {what} format from the extension {Path(out).suffix or '(none)'!r}; "
+                         f"name a file ending in one of: {', '.join(writers)}")
+    return writer
 
 
 @contextmanager

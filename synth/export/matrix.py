@@ -18,7 +18,7 @@ from ..summary import ProjectView
 from ..synthesis import framework_matrix
 from ..records import CATEGORIES
 from .codebook import UNCATEGORISED, category_key, no_themes_error, statuses_for
-from .files import atomic_write
+from .files import atomic_write, writer_for
 
 BUILT_IN_FIELDS = ("source", "kind")
 
@@ -164,10 +164,7 @@ WRITERS = {".csv": write_csv, ".xlsx": write_xlsx}
 
 def export_matrix(project: Project, out: Path, options: dict) -> str:
     out = Path(out)
-    writer = WRITERS.get(out.suffix.lower())
-    if writer is None:
-        raise SynthError(f"{out}: cannot tell the matrix format from the extension {out.suffix or '(none)'!r}; "
-                         f"name a file ending in one of: {', '.join(WRITERS)}")
+    writer = writer_for(out, WRITERS, "matrix")
     m = build_matrix(project, by=options.get("by") or "source", include_suggested=bool(options.get("include_suggested")))
     writer(m, out)
     return f"wrote a matrix of {len(m.lines)} themes × {len(m.columns)} {m.by} values to {out}"
