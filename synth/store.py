@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import interrupts
 from .errors import NotFoundError, ProjectError
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .records import ExtractedDocument, Passage, PassageSpan, Source
@@ -175,6 +176,8 @@ class Project:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            if interrupts.requested():  # a Ctrl-C that something swallowed still stops the commit
+                raise KeyboardInterrupt
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

@@ -149,3 +149,15 @@ def test_a_version_1_project_is_migrated_in_place(tmp_path):
         (theme,) = project.themes()
         assert (theme.label, theme.origin) == ("old theme", "discovered")
         assert [r[0] for r in project.db.execute("SELECT version FROM migrations")] == [1, 2]
+
+
+def test_no_commit_after_a_swallowed_ctrl_c(tmp_path, monkeypatch):
+    from synth import interrupts
+
+    with Project.open(tmp_path / "r.synth") as project:
+        monkeypatch.setattr(interrupts, "requested", lambda: True)  # as if SIGINT had been caught and ignored
+        with pytest.raises(KeyboardInterrupt):
+            with project.transaction():
+                project.add_source(_doc(), _spans(_doc().text), ["h1", "h2"])
+        monkeypatch.undo()
+        assert project.counts()["sources"] == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .. import interrupts
 from ..errors import SynthError
 from ..store import Project
 
@@ -44,6 +45,7 @@ def reports_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        interrupts.install()
         try:
             return fn(*args, **kwargs)
         except SynthError as exc:
