@@ -10,6 +10,7 @@ was interrupted never writes, whatever swallowed the exception.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 # Process-wide by nature: a signal is delivered to the process, not to an object.
@@ -22,9 +23,23 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 
 def install() -> None:
-    """Route SIGINT through the recording handler (main thread only, as `signal` requires)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
+    """Route SIGINT through the recording handler (main thread only, as `signal` requires), and
+    keep Python from printing a traceback for a Ctrl-C it ignored in a destructor: the request is
+    recorded and the command stops at its commit with the usual one-line message."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, _on_sigint)
+    if getattr(sys.unraisablehook, "_synth", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _requested.is_set():
+            return
+        previous(unraisable)
+
+    hook._synth = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def requested() -> bool:

@@ -161,3 +161,26 @@ def test_no_commit_after_a_swallowed_ctrl_c(tmp_path, monkeypatch):
                 project.add_source(_doc(), _spans(_doc().text), ["h1", "h2"])
         monkeypatch.undo()
         assert project.counts()["sources"] == 0
+
+
+def test_a_ctrl_c_ignored_in_a_destructor_is_recorded_quietly():
+    import subprocess
+    import sys
+
+    # A plain interpreter (pytest would intercept the unraisable report itself).
+    script = """
+import gc, signal
+from synth import interrupts
+
+class Collected:
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)  # arrives while Python runs a destructor
+
+interrupts.install()
+Collected()
+gc.collect()
+print("requested" if interrupts.requested() else "lost")
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "requested"
+    assert "Traceback" not in run.stderr, run.stderr
