@@ -276,6 +276,18 @@ class Project:
             (theme_id,),
         ).fetchall()
 
+    def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per theme, per source kind: (distinct placed passages, distinct current sources), every
+        theme in one aggregate query (the theme list needs counts, not passages)."""
+        out: dict[int, dict[str, tuple[int, int]]] = {}
+        for r in self.db.execute(
+            "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
+            " FROM memberships m JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            " WHERE m.placed = 1 AND s.is_current = 1 GROUP BY m.theme_id, s.kind"
+        ):
+            out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
+        return out
+
     def metadata_of_theme_sources(self, theme_id: int) -> dict[int, dict[str, str]]:
         """Metadata of the sources a theme's placed passages come from."""
         out: dict[int, dict[str, str]] = {}

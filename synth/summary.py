@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from .records import Passage, Source
 from .store import Project, ThemeRow
-from .synthesis import Evidence, transferability, triangulate
+from .synthesis import Evidence, transferability, triangulate, triangulate_counts
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,40 @@ class ThemeSummary:
         out = asdict(self)
         out["quotes"] = [{**asdict(q), "citation": q.citation} for q in self.quotes]
         return out
+
+
+@dataclass(frozen=True)
+class ThemeListEntry:
+    """What a list of themes shows per theme: counts only, no passages or quotes. Built for every
+    theme from one aggregate query, so a list of hundreds of themes over 100,000 passages stays
+    fast; its figures are the same as the full `ThemeSummary`'s (tested)."""
+
+    id: int
+    label: str
+    status: str
+    category: str | None
+    confidence: float | None
+    top_terms: tuple[str, ...]
+    size: int
+    spread: Spread  # by_metadata left empty: a list does not show it
+    triangulation: dict
+    revision: int
+
+
+def list_entries(project: Project, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeListEntry]:
+    counts = project.theme_kind_counts()
+    out = []
+    for theme in project.themes(statuses=statuses):
+        by_kind = counts.get(theme.id, {})
+        passages = {kind: n for kind, (n, _) in by_kind.items()}
+        sources = {kind: n for kind, (_, n) in by_kind.items()}
+        out.append(ThemeListEntry(
+            id=theme.id, label=theme.label, status=theme.status, category=theme.category,
+            confidence=theme.category_confidence, top_terms=theme.top_terms, size=sum(passages.values()),
+            spread=Spread(sources=sum(sources.values()), kinds=dict(sorted(passages.items())), by_metadata={}),
+            triangulation=_plain(triangulate_counts(passages, sources)), revision=theme.revision,
+        ))
+    return out
 
 
 class ProjectView:

@@ -81,6 +81,14 @@ def triangulate(evidence: Sequence[Evidence]) -> Triangulation:
     items = _distinct(evidence)
     passages = {k: sum(1 for e in items if e.source_kind == k) for k in SOURCE_KINDS}
     sources = {k: len({e.source_name for e in items if e.source_kind == k}) for k in SOURCE_KINDS}
+    return triangulate_counts(passages, sources)
+
+
+def triangulate_counts(passages_by_kind: Mapping[str, int], sources_by_kind: Mapping[str, int]) -> Triangulation:
+    """`triangulate` from counts alone (distinct passages and sources per source kind), for callers
+    that count in SQL rather than load every passage (the review app's theme list)."""
+    passages = {k: int(passages_by_kind.get(k, 0)) for k in SOURCE_KINDS}
+    sources = {k: int(sources_by_kind.get(k, 0)) for k in SOURCE_KINDS}
     in_literature = passages[LITERATURE] > 0
     in_fieldwork = any(passages[k] for k in FIELDWORK_KINDS)
 

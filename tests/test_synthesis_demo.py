@@ -77,6 +77,26 @@ def test_triangulation_labels(demo):
             assert counts.get(kind, 0) == sum(1 for _, k, _ in picked if k == kind), (label, kind)
 
 
+def test_the_theme_list_counts_in_sql_what_the_summaries_count(demo):
+    """The review app's theme list is built from one aggregate query; its figures must be the
+    full summaries' and the hand-worked ones."""
+    from synth.summary import list_entries, summarise_all
+
+    _, _, path, chosen, _ = demo
+    with Project.open(path, create=False) as project:
+        entries = {e.label: e for e in list_entries(project)}
+        summaries = {s.label: s for s in summarise_all(project)}
+    assert entries.keys() == summaries.keys()
+    for label, entry in entries.items():
+        full = summaries[label]
+        assert (entry.size, entry.spread.sources, entry.spread.kinds, entry.triangulation) == \
+               (full.size, full.spread.sources, full.spread.kinds, full.triangulation), label
+    for label, picked in chosen.items():
+        assert entries[label].size == len(picked)
+        assert entries[label].spread.sources == len({name for _, _, name in picked})
+    assert entries["Digital exclusion"].triangulation["label"] == "fieldwork only"
+
+
 def test_transferability_of_the_practice(demo):
     _, _, _, _, summaries = demo
     transfer = summaries["Young people at risk of NEET"]["transferability"]

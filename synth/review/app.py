@@ -36,7 +36,7 @@ from starlette.templating import Jinja2Templates
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
 from ..store import THEME_STATUSES, Project, ThemeRow
-from ..summary import ProjectView, ThemeSummary, summarise
+from ..summary import ProjectView, ThemeSummary, list_entries, summarise
 from . import actions
 
 HERE = Path(__file__).resolve().parent
@@ -210,9 +210,7 @@ class _Views:
         category = q.get("category", "") if q.get("category") in (*CATEGORIES, "none") else ""
         sort = q.get("sort", "id") if q.get("sort") in SORTS else "id"
         with self.project() as project:
-            view = ProjectView(project)
-            world = _world(project)
-            summaries = [self._summary(project, view, t, world) for t in project.themes(statuses=STATUS_FILTERS[status])]
+            summaries = list_entries(project, STATUS_FILTERS[status])
         if category:
             summaries = [s for s in summaries if (s.category or "none") == category]
         keys = {"id": lambda s: s.id, "label": lambda s: s.label.lower(), "size": lambda s: (-s.size, s.id),
