@@ -20,7 +20,7 @@ from .cluster import ClusterParams, cluster_passages
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import embed_with_cache, text_sha256
 from .errors import SynthError
-from .fast_embed import embedder_for
+from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms, lemmatise
@@ -50,10 +50,12 @@ class DiscoverReport:
     merged: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    embedder: str = ""         # the concrete route used
+    embedder_reason: str = ""  # why (asked for, or what `auto` found)
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             embedder_route: str = "default", use_codebook: bool = False,
+             embedder_route: str = AUTO, use_codebook: bool = False,
              progress: Progress | None = None) -> DiscoverReport:
     started_at = now_iso()
     report = DiscoverReport()
@@ -82,9 +84,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     texts = [p.text for p in passages]
     hashes = [p.text_sha256 for p in passages]
 
-    # The route (default PyTorch, ONNX, int8 ONNX, static) decides the model id, so vectors of
-    # different routes never mix in the cache.
-    embedder = embedder_for(embedder_route, model_dir)
+    # The route (PyTorch, ONNX, int8 ONNX, static) decides the model id, so vectors of different
+    # routes never mix in the cache; `auto` keeps the latest run's route, so a re-run stays warm.
+    last_run = project.latest_run()
+    choice = choose_route(embedder_route, model_dir, previous=route_of_model_id(last_run["model_id"]) if last_run else None)
+    report.embedder, report.embedder_reason = choice.name, choice.reason
+    embedder = embedder_for(choice.name, model_dir)
     spec = embedder.spec
     cached = project.cached_embeddings(spec.model_id, hashes)
     embedded = embed_with_cache(texts, hashes, cached, embedder,
@@ -133,7 +138,6 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("categorise")
     begin("store")
 
-    last_run = project.latest_run()
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
     previous = _previous_themes(project, exclude={c.id for c in codes}, with_centroids=same_space)
@@ -146,7 +150,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     with project.transaction():
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
-            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": embedder_route,
+            params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
                     "codebook": bool(codes)},
             stats=clustering.stats if clustering else {}, report={},
         )

@@ -31,8 +31,16 @@ def text_sha256(text: str) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    # A model's weights are checked several times per command (the base model, then a route built
+    # from it); hash each file once per process unless it changed on disk since.
+    stat = Path(path).stat()
+    return _sha256_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, mtime_ns: int, inode: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -2,16 +2,19 @@
 
 A route names how passages are turned into vectors:
 
-- ``default``: the bundled sentence-transformers model in PyTorch (on a GPU when one is present).
+- ``pytorch``: the bundled sentence-transformers model in PyTorch (on a GPU when one is present).
+  Called ``default`` before ``auto`` became the default; that name is still accepted.
 - ``onnx``: the same network exported to ONNX (full precision), run by ONNX Runtime: the same
-  vectors (cosine 1.0000 to the default's) in less time on a CPU.
+  vectors (cosine 1.0000 to PyTorch's) in less time on a CPU.
 - ``onnx-int8``: the same network exported to ONNX with 8-bit weights (per channel, matrix
-  multiplications only), run by ONNX Runtime. Same vector space; cosine to the default vectors
+  multiplications only), run by ONNX Runtime. Same vector space; cosine to the PyTorch vectors
   is about 0.99, and a vector moves slightly (cosine about 0.99) with the other texts in its batch,
   because ONNX Runtime scales the 8-bit activations per batch.
 - ``static``: one vector per vocabulary token, distilled from the bundled model with model2vec and
   averaged over a passage's tokens. Orders of magnitude faster, clearly less precise; a different
   vector space (256 dimensions).
+
+``auto`` (what discover uses unless told otherwise) picks one of these per run; see `choose_route`.
 
 Nothing is downloaded: a route's files are built once from the bundled model (after its checksums
 were verified) into the user's cache folder, with a manifest of their SHA-256 sums that is checked
@@ -55,17 +58,22 @@ class Route:
 
 
 ROUTES: dict[str, Route] = {
-    "default": Route("default", "the bundled model in PyTorch (uses a GPU when one is present)", ""),
-    "onnx": Route("onnx", "the bundled model exported to ONNX, full precision: the same vectors, about 2x faster "
+    "pytorch": Route("pytorch", "the bundled model in PyTorch (uses a GPU when one is present)", ""),
+    "onnx": Route("onnx", "the bundled model exported to ONNX, full precision: the same vectors, about 3x faster "
                           "than PyTorch on a CPU",
                   "model.onnx", ("onnx", "onnxruntime"), "onnx onnxruntime"),
     "onnx-int8": Route("onnx-int8", "the bundled model exported to ONNX with int8 weights: cosine about 0.99 to the "
-                                    "default vectors, about 4x faster than PyTorch on a CPU",
+                                    "PyTorch vectors, about 5x faster than PyTorch on a CPU",
                        "model.onnx", ("onnx", "onnxruntime"), "onnx onnxruntime"),
     "static": Route("static", "static token vectors distilled from the bundled model with model2vec "
                               "(fastest, least precise)",
                     "model.safetensors", ("model2vec", "skeletoken"), "model2vec skeletoken"),
 }
+
+
+AUTO = "auto"
+ALIASES = {"default": "pytorch"}  # the PyTorch route's name before `auto` became the default
+ROUTE_CHOICES = (AUTO, *ROUTES, *ALIASES)  # what --embedder accepts
 
 
 def cache_root() -> Path:
@@ -77,9 +85,47 @@ def cache_root() -> Path:
 
 
 def route(name: str) -> Route:
+    name = ALIASES.get(name, name)
     if name not in ROUTES:
-        raise ModelError(f"embedding route {name!r} does not exist; choose one of: {', '.join(ROUTES)}")
+        raise ModelError(f"embedding route {name!r} does not exist; choose one of: {', '.join((AUTO, *ROUTES))}")
     return ROUTES[name]
+
+
+def route_of_model_id(model_id: str) -> str:
+    """Which route made vectors with this model id (`prepare_route` names them `<base>+<route>@<sum>`)."""
+    match = re.search(r"\+([a-z0-9-]+)@[0-9a-f]+$", model_id)
+    return match.group(1) if match and match.group(1) in ROUTES else "pytorch"
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    name: str    # a concrete route, never `auto`
+    reason: str  # why it was chosen, for the user
+
+
+def choose_route(requested: str, model_dir: str | Path | None = None, *, previous: str | None = None,
+                 root: Path | None = None) -> RouteChoice:
+    """The concrete route for a run. A named route is taken as asked. `auto` keeps the route of
+    the project's latest run (its vectors are in the cache, and its themes were built from them),
+    unless that was `static`; otherwise it takes PyTorch on a GPU, else `onnx` (the same vectors
+    as PyTorch, about 3x faster on a CPU) when ONNX Runtime is installed and the model can be
+    exported, else PyTorch."""
+    if requested != AUTO:
+        return RouteChoice(route(requested).name, "asked for with --embedder")
+    if previous and ALIASES.get(previous, previous) in ROUTES and ALIASES.get(previous, previous) != "static":
+        kept = route(previous).name
+        if _installed(route(kept)):
+            return RouteChoice(kept, "auto: the route of the project's latest run, whose vectors are cached")
+    if _gpu_present():
+        return RouteChoice("pytorch", "auto: a GPU is present")
+    if not _installed(ROUTES["onnx"]):
+        return RouteChoice("pytorch", "auto: ONNX Runtime is not installed (pip install onnx onnxruntime for a "
+                                      "route about 3x faster with the same vectors)")
+    try:
+        prepare_route("onnx", resolve_model(model_dir), root=root)
+    except ModelError as exc:
+        return RouteChoice("pytorch", f"auto: the onnx route cannot be used ({exc})")
+    return RouteChoice("onnx", "auto: ONNX Runtime on the CPU, the same vectors as PyTorch in less time")
 
 
 def route_folder(name: str, base: ModelSpec, root: Path | None = None) -> Path:
@@ -91,8 +137,9 @@ def prepare_route(name: str, base: ModelSpec | None = None, *, root: Path | None
                   rebuild: bool = False) -> ModelSpec:
     """The route's model, built from `base` (default: the bundled model) on first use, verified on every use."""
     spec_route = route(name)
+    name = spec_route.name
     base = base or resolve_model()
-    if name == "default":
+    if name == "pytorch":
         return base
     _require(spec_route)
     folder = route_folder(name, base, root)
@@ -112,16 +159,16 @@ def prepare_route(name: str, base: ModelSpec | None = None, *, root: Path | None
     return ModelSpec(f"{base.name}+{name}", folder, f"{base.model_id}+{name}@{artifact_sum[:16]}")
 
 
-def embedder_for(name: str = "default", model_dir: str | Path | None = None, *, batch_size: int | None = None,
+def embedder_for(name: str = "pytorch", model_dir: str | Path | None = None, *, batch_size: int | None = None,
                  root: Path | None = None) -> Embedder | OnnxEmbedder | StaticEmbedder:
     """An encoder for the route with `Embedder`'s contract: `.spec` and `.encode(texts, progress)`.
 
     The route is built on first use (about 10 s for onnx and onnx-int8, about a minute for static); after
     that this only checks the built files' checksums.
     """
-    route(name)
+    name = route(name).name
     base = resolve_model(model_dir)
-    if name == "default":
+    if name == "pytorch":
         return Embedder(base) if batch_size is None else Embedder(base, batch_size=batch_size)
     spec = prepare_route(name, base, root=root)
     if name in ("onnx", "onnx-int8"):
@@ -324,17 +371,35 @@ def _check_mean_pooling_model(base: ModelSpec) -> int:
     if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]) \
             or not pooling.get("pooling_mode_mean_tokens"):
         raise ModelError(f"{base.folder}: modules {kinds} with pooling {pooling}; the faster routes support only "
-                         "Transformer + mean Pooling (+ Normalize) models; use --embedder default")
+                         "Transformer + mean Pooling (+ Normalize) models; use --embedder pytorch")
     return int(config.get("max_seq_length", 256))
 
 
-def _require(spec_route: Route) -> None:
+def _missing_modules(spec_route: Route) -> list[str]:
     import importlib.util
 
-    missing = [m for m in spec_route.modules if importlib.util.find_spec(m) is None]
+    return [m for m in spec_route.modules if importlib.util.find_spec(m) is None]
+
+
+def _installed(spec_route: Route) -> bool:
+    return not _missing_modules(spec_route)
+
+
+def _require(spec_route: Route) -> None:
+    missing = _missing_modules(spec_route)
     if missing:
         raise ModelError(f"embedding route {spec_route.name!r} needs the Python package(s) {', '.join(missing)}; "
-                         f"install them (pip install {spec_route.pip}) or use --embedder default")
+                         f"install them (pip install {spec_route.pip}) or use --embedder pytorch")
+
+
+def _gpu_present() -> bool:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch  # already imported by spaCy's thinc in a synth process, so this costs nothing there
+
+    return bool(torch.cuda.is_available())
 
 
 def _read_manifest(folder: Path) -> dict | None:

@@ -10,7 +10,7 @@ import pytest
 from synth import fast_embed
 from synth.embed import Embedder, embed_with_cache, resolve_model, text_sha256
 from synth.errors import ModelError
-from synth.fast_embed import embedder_for, prepare_route, route_folder
+from synth.fast_embed import RouteChoice, choose_route, embedder_for, prepare_route, route_folder, route_of_model_id
 
 needs_onnx = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
                                 reason="the onnx-int8 route needs onnx and onnxruntime (pip install onnx onnxruntime)")
@@ -43,14 +43,65 @@ def default_vectors():
 
 
 def test_an_unknown_route_names_the_ones_that_exist():
-    with pytest.raises(ModelError, match="'gpu-magic' does not exist; choose one of: default, onnx, onnx-int8, static"):
+    with pytest.raises(ModelError, match="'gpu-magic' does not exist; choose one of: auto, pytorch, onnx, onnx-int8, static"):
         embedder_for("gpu-magic")
 
 
-def test_the_default_route_is_the_plain_embedder():
-    embedder = embedder_for("default")
-    assert isinstance(embedder, Embedder)
-    assert embedder.spec == resolve_model()
+def test_the_pytorch_route_is_the_plain_embedder_and_keeps_its_old_name():
+    for name in ("pytorch", "default"):
+        embedder = embedder_for(name)
+        assert isinstance(embedder, Embedder)
+        assert embedder.spec == resolve_model()
+
+
+def test_a_named_route_is_taken_as_asked():
+    assert choose_route("pytorch", previous="onnx").name == "pytorch"
+    assert choose_route("default").name == "pytorch"
+    assert choose_route("static", previous="pytorch") == RouteChoice("static", "asked for with --embedder")
+
+
+def test_auto_keeps_the_route_of_the_latest_run_so_its_cached_vectors_are_used():
+    choice = choose_route("auto", previous="pytorch")
+    assert choice.name == "pytorch" and "latest run" in choice.reason
+    assert choose_route("auto", previous="default").name == "pytorch"  # runs made before the rename
+
+
+def test_the_route_of_a_run_is_read_from_its_model_id():
+    base = resolve_model().model_id
+    assert route_of_model_id(base) == "pytorch"
+    assert route_of_model_id(f"{base}+onnx@0123456789abcdef") == "onnx"
+    assert route_of_model_id(f"{base}+onnx-int8@0123456789abcdef") == "onnx-int8"
+    assert route_of_model_id("my+model@12ab") == "pytorch"  # a user's model name, not a route
+
+
+def test_auto_falls_back_to_pytorch_without_onnx_runtime(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("onnx", "onnxruntime") else real_find_spec(name, *a))
+    choice = choose_route("auto")
+    assert choice.name == "pytorch" and "ONNX Runtime is not installed" in choice.reason
+    assert choose_route("auto", previous="onnx").name == "pytorch"
+
+
+@needs_onnx
+@pytest.mark.skipif(fast_embed._gpu_present(), reason="with a GPU, auto takes PyTorch")
+def test_auto_takes_onnx_on_a_cpu_and_never_keeps_static(cache_root):
+    for previous in (None, "static"):
+        choice = choose_route("auto", previous=previous, root=cache_root)
+        assert choice.name == "onnx", choice
+    assert choose_route("auto", previous="onnx-int8", root=cache_root).name == "onnx-int8"
+
+
+@needs_onnx
+def test_auto_falls_back_to_pytorch_for_a_model_onnx_cannot_rebuild(tmp_path, cache_root):
+    import shutil
+
+    base = resolve_model()
+    copy = tmp_path / "model"
+    shutil.copytree(base.folder, copy)
+    (copy / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    choice = choose_route("auto", copy, root=cache_root)
+    assert choice.name == "pytorch" and "support only Transformer + mean Pooling" in choice.reason
 
 
 def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
