@@ -270,6 +270,7 @@ def _latest_report(project_path: Path) -> dict:
         run = project.latest_run()
     report = run["report"] if isinstance(run["report"], dict) else json.loads(run["report"])
     return {"seconds": report.get("seconds", {}), "passages": report.get("passages"),
+            "embedder": report.get("embedder") or run["params"].get("embedder", "pytorch"),
             "embeddings_computed": report.get("embeddings_computed"),
             "embeddings_reused": report.get("embeddings_reused"), "themes": report.get("themes"),
             "coverage": report.get("coverage"),
@@ -420,10 +421,7 @@ def embed_ab(n: int, rounds: int, routes: list[str]) -> dict:
         "bare encode (batch 32, BERTopic's)": lambda: bare.encode(texts, show_progress_bar=False),
         "bare encode (batch 64, normalised)": lambda: bare.encode(texts, batch_size=64, normalize_embeddings=True,
                                                                   show_progress_bar=False),
-        "synth embed_with_cache (default)": lambda: embed_with_cache(texts, hashes, {}, synth),
-        # What Embedder.encode would do if it sorted all texts by length once, as encode does inside
-        # one call, instead of inside each chunk of 1,024 (the chunks are there for the progress bar).
-        "Embedder, one global length sort": lambda: _globally_sorted(synth, texts),
+        "synth embed_with_cache (pytorch)": lambda: embed_with_cache(texts, hashes, {}, synth),
     }
     for route in routes:
         encoder = embedder_for(route)
@@ -442,16 +440,6 @@ def embed_ab(n: int, rounds: int, routes: list[str]) -> dict:
     return {"passages": n, "rounds": rounds,
             "seconds": {name: [round(x, 2) for x in xs] for name, xs in seconds.items()},
             "median_s": {name: round(statistics.median(xs), 2) for name, xs in seconds.items()}}
-
-
-def _globally_sorted(embedder, texts: list[str]):
-    import numpy as np
-
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    vectors = embedder.encode([texts[i] for i in order])
-    out = np.empty_like(vectors)
-    out[order] = vectors
-    return out
 
 
 # -- quality of the routes on the dev sets ----------------------------------------------------------
@@ -489,7 +477,7 @@ def quality(routes: list[str]) -> dict:
 
     out: dict = {}
     reference: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for route in ["default", *[r for r in routes if r != "default"]]:
+    for route in ["pytorch", *[r for r in routes if r != "pytorch"]]:
         embedder = embedder_for(route)
         embedder.encode(["warm up"])
         out[route] = {"model_id": embedder.spec.model_id}
@@ -505,7 +493,7 @@ def quality(routes: list[str]) -> dict:
                 km = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(v)
                 row["kmeans_ari"] = round(adjusted_rand_score(labels, km), 4)
                 row["kmeans_nmi"] = round(normalized_mutual_info_score(labels, km), 4)
-            if route == "default":
+            if route == "pytorch":
                 reference[name] = (v, nn)
             else:
                 ref_v, ref_nn = reference[name]
@@ -540,9 +528,9 @@ def markdown(results: dict) -> str:
 
 def _size_tables(sizes: list, results: dict) -> list[str]:
     lines: list[str] = []
-    lines += ["| passages | synth cold (ingest + discover) | BERTopic (encode + fit) | cold ÷ BERTopic | "
+    lines += ["| passages | synth route | synth cold (ingest + discover) | BERTopic (encode + fit) | cold ÷ BERTopic | "
               "synth warm (+1%) | warm ÷ cold | peak memory synth | peak memory BERTopic |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in sizes:
         if "cold_discover" not in r:
             continue
@@ -556,9 +544,16 @@ def _size_tables(sizes: list, results: dict) -> list[str]:
             base_cells = [_dur(base), f"{cold / base:.2f}×", ]
         else:
             base_cells, base_peak = ["not measured", ""], None
-        lines.append(f"| {r.get('passages', n):,} | {_dur(cold)} | {base_cells[0]} | {base_cells[1]} | "
+        lines.append(f"| {r.get('passages', n):,} | {r['cold_report'].get('embedder', 'pytorch')} (default) | {_dur(cold)} | "
+                     f"{base_cells[0]} | {base_cells[1]} | "
                      f"{_dur(warm) if warm else ''} | {f'{warm / cold:.2f}×' if warm else ''} | {_mib(peak)} | "
                      f"{_mib(base_peak) if base_peak else ''} |")
+        for route, rr in r.get("routes", {}).items():  # the same cold run with another route, where measured
+            if "discover" in rr and route != r["cold_report"].get("embedder"):
+                routed = r["cold_ingest"]["wall_s"] + rr["discover"]["wall_s"]
+                ratio = f"{routed / base:.2f}×" if "bertopic_fit" in r else ""
+                lines.append(f"| {r.get('passages', n):,} | {route} (--embedder) | {_dur(routed)} | {base_cells[0]} | "
+                             f"{ratio} | | | {_mib(max(r['cold_ingest']['peak_mib'], rr['discover']['peak_mib']))} | |")
     any_fair = any("bare_encode64" in r for _, r in sizes)
     lines += ["", "Embedding throughput (passages per second; synth = discover's whole embed stage, model "
                   "check and load included; bare = `SentenceTransformer(folder).encode(texts)`, load included):", "",
@@ -640,13 +635,13 @@ def _quality_and_machine(results: dict) -> list[str]:
     q = results.get("quality")
     if q:
         lines += ["", "| route | bills k-means ARI / NMI | bills 10-NN topic acc. | napire 10-NN label acc. | "
-                      "neighbour agreement with default (bills / napire) | cosine to default | encode bills + napire |",
+                      "neighbour agreement with pytorch (bills / napire) | cosine to pytorch | encode bills + napire |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for route, row in q.items():
             b, a = row["bills"], row["napire"]
             agree = (f"{b['neighbour_agreement']:.2f} / {a['neighbour_agreement']:.2f}"
                      if "neighbour_agreement" in b else "1 (itself)")
-            cos = f"{b['cosine_to_default']:.3f}" if "cosine_to_default" in b else ("1" if route == "default" else
+            cos = f"{b['cosine_to_default']:.3f}" if "cosine_to_default" in b else ("1" if route == "pytorch" else
                                                                                     "other space")
             lines.append(f"| {route} | {b['kmeans_ari']:.3f} / {b['kmeans_nmi']:.3f} | {b['knn10_accuracy']:.3f} | "
                          f"{a['knn10_accuracy']:.3f} | {agree} | {cos} | {b['encode_s'] + a['encode_s']:.1f} s |")
@@ -669,7 +664,7 @@ def main() -> None:
     parser.add_argument("--routes", default="", help="faster embedding routes to time too, e.g. onnx-int8,static")
     parser.add_argument("--no-baseline", action="store_true", help="skip bare encode and BERTopic")
     parser.add_argument("--fair-encode", action="store_true",
-                        help="also time a bare encode at synth's batch size (64), not only BERTopic's default (32)")
+                        help="also time a bare encode at batch size 64, beside BERTopic's default (32)")
     parser.add_argument("--no-review", action="store_true", help="skip timing the review app")
     parser.add_argument("--embed-ab", type=int, metavar="N",
                         help="time synth's embedding against a bare encode on N passages, taking turns")
@@ -687,8 +682,15 @@ def main() -> None:
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
     results["machine"] = machine()
     results.setdefault("commands", []).append(" ".join(["python", *sys.argv]))
-    if routes:
-        results["routes_built"] = build_routes(routes)
+    # Build, before any timing, the routes asked for and the one `discover`'s default (`auto`) takes
+    # for a new project: a route is built once per machine, like a model download, not per run.
+    from synth.fast_embed import choose_route
+
+    auto = choose_route("auto")
+    results["auto_route"] = {"name": auto.name, "reason": auto.reason}
+    wanted = [r for r in dict.fromkeys([auto.name, *routes]) if r != "pytorch"]
+    if wanted:
+        results["routes_built"] = build_routes(wanted)
     if args.embed_ab:
         results["embed_ab"] = embed_ab(args.embed_ab, args.rounds, routes)
         results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
