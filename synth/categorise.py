@@ -58,15 +58,20 @@ class CueMatch:
     negated: bool
     lemma: str = ""
     weight: float = 1.0
+    wished: bool = False  # an enabler word after "should", "need", "would like" …: the state wanted
 
     @property
     def counts_for(self) -> str | None:
+        if self.wished:
+            return "practice"
         if not self.negated:
             return self.category
         return {"enabler": "barrier", "barrier": "enabler", "context": "context"}.get(self.category)
 
     def describe(self) -> str:
         target = self.counts_for
+        if self.wished:
+            return f'"{self.phrase}" ({self.category} word in a wish → practice)'
         if not self.negated:
             return f'"{self.phrase}" ({self.category})'
         if target is None:
@@ -171,10 +176,12 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
     for match_id, start, end in lex.matcher(doc):
         category, phrase, weight = lex.labels[match_id]
         found.append((doc[start:end], category, phrase, weight))
-    found += _rule_spans(doc)
-    # Longest match wins ("lack of" over "lack", "work well" over "well"); rule cues lose ties.
+    rules = _rule_spans(doc)
+    # Longest match wins ("lack of" over "lack", "work well" over "well"). On the same span a
+    # request opener beats the lexicon ("Better pay" asks for something; "better" alone praises);
+    # other rule cues lose ties.
     by_span = {}
-    for item in found:
+    for item in [r for r in rules if r[2].endswith("(request)")] + found + rules:
         by_span.setdefault((item[0].start, item[0].end), item)
     kept_spans = {(s.start, s.end) for s in filter_spans([item[0] for item in by_span.values()])}
     kept = sorted((item for key, item in by_span.items() if key in kept_spans), key=lambda it: it[0].start)
@@ -196,15 +203,37 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
             consumed.add(neg)
         resolved.append((span, category, phrase, weight, neg))
 
+    wish_from = _wish_starts(doc)
     out = []
     for span, category, phrase, weight, neg in resolved:
         if category == NEUTRAL or (span.start in pure_negator and span.start in consumed):
             continue
         start_token = doc[neg] if neg is not None else span[0]
         start, end = start_token.idx, span.end_char
+        wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
         out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
-                            negated=neg is not None, lemma=phrase, weight=weight))
+                            negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
     return tuple(out)
+
+
+def _wish_starts(doc: Doc) -> list[int]:
+    """The tokens where a wish or demand begins ("should", "need", "would like" …)."""
+    out = []
+    for token in doc:
+        following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+        if (token.lemma_.lower() in lexicon.WISH_TRIGGERS or token.lower_ in lexicon.WISH_TRIGGERS
+                or (token.lower_, following) in lexicon.WISH_PHRASES):
+            out.append(token.i)
+    return out
+
+
+def _in_wish(doc: Doc, span: Span, wish_starts: list[int]) -> bool:
+    """Whether a wish opened shortly before `span`, in its clause."""
+    for start in wish_starts:
+        if start < span.start <= start + lexicon.WISH_WINDOW and doc[start].sent.start == span.sent.start \
+                and not any(doc[i].lower_ in lexicon.SCOPE_BREAKS for i in range(start + 1, span.start)):
+            return True
+    return False
 
 
 def _negator_before(doc: Doc, span: Span, negator_at: set[int]) -> int | None:

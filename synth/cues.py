@@ -134,6 +134,13 @@ PRACTICE_GERUNDS = frozenset("""
     moving changing hiring training appointing establishing creating starting
 """.split())
 
+# Words (lemmas) that open a wish or a demand ("We need better documentation", "I would like a
+# clearer process", "They should be more flexible"): an enabler word shortly after one, in the
+# same clause, describes the state wanted, not the present, so it counts for practice.
+WISH_TRIGGERS = frozenset("should must need ought wish want hope prefer".split())
+WISH_PHRASES = (("would", "like"), ("would", "love"), ("would", "be"), ("could", "be"), ("if", "only"))
+WISH_WINDOW = 5  # tokens after the trigger ("People who need help found the adviser supportive": not a wish)
+
 # Tokens (lemmas) that negate a cue which follows within NEGATION_WINDOW tokens in the same clause.
 NEGATORS = frozenset("not no never without nobody nothing none neither nor hardly barely lack absence".split())
 NEGATION_WINDOW = 3

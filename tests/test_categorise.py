@@ -76,6 +76,12 @@ def test_did_not_help_counts_against_the_enabler():
                                                ("quick", "enabler", False, "enabler")]),
     ("Offer evening sessions.", [("Offer", "practice", False, "practice")]),
     ("Use of interpreters was limited.", [("limited", "barrier", False, "barrier")]),  # not an instruction
+    # A request opener is a request even when the word alone would praise.
+    ("Better pay.", [("Better", "practice", False, "practice")]),
+    # An enabler word in a wish describes the state wanted, not the present.
+    ("We need better documentation.", [("better", "enabler", False, "practice")]),
+    ("I would like a clearer process.", [("would like", "practice", False, "practice"),
+                                         ("clearer", "enabler", False, "practice")]),
 ])
 def test_cue_phrases_match_over_lemmas_and_resolve_negation(text, expected):
     assert cues_of(text) == expected
@@ -85,6 +91,18 @@ def test_negation_does_not_reach_across_a_clause_break():
     # "but" ends the scope of "not": "helped" stays an enabler cue.
     assert ("helped", "enabler", False, "enabler") in cues_of("It was not easy, but the mentor helped.")
     assert ("not easy", "enabler", True, "barrier") in cues_of("It was not easy, but the mentor helped.")
+
+
+def test_a_wish_reaches_only_a_few_words_into_its_own_clause():
+    assert ("helpful", "enabler", False, "enabler") in cues_of(
+        "The adviser was helpful, but they should offer evening slots.")  # before the wish
+    assert ("helpful", "enabler", False, "enabler") in cues_of(
+        "They should change it, but the adviser was helpful.")  # another clause
+    assert ("supportive", "enabler", False, "enabler") in cues_of(
+        "People who need help found the adviser very supportive.")  # too far from "need"
+    (flexible,) = [c for c in match_cues("Staff should be more flexible.") if c.lemma == "flexible"]
+    assert flexible.wished and flexible.counts_for == "practice"
+    assert flexible.describe() == '"flexible" (enabler word in a wish → practice)'
 
 
 def test_offsets_stay_exact_when_lower_casing_would_change_the_length():
