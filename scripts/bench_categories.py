@@ -64,8 +64,10 @@ Method (`synth/categorise.py`, lexicon and prototypes in `synth/cues.py`): every
 + CUE_WEIGHT × log(1 + cue weight counted for c) + bias[c]`, softmaxed over barrier, enabler,
 practice and context. Cues are phrases matched over lemmas with spaCy's `PhraseMatcher` ("lack of",
 "struggled to", "worked well", "should", "could be adopted" …), plus sentence-opening instructions
-("Offer …") and requests ("More …"); a negator within three tokens before a cue in the same clause
-flips it ("did not help" counts for barrier, "no problems" for enabler). Prototypes are 145
+("Offer …") and requests ("More …", "Better pay"); a negator within three tokens before a cue in the
+same clause flips it ("did not help" counts for barrier, "no problems" for enabler), and an enabler
+word up to five tokens after a wish in the same clause ("we need better …", "I would like a clearer
+…", "staff should be more flexible") counts for practice: it names the state wanted, not the present. Prototypes are 145
 hand-written statements about public services and work, plus template statements that cross each
 category's typical forms with the same 35 everyday topics, so that a passage's topic cannot decide
 its category. Nothing is trained on the dev set; the analyst sees the cues (with offsets), the
