@@ -59,11 +59,11 @@ class Route:
 
 ROUTES: dict[str, Route] = {
     "pytorch": Route("pytorch", "the bundled model in PyTorch (uses a GPU when one is present)", ""),
-    "onnx": Route("onnx", "the bundled model exported to ONNX, full precision: the same vectors, about 3x faster "
+    "onnx": Route("onnx", "the bundled model exported to ONNX, full precision: the same vectors, about 2x faster "
                           "than PyTorch on a CPU",
                   "model.onnx", ("onnx", "onnxruntime"), "onnx onnxruntime"),
     "onnx-int8": Route("onnx-int8", "the bundled model exported to ONNX with int8 weights: cosine about 0.99 to the "
-                                    "PyTorch vectors, about 5x faster than PyTorch on a CPU",
+                                    "PyTorch vectors, about 4x faster than PyTorch on a CPU",
                        "model.onnx", ("onnx", "onnxruntime"), "onnx onnxruntime"),
     "static": Route("static", "static token vectors distilled from the bundled model with model2vec "
                               "(fastest, least precise)",
@@ -108,7 +108,7 @@ def choose_route(requested: str, model_dir: str | Path | None = None, *, previou
     """The concrete route for a run. A named route is taken as asked. `auto` keeps the route of
     the project's latest run (its vectors are in the cache, and its themes were built from them),
     unless that was `static`; otherwise it takes PyTorch on a GPU, else `onnx` (the same vectors
-    as PyTorch, about 3x faster on a CPU) when ONNX Runtime is installed and the model can be
+    as PyTorch, about 2x faster on a CPU) when ONNX Runtime is installed and the model can be
     exported, else PyTorch."""
     if requested != AUTO:
         return RouteChoice(route(requested).name, "asked for with --embedder")
@@ -120,7 +120,7 @@ def choose_route(requested: str, model_dir: str | Path | None = None, *, previou
         return RouteChoice("pytorch", "auto: a GPU is present")
     if not _installed(ROUTES["onnx"]):
         return RouteChoice("pytorch", "auto: ONNX Runtime is not installed (pip install onnx onnxruntime for a "
-                                      "route about 3x faster with the same vectors)")
+                                      "route about 2x faster with the same vectors)")
     try:
         prepare_route("onnx", resolve_model(model_dir), root=root)
     except ModelError as exc:
