@@ -370,6 +370,20 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
     return out
 
 
+@functools.cache
+def categoriser_fingerprint() -> str:
+    """Changes whenever the categoriser could score a passage differently: a digest of this module
+    and of the lexicon and prototypes it reads. Stored with each passage's category, so a re-run
+    reuses only categories that the same code and lexicon computed."""
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for path in (Path(__file__), Path(lexicon.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 # --------------------------------------------------------------------------------------------
 # Themes
 

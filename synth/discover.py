@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .categorise import PrototypeIndex, categorise_passages, categorise_theme
+from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import embed_with_cache, text_sha256
@@ -40,6 +40,8 @@ class DiscoverReport:
     passages: int = 0
     embeddings_reused: int = 0
     embeddings_computed: int = 0
+    categories_reused: int = 0    # passages whose stored category the same model and categoriser made
+    categories_computed: int = 0
     themes: int = 0
     placed: int = 0
     coverage: float = 0.0
@@ -128,13 +130,24 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions = None, []
 
+    # A passage's category depends only on its text, its vector and the categoriser: reuse the
+    # categories that this model and this categoriser already computed, score the rest.
+    made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
+    stored = project.passage_categories_made_by(made_by)
+    passage_categories: list[PassageCategory | None] = [
+        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0], cues=()) if p.id in stored else None
+        for p in passages]
+    todo = [i for i, c in enumerate(passage_categories) if c is None]
+    report.categories_reused = len(passages) - len(todo)
+    report.categories_computed = len(todo)
     prototypes = PrototypeIndex.build(encode_cached)
-    passage_categories = []
-    for start in range(0, len(texts), CATEGORISE_CHUNK):  # passages are scored independently
-        chunk = slice(start, start + CATEGORISE_CHUNK)
-        passage_categories += categorise_passages(texts[chunk], vectors[chunk], prototypes=prototypes)
+    for start in range(0, len(todo), CATEGORISE_CHUNK):  # passages are scored independently
+        chunk = todo[start:start + CATEGORISE_CHUNK]
+        scored = categorise_passages([texts[i] for i in chunk], vectors[chunk], prototypes=prototypes)
+        for i, category in zip(chunk, scored, strict=True):
+            passage_categories[i] = category
         if progress:
-            progress("categorise", min(start + CATEGORISE_CHUNK, len(texts)), len(texts))
+            progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
     begin("store")
 
@@ -161,9 +174,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
         if deductive:
             _write_deductive_memberships(project, run_id, passages, deductive, codes)
-        for passage, category in zip(passages, passage_categories, strict=True):
-            project.set_passage_category(passage.id, category.category, category.scores,
-                                         [_cue_dict(c) for c in category.cues])
+        for i in todo:  # reused categories are already stored
+            category = passage_categories[i]
+            project.set_passage_category(passages[i].id, category.category, category.scores,
+                                         [_cue_dict(c) for c in category.cues], made_by=made_by)
         by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}

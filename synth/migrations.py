@@ -148,9 +148,16 @@ def _migration_2_theme_origin(db: sqlite3.Connection) -> None:
                " CHECK (origin IN ('discovered', 'codebook', 'split', 'merge'))")
 
 
+def _migration_3_category_provenance(db: sqlite3.Connection) -> None:
+    # What computed a passage's category (model and categoriser version), so a re-run reuses the
+    # categories of unchanged passages instead of scoring every passage again.
+    db.execute("ALTER TABLE passage_categories ADD COLUMN made_by TEXT NOT NULL DEFAULT ''")
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
     (2, "theme origin", _migration_2_theme_origin),
+    (3, "category provenance", _migration_3_category_provenance),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

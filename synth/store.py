@@ -498,12 +498,20 @@ class Project:
 
     # -- passage categories ----------------------------------------------------------------------
 
-    def set_passage_category(self, passage_id: int, category: str, scores: Mapping[str, float], cues: Sequence[Mapping]) -> None:
+    def set_passage_category(self, passage_id: int, category: str, scores: Mapping[str, float], cues: Sequence[Mapping],
+                             made_by: str = "") -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO passage_categories VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO passage_categories"
+            " (passage_id, category, barrier, enabler, practice, context, cues, made_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (passage_id, category, float(scores["barrier"]), float(scores["enabler"]), float(scores["practice"]),
-             float(scores["context"]), _dumps(list(cues))),
+             float(scores["context"]), _dumps(list(cues)), made_by),
         )
+
+    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float]]]:
+        """Category and scores of the passages whose category `made_by` computed (see discover)."""
+        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]})
+                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context"
+                                         " FROM passage_categories WHERE made_by = ?", (made_by,))}
 
     def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
         """Categories of all passages, or only of `passage_ids` (a page of a large project)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import shutil
 
+import pytest
+
 from conftest import DEMO
 from synth.store import Project
 
@@ -53,3 +55,58 @@ def test_adding_a_source_keeps_ids_and_human_names(tmp_path, synth):
         # One new interview among 19 sources should leave most themes where they were.
         assert len(kept) >= 0.7 * len(before), (len(kept), len(before))
         assert [d.action for d in project.decisions()] == ["rename"]
+
+
+def _stored_categories(project_path) -> dict[tuple[str, int, int], tuple]:
+    """Every passage's stored category, keyed by where the passage is (ids differ between projects)."""
+    with Project.open(project_path, create=False) as project:
+        names = project.source_names()
+        categories = project.passage_categories()
+        return {(names[p.source_id], p.start_char, p.end_char): (categories[p.id]["category"],
+                                                                 categories[p.id]["scores"], categories[p.id]["cues"])
+                for p in project.passages(codable_only=True)}
+
+
+def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synth):
+    import json
+
+    corpus, held, full_manifest = _demo_without_one_interview(tmp_path)
+    project_path = tmp_path / "review.synth"
+    synth.ok("ingest", project_path, corpus)
+    synth.ok("discover", project_path)
+    shutil.move(held, corpus / "interviews" / HELD_BACK)
+    (corpus / "interviews" / "sources.csv").write_text(full_manifest, encoding="utf-8")
+    synth.ok("ingest", project_path, corpus)
+    synth.ok("discover", project_path)
+    with Project.open(project_path, create=False) as project:
+        report = project.latest_run()["report"]
+        report = report if isinstance(report, dict) else json.loads(report)
+        new_passages = [p for p in project.passages(codable_only=True)
+                        if project.source(p.source_id).name.endswith(HELD_BACK)]
+    assert new_passages and report["categories_computed"] == len(new_passages)
+    assert report["categories_reused"] == report["passages"] - len(new_passages)
+
+    fresh = tmp_path / "fresh.synth"
+    synth.ok("ingest", fresh, corpus)
+    synth.ok("discover", fresh)
+    rerun, scratch = _stored_categories(project_path), _stored_categories(fresh)
+    assert rerun.keys() == scratch.keys()
+    for where, (category, scores, cues) in scratch.items():
+        # A vector differs in its last bits with the batch it was embedded in, hence approx.
+        assert rerun[where][0] == category and rerun[where][2] == cues, where
+        assert rerun[where][1] == pytest.approx(scores, abs=1e-5), where
+
+
+def test_a_changed_categoriser_scores_every_passage_again(tmp_path, synth, monkeypatch):
+    from synth import categorise
+    from synth.discover import discover
+
+    project_path = tmp_path / "review.synth"
+    synth.ok("ingest", project_path, DEMO)
+    synth.ok("discover", project_path)
+    monkeypatch.setattr(categorise, "categoriser_fingerprint", lambda: "another-lexicon")
+    import synth.discover as discover_module
+    monkeypatch.setattr(discover_module, "categoriser_fingerprint", lambda: "another-lexicon")
+    with Project.open(project_path, create=False) as project:
+        report = discover(project)
+    assert report.categories_reused == 0 and report.categories_computed == report.passages
