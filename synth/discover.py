@@ -23,7 +23,7 @@ from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
-from .nlp import display_forms, lemmatise
+from .nlp import lemmas_and_display_forms
 from .records import Passage
 from .store import Membership, Project, now_iso
 
@@ -124,8 +124,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                       progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
         lap("cluster")
         begin("label")
-        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmatise(sub_texts),
-                                       forms=display_forms(sub_texts))
+        lemmas, forms = lemmas_and_display_forms(sub_texts)
+        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmas, forms=forms)
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions = None, []

@@ -75,12 +75,7 @@ def lemmatise(texts: Iterable[str]) -> list[list[str]]:
     Texts are lower-cased before lemmatising because the lookup tables are keyed by lower-case
     forms: "Barriers" would otherwise stay "barriers" at the start of a sentence.
     """
-    nlp = load_nlp()
-    disable = [name for name in ("ner", "parser", "senter", "sentencizer") if name in nlp.pipe_names]
-    out: list[list[str]] = []
-    for doc in nlp.pipe((t.lower() for t in texts), batch_size=_BATCH_SIZE, disable=disable):
-        out.append([t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop])
-    return out
+    return lemmas_and_display_forms(texts)[0]
 
 
 def display_forms(texts: Iterable[str]) -> dict[str, str]:
@@ -88,12 +83,22 @@ def display_forms(texts: Iterable[str]) -> dict[str, str]:
     alphabetical). Labels are built from lemmas, so that "barriers" and "barrier" count as one
     term, but shown in written forms: the lookup lemmatizer turns "data" into "datum", "rent" into
     "rend" and "training" into "train", which would puzzle a reader."""
+    return lemmas_and_display_forms(texts)[1]
+
+
+def lemmas_and_display_forms(texts: Iterable[str]) -> tuple[list[list[str]], dict[str, str]]:
+    """`lemmatise` and `display_forms` from one pass of the pipeline (labelling needs both)."""
     nlp = load_nlp()
     disable = [name for name in ("ner", "parser", "senter", "sentencizer") if name in nlp.pipe_names]
+    lemmas: list[list[str]] = []
     counts: dict[str, dict[str, int]] = {}
     for doc in nlp.pipe((t.lower() for t in texts), batch_size=_BATCH_SIZE, disable=disable):
+        kept = []
         for t in doc:
             if t.is_alpha and not t.is_stop:
-                forms = counts.setdefault(t.lemma_.lower(), {})
+                lemma = t.lemma_.lower()
+                kept.append(lemma)
+                forms = counts.setdefault(lemma, {})
                 forms[t.text] = forms.get(t.text, 0) + 1
-    return {lemma: min(forms, key=lambda f: (-forms[f], len(f), f)) for lemma, forms in counts.items()}
+        lemmas.append(kept)
+    return lemmas, {lemma: min(forms, key=lambda f: (-forms[f], len(f), f)) for lemma, forms in counts.items()}
