@@ -123,7 +123,7 @@ def choose_route(requested: str, model_dir: str | Path | None = None, *, previou
                                       "route about 2x faster with the same vectors)")
     try:
         prepare_route("onnx", resolve_model(model_dir), root=root)
-    except ModelError as exc:
+    except ModelError as exc:  # not exportable, or the cache folder cannot be written: PyTorch needs no build
         return RouteChoice("pytorch", f"auto: the onnx route cannot be used ({exc})")
     return RouteChoice("onnx", "auto: ONNX Runtime on the CPU, the same vectors as PyTorch in less time")
 
@@ -145,7 +145,11 @@ def prepare_route(name: str, base: ModelSpec | None = None, *, root: Path | None
     folder = route_folder(name, base, root)
     manifest = _read_manifest(folder)
     if rebuild or manifest is None or manifest.get("recipe") != RECIPE_VERSION:
-        _build(spec_route, base, folder)
+        try:
+            _build(spec_route, base, folder)
+        except OSError as exc:
+            raise ModelError(f"{folder}: cannot build the {name} route there ({exc.strerror or exc}); "
+                             "set SYNTH_CACHE_DIR to a folder synth can write to") from exc
         manifest = _read_manifest(folder)
         assert manifest is not None
     if manifest.get("route") != name or manifest.get("base_model_id") != base.model_id:

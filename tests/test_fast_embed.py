@@ -237,3 +237,29 @@ def test_static_route_is_its_own_space_and_keeps_neighbours(cache_root, default_
     # Coarser than the transformer, but related texts still come out closer than unrelated ones.
     sims = vectors @ vectors.T
     assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[2, 6]
+
+
+@needs_onnx
+@pytest.mark.skipif(fast_embed._gpu_present(), reason="with a GPU, auto takes PyTorch")
+def test_auto_falls_back_to_pytorch_when_the_cache_folder_cannot_be_written(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    choice = choose_route("auto", root=blocked)
+    assert choice.name == "pytorch" and "cannot build the onnx route there" in choice.reason
+    assert str(blocked) in choice.reason and "SYNTH_CACHE_DIR" in choice.reason
+
+
+@needs_onnx
+def test_a_named_route_that_cannot_be_built_is_a_clear_error(tmp_path, synth, monkeypatch):
+    from conftest import DEMO, file_digest
+
+    project = tmp_path / "review.synth"
+    synth.ok("ingest", project, DEMO)
+    before = file_digest(project)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(blocked))
+    result = synth("discover", project, "--embedder", "onnx-int8")
+    assert result.exit_code != 0
+    assert "cannot build the onnx-int8 route there" in result.output and str(blocked) in result.output
+    assert file_digest(project) == before
