@@ -68,7 +68,9 @@ practice and context. Cues are phrases matched over lemmas with spaCy's `PhraseM
 same clause flips it ("did not help" counts for barrier, "no problems" for enabler), and an enabler
 word up to five tokens after a wish in the same clause ("we need better …", "I would like a clearer
 …", "staff should be more flexible") counts for practice: it names the state wanted, not the
-present. Prototypes are 145 hand-written statements about public services and work, plus template
+present. Context cues and prototypes include research-design language ("fieldwork", "this report",
+"commissioned … a qualitative evaluation"), which evaluation reports use at length. Prototypes are
+152 hand-written statements about public services and work, plus template
 statements that cross each category's typical forms with the same 35 everyday topics, so that a passage's topic cannot decide
 its category. Nothing is trained on the dev set; the analyst sees the cues (with offsets), the
 similarities, and the closest prototype. A theme's category is the weighted vote of its passages,

@@ -98,6 +98,11 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("the survey", 1.0), ("the interview", 0.5), ("be conduct", 1.0), ("operate in", 1.0),
         ("run in", 1.0), ("consist of", 1.0), ("compose of", 1.0), ("majority of", 1.0),
         ("most of the", 0.5), ("locate", 1.0), ("population", 1.0), ("household", 0.5),
+        # Research design and publication, as evaluation reports describe them.
+        ("methodology", 1.0), ("fieldwork", 1.0), ("commission", 1.0), ("case study", 0.5),
+        ("qualitative", 0.5), ("quantitative", 0.5), ("this report", 1.0), ("the report", 0.5),
+        ("the study", 1.0), ("the research", 0.5), ("the evaluation", 0.5), ("publish", 1.0),
+        ("website", 1.0), ("in-depth interview", 1.0), ("research report", 1.0),
     ),
 }
 
@@ -107,6 +112,8 @@ NEUTRAL_PHRASES = (
     "as well", "as well as", "not only", "no matter", "no doubt", "whether or not", "if not",
     "no longer", "well known", "good deal", "more or less", "at least", "first of all", "would say",
     "to be honest", "so far", "only if",
+    # "caring" the adjective praises; "caring responsibilities" (looking after someone) does not.
+    "caring responsibilities", "caring responsibility", "caring role", "caring duties",
 )
 
 # Base-form verbs that open an instruction ("Offer evening sessions."): a practice when a sentence
@@ -301,6 +308,15 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "We develop software for banks.",
         "Each cohort has around twenty people.",
         "The scheme covers the north of the county.",
+        # How the evidence was gathered: evaluation reports describe their own design at length,
+        # and that is context for a review, not a finding.
+        "The department commissioned an independent research team to carry out a qualitative evaluation.",
+        "Fieldwork took place in six districts between March and June.",
+        "The research methodology combined management information with in-depth interviews.",
+        "This report presents findings from the second stage of the evaluation.",
+        "The aims of this stage of the research were to explore delivery and early outcomes.",
+        "A case study approach was taken, focusing on four areas.",
+        "The full report is published by the department and available on its website.",
     ),
 }
 

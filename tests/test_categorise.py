@@ -74,6 +74,8 @@ def test_did_not_help_counts_against_the_enabler():
     ("It never really helped.", [("never really helped", "enabler", True, "barrier")]),
     ("She was not only kind but also quick.", [("kind", "enabler", False, "enabler"),
                                                ("quick", "enabler", False, "enabler")]),
+    ("She has caring responsibilities.", []),  # not the praising adjective
+    ("The staff were caring.", [("caring", "enabler", False, "enabler")]),
     ("Offer evening sessions.", [("Offer", "practice", False, "practice")]),
     ("Use of interpreters was limited.", [("limited", "barrier", False, "barrier")]),  # not an instruction
     # A request opener is a request even when the word alone would praise.
@@ -139,6 +141,15 @@ def test_results_serialise_to_plain_json(embedder, prototypes):
     stored = json.loads(json.dumps({"passage": asdict(result), "theme": asdict(theme)}))
     assert stored["passage"]["cues"][0]["phrase"] == "not help"
     assert stored["theme"]["category"] == result.category == "barrier"
+
+
+def test_how_an_evaluation_was_done_is_context(embedder, prototypes):
+    # Sentences from the demo corpus's evaluation reports (not among the prototypes).
+    texts = ["The Department for Work and Pensions (DWP) commissioned Kantar Public to conduct a qualitative "
+             "evaluation of the pathfinder.",
+             "The pathfinder evaluation involved a qualitative case study approach, focusing on six of the ten "
+             "pathfinder districts."]
+    assert [r.category for r in categorise(texts, embedder, prototypes)] == ["context", "context"]
 
 
 def test_negation_turns_an_enabler_into_a_barrier(embedder, prototypes):
