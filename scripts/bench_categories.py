@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchdocs import replace_section  # noqa: E402  (scripts/, beside this file)
 from synth import categorise as cat
 from synth import cues
 from synth.embed import Embedder, resolve_model
@@ -245,15 +245,7 @@ def run(args: argparse.Namespace) -> str:
 
 
 def update_docs(report: str) -> None:
-    section = "## Categories\n\n" + report.strip() + "\n"
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Categories\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text, encoding="utf-8")
+    replace_section(DOCS, "Categories", report)
 
 
 def main() -> None:

@@ -384,14 +384,9 @@ def build_routes(routes: list[str]) -> dict:
 def machine() -> dict:
     import torch
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from benchdocs import cpu_name  # scripts/, beside this file
+
+    cpu = cpu_name()
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "avx2": " avx2 " in flags,

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import sys
@@ -44,6 +43,7 @@ from sklearn.metrics.cluster import contingency_matrix
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchdocs import cpu_name, replace_section  # noqa: E402  (scripts/, beside this file)
 from synth.cluster import ClusterParams, cluster_passages, default_min_theme_size
 
 BILLS = ROOT.parent / "shared" / "dev-data" / "bills" / "bills_subset.jsonl"
@@ -346,14 +346,7 @@ def scale(n: int, embeddings: np.ndarray) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name(platform.processor() or platform.machine())
     try:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
@@ -447,15 +440,7 @@ def report(args, texts, topic, subtopic, embeddings, model, embed_line: str) -> 
 
 
 def update_docs(text: str) -> None:
-    section = "## Theme discovery\n\n" + text.strip() + "\n"
-    old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Theme discovery\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: section + "\n", old).rstrip() + "\n"
-    else:
-        new = old.rstrip() + "\n\n" + section
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(new, encoding="utf-8")
+    replace_section(DOCS, "Theme discovery", text)
 
 
 def main() -> None:
