@@ -112,10 +112,9 @@ def choose_route(requested: str, model_dir: str | Path | None = None, *, previou
     exported, else PyTorch."""
     if requested != AUTO:
         return RouteChoice(route(requested).name, "asked for with --embedder")
-    if previous and ALIASES.get(previous, previous) in ROUTES and ALIASES.get(previous, previous) != "static":
-        kept = route(previous).name
-        if _installed(route(kept)):
-            return RouteChoice(kept, "auto: the route of the project's latest run, whose vectors are cached")
+    kept = ALIASES.get(previous, previous) if previous else None
+    if kept in ROUTES and kept != "static" and _installed(ROUTES[kept]):
+        return RouteChoice(kept, "auto: the route of the project's latest run, whose vectors are cached")
     if _gpu_present():
         return RouteChoice("pytorch", "auto: a GPU is present")
     if not _installed(ROUTES["onnx"]):
