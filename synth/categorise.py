@@ -372,15 +372,27 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
 
 @functools.cache
 def categoriser_fingerprint() -> str:
-    """Changes whenever the categoriser could score a passage differently: a digest of this module
-    and of the lexicon and prototypes it reads. Stored with each passage's category, so a re-run
-    reuses only categories that the same code and lexicon computed."""
+    """Changes whenever the categoriser could score a passage differently: a digest of this module,
+    of the lexicon and prototypes it reads, and of the spaCy pipeline that lemmatises for the cue
+    matcher (installing en_core_web_sm, or new lookup tables, changes the lemmas). Stored with each
+    passage's category, so a re-run reuses only categories that the same code, lexicon and
+    pipeline computed."""
     import hashlib
+    from importlib import metadata
     from pathlib import Path
 
+    import spacy
+
+    from . import nlp as nlp_module
+
     digest = hashlib.sha256()
-    for path in (Path(__file__), Path(lexicon.__file__)):
+    for path in (Path(__file__), Path(lexicon.__file__), Path(nlp_module.__file__)):
         digest.update(path.read_bytes())
+    try:
+        tables = metadata.version("spacy-lookups-data")
+    except metadata.PackageNotFoundError:
+        tables = "none"
+    digest.update(f"{_nlp().meta.get('synth_name')}|spacy {spacy.__version__}|lookups {tables}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -247,3 +247,20 @@ def test_weights_decide_between_equally_many_passages():
         categorise_theme(members, weights=[1, 1])
     with pytest.raises(ValueError, match="no passages"):
         categorise_theme([])
+
+
+def test_the_categoriser_fingerprint_follows_the_lemmatising_pipeline(monkeypatch):
+    # Installing en_core_web_sm changes the lemmas the cues are matched on, so stored categories
+    # must not be reused across it.
+    from types import SimpleNamespace
+
+    from synth import categorise as module
+
+    shipped = module.categoriser_fingerprint()
+    assert shipped == module.categoriser_fingerprint()  # stable within a set-up
+    module.categoriser_fingerprint.cache_clear()
+    monkeypatch.setattr(module, "_nlp", lambda: SimpleNamespace(meta={"synth_name": "en_core_web_sm-3.8.0"}))
+    try:
+        assert module.categoriser_fingerprint() != shipped
+    finally:
+        module.categoriser_fingerprint.cache_clear()

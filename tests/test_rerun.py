@@ -98,14 +98,12 @@ def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synt
 
 
 def test_a_changed_categoriser_scores_every_passage_again(tmp_path, synth, monkeypatch):
-    from synth import categorise
+    import synth.discover as discover_module
     from synth.discover import discover
 
     project_path = tmp_path / "review.synth"
     synth.ok("ingest", project_path, DEMO)
     synth.ok("discover", project_path)
-    monkeypatch.setattr(categorise, "categoriser_fingerprint", lambda: "another-lexicon")
-    import synth.discover as discover_module
     monkeypatch.setattr(discover_module, "categoriser_fingerprint", lambda: "another-lexicon")
     with Project.open(project_path, create=False) as project:
         report = discover(project)
