@@ -34,6 +34,14 @@ def test_same_seed_gives_identical_arrays():
         assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
 
 
+def test_thread_count_does_not_change_the_result():
+    """The resamples run on threads; what they vote must not depend on how many, or on their timing."""
+    X, _, groups = blobs(8, 30, noise=1.1)
+    one, three = (cluster_passages(X, group_ids=groups, params=ClusterParams(workers=w)) for w in (1, 3))
+    for name in ("labels", "nearest", "probability", "centroids"):
+        assert getattr(one, name).tobytes() == getattr(three, name).tobytes(), name
+
+
 def test_different_seeds_give_nearly_the_same_themes():
     X, _, groups = blobs(12, 25, noise=0.9)  # the default theme count for 300 passages is 12
     runs = [cluster_passages(X, group_ids=groups, params=ClusterParams(seed=s)) for s in (1, 2, 3)]
@@ -160,6 +168,8 @@ def test_bad_input_is_refused_with_a_useful_message():
         cluster_passages(X[0])
     with pytest.raises(ClusteringError, match="min_theme_size=0"):
         cluster_passages(X, params=ClusterParams(min_theme_size=0))
+    with pytest.raises(ClusteringError, match="workers=0"):
+        cluster_passages(X, params=ClusterParams(workers=0))
 
 
 def test_progress_reports_every_step_up_to_the_total():
