@@ -147,11 +147,12 @@ def _cluster(
     steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
     tick = time.perf_counter()
     use_groups = groups if params.cross_source else None
-    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps)
+    workers = _worker_count(params.workers)
+    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
     seconds["neighbours"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    fit_distances = _unit_distances(smoothed[fit])
+    fit_distances = _unit_distances(smoothed[fit], workers)
     reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
     if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
         reference = _spherical_kmeans(smoothed, reference, params.max_iter)
@@ -173,14 +174,13 @@ def _cluster(
             smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
         )
 
-    with ThreadPoolExecutor(max_workers=_worker_count(params.workers)) as pool:
-        for refit_centroids in pool.map(refit, subsets):  # in order: votes add up the same way
-            refit_labels = _nearest_centroid(smoothed, refit_centroids)
-            to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
-            mapped = to_reference[refit_labels]
-            ok = mapped >= 0
-            votes[rows[ok], mapped[ok]] += 1
-            steps.step()
+    for refit_centroids in _in_threads(refit, subsets, workers):
+        refit_labels = _nearest_centroid(smoothed, refit_centroids)
+        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
+        mapped = to_reference[refit_labels]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+        steps.step()
     del fit_distances
     seconds["resample"] = time.perf_counter() - tick
 
@@ -248,6 +248,19 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"workers={params.workers}: must be at least 1 (or None to use the cores)")
 
 
+def _in_threads(work: Callable, items, workers: int):
+    """work(item) for each item on up to `workers` threads; yields the results in the items' order.
+
+    Worth it because the heavy calls here (BLAS products with one BLAS thread each, fastcluster,
+    argpartition) release the GIL.
+    """
+    if workers == 1:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(work, items)
+
+
 def _worker_count(requested: int | None) -> int:
     if requested is not None:
         return requested
@@ -311,6 +324,7 @@ def _smooth(
     n_neighbors: int,
     groups: np.ndarray | None,
     steps: _Steps,
+    workers: int,
 ) -> np.ndarray:
     """Each passage plus its nearest fit-set passages, preferring other sources; L2-normalised."""
     n = len(X)
@@ -323,7 +337,8 @@ def _smooth(
     position[fit] = np.arange(len(fit))
     pool_groups = groups[fit] if groups is not None else None
     out = np.empty_like(X)
-    for start in range(0, n, _BLOCK):
+
+    def smooth_block(start: int) -> None:
         stop = min(start + _BLOCK, n)
         S = X[start:stop] @ pool.T
         if pool_groups is not None:
@@ -333,6 +348,8 @@ def _smooth(
         S[inside, own[inside]] = -np.inf
         near = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
         out[start:stop] = X[start:stop] + pool[near].sum(axis=1)
+
+    for _ in _in_threads(smooth_block, range(0, n, _BLOCK), workers):
         steps.step()
     return _unit_rows(out)
 
@@ -364,14 +381,24 @@ def _spherical_kmeans(Y: np.ndarray, C: np.ndarray, max_iter: int) -> np.ndarray
     return C
 
 
-def _unit_distances(Y: np.ndarray) -> np.ndarray:
-    """Euclidean distances between unit rows, as a square float64 matrix: O(len(Y)^2), fit sets only."""
+def _unit_distances(Y: np.ndarray, workers: int) -> np.ndarray:
+    """Euclidean distances between unit rows, as a square float64 matrix: O(len(Y)^2), fit sets only.
+
+    Computed in fixed blocks of rows (on threads), so the bytes do not depend on the thread count.
+    """
     Y64 = Y.astype(np.float64)
-    dist = Y64 @ Y64.T  # unit rows: squared distance is 2 - 2 cos
-    dist *= -2
-    dist += 2
-    np.maximum(dist, 0, out=dist)
-    np.sqrt(dist, out=dist)
+    dist = np.empty((len(Y), len(Y)))
+
+    def rows(start: int) -> None:
+        block = dist[start:start + _BLOCK // 4]
+        np.matmul(Y64[start:start + _BLOCK // 4], Y64.T, out=block)  # unit rows: squared distance is 2 - 2 cos
+        block *= -2
+        block += 2
+        np.maximum(block, 0, out=block)
+        np.sqrt(block, out=block)
+
+    for _ in _in_threads(rows, range(0, len(Y), _BLOCK // 4), workers):
+        pass
     return dist
 
 
