@@ -378,21 +378,14 @@ def categoriser_fingerprint() -> str:
     passage's category, so a re-run reuses only categories that the same code, lexicon and
     pipeline computed."""
     import hashlib
-    from importlib import metadata
     from pathlib import Path
 
-    import spacy
-
-    from . import nlp as nlp_module
+    from .nlp import pipeline_fingerprint
 
     digest = hashlib.sha256()
-    for path in (Path(__file__), Path(lexicon.__file__), Path(nlp_module.__file__)):
+    for path in (Path(__file__), Path(lexicon.__file__)):
         digest.update(path.read_bytes())
-    try:
-        tables = metadata.version("spacy-lookups-data")
-    except metadata.PackageNotFoundError:
-        tables = "none"
-    digest.update(f"{_nlp().meta.get('synth_name')}|spacy {spacy.__version__}|lookups {tables}".encode())
+    digest.update(pipeline_fingerprint().encode())
     return digest.hexdigest()[:16]
 
 

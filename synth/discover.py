@@ -23,8 +23,8 @@ from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
-from .nlp import lemmas_and_display_forms
-from .records import Passage
+from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
+from .records import Passage, PassageTerms
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
@@ -42,6 +42,8 @@ class DiscoverReport:
     embeddings_computed: int = 0
     categories_reused: int = 0    # passages whose stored category the same model and categoriser made
     categories_computed: int = 0
+    lemmas_reused: int = 0       # passages whose lemmas were kept from an earlier run
+    lemmas_computed: int = 0
     themes: int = 0
     placed: int = 0
     coverage: float = 0.0
@@ -124,11 +126,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                       progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
         lap("cluster")
         begin("label")
-        lemmas, forms = lemmas_and_display_forms(sub_texts)
-        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, lemmas, forms=forms)
+        terms, new_terms = _terms_with_cache(project, sub_texts, [p.text_sha256 for p in sub_passages], report)
+        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
+                                       forms=display_forms_of(terms))
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
-        clustering, descriptions = None, []
+        clustering, descriptions, new_terms = None, [], {}
 
     # A passage's category depends only on its text, its vector and the categoriser: reuse the
     # categories that this model and this categoriser already computed, score the rest.
@@ -168,6 +171,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
+        project.store_passage_terms(pipeline_fingerprint(), new_terms)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
@@ -196,6 +200,18 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("store")
         project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
     return report
+
+
+def _terms_with_cache(project: Project, texts: list[str], hashes: list[str],
+                      report: DiscoverReport) -> tuple[list[PassageTerms], dict[str, PassageTerms]]:
+    """Each passage's lemmas and written forms: kept ones where this pipeline made them, the rest
+    computed (once per distinct text). Returns them in passage order, and the new ones by text hash."""
+    stored = project.cached_passage_terms(pipeline_fingerprint(), hashes)
+    todo = {h: text for h, text in zip(hashes, texts, strict=True) if h not in stored}
+    computed = dict(zip(todo, passage_terms(todo.values()), strict=True))
+    report.lemmas_computed = sum(1 for h in hashes if h in computed)
+    report.lemmas_reused = len(hashes) - report.lemmas_computed
+    return [stored[h] if h in stored else computed[h] for h in hashes], computed
 
 
 def _held_by_a_reviewer(existing: Membership | None, accepted: set[int]) -> bool:

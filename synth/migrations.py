@@ -154,10 +154,26 @@ def _migration_3_category_provenance(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE passage_categories ADD COLUMN made_by TEXT NOT NULL DEFAULT ''")
 
 
+def _migration_4_passage_terms(db: sqlite3.Connection) -> None:
+    # Each text's lemmas and written forms, kept per lemmatising pipeline (see
+    # synth.nlp.pipeline_fingerprint), so a re-run lemmatises only new or changed passages.
+    # Both columns hold words joined by the unit separator U+001F; an empty form means "as the lemma".
+    db.execute("""
+        CREATE TABLE passage_terms (
+            pipeline TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            lemmas TEXT NOT NULL,
+            forms TEXT NOT NULL,
+            PRIMARY KEY (pipeline, text_sha256)
+        ) WITHOUT ROWID
+    """)
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
     (2, "theme origin", _migration_2_theme_origin),
     (3, "category provenance", _migration_3_category_provenance),
+    (4, "passage terms cache", _migration_4_passage_terms),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -14,13 +14,18 @@ Two pipelines, on purpose:
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
+from collections import Counter
 from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
 
 from synth.errors import ModelError
+from synth.records import PassageTerms
 
 # Texts beyond spaCy's default 1,000,000-character guard are safe here: neither pipeline has a
 # parser or NER, the components that need the memory the guard protects.
@@ -75,7 +80,7 @@ def lemmatise(texts: Iterable[str]) -> list[list[str]]:
     Texts are lower-cased before lemmatising because the lookup tables are keyed by lower-case
     forms: "Barriers" would otherwise stay "barriers" at the start of a sentence.
     """
-    return lemmas_and_display_forms(texts)[0]
+    return [list(terms.lemmas) for terms in passage_terms(texts)]
 
 
 def display_forms(texts: Iterable[str]) -> dict[str, str]:
@@ -83,22 +88,49 @@ def display_forms(texts: Iterable[str]) -> dict[str, str]:
     alphabetical). Labels are built from lemmas, so that "barriers" and "barrier" count as one
     term, but shown in written forms: the lookup lemmatizer turns "data" into "datum", "rent" into
     "rend" and "training" into "train", which would puzzle a reader."""
-    return lemmas_and_display_forms(texts)[1]
+    return display_forms_of(passage_terms(texts))
 
 
 def lemmas_and_display_forms(texts: Iterable[str]) -> tuple[list[list[str]], dict[str, str]]:
     """`lemmatise` and `display_forms` from one pass of the pipeline (labelling needs both)."""
+    terms = passage_terms(texts)
+    return [list(t.lemmas) for t in terms], display_forms_of(terms)
+
+
+def passage_terms(texts: Iterable[str]) -> list[PassageTerms]:
+    """One pass of the lemmatising pipeline; what labelling needs from each text.
+
+    Depends only on the text and on `pipeline_fingerprint()`, so a project can keep it per text.
+    """
     nlp = load_nlp()
     disable = [name for name in ("ner", "parser", "senter", "sentencizer") if name in nlp.pipe_names]
-    lemmas: list[list[str]] = []
-    counts: dict[str, dict[str, int]] = {}
+    out = []
     for doc in nlp.pipe((t.lower() for t in texts), batch_size=_BATCH_SIZE, disable=disable):
-        kept = []
-        for t in doc:
-            if t.is_alpha and not t.is_stop:
-                lemma = t.lemma_.lower()
-                kept.append(lemma)
-                forms = counts.setdefault(lemma, {})
-                forms[t.text] = forms.get(t.text, 0) + 1
-        lemmas.append(kept)
-    return lemmas, {lemma: min(forms, key=lambda f: (-forms[f], len(f), f)) for lemma, forms in counts.items()}
+        kept = [t for t in doc if t.is_alpha and not t.is_stop]
+        out.append(PassageTerms(tuple(t.lemma_.lower() for t in kept), tuple(t.text for t in kept)))
+    return out
+
+
+def display_forms_of(terms: Iterable[PassageTerms]) -> dict[str, str]:
+    """`display_forms` over texts already through `passage_terms`."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for t in terms:
+        counts.update(zip(t.lemmas, t.forms))
+    best: dict[str, tuple[int, int, str]] = {}
+    for (lemma, form), n in counts.items():
+        key = (-n, len(form), form)
+        if lemma not in best or key < best[lemma]:
+            best[lemma] = key
+    return {lemma: key[2] for lemma, key in best.items()}
+
+
+def pipeline_fingerprint() -> str:
+    """Changes whenever the lemmatising pipeline could give a text other lemmas: which pipeline
+    (installing en_core_web_sm changes it), spaCy's version, the lookup tables' version, and this
+    module's code (which tokens are kept)."""
+    try:
+        tables = metadata.version("spacy-lookups-data")
+    except metadata.PackageNotFoundError:
+        tables = "none"
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return f"{nlp_name()}|spacy {spacy.__version__}|lookups {tables}|nlp.py {code}"

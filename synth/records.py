@@ -70,3 +70,14 @@ class Passage:
     speaker: str | None
     codable: bool
     text_sha256: str
+
+
+@dataclass(frozen=True)
+class PassageTerms:
+    """One text's alphabetic, non-stop-word tokens: their lemmas and the (lower-cased) forms written.
+
+    What labelling needs from a text; `synth.nlp.passage_terms` makes it, the project keeps it.
+    """
+
+    lemmas: tuple[str, ...]
+    forms: tuple[str, ...]  # forms[i] is the word whose lemma is lemmas[i]

@@ -22,7 +22,7 @@ import numpy as np
 from . import interrupts
 from .errors import NotFoundError, ProjectError
 from .migrations import MIGRATIONS, SCHEMA_VERSION
-from .records import ExtractedDocument, Passage, PassageSpan, Source
+from .records import ExtractedDocument, Passage, PassageSpan, PassageTerms, Source
 
 # 'SYNT': marks a SQLite file as a synth project, so we never write into someone else's database.
 APPLICATION_ID = 0x53594E54
@@ -361,6 +361,30 @@ class Project:
             [(model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()],
         )
 
+    # -- lemma cache -----------------------------------------------------------------------------
+
+    def cached_passage_terms(self, pipeline: str, text_hashes: Iterable[str]) -> dict[str, PassageTerms]:
+        wanted = list(dict.fromkeys(text_hashes))
+        found: dict[str, PassageTerms] = {}
+        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for digest, lemmas, forms in self.db.execute(
+                f"SELECT text_sha256, lemmas, forms FROM passage_terms WHERE pipeline = ? AND text_sha256 IN ({marks})",
+                [pipeline, *chunk],
+            ):
+                found[digest] = _terms_from_row(lemmas, forms)
+        return found
+
+    def store_passage_terms(self, pipeline: str, terms: Mapping[str, PassageTerms]) -> None:
+        """Keep `terms` (text hash -> terms) for `pipeline`; rows of other pipelines can never be
+        read again, so they go."""
+        self.db.execute("DELETE FROM passage_terms WHERE pipeline != ?", (pipeline,))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO passage_terms VALUES (?, ?, ?, ?)",
+            [(pipeline, digest, *_terms_to_row(t)) for digest, t in terms.items()],
+        )
+
     # -- runs --------------------------------------------------------------------------------------
 
     def add_run(self, *, started_at: str, seed: int, model_id: str, params: Mapping, stats: Mapping, report: Mapping) -> int:
@@ -567,3 +591,19 @@ def _json_default(value: object) -> object:
 
 def _blob(vector: np.ndarray | None) -> bytes | None:
     return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
+
+
+_WORD_SEPARATOR = "\x1f"  # the unit separator: no lemma or written word contains it
+
+
+def _terms_to_row(terms: PassageTerms) -> tuple[str, str]:
+    forms = ("" if form == lemma else form for lemma, form in zip(terms.lemmas, terms.forms, strict=True))
+    return _WORD_SEPARATOR.join(terms.lemmas), _WORD_SEPARATOR.join(forms)
+
+
+def _terms_from_row(lemmas: str, forms: str) -> PassageTerms:
+    if not lemmas:
+        return PassageTerms((), ())
+    lemma_list = lemmas.split(_WORD_SEPARATOR)
+    form_list = [form or lemma for lemma, form in zip(lemma_list, forms.split(_WORD_SEPARATOR), strict=True)]
+    return PassageTerms(tuple(lemma_list), tuple(form_list))

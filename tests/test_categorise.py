@@ -252,14 +252,13 @@ def test_weights_decide_between_equally_many_passages():
 def test_the_categoriser_fingerprint_follows_the_lemmatising_pipeline(monkeypatch):
     # Installing en_core_web_sm changes the lemmas the cues are matched on, so stored categories
     # must not be reused across it.
-    from types import SimpleNamespace
-
     from synth import categorise as module
+    from synth import nlp
 
     shipped = module.categoriser_fingerprint()
     assert shipped == module.categoriser_fingerprint()  # stable within a set-up
     module.categoriser_fingerprint.cache_clear()
-    monkeypatch.setattr(module, "_nlp", lambda: SimpleNamespace(meta={"synth_name": "en_core_web_sm-3.8.0"}))
+    monkeypatch.setattr(nlp, "nlp_name", lambda: "en_core_web_sm-3.8.0")
     try:
         assert module.categoriser_fingerprint() != shipped
     finally:

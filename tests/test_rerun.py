@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from conftest import DEMO
+from synth.nlp import passage_terms, pipeline_fingerprint
 from synth.store import Project
 
 HELD_BACK = "riverside-employer.txt"
@@ -85,6 +86,13 @@ def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synt
                         if project.source(p.source_id).name.endswith(HELD_BACK)]
     assert new_passages and report["categories_computed"] == len(new_passages)
     assert report["categories_reused"] == report["passages"] - len(new_passages)
+    # Lemmas too are computed for the new passages only, and the kept ones are what the pipeline gives.
+    assert report["lemmas_computed"] == len(new_passages)
+    assert report["lemmas_reused"] == report["passages"] - len(new_passages)
+    with Project.open(project_path, create=False) as project:
+        passages = project.passages(codable_only=True)
+        kept = project.cached_passage_terms(pipeline_fingerprint(), [p.text_sha256 for p in passages])
+    assert [kept[p.text_sha256] for p in passages] == passage_terms([p.text for p in passages])
 
     fresh = tmp_path / "fresh.synth"
     synth.ok("ingest", fresh, corpus)
@@ -108,3 +116,18 @@ def test_a_changed_categoriser_scores_every_passage_again(tmp_path, synth, monke
     with Project.open(project_path, create=False) as project:
         report = discover(project)
     assert report.categories_reused == 0 and report.categories_computed == report.passages
+
+
+def test_another_lemmatising_pipeline_lemmatises_every_passage_again(tmp_path, synth, monkeypatch):
+    import synth.discover as discover_module
+    from synth.discover import discover
+
+    project_path = tmp_path / "review.synth"
+    synth.ok("ingest", project_path, DEMO)
+    synth.ok("discover", project_path)
+    monkeypatch.setattr(discover_module, "pipeline_fingerprint", lambda: "en_core_web_sm-3.8.0|another")
+    with Project.open(project_path, create=False) as project:
+        report = discover(project)
+        pipelines = {row[0] for row in project.db.execute("SELECT DISTINCT pipeline FROM passage_terms")}
+    assert report.lemmas_reused == 0 and report.lemmas_computed == report.passages
+    assert pipelines == {"en_core_web_sm-3.8.0|another"}  # the old pipeline's rows can never be read again

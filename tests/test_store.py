@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synth.errors import ProjectError
-from synth.records import ExtractedDocument, PassageSpan
+from synth.records import ExtractedDocument, PassageSpan, PassageTerms
 from synth.store import APPLICATION_ID, SCHEMA_VERSION, Project
 
 
@@ -120,6 +120,22 @@ def test_embedding_cache_round_trip(tmp_path):
         got = project.cached_embeddings("m@1", ["h1", "h2"])
         assert list(got) == ["h1"] and np.array_equal(got["h1"], vector)
         assert project.cached_embeddings("other@2", ["h1"]) == {}
+
+
+def test_lemma_cache_round_trip(tmp_path):
+    terms = {
+        "h1": PassageTerms(("barrier", "datum", "barrier"), ("barriers", "data", "barrier")),
+        "h2": PassageTerms((), ()),  # a passage of stop words only
+        "h3": PassageTerms(("help",), ("help",)),
+    }
+    with Project.open(tmp_path / "r.synth") as project:
+        with project.transaction():
+            project.store_passage_terms("pipe-a", terms)
+        assert project.cached_passage_terms("pipe-a", ["h1", "h2", "h3", "h4"]) == terms
+        with project.transaction():
+            project.store_passage_terms("pipe-b", {"h3": terms["h3"]})
+        assert project.cached_passage_terms("pipe-a", ["h1"]) == {}  # another pipeline's rows are gone
+        assert project.cached_passage_terms("pipe-b", ["h1", "h3"]) == {"h3": terms["h3"]}
 
 
 def test_human_placements_follow_unchanged_passages_into_a_new_version(tmp_path):
