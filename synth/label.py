@@ -10,6 +10,7 @@ evidence shows the idea recurring across sources, and skipping near-duplicates.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -91,6 +92,7 @@ def _written(phrase: str, forms: Mapping[str, str] | None) -> str:
     return " ".join(forms.get(word, word) for word in phrase.split(" "))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked once per token; a corpus has far fewer distinct words
 def is_label_word(word: str) -> bool:
     """A lemma that may appear in a label: alphabetic, not a stop word, not a number or numeral."""
     return (
@@ -127,13 +129,15 @@ def _score_terms(
     average = len(terms) / k
     theme_df: list[Counter[str]] = []
     theme_sources: list[dict[str, set]] = []
+    source_of = groups.tolist()  # plain ints: indexing a numpy array per term is slow
     for idx in members:
         counts: Counter[str] = Counter()
         sources: dict[str, set] = {}
-        for i in idx:
+        for i in idx.tolist():
             counts.update(terms[i])
+            source = source_of[i]
             for t in terms[i]:
-                sources.setdefault(t, set()).add(groups[i])
+                sources.setdefault(t, set()).add(source)
         theme_df.append(counts)
         theme_sources.append(sources)
     # Boilerplate: in most passages of most themes ("act", "amend" in bills), and phrases built on it.
