@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from ..ingest import ingest
 from ..records import SOURCE_KINDS
 from . import cli, open_project, project_argument, reports_errors
 
@@ -63,6 +62,8 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
     Reads .txt .md .docx .pdf .csv .xlsx .vtt .srt. Unchanged files are skipped; a changed file
     becomes a new version of its source. Nothing is written unless every file can be read.
     """
+    from ..ingest import ingest  # here, not at the top: it loads spaCy, which other commands need not
+
     for path in paths:
         if not path.exists():
             raise InputError(path, "no such file or folder")

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..discover import discover
 from ..fast_embed import AUTO, ROUTE_CHOICES
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
@@ -46,6 +45,8 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
     Embeddings come from the project's cache where it has them. Themes are matched to the
     previous run's, so ids, names and reviewers' decisions carry over.
     """
+    from ..discover import discover  # here, not at the top: clustering and spaCy load only for discover
+
     console = Console(stderr=True)
     with open_project(project) as proj, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
