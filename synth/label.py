@@ -14,11 +14,11 @@ import functools
 import itertools
 import math
 import re
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -71,14 +71,14 @@ def describe_themes(
     for j, idx in enumerate(members):
         ranked = [term for term, _ in scored[j]]
         phrases = [_written(p, forms) for p in _label_phrases(ranked, scored[j])]
-        ranked = [_written(t, forms) for t in ranked]
-        top_terms = tuple(ranked[:n_terms])
+        written = (_written(t, forms) for t in ranked)  # lazily: a theme ranks thousands of terms
+        top_terms = tuple(itertools.islice(written, n_terms))
         quotes = _quotes(idx, vectors, clustering.centroids[j], groups, n_quotes)
         n_sources = len(np.unique(groups[idx]))
         out.append(
             ThemeDescription(
                 label=", ".join(phrases) if phrases else "unlabelled theme",
-                definition=_definition(phrases, ranked, len(idx), n_sources),
+                definition=_definition(phrases, itertools.chain(top_terms, written), len(idx), n_sources),
                 top_terms=top_terms,
                 quote_indices=quotes,
             )
@@ -121,43 +121,75 @@ def _members(clustering: Clustering, theme: int) -> np.ndarray:
 def _score_terms(
     terms: list[set[str]], members: list[np.ndarray], groups: np.ndarray
 ) -> list[list[tuple[str, float]]]:
-    """Per theme, (term, score) best first: share of the theme's passages x log(1 + A / df)."""
-    df: Counter[str] = Counter()
-    for t in terms:
-        df.update(t)
+    """Per theme, (term, score) best first: share of the theme's passages x log(1 + A / df).
+
+    Counted with sparse matrices (passages x terms, themes x passages): at 100,000 passages a
+    counter per theme in Python took most of the labelling time.
+    """
+    vocabulary: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for passage in terms:
+        indices.extend(vocabulary.setdefault(term, len(vocabulary)) for term in passage)
+        indptr.append(len(indices))
+    names = list(vocabulary)
+    n, n_terms = len(terms), len(names)
+    incidence = csr_matrix((np.ones(len(indices), np.int64), indices, indptr), shape=(n, n_terms))
+    df = np.asarray(incidence.sum(axis=0)).ravel()
     k = max(len(members), 1)
-    average = len(terms) / k
-    theme_df: list[Counter[str]] = []
-    theme_sources: list[dict[str, set]] = []
-    source_of = groups.tolist()  # plain ints: indexing a numpy array per term is slow
-    for idx in members:
-        counts: Counter[str] = Counter()
-        sources: dict[str, set] = {}
-        for i in idx.tolist():
-            counts.update(terms[i])
-            source = source_of[i]
-            for t in terms[i]:
-                sources.setdefault(t, set()).add(source)
-        theme_df.append(counts)
-        theme_sources.append(sources)
+    average = n / k
+
+    sizes = np.array([len(idx) for idx in members], np.int64)
+    member_rows = np.concatenate(members).astype(np.int64) if members else np.zeros(0, np.int64)
+    theme_of_row = np.repeat(np.arange(len(members)), sizes)
+    # Passages per theme with the term; and distinct sources per theme with the term, through one
+    # row per (theme, source) pair.
+    theme_df = _rows_sorted(_indicator(theme_of_row, member_rows, (len(members), n)) @ incidence)
+    pairs, pair_of_row = np.unique(np.stack([theme_of_row, groups[member_rows]]), axis=1, return_inverse=True)
+    pair_df = _indicator(pair_of_row.ravel(), member_rows, (pairs.shape[1], n)) @ incidence
+    pair_df.data[:] = 1
+    theme_sources = _rows_sorted(_indicator(pairs[0], np.arange(pairs.shape[1]), (len(members), pairs.shape[1])) @ pair_df)
+    if not (np.array_equal(theme_df.indptr, theme_sources.indptr) and np.array_equal(theme_df.indices, theme_sources.indices)):
+        raise AssertionError("theme term counts and source counts disagree on which terms each theme has")
+
     # Boilerplate: in most passages of most themes ("act", "amend" in bills), and phrases built on it.
-    common: Counter[str] = Counter()
-    for idx, counts in zip(members, theme_df):
-        common.update(t for t, c in counts.items() if c > _BOILERPLATE_SHARE * len(idx))
-    boilerplate = {t for t, c in common.items() if k > 1 and c > k / 2}
-    boilerplate.update(t for t in df if " " in t and any(w in boilerplate for w in t.split()))
+    common = np.zeros(n_terms, np.int64)
+    for j in range(len(members)):
+        row = slice(theme_df.indptr[j], theme_df.indptr[j + 1])
+        common[theme_df.indices[row][theme_df.data[row] > _BOILERPLATE_SHARE * sizes[j]]] += 1
+    boilerplate = common > k / 2 if k > 1 else np.zeros(n_terms, bool)
+    if boilerplate.any():
+        words = {names[i] for i in np.flatnonzero(boilerplate)}
+        for i, term in enumerate(names):
+            if " " in term and any(w in words for w in term.split()):
+                boilerplate[i] = True
+
     out = []
-    for idx, counts, sources in zip(members, theme_df, theme_sources):
+    df_list = df.tolist()
+    for j, idx in enumerate(members):
+        row = slice(theme_df.indptr[j], theme_df.indptr[j + 1])
+        ids, counts, sources = theme_df.indices[row], theme_df.data[row], theme_sources.data[row]
         need_sources = min(2, len(np.unique(groups[idx])) if len(idx) else 0)
         need_passages = min(2, len(idx))
+        keep = (counts >= need_passages) & (sources >= need_sources) & ~boilerplate[ids]
         scores = [
-            (t, (c / len(idx)) * math.log(1 + average / df[t]))
-            for t, c in counts.items()
-            if c >= need_passages and len(sources[t]) >= need_sources and t not in boilerplate
+            (names[t], (c / len(idx)) * math.log(1 + average / df_list[t]))
+            for t, c in zip(ids[keep].tolist(), counts[keep].tolist())
         ]
         scores.sort(key=lambda ts: (-ts[1], ts[0]))
         out.append(scores)
     return out
+
+
+def _indicator(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> csr_matrix:
+    return csr_matrix((np.ones(len(rows), np.int64), (rows, cols)), shape=shape)
+
+
+def _rows_sorted(matrix) -> csr_matrix:
+    matrix = csr_matrix(matrix)
+    matrix.sum_duplicates()  # also sorts each row's column indices
+    matrix.eliminate_zeros()
+    return matrix
 
 
 def _label_phrases(ranked: list[str], scored: list[tuple[str, float]], size: int = _LABEL_TERMS) -> list[str]:
@@ -189,13 +221,13 @@ def _label_phrases(ranked: list[str], scored: list[tuple[str, float]], size: int
     return phrases
 
 
-def _definition(phrases: list[str], ranked: list[str], size: int, n_sources: int) -> str:
+def _definition(phrases: list[str], ranked: Iterable[str], size: int, n_sources: int) -> str:
     where = "from a single source" if n_sources == 1 else f"from {n_sources} sources"
     count = f"{size} passage{'s' if size != 1 else ''} {where}"
     if not phrases:
         return f"Draft: passages with no distinctive shared vocabulary ({count})."
     used = {w for p in phrases for w in p.split()}
-    also = [t for t in ranked if " " not in t and t not in used][:3]
+    also = list(itertools.islice((t for t in ranked if " " not in t and t not in used), 3))
     sentence = f"Draft: passages that discuss {_join(phrases)}"
     if also:
         sentence += f", often together with {_join(also)}"
