@@ -4,6 +4,7 @@ function, and prints. A `SynthError` becomes a one-line message and a non-zero e
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -70,7 +71,13 @@ project_argument = click.argument("project", type=click.Path(dir_okay=False, pat
 
 
 def main() -> None:
-    cli(prog_name="synth")
+    try:
+        cli(prog_name="synth")
+    finally:
+        # At exit the interpreter garbage-collects every object still alive; with PyTorch and spaCy
+        # loaded that is millions of objects and about 0.6 s per command. Frozen objects are skipped
+        # by those collections; atexit handlers and weakref finalizers still run.
+        gc.freeze()
 
 
 # Register the command modules (each adds its commands to `cli`).
