@@ -20,12 +20,16 @@ from collections import Counter
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-
-import spacy
-from spacy.language import Language
+from typing import TYPE_CHECKING
 
 from synth.errors import ModelError
 from synth.records import PassageTerms
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# spaCy is imported inside the functions that use it: importing it imports PyTorch (through
+# thinc), over a second, and ingesting short texts (survey answers) needs no NLP at all.
 
 # Texts beyond spaCy's default 1,000,000-character guard are safe here: neither pipeline has a
 # parser or NER, the components that need the memory the guard protects.
@@ -36,6 +40,8 @@ _BATCH_SIZE = 256
 @functools.cache
 def load_nlp() -> Language:
     """The lemmatising pipeline: `en_core_web_sm` if importable, else blank English + lookups."""
+    import spacy
+
     if importlib.util.find_spec("en_core_web_sm") is not None:
         # Lemmas need the tagger (the rule lemmatizer reads POS); parser and NER are slow and
         # unused. senter replaces the parser for sentence boundaries.
@@ -68,6 +74,8 @@ def nlp_name() -> str:
 @functools.cache
 def sentence_pipeline() -> Language:
     """Blank English tokenizer + rule-based sentencizer: the same boundaries on every machine."""
+    import spacy
+
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.max_length = _MAX_LENGTH
@@ -133,4 +141,4 @@ def pipeline_fingerprint() -> str:
     except metadata.PackageNotFoundError:
         tables = "none"
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-    return f"{nlp_name()}|spacy {spacy.__version__}|lookups {tables}|nlp.py {code}"
+    return f"{nlp_name()}|spacy {metadata.version('spacy')}|lookups {tables}|nlp.py {code}"

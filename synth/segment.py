@@ -78,7 +78,8 @@ def segment_many(
                 plan.append((p_start, p_end, speaker, role_codable, needs_sentences))
         plans.append(plan)
 
-    sentenced = sentence_pipeline().pipe(long_paragraphs, batch_size=_BATCH_SIZE)
+    # Short paragraphs stay whole, so a table of short answers is cut without loading spaCy.
+    sentenced = sentence_pipeline().pipe(long_paragraphs, batch_size=_BATCH_SIZE) if long_paragraphs else []
     sentence_starts = iter([[s.start_char for s in doc.sents] for doc in sentenced])
     results: list[list[PassageSpan]] = []
     for (text, _), plan in zip(docs, plans):

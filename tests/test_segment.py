@@ -240,3 +240,23 @@ def test_lemmatise_gives_lower_case_lemmas_of_content_words() -> None:
 def test_nlp_name_says_which_pipeline_lemmatises() -> None:
     name = nlp_name()
     assert name == "blank-en+sentencizer+lookup-lemmatizer" or name.startswith("en_core_web_sm-")
+
+
+def test_ingesting_short_answers_does_not_load_spacy(tmp_path) -> None:
+    # spaCy imports PyTorch (over a second); a table of short survey answers needs neither.
+    import subprocess
+    import sys
+
+    table = tmp_path / "answers.csv"
+    table.write_text("id,text\n1,The bus took over an hour.\n2,My adviser helped me with my CV.\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from synth.ingest import ingest\n"
+        "from synth.store import Project\n"
+        f"with Project.open({str(tmp_path / 'r.synth')!r}) as project:\n"
+        f"    ingest(project, [{str(table)!r}], text_column='text', id_column='id')\n"
+        "    assert len(project.passages()) == 2\n"
+        "print(sorted(m for m in ('spacy', 'torch') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr
