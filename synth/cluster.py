@@ -110,8 +110,9 @@ def cluster_passages(
 ) -> Clustering:
     """Group passages into themes; every passage gets a nearest theme and a confidence in it.
 
-    Runs single-threaded: the products here are small or blocked, and a multithreaded BLAS that
-    shares two cores with the embedding model spins instead of computing (ten times slower).
+    BLAS runs single-threaded: the products here are small or blocked, and a multithreaded BLAS
+    that shares two cores with the embedding model spins instead of computing (ten times slower).
+    The cores are used by threads over independent pieces instead (blocks, resamples).
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return _cluster(embeddings, group_ids, params, progress)
