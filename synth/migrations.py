@@ -169,11 +169,19 @@ def _migration_4_passage_terms(db: sqlite3.Connection) -> None:
     """)
 
 
+def _migration_5_source_hash_index(db: sqlite3.Connection) -> None:
+    # Ingest asks, for every file, whether a current source has its SHA-256 (an unchanged file is
+    # skipped). Without an index each question read the whole sources table, texts included:
+    # 15 ms a file at 100,000 sources.
+    db.execute("CREATE INDEX sources_sha256 ON sources (sha256, is_current)")
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
     (2, "theme origin", _migration_2_theme_origin),
     (3, "category provenance", _migration_3_category_provenance),
     (4, "passage terms cache", _migration_4_passage_terms),
+    (5, "source hash index", _migration_5_source_hash_index),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
