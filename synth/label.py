@@ -51,7 +51,7 @@ def describe_themes(
 ) -> list[ThemeDescription]:
     """One description per theme of `clustering`, in theme order.
 
-    Terms are scored as lemmas; `forms` (lemma -> written form, see `synth.nlp.display_forms`)
+    Terms are scored as lemmas; `forms` (lemma -> written form, see `synth.nlp.display_forms_of`)
     turns them back into words a reader recognises for the label, definition and top terms.
 
     A theme is described by its placed passages, or by the passages nearest to it when none is placed.

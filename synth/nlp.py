@@ -91,20 +91,6 @@ def lemmatise(texts: Iterable[str]) -> list[list[str]]:
     return [list(terms.lemmas) for terms in passage_terms(texts)]
 
 
-def display_forms(texts: Iterable[str]) -> dict[str, str]:
-    """For each lemma, the word form people actually wrote most often (ties: the shorter, then
-    alphabetical). Labels are built from lemmas, so that "barriers" and "barrier" count as one
-    term, but shown in written forms: the lookup lemmatizer turns "data" into "datum", "rent" into
-    "rend" and "training" into "train", which would puzzle a reader."""
-    return display_forms_of(passage_terms(texts))
-
-
-def lemmas_and_display_forms(texts: Iterable[str]) -> tuple[list[list[str]], dict[str, str]]:
-    """`lemmatise` and `display_forms` from one pass of the pipeline (labelling needs both)."""
-    terms = passage_terms(texts)
-    return [list(t.lemmas) for t in terms], display_forms_of(terms)
-
-
 def passage_terms(texts: Iterable[str]) -> list[PassageTerms]:
     """One pass of the lemmatising pipeline; what labelling needs from each text.
 
@@ -120,7 +106,10 @@ def passage_terms(texts: Iterable[str]) -> list[PassageTerms]:
 
 
 def display_forms_of(terms: Iterable[PassageTerms]) -> dict[str, str]:
-    """`display_forms` over texts already through `passage_terms`."""
+    """For each lemma, the word form people actually wrote most often (ties: the shorter, then
+    alphabetical). Labels are built from lemmas, so that "barriers" and "barrier" count as one
+    term, but shown in written forms: the lookup lemmatizer turns "data" into "datum", "rent" into
+    "rend" and "training" into "train", which would puzzle a reader."""
     counts: Counter[tuple[str, str]] = Counter()
     for t in terms:
         counts.update(zip(t.lemmas, t.forms))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synth.nlp import lemmatise, nlp_name
+from synth.nlp import display_forms_of, lemmatise, nlp_name, passage_terms
 from synth.records import PassageSpan, Turn
 from synth.segment import HARD_LIMIT_FACTOR, segment, segment_many
 
@@ -235,6 +235,14 @@ def test_lemmatise_gives_lower_case_lemmas_of_content_words() -> None:
         [],
         ["adviser", "run", "workshop"],
     ]
+
+
+def test_display_forms_are_the_words_people_wrote_most_often() -> None:
+    terms = passage_terms(["The data on rents.", "Training helped; more training and barriers.", "A barrier"])
+    assert terms[0].lemmas == ("datum", "rent") and terms[0].forms == ("data", "rents")
+    forms = display_forms_of(terms)
+    assert forms["datum"] == "data" and forms["train"] == "training"
+    assert forms["barrier"] == "barrier"  # a tie between "barrier" and "barriers": the shorter
 
 
 def test_nlp_name_says_which_pipeline_lemmatises() -> None:
