@@ -105,29 +105,28 @@ def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synt
         assert rerun[where][1] == pytest.approx(scores, abs=1e-5), where
 
 
-def test_a_changed_categoriser_scores_every_passage_again(tmp_path, synth, monkeypatch):
+def _discover_again_with(tmp_path, synth, monkeypatch, fingerprint: str, value: str):
+    """Ingest and discover the demo, then discover again as if `fingerprint` now returned `value`."""
     import synth.discover as discover_module
     from synth.discover import discover
 
     project_path = tmp_path / "review.synth"
     synth.ok("ingest", project_path, DEMO)
     synth.ok("discover", project_path)
-    monkeypatch.setattr(discover_module, "categoriser_fingerprint", lambda: "another-lexicon")
+    monkeypatch.setattr(discover_module, fingerprint, lambda: value)
     with Project.open(project_path, create=False) as project:
-        report = discover(project)
+        return discover(project), project_path
+
+
+def test_a_changed_categoriser_scores_every_passage_again(tmp_path, synth, monkeypatch):
+    report, _ = _discover_again_with(tmp_path, synth, monkeypatch, "categoriser_fingerprint", "another-lexicon")
     assert report.categories_reused == 0 and report.categories_computed == report.passages
 
 
 def test_another_lemmatising_pipeline_lemmatises_every_passage_again(tmp_path, synth, monkeypatch):
-    import synth.discover as discover_module
-    from synth.discover import discover
-
-    project_path = tmp_path / "review.synth"
-    synth.ok("ingest", project_path, DEMO)
-    synth.ok("discover", project_path)
-    monkeypatch.setattr(discover_module, "pipeline_fingerprint", lambda: "en_core_web_sm-3.8.0|another")
+    pipeline = "en_core_web_sm-3.8.0|another"
+    report, project_path = _discover_again_with(tmp_path, synth, monkeypatch, "pipeline_fingerprint", pipeline)
     with Project.open(project_path, create=False) as project:
-        report = discover(project)
         pipelines = {row[0] for row in project.db.execute("SELECT DISTINCT pipeline FROM passage_terms")}
     assert report.lemmas_reused == 0 and report.lemmas_computed == report.passages
-    assert pipelines == {"en_core_web_sm-3.8.0|another"}  # the old pipeline's rows can never be read again
+    assert pipelines == {pipeline}  # the old pipeline's rows can never be read again
