@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,7 +22,8 @@ import numpy as np
 from . import interrupts
 from .errors import NotFoundError, ProjectError
 from .migrations import MIGRATIONS, SCHEMA_VERSION
-from .records import ExtractedDocument, Passage, PassageSpan, PassageTerms, Source
+from .caches import ProjectCaches
+from .records import ExtractedDocument, Passage, PassageSpan, Source
 
 # 'SYNT': marks a SQLite file as a synth project, so we never write into someone else's database.
 APPLICATION_ID = 0x53594E54
@@ -92,7 +93,7 @@ def _check_is_project(path: Path) -> None:
         raise ProjectError(path, "not a synth project file (not an SQLite database); name a new or existing .synth file")
 
 
-class Project:
+class Project(ProjectCaches):
     """An open project file. Create with `Project.open(path)`; close with `close()` or `with`."""
 
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
@@ -340,51 +341,6 @@ class Project:
             "decisions": one("SELECT COUNT(*) FROM decisions"),
         }
 
-    # -- embedding cache -------------------------------------------------------------------------
-
-    def cached_embeddings(self, model_id: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
-        wanted = list(dict.fromkeys(text_hashes))
-        found: dict[str, np.ndarray] = {}
-        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
-            chunk = wanted[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                f"SELECT text_sha256, vector FROM embeddings WHERE model_id = ? AND text_sha256 IN ({marks})",
-                [model_id, *chunk],
-            ):
-                found[r[0]] = np.frombuffer(r[1], dtype=np.float32)
-        return found
-
-    def store_embeddings(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
-        self.db.executemany(
-            "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)",
-            [(model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()],
-        )
-
-    # -- lemma cache -----------------------------------------------------------------------------
-
-    def cached_passage_terms(self, pipeline: str, text_hashes: Iterable[str]) -> dict[str, PassageTerms]:
-        wanted = list(dict.fromkeys(text_hashes))
-        found: dict[str, PassageTerms] = {}
-        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
-            chunk = wanted[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for digest, lemmas, forms in self.db.execute(
-                f"SELECT text_sha256, lemmas, forms FROM passage_terms WHERE pipeline = ? AND text_sha256 IN ({marks})",
-                [pipeline, *chunk],
-            ):
-                found[digest] = _terms_from_row(lemmas, forms)
-        return found
-
-    def store_passage_terms(self, pipeline: str, terms: Mapping[str, PassageTerms]) -> None:
-        """Keep `terms` (text hash -> terms) for `pipeline`; rows of other pipelines can never be
-        read again, so they go."""
-        self.db.execute("DELETE FROM passage_terms WHERE pipeline != ?", (pipeline,))
-        self.db.executemany(
-            "INSERT OR IGNORE INTO passage_terms VALUES (?, ?, ?, ?)",
-            [(pipeline, digest, *_terms_to_row(t)) for digest, t in terms.items()],
-        )
-
     # -- runs --------------------------------------------------------------------------------------
 
     def add_run(self, *, started_at: str, seed: int, model_id: str, params: Mapping, stats: Mapping, report: Mapping) -> int:
@@ -592,18 +548,3 @@ def _json_default(value: object) -> object:
 def _blob(vector: np.ndarray | None) -> bytes | None:
     return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
 
-
-_WORD_SEPARATOR = "\x1f"  # the unit separator: no lemma or written word contains it
-
-
-def _terms_to_row(terms: PassageTerms) -> tuple[str, str]:
-    forms = ("" if form == lemma else form for lemma, form in zip(terms.lemmas, terms.forms, strict=True))
-    return _WORD_SEPARATOR.join(terms.lemmas), _WORD_SEPARATOR.join(forms)
-
-
-def _terms_from_row(lemmas: str, forms: str) -> PassageTerms:
-    if not lemmas:
-        return PassageTerms((), ())
-    lemma_list = lemmas.split(_WORD_SEPARATOR)
-    form_list = [form or lemma for lemma, form in zip(lemma_list, forms.split(_WORD_SEPARATOR), strict=True)]
-    return PassageTerms(tuple(lemma_list), tuple(form_list))

@@ -1,0 +1,66 @@
+"""The project's caches: what discover derives from a passage's text, kept so that a re-run does
+not compute it again. Rows are keyed by the text's SHA-256 and by what computed them (the embedding
+model id, the lemmatising pipeline), so a row is only ever read back by the same computation;
+losing them costs time, never results."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+
+from .records import PassageTerms
+
+_WORD_SEPARATOR = "\x1f"  # the unit separator: no lemma or written word contains it
+
+
+class ProjectCaches:
+    """Part of `Project`: the `embeddings` and `passage_terms` tables of its database."""
+
+    db: sqlite3.Connection
+
+    def cached_embeddings(self, model_id: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        rows = self._rows_by_text_hash("SELECT text_sha256, vector FROM embeddings WHERE model_id = ?",
+                                       model_id, text_hashes)
+        return {digest: np.frombuffer(vector, dtype=np.float32) for digest, vector in rows}
+
+    def store_embeddings(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)",
+            [(model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()],
+        )
+
+    def cached_passage_terms(self, pipeline: str, text_hashes: Iterable[str]) -> dict[str, PassageTerms]:
+        rows = self._rows_by_text_hash("SELECT text_sha256, lemmas, forms FROM passage_terms WHERE pipeline = ?",
+                                       pipeline, text_hashes)
+        return {digest: _terms_from_row(lemmas, forms) for digest, lemmas, forms in rows}
+
+    def store_passage_terms(self, pipeline: str, terms: Mapping[str, PassageTerms]) -> None:
+        """Keep `terms` (text hash -> terms) for `pipeline`; rows of other pipelines can never be
+        read again, so they go."""
+        self.db.execute("DELETE FROM passage_terms WHERE pipeline != ?", (pipeline,))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO passage_terms VALUES (?, ?, ?, ?)",
+            [(pipeline, digest, *_terms_to_row(t)) for digest, t in terms.items()],
+        )
+
+    def _rows_by_text_hash(self, select: str, key: str, text_hashes: Iterable[str]) -> Iterator[tuple]:
+        """`select ... WHERE <key column> = ?` narrowed to the given text hashes, in chunks."""
+        wanted = list(dict.fromkeys(text_hashes))
+        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start:start + 900]
+            yield from self.db.execute(f"{select} AND text_sha256 IN ({','.join('?' * len(chunk))})", [key, *chunk])
+
+
+def _terms_to_row(terms: PassageTerms) -> tuple[str, str]:
+    forms = ("" if form == lemma else form for lemma, form in zip(terms.lemmas, terms.forms, strict=True))
+    return _WORD_SEPARATOR.join(terms.lemmas), _WORD_SEPARATOR.join(forms)
+
+
+def _terms_from_row(lemmas: str, forms: str) -> PassageTerms:
+    if not lemmas:
+        return PassageTerms((), ())
+    lemma_list = lemmas.split(_WORD_SEPARATOR)
+    form_list = [form or lemma for lemma, form in zip(lemma_list, forms.split(_WORD_SEPARATOR), strict=True)]
+    return PassageTerms(tuple(lemma_list), tuple(form_list))
