@@ -68,7 +68,7 @@ class ClusterParams:
     place_threshold: float = 0.5  # a passage is placed when this share of refits agree
     max_fit: int = 4000  # above this, fit on a seeded sample and assign the rest
     max_iter: int = 30  # spherical k-means refinement steps
-    workers: int | None = None  # threads for the resamples; None: this machine's cores, at most 4
+    workers: int | None = None  # threads for neighbour blocks and resamples; None: the cores, at most 4
 
 
 @dataclass(frozen=True)

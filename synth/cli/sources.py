@@ -62,7 +62,7 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
     Reads .txt .md .docx .pdf .csv .xlsx .vtt .srt. Unchanged files are skipped; a changed file
     becomes a new version of its source. Nothing is written unless every file can be read.
     """
-    from ..ingest import ingest  # here, not at the top: it loads spaCy, which other commands need not
+    from ..ingest import ingest  # here, not at the top: the file readers load only for ingest
 
     for path in paths:
         if not path.exists():
