@@ -258,8 +258,12 @@ def _in_threads(work: Callable, items, workers: int):
     if workers == 1:
         yield from map(work, items)
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         yield from pool.map(work, items)
+    finally:
+        # On Ctrl-C, drop the queued items: only those already running are waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _worker_count(requested: int | None) -> int:
