@@ -2,8 +2,8 @@
 
 This module and `synth.caches` (part of `Project`) are the only ones that speak SQL. Every command
 opens a `Project`, does its reading, and makes all of its writes inside one `project.transaction()`,
-so a failure (or Ctrl-C) leaves the file exactly as it was. Schema changes are small registered migrations, each applied in one
-transaction and recorded in `migrations`.
+so a failure (or Ctrl-C) leaves the file exactly as it was. Schema changes are small registered
+migrations, each applied in one transaction and recorded in `migrations`.
 """
 
 from __future__ import annotations
