@@ -36,7 +36,9 @@ from .records import CATEGORIES
 
 SIM_WEIGHT = 20.0
 CUE_WEIGHT = 1.0
-BIAS: Mapping[str, float] = {"barrier": 0.0, "enabler": 0.0, "practice": 0.0, "context": -0.5}
+# No category is favoured: with context at -0.5, headings and method text in real reports (no cue,
+# similarities within a few hundredths) came out as enablers (docs/benchmarks.md, "Categories").
+BIAS: Mapping[str, float] = {"barrier": 0.0, "enabler": 0.0, "practice": 0.0, "context": 0.0}
 TOP_K = 20
 # A negated barrier cue ("no problems") is weaker evidence of an enabler than a plain enabler cue.
 NEGATED_BARRIER_FACTOR = 0.7

@@ -46,6 +46,9 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("inaccessible", 1.0), ("unaffordable", 1.0), ("stressful", 1.0), ("stress", 0.5), ("upset", 1.0),
         ("worried", 0.5), ("anxious", 0.5), ("terrible", 1.0), ("awful", 1.0), ("horrible", 1.0),
         ("nightmare", 1.0), ("slow", 1.0), ("late", 0.5), ("hard", 0.5), ("reluctant", 1.0),
+        # How evaluation reports word a shortfall ("the evidence was patchy", "deficiencies in communication").
+        ("patchy", 1.0), ("deficiency", 1.0), ("reluctance", 1.0), ("at odds with", 1.0), ("undermine", 1.0),
+        ("weak", 1.0), ("difficulty", 1.0), ("constraint", 1.0),
         ("never", 0.5), ("without", 0.5), ("no", 0.5), ("not", 0.5),
     ),
     "enabler": (

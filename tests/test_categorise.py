@@ -78,6 +78,9 @@ def test_did_not_help_counts_against_the_enabler():
     ("The staff were caring.", [("caring", "enabler", False, "enabler")]),
     ("Offer evening sessions.", [("Offer", "practice", False, "practice")]),
     ("Use of interpreters was limited.", [("limited", "barrier", False, "barrier")]),  # not an instruction
+    # How evaluation reports word a shortfall.
+    ("The evidence was patchy.", [("patchy", "barrier", False, "barrier")]),
+    ("There were deficiencies in communication.", [("deficiencies", "barrier", False, "barrier")]),
     # A request opener is a request even when the word alone would praise.
     ("Better pay.", [("Better", "practice", False, "practice")]),
     # An enabler word in a wish describes the state wanted, not the present.
@@ -150,6 +153,12 @@ def test_how_an_evaluation_was_done_is_context(embedder, prototypes):
              "The pathfinder evaluation involved a qualitative case study approach, focusing on six of the ten "
              "pathfinder districts."]
     assert [r.category for r in categorise(texts, embedder, prototypes)] == ["context", "context"]
+
+
+def test_headings_and_publication_lines_are_context(embedder, prototypes):
+    texts = ["Background and methodology", "Annex B: interview topic guide",
+             "Chapter 3: referral routes into the programme", "Published 4 March 2019"]
+    assert [r.category for r in categorise(texts, embedder, prototypes)] == ["context"] * 4
 
 
 def test_negation_turns_an_enabler_into_a_barrier(embedder, prototypes):
