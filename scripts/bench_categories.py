@@ -5,8 +5,9 @@ Reports, on the 559 barrier/enabler/practice answers of labels_by_question.jsonl
   - synth's method (cues + prototypes) and its ablations,
   - how sensitive it is to its two weights and k,
   - for reference only, a classifier trained on the dev set itself (5-fold cross-validated),
-and the same method on a small held-out set of self-written employment-support statements
-(tests/fixtures/categories_heldout.jsonl).
+and the same method on a small set of self-written employment-support statements
+(tests/fixtures/categories_heldout.jsonl) and on 184 labelled passages of real policy literature
+(tests/fixtures/categories_seeds.jsonl).
 
     python scripts/bench_categories.py [--data PATH] [--embeddings PATH] [--update-docs]
 
@@ -41,6 +42,10 @@ THREE = ("barrier", "enabler", "practice")
 DEFAULT_DATA = ROOT.parent / "shared" / "dev-data" / "napire" / "labels_by_question.jsonl"
 DEFAULT_EMB = Path("/tmp/synth-dev-cache/napire_emb.npy")
 HELDOUT = ROOT / "tests" / "fixtures" / "categories_heldout.jsonl"
+SEEDS = ROOT / "tests" / "fixtures" / "categories_seeds.jsonl"
+# The seed set's first measurement, before the two changes it led to (context bias -0.5 -> 0; report
+# shortfall words such as "patchy", "deficiency"): the only figures on it not chosen by looking at it.
+SEEDS_BLIND = {"four": (0.473, 0.456), "three": (0.645, 0.653), "be": 0.688}
 DOCS = ROOT / "docs" / "benchmarks.md"
 
 # What a BERTopic user would do with zero-shot labels: one description per class, nearest wins.
@@ -90,7 +95,15 @@ happened to make you satisfied?" (narratives of change that read as enablers) an
 barely moves the dev figures (few dev answers negate a cue); it is checked case by case in
 `tests/test_categorise.py`. Known weakness: bare noun phrases with no cue word ("Waiting months for
 a first appointment") often lean to practice, because requests are also bare noun phrases; the
-barrier-vs-enabler choice is more reliable on them than the three-way one.\
+barrier-vs-enabler choice is more reliable on them than the three-way one.
+
+On the policy literature the weak point is barrier against enabler: evaluation reports describe a
+shortfall in the vocabulary of the service ("support for those who might benefit from specialist
+interventions was less widespread"), and the bundled model's vectors follow that vocabulary, so
+many such passages still score as enablers. The issue's held-out target (barrier-vs-enabler 0.85,
+three-class macro-F1 0.70) is therefore probably missed on text like this; reaching it needs a
+stronger signal for polarity than this embedding model gives (a larger local model, or labelled
+policy text to train a small classifier on).\
 """
 
 
@@ -236,6 +249,36 @@ def run(args: argparse.Namespace) -> str:
     wrong = [(h["text"], h["label"], r.category) for h, r in zip(held, hres) if r.category != h["label"]]
     if wrong:
         out += ["", "Misses: " + "; ".join(f'"{t}" ({lab} → {got})' for t, lab, got in wrong)]
+
+    seeds = [json.loads(line) for line in SEEDS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sy = np.array([r["label"] for r in seeds])
+    sres = cat.categorise_passages([r["text"] for r in seeds], embedder.encode([r["text"] for r in seeds]),
+                                   prototypes=protos)
+    s3, sbe = predict(sres)
+    s_in3 = np.isin(sy, THREE)
+    sm = metrics(sy[s_in3], s3[s_in3], sbe[s_in3])
+    s4 = np.array([r.category for r in sres])
+    scounts = {c: int((sy == c).sum()) for c in CATEGORIES}
+    blind = SEEDS_BLIND
+    out += ["", (f"Policy literature ({SEEDS.relative_to(ROOT)}): the {len(seeds)} codable passages that synth cuts "
+                 "from four DWP evaluation summaries and announcements in `../shared/seeds/` "
+                 f"({', '.join(f'{v} {k}' for k, v in scounts.items())}), labelled by one developer from the text "
+                 "alone, before any prediction was seen; three of the four documents are also in the demo corpus, "
+                 "which guided the research-design context cues. Its first measurement (the method as it then "
+                 f"was): four-class accuracy / macro-F1 {blind['four'][0]:.3f} / {blind['four'][1]:.3f}, three-class "
+                 f"{blind['three'][0]:.3f} / {blind['three'][1]:.3f}, barrier-vs-enabler {blind['be']:.3f}: "
+                 "headings and method text came out as enablers, and so did shortfalls worded as evaluators word "
+                 "them. Two changes followed from reading those errors (no category bias against context; "
+                 "\"patchy\", \"deficiency\", \"reluctance\", \"at odds with\", \"undermine\", \"weak\", "
+                 "\"difficulty\", \"constraint\" as barrier cues), so the figures below are development "
+                 "figures, not held-out ones. They left synth's NaPiRE row unchanged (ablation and sensitivity "
+                 "rows moved by at most 0.004); in four-class use 35 NaPiRE answers are now called context "
+                 "(6 before), and one self-written practice statement (\"Last year we started pairing ...\")."), "",
+            "| set | accuracy | macro-F1 | barrier-vs-enabler acc |", "|---|---|---|---|",
+            row(f"policy literature, three classes ({int(s_in3.sum())})", sm),
+            f"| policy literature, four classes incl. context ({len(seeds)}) | {accuracy_score(sy, s4):.3f} | "
+            f"{f1_score(sy, s4, average='macro', labels=list(CATEGORIES)):.3f} | |", ""]
+    out += confusion(sy, s4, CATEGORIES)
 
     out += ["", (f"Speed: {len(texts) / secs:.0f} passages/s for cue matching and scoring on 2 shared CPU cores "
                  f"(embeddings excluded); embedding the {sum(len(v) for v in protos.texts.values())} prototype "
