@@ -120,6 +120,21 @@ def predict(results: list[cat.PassageCategory]) -> tuple[np.ndarray, np.ndarray]
     return p3, pbe
 
 
+def score_labelled_set(path: Path, embedder: Embedder, protos: cat.PrototypeIndex):
+    """A JSONL file of {"text", "label"} scored by synth: its rows, labels, results, three-class
+    metrics (over the barrier/enabler/practice rows), four-class predictions, four-class (accuracy,
+    macro-F1), and the count of each label."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    y = np.array([r["label"] for r in rows])
+    results = cat.categorise_passages([r["text"] for r in rows], embedder.encode([r["text"] for r in rows]),
+                                      prototypes=protos)
+    p3, pbe = predict(results)
+    in3 = np.isin(y, THREE)
+    p4 = np.array([r.category for r in results])
+    four = (accuracy_score(y, p4), f1_score(y, p4, average="macro", labels=list(CATEGORIES)))
+    return rows, y, results, metrics(y[in3], p3[in3], pbe[in3]), p4, four, {c: int((y == c).sum()) for c in CATEGORIES}
+
+
 def row(name: str, m: dict, extra: str = "") -> str:
     return f"| {name} | {m['acc']:.3f} | {m['f1']:.3f} | {m['be']:.3f} |{extra}"
 
@@ -225,17 +240,7 @@ def run(args: argparse.Namespace) -> str:
     finally:
         cat.SIM_WEIGHT, cat.CUE_WEIGHT, cat.TOP_K = saved
 
-    held = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
-    hy = np.array([h["label"] for h in held])
-    hres = cat.categorise_passages([h["text"] for h in held], embedder.encode([h["text"] for h in held]),
-                                   prototypes=protos)
-    h3, hbe = predict(hres)
-    in3 = np.isin(hy, THREE)
-    hm = metrics(hy[in3], h3[in3], hbe[in3])
-    h4 = np.array([r.category for r in hres])
-    acc4 = accuracy_score(hy, h4)
-    f4 = f1_score(hy, h4, average="macro", labels=list(CATEGORIES))
-    hcounts = {c: int((hy == c).sum()) for c in CATEGORIES}
+    held, hy, hres, hm, h4, (acc4, f4), hcounts = score_labelled_set(HELDOUT, embedder, protos)
     out += ["", (f"Small self-written check ({HELDOUT.relative_to(ROOT)}): {len(held)} employment-support "
                  f"statements ({', '.join(f'{v} {k}' for k, v in hcounts.items())}), written by the same "
                  "author as the prototypes and cues, before any measuring. Choices were made on the dev-set "
@@ -250,15 +255,7 @@ def run(args: argparse.Namespace) -> str:
     if wrong:
         out += ["", "Misses: " + "; ".join(f'"{t}" ({lab} → {got})' for t, lab, got in wrong)]
 
-    seeds = [json.loads(line) for line in SEEDS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sy = np.array([r["label"] for r in seeds])
-    sres = cat.categorise_passages([r["text"] for r in seeds], embedder.encode([r["text"] for r in seeds]),
-                                   prototypes=protos)
-    s3, sbe = predict(sres)
-    s_in3 = np.isin(sy, THREE)
-    sm = metrics(sy[s_in3], s3[s_in3], sbe[s_in3])
-    s4 = np.array([r.category for r in sres])
-    scounts = {c: int((sy == c).sum()) for c in CATEGORIES}
+    seeds, sy, _, sm, s4, (sacc4, sf4), scounts = score_labelled_set(SEEDS, embedder, protos)
     blind = SEEDS_BLIND
     out += ["", (f"Policy literature ({SEEDS.relative_to(ROOT)}): the {len(seeds)} codable passages that synth cuts "
                  "from four DWP evaluation summaries and announcements in `../shared/seeds/` "
@@ -275,9 +272,8 @@ def run(args: argparse.Namespace) -> str:
                  "rows moved by at most 0.004); in four-class use 35 NaPiRE answers are now called context "
                  "(6 before), and one self-written practice statement (\"Last year we started pairing ...\")."), "",
             "| set | accuracy | macro-F1 | barrier-vs-enabler acc |", "|---|---|---|---|",
-            row(f"policy literature, three classes ({int(s_in3.sum())})", sm),
-            f"| policy literature, four classes incl. context ({len(seeds)}) | {accuracy_score(sy, s4):.3f} | "
-            f"{f1_score(sy, s4, average='macro', labels=list(CATEGORIES)):.3f} | |", ""]
+            row(f"policy literature, three classes ({int(np.isin(sy, THREE).sum())})", sm),
+            f"| policy literature, four classes incl. context ({len(seeds)}) | {sacc4:.3f} | {sf4:.3f} | |", ""]
     out += confusion(sy, s4, CATEGORIES)
 
     out += ["", (f"Speed: {len(texts) / secs:.0f} passages/s for cue matching and scoring on 2 shared CPU cores "
