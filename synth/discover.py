@@ -120,13 +120,15 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     sub_texts = [texts[i] for i in inductive]
     sub_vectors = vectors[inductive]
     group_ids = np.array([p.source_id for p in sub_passages])
+    pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     if len(sub_passages) >= MIN_CODABLE_PASSAGES:
         clustering = cluster_passages(sub_vectors, group_ids=group_ids,
                                       params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                       progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
         lap("cluster")
         begin("label")
-        terms, new_terms = _terms_with_cache(project, sub_texts, [p.text_sha256 for p in sub_passages], report)
+        terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
+                                             report)
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
                                        forms=display_forms_of(terms))
         lap("label")
@@ -171,7 +173,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
-        project.store_passage_terms(pipeline_fingerprint(), new_terms)
+        project.store_passage_terms(pipeline, new_terms)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
@@ -202,11 +204,11 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     return report
 
 
-def _terms_with_cache(project: Project, texts: list[str], hashes: list[str],
+def _terms_with_cache(project: Project, pipeline: str, texts: list[str], hashes: list[str],
                       report: DiscoverReport) -> tuple[list[PassageTerms], dict[str, PassageTerms]]:
     """Each passage's lemmas and written forms: kept ones where this pipeline made them, the rest
     computed (once per distinct text). Returns them in passage order, and the new ones by text hash."""
-    stored = project.cached_passage_terms(pipeline_fingerprint(), hashes)
+    stored = project.cached_passage_terms(pipeline, hashes)
     todo = {h: text for h, text in zip(hashes, texts, strict=True) if h not in stored}
     computed = dict(zip(todo, passage_terms(todo.values()), strict=True))
     report.lemmas_computed = sum(1 for h in hashes if h in computed)
