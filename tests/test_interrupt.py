@@ -1,8 +1,9 @@
 """Ctrl-C during a long `synth discover` leaves the project file exactly as it was, and exits 130.
 
 A real `synth discover` runs in a child process on the demo corpus (a few hundred passages). The
-child is the real CLI; the only addition is a line on stderr when a stage starts, so the test can
-send SIGINT while that stage is running instead of guessing with a sleep.
+child is the real CLI; the only addition is a line on stderr when a stage starts (clustering also
+holds at its first step), so the test can send SIGINT while that stage is running instead of
+guessing with a sleep.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.slow
 # Runs `synth discover`, announcing on stderr when the passages' embedding (or the clustering) starts.
 CHILD = r"""
 import sys
+import time
 import synth.discover as discover
 import synth.embed as embed
 
@@ -37,8 +39,18 @@ embed.Embedder.encode = announced_encode
 
 cluster = discover.cluster_passages
 def announced_cluster(*args, **kwargs):
-    print("STAGE cluster", file=sys.stderr, flush=True)
-    return cluster(*args, **kwargs)
+    # Clustering the demo takes a fraction of a second, too short to interrupt by timing: at its
+    # first step (neighbour blocks running on threads) the child announces itself and waits there
+    # for the test's Ctrl-C.
+    inner, held = kwargs.get("progress"), []
+    def progress(done, total):
+        if not held:
+            held.append(True)
+            print("STAGE cluster", file=sys.stderr, flush=True)
+            time.sleep(60)
+        if inner:
+            inner(done, total)
+    return cluster(*args, **{**kwargs, "progress": progress})
 discover.cluster_passages = announced_cluster
 
 from synth.cli import main
