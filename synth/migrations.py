@@ -176,6 +176,60 @@ def _migration_5_source_hash_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sources_sha256 ON sources (sha256, is_current)")
 
 
+def _migration_7_search_and_codings(db: sqlite3.Connection) -> None:
+    # Full-text search: an external-content FTS5 index over passages.text (the text is stored once,
+    # in passages), kept in step by triggers, so every write path -- ingest today, anything later --
+    # is indexed in the same transaction that writes the passage, and a rolled-back ingest leaves no
+    # stray index rows. 'rebuild' fills it from the passages already there. The 2- and 3-letter
+    # prefix indexes keep `word*` queries fast on large projects.
+    _run_script(db, """
+        CREATE VIRTUAL TABLE passages_fts USING fts5(
+            text, content='passages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+        CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN
+            INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN
+            INSERT INTO passages_fts (passages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER passages_fts_update AFTER UPDATE OF text ON passages BEGIN
+            INSERT INTO passages_fts (passages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
+    """)
+    # Multi-coding: `memberships` stays each passage's ONE primary theme (discover's suggestion, or
+    # where a reviewer placed it); `codings` holds a reviewer's further codes of the same passage,
+    # as any QDA package allows. Discover never writes this table, so re-runs keep every coding.
+    _run_script(db, """
+        CREATE TABLE codings (
+            passage_id INTEGER NOT NULL REFERENCES passages(id),
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (passage_id, theme_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX codings_theme ON codings (theme_id, passage_id);
+    """)
+    # A theme a reviewer builds from passages has origin 'reviewer'. Migration 2 limited origin with
+    # a CHECK; SQLite cannot alter a column, and rebuilding `themes` (referenced by four tables) is
+    # far riskier than widening the CHECK in place, which SQLite documents as safe for loosening a
+    # constraint ("Making Other Kinds Of Table Schema Changes", sqlite.org/lang_altertable.html):
+    # edit the stored CREATE statement and bump the schema version, all in this transaction.
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'themes'").fetchone()[0]
+    old = "'split', 'merge'))"
+    if old not in sql:
+        raise ValueError("migration 7: the themes table's origin CHECK is not the one migration 2 made")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'themes'",
+                   (sql.replace(old, "'split', 'merge', 'reviewer'))"),))
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
@@ -183,5 +237,6 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (3, "category provenance", _migration_3_category_provenance),
     (4, "passage terms cache", _migration_4_passage_terms),
     (5, "source hash index", _migration_5_source_hash_index),
+    (7, "passage search and multi-coding", _migration_7_search_and_codings),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

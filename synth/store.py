@@ -71,6 +71,50 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Coding:
+    """A reviewer's coding of a passage to a theme beyond its primary one (multi-coding)."""
+
+    passage_id: int
+    theme_id: int
+    reviewer: str
+    at: str
+
+
+# Private-use characters that mark a search match inside a passage's text (see search_passages).
+MATCH_START, MATCH_END = "\ue000", "\ue001"
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    passage_id: int
+    source_id: int
+    source_name: str
+    source_kind: str
+    start_char: int
+    end_char: int
+    text: str
+    speaker: str | None
+    marked: str   # the text with each match between MATCH_START and MATCH_END
+    score: float  # bm25 relevance, higher is better
+
+    def matches(self) -> list[tuple[int, int]]:
+        """(start, end) of each matched stretch, as offsets into `text`. A text that itself holds
+        the marker characters (a hostile file) gets no highlights rather than wrong ones."""
+        if MATCH_START in self.text or MATCH_END in self.text:
+            return []
+        out, at, start = [], 0, None
+        for ch in self.marked:
+            if ch == MATCH_START:
+                start = at
+            elif ch == MATCH_END and start is not None:
+                out.append((start, at))
+                start = None
+            else:
+                at += 1
+        return out
+
+
+@dataclass(frozen=True)
 class Decision:
     id: int
     at: str
@@ -269,13 +313,23 @@ class Project(ProjectCaches):
         """A theme's placed passages with their source's name and kind, in one query."""
         text = "p.text" if with_text else "'' AS text"  # counts and spread need no text: skip reading it
         return self.db.execute(
-            f"SELECT p.id, p.source_id, p.start_char, p.end_char, {text}, s.name AS source_name, s.kind AS source_kind,"
-            " m.probability FROM memberships m JOIN passages p ON p.id = m.passage_id"
-            " JOIN sources s ON s.id = p.source_id"
-            " WHERE m.theme_id = ? AND m.placed = 1 AND s.is_current = 1"
-            " ORDER BY m.probability DESC, m.passage_id",
-            (theme_id,),
+            f"WITH members (passage_id, probability) AS ({_MEMBERS_OF_THEME})"
+            f" SELECT p.id, p.source_id, p.start_char, p.end_char, {text}, s.name AS source_name,"
+            " s.kind AS source_kind, MAX(m.probability) AS probability FROM members m"
+            " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            " WHERE s.is_current = 1 GROUP BY p.id ORDER BY probability DESC, p.id",
+            (theme_id, theme_id),
         ).fetchall()
+
+    def theme_members(self, theme_id: int) -> list[tuple[int, float, bool]]:
+        """(passage id, probability, primary?) of every passage coded to the theme: its placed
+        members (primary) and a reviewer's further codings (probability 1), current sources only."""
+        return [(r[0], r[1], bool(r[2])) for r in self.db.execute(
+            "SELECT p.id, MAX(m.probability) AS probability, MAX(m.is_primary) FROM"
+            " (SELECT passage_id, probability, 1 AS is_primary FROM memberships WHERE theme_id = ? AND placed = 1"
+            "  UNION ALL SELECT passage_id, 1.0, 0 FROM codings WHERE theme_id = ?) m"
+            " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            " WHERE s.is_current = 1 GROUP BY p.id ORDER BY probability DESC, p.id", (theme_id, theme_id))]
 
     def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per theme, per source kind: (distinct placed passages, distinct current sources), every
@@ -283,8 +337,10 @@ class Project(ProjectCaches):
         out: dict[int, dict[str, tuple[int, int]]] = {}
         for r in self.db.execute(
             "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
-            " FROM memberships m JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
-            " WHERE m.placed = 1 AND s.is_current = 1 GROUP BY m.theme_id, s.kind"
+            " FROM (SELECT theme_id, passage_id FROM memberships WHERE placed = 1"
+            "       UNION ALL SELECT theme_id, passage_id FROM codings) m"
+            " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            " WHERE s.is_current = 1 GROUP BY m.theme_id, s.kind"
         ):
             out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
         return out
@@ -294,9 +350,9 @@ class Project(ProjectCaches):
         out: dict[int, dict[str, str]] = {}
         for r in self.db.execute(
             "SELECT md.source_id, md.key, md.value FROM source_metadata md WHERE md.source_id IN"
-            " (SELECT DISTINCT p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
-            "  WHERE m.theme_id = ? AND m.placed = 1) ORDER BY md.source_id, md.key",
-            (theme_id,),
+            f" (SELECT DISTINCT p.source_id FROM ({_MEMBERS_OF_THEME}) m JOIN passages p ON p.id = m.passage_id)"
+            " ORDER BY md.source_id, md.key",
+            (theme_id, theme_id),
         ):
             out.setdefault(r["source_id"], {})[r["key"]] = r["value"]
         return out
@@ -387,7 +443,12 @@ class Project(ProjectCaches):
         rows = self.db.execute(
             "SELECT t.*, (SELECT COUNT(*) FROM memberships m JOIN passages p ON p.id = m.passage_id"
             "  JOIN sources s ON s.id = p.source_id"
-            "  WHERE m.theme_id = t.id AND m.placed = 1 AND s.is_current = 1) AS size"
+            "  WHERE m.theme_id = t.id AND m.placed = 1 AND s.is_current = 1)"
+            # a reviewer's further codings count too, once per passage
+            " + (SELECT COUNT(*) FROM codings c JOIN passages p ON p.id = c.passage_id"
+            "  JOIN sources s ON s.id = p.source_id WHERE c.theme_id = t.id AND s.is_current = 1"
+            "  AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.passage_id = c.passage_id"
+            "  AND m.theme_id = t.id AND m.placed = 1)) AS size"
             f" FROM themes t {where} ORDER BY t.id",
             args,
         )
@@ -476,6 +537,71 @@ class Project(ProjectCaches):
             (theme_id,))
         return [_passage(r) for r in rows]
 
+    # -- a reviewer's further codings (multi-coding) -------------------------------------------
+
+    def codings(self, *, theme_id: int | None = None, passage_ids: Sequence[int] | None = None) -> list[Coding]:
+        """Codings beyond each passage's primary theme, of current sources; of one theme, or of some passages."""
+        clauses, args = ["s.is_current = 1"], []
+        if theme_id is not None:
+            clauses.append("c.theme_id = ?")
+            args.append(theme_id)
+        if passage_ids is not None:
+            ids = list(passage_ids)[:900]
+            clauses.append(f"c.passage_id IN ({','.join('?' * len(ids))})")
+            args += ids
+        rows = self.db.execute(
+            "SELECT c.* FROM codings c JOIN passages p ON p.id = c.passage_id JOIN sources s ON s.id = p.source_id"
+            f" WHERE {' AND '.join(clauses)} ORDER BY c.passage_id, c.theme_id", args)
+        return [Coding(r["passage_id"], r["theme_id"], r["reviewer"], r["at"]) for r in rows]
+
+    def coding(self, passage_id: int, theme_id: int) -> Coding | None:
+        r = self.db.execute("SELECT * FROM codings WHERE passage_id = ? AND theme_id = ?",
+                            (passage_id, theme_id)).fetchone()
+        return Coding(r["passage_id"], r["theme_id"], r["reviewer"], r["at"]) if r else None
+
+    def set_coding(self, passage_id: int, theme_id: int, *, reviewer: str, at: str | None = None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO codings VALUES (?, ?, ?, ?)",
+                        (passage_id, theme_id, reviewer, at or now_iso()))
+
+    def clear_coding(self, passage_id: int, theme_id: int) -> None:
+        self.db.execute("DELETE FROM codings WHERE passage_id = ? AND theme_id = ?", (passage_id, theme_id))
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def search_passages(self, match: str, *, kind: str | None = None, theme_id: int | None = None,
+                        codable_only: bool = True, limit: int = 50, offset: int = 0) -> tuple[int, list[SearchRow]]:
+        """Passages of current sources matching an FTS5 query, best first (bm25), and how many match.
+
+        The matched words come back between MATCH_START and MATCH_END (characters no text holds; see
+        `SearchRow.segments`), so callers escape the text themselves and never trust markup from it.
+        Raises `sqlite3.OperationalError` for a query FTS5 cannot parse (the caller words it).
+        """
+        clauses, args = ["passages_fts MATCH ?", "s.is_current = 1"], [match]
+        if codable_only:
+            clauses.append("p.codable = 1")
+        if kind is not None:
+            clauses.append("s.kind = ?")
+            args.append(kind)
+        if theme_id is not None:
+            clauses.append(f"p.id IN (SELECT passage_id FROM ({_MEMBERS_OF_THEME}))")
+            args += [theme_id, theme_id]
+        where = " AND ".join(clauses)
+        joins = "FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN sources s ON s.id = p.source_id"
+        total = self.db.execute(f"SELECT COUNT(*) {joins} WHERE {where}", args).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT p.id, p.source_id, s.name, s.kind, p.start_char, p.end_char, p.text, p.speaker,"
+            f" highlight(passages_fts, 0, ?, ?) AS marked, bm25(passages_fts) AS score {joins} WHERE {where}"
+            " ORDER BY score, p.id LIMIT ? OFFSET ?", [MATCH_START, MATCH_END, *args, limit, offset])
+        return total, [SearchRow(passage_id=r[0], source_id=r[1], source_name=r[2], source_kind=r[3],
+                                 start_char=r[4], end_char=r[5], text=r[6], speaker=r[7], marked=r[8],
+                                 score=-float(r[9])) for r in rows]
+
+    def current_codable_hashes(self) -> list[tuple[int, str]]:
+        """(passage id, text hash) of every codable passage of a current source (semantic search)."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT p.id, p.text_sha256 FROM passages p JOIN sources s ON s.id = p.source_id"
+            " WHERE s.is_current = 1 AND p.codable = 1 ORDER BY p.id")]
+
     # -- passage categories ----------------------------------------------------------------------
 
     def set_passage_category(self, passage_id: int, category: str, scores: Mapping[str, float], cues: Sequence[Mapping],
@@ -525,6 +651,12 @@ class Project(ProjectCaches):
         rows = self.db.execute(f"SELECT * FROM decisions {where} ORDER BY id", args)
         return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
                          json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
+
+
+# Passage ids coded to theme ? (bound twice): its placed members, with their probability, and a
+# reviewer's further codings, which count as certain.
+_MEMBERS_OF_THEME = ("SELECT passage_id, probability FROM memberships WHERE theme_id = ? AND placed = 1"
+                     " UNION ALL SELECT passage_id, 1.0 FROM codings WHERE theme_id = ?")
 
 
 def _passage(r: sqlite3.Row) -> Passage:

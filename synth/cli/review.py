@@ -174,12 +174,13 @@ def move_command(project: Path, passage_id: int, theme_id: int, reviewer: str) -
 @theme_group.command("remove", epilog="\b\nExample:\n  synth theme remove review.synth 1042")
 @project_argument
 @click.argument("passage_id", type=int)
+@click.option("--theme", "theme_id", type=int, help="Take away the passage's coding to this theme (one of several).")
 @reviewer_option
 @reports_errors
-def remove_command(project: Path, passage_id: int, reviewer: str) -> None:
+def remove_command(project: Path, passage_id: int, theme_id: int | None, reviewer: str) -> None:
     """Take passage PASSAGE_ID out of its theme (discover won't put it back)."""
     with open_project(project) as proj:
-        _say(actions.remove(proj, [passage_id], reviewer=reviewer))
+        _say(actions.remove(proj, [passage_id], reviewer=reviewer, theme_id=theme_id))
 
 
 @theme_group.command("memo", epilog="""\b

@@ -77,13 +77,22 @@ def _membership_state(m: Membership | None) -> dict | None:
     return {"theme_id": m.theme_id, "probability": m.probability, "placed": m.placed, "by_human": m.by_human}
 
 
+def coding_key(passage_id: int, theme_id: int) -> str:
+    """How a decision's snapshot names a further coding: "passage:theme"."""
+    return f"{int(passage_id)}:{int(theme_id)}"
+
+
+def _coding_state(c) -> dict | None:
+    return None if c is None else {"reviewer": c.reviewer, "at": c.at}
+
+
 class _Change:
     """Applies edits and records the before/after of every theme field and membership touched."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.before: dict[str, dict] = {"themes": {}, "memberships": {}}
-        self.after: dict[str, dict] = {"themes": {}, "memberships": {}}
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "codings": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "codings": {}}
         self.bump: set[int] = set()
 
     def theme(self, theme_id: int, **fields: object) -> None:
@@ -115,6 +124,29 @@ class _Change:
                                         placed=state["placed"], by_human=state["by_human"])
             self.bump.add(state["theme_id"])
         self.after["memberships"][key] = _membership_state(self.project.membership(passage_id))
+
+    def coding(self, passage_id: int, theme_id: int, reviewer: str | None) -> None:
+        """Code the passage to the theme as a further coding (`reviewer` given), or take that coding away."""
+        key = coding_key(passage_id, theme_id)
+        if key not in self.before["codings"]:
+            self.before["codings"][key] = _coding_state(self.project.coding(passage_id, theme_id))
+        if reviewer is None:
+            self.project.clear_coding(passage_id, theme_id)
+        else:
+            self.project.set_coding(passage_id, theme_id, reviewer=reviewer)
+        self.bump.add(theme_id)
+        self.after["codings"][key] = _coding_state(self.project.coding(passage_id, theme_id))
+
+    def restore_coding(self, key: str, state: dict | None) -> None:
+        passage_id, theme_id = (int(x) for x in key.split(":"))
+        if key not in self.before["codings"]:
+            self.before["codings"][key] = _coding_state(self.project.coding(passage_id, theme_id))
+        if state is None:
+            self.project.clear_coding(passage_id, theme_id)
+        else:
+            self.project.set_coding(passage_id, theme_id, reviewer=state["reviewer"], at=state["at"])
+        self.bump.add(theme_id)
+        self.after["codings"][key] = _coding_state(self.project.coding(passage_id, theme_id))
 
     def log(self, *, reviewer: str, action: str, theme_id: int | None = None, passage_id: int | None = None,
             extra: Mapping | None = None, undoes: int | None = None) -> int:
@@ -277,6 +309,12 @@ def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewe
                 change.membership(m.passage_id, {"theme_id": target.id, "probability": m.probability,
                                                  "placed": m.placed, "by_human": m.by_human or m.placed})
                 moved += m.placed
+            for c in project.codings(theme_id=t.id):  # a reviewer's further codings follow the theme
+                change.coding(c.passage_id, t.id, None)
+                primary = project.membership(c.passage_id)
+                in_target = primary is not None and primary.placed and primary.theme_id == target.id
+                if not in_target and project.coding(c.passage_id, target.id) is None:
+                    change.coding(c.passage_id, target.id, c.reviewer)
             change.theme(t.id, status="merged", merged_into=target.id)
         change.theme(target.id)  # new revision, recorded as touched
         decision = change.log(reviewer=reviewer, action="merge", theme_id=target.id,
@@ -426,6 +464,8 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
                 raise ConflictError(f"{STALE} (passage {pid} was placed in theme {old.theme_id} meanwhile).")
             change.membership(pid, {"theme_id": target.id, "probability": old.probability if old else 1.0,
                                     "placed": True, "by_human": True})
+            if project.coding(pid, target.id) is not None:  # now its primary theme: no second coding
+                change.coding(pid, target.id, None)
         decision = change.log(reviewer=reviewer, action="move", theme_id=target.id,
                               passage_id=ids[0] if len(ids) == 1 else None)
     what = f"passage {ids[0]}" if len(ids) == 1 else f"{len(ids)} passages"
@@ -433,8 +473,11 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
 
 
 def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
-           expected: Mapping[int, int] | None = None) -> Outcome:
-    """Take passages out of their theme; they stay unplaced (by a human), so discover won't put them back."""
+           expected: Mapping[int, int] | None = None, theme_id: int | None = None) -> Outcome:
+    """Take passages out of their theme; they stay unplaced (by a human), so discover won't put them back.
+
+    With `theme_id`, a passage coded to that theme beyond its primary one loses that coding only.
+    """
     ids = list(dict.fromkeys(int(p) for p in passage_ids))
     if not ids:
         raise SynthError("choose at least one passage to remove")
@@ -444,7 +487,13 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
         themes = set()
         for pid in ids:
             _passage(project, pid)
+            if theme_id is not None and project.coding(pid, int(theme_id)) is not None:
+                change.coding(pid, int(theme_id), None)
+                themes.add(int(theme_id))
+                continue
             old = project.membership(pid)
+            if theme_id is not None and old is not None and old.placed and old.theme_id != int(theme_id):
+                raise SynthError(f"passage {pid} is not in theme {theme_id}; nothing to remove")
             if old is None or not old.placed:
                 raise SynthError(f"passage {pid} is not in any theme; nothing to remove")
             themes.add(old.theme_id)
@@ -512,6 +561,8 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
             if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
                 continue  # a machine suggestion that a later discover has already replaced: leave it
             change.membership(int(key), state)
+        for key, state in target.before.get("codings", {}).items():
+            change.restore_coding(key, state)
         decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
                               passage_id=target.passage_id, undoes=target.id,
                               extra={"undid": target.action})
@@ -541,6 +592,11 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
         if not _owned_by_discover(decision, key) and not _membership_unchanged(project, decision, key):
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has moved "
                                 "since; undo the later change first, or move it directly")
+    for key, state in decision.after.get("codings", {}).items():
+        passage_id, theme_id = (int(x) for x in key.split(":"))
+        if _coding_state(project.coding(passage_id, theme_id)) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): the coding of passage "
+                                f"{passage_id} to theme {theme_id} has changed since; undo the later change first")
 
 
 # --- the log, for people -------------------------------------------------------------------------
@@ -567,6 +623,12 @@ def describe(decision: Decision) -> str:
         parts.append(f"{len(moved)} passage(s): " + ", ".join(
             f"{k} → {'theme ' + str(v['theme_id']) if v and v['placed'] else 'unplaced'}" for k, v in items)
             + (" …" if len(moved) > 5 else ""))
+    coded = decision.after.get("codings", {})
+    if coded:
+        items = sorted(coded.items(), key=lambda kv: tuple(int(x) for x in kv[0].split(":")))[:5]
+        parts.append(f"{len(coded)} further coding(s): " + ", ".join(
+            f"passage {k.split(':')[0]} {'coded to' if v else 'uncoded from'} theme {k.split(':')[1]}"
+            for k, v in items) + (" …" if len(coded) > 5 else ""))
     if decision.undoes is not None:
         parts.insert(0, f"undoes decision {decision.undoes}")
     return "; ".join(parts) or "no change"

@@ -1,0 +1,117 @@
+"""`synth search` and building themes from passages: `synth theme create` and `synth theme add`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..records import CATEGORIES, SOURCE_KINDS
+from . import cli, open_project, project_argument, reports_errors
+from .review import _say, reviewer_option, theme_group
+
+
+@cli.command("search", epilog="""\b
+Examples:
+  synth search review.synth childcare
+  synth search review.synth '"digital skills" OR online*' --kind interview
+  synth search review.synth 'transport NOT bus' --theme 4 --json
+  synth search review.synth 'could not get online' --semantic
+  synth search review.synth --like 1042 --limit 10
+""")
+@project_argument
+@click.argument("query", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Every hit with offsets, matched stretches, theme and category, as JSON.")
+@click.option("--theme", "theme_id", type=int, help="Only passages coded to this theme.")
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), help="Only passages from sources of this kind.")
+@click.option("--semantic", is_flag=True, help="Rank by meaning: QUERY is embedded with the project's model and compared "
+                                                "with every passage's cached vector.")
+@click.option("--like", "like_id", type=int, help="More like this: rank passages by meaning against passage LIKE.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Most hits to show.")
+@reports_errors
+def search_command(project: Path, query: str | None, as_json: bool, theme_id: int | None, kind: str | None,
+                   semantic: bool, like_id: int | None, limit: int) -> None:
+    """Find PROJECT's passages by their words (QUERY), or by meaning (--semantic, --like).
+
+    QUERY is an SQLite full-text query: words (all must occur), "a phrase", prefix*, AND, OR, NOT
+    (in capitals) and parentheses. Matches are shown between » and «.
+    """
+    from ..search import search, similar
+
+    if like_id is not None and query:
+        raise click.UsageError("give QUERY or --like PASSAGE_ID, not both")
+    if like_id is None and not query:
+        raise click.UsageError("give a QUERY to search for (or --like PASSAGE_ID)")
+    with open_project(project) as proj:
+        if like_id is not None:
+            results = similar(proj, passage_id=like_id, kind=kind, theme_id=theme_id, limit=limit)
+        elif semantic:
+            results = similar(proj, text=query, kind=kind, theme_id=theme_id, limit=limit)
+        else:
+            results = search(proj, query, kind=kind, theme_id=theme_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"query": results.query, "mode": results.mode, "total": results.total,
+                               "hits": [h.as_json() for h in results.hits]}, indent=2, ensure_ascii=False))
+        return
+    if not results.hits:
+        click.echo(f"no passages match {results.query!r}")
+        return
+    shown = len(results.hits)
+    click.echo(f"{results.total} passage{'s' if results.total != 1 else ''} match {results.query!r}"
+               + (f"; the best {shown}:" if shown < results.total else ":") if results.mode == "text"
+               else f"the {shown} passages nearest in meaning to {results.query!r}:")
+    for h in results.hits:
+        text = "".join(f"»{piece}«" if hit else piece for piece, hit in h.segments())
+        theme = f"theme {h.theme_id} ({h.theme_label})" if h.theme_id is not None else "no theme"
+        also = "".join(f"; also theme {t} ({label})" for t, label in h.also_coded)
+        click.echo(f"\n[{h.passage_id}] {h.source_name} {h.start_char}–{h.end_char} · {h.source_kind}"
+                   f" · {theme}{also} · {h.category or 'no category'} · score {h.score:.3f}")
+        click.echo("  " + " ".join(text.split()))
+
+
+def _ids(value: str) -> list[str]:
+    return [part for part in value.replace(" ", ",").split(",") if part]
+
+
+@theme_group.command("create", epilog="""\b
+Examples:
+  synth theme create review.synth --label "Digital exclusion" --passages 12,40,41
+  synth theme create review.synth --label "Childcare costs" --passages 7,9 --category barrier \\
+      --definition "Paying for childcare stops people taking work." --reviewer alice
+""")
+@project_argument
+@click.option("--label", required=True, help="The new theme's label.")
+@click.option("--passages", "passages", required=True, help="Comma-separated passage ids (see `synth search`).")
+@click.option("--category", help=f"One of {', '.join(CATEGORIES)} (default: from the passages' categories).")
+@click.option("--definition", default="", help="What the theme means.")
+@reviewer_option
+@reports_errors
+def create_command(project: Path, label: str, passages: str, category: str | None, definition: str,
+                   reviewer: str) -> None:
+    """Make a new (accepted) theme from example passages; discover keeps it.
+
+    A passage in no theme gets the new theme as its theme; one already in a theme keeps that one
+    and is coded to the new theme as well (multi-coding).
+    """
+    from ..review.coding import create_theme
+
+    with open_project(project) as proj:
+        _say(create_theme(proj, label, _ids(passages), category=category, definition=definition, reviewer=reviewer))
+
+
+@theme_group.command("add", epilog="""\b
+Example:
+  synth theme add review.synth 7 --passages 12,40
+""")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.option("--passages", "passages", required=True, help="Comma-separated passage ids.")
+@reviewer_option
+@reports_errors
+def add_command(project: Path, theme_id: int, passages: str, reviewer: str) -> None:
+    """Code passages to theme THEME_ID as well (their theme, where they have none)."""
+    from ..review.coding import add_to_theme
+
+    with open_project(project) as proj:
+        _say(add_to_theme(proj, theme_id, _ids(passages), reviewer=reviewer))
