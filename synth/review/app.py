@@ -37,7 +37,8 @@ from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
 from ..store import THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
-from . import actions
+from .. import search as searching
+from . import actions, coding
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
@@ -50,7 +51,8 @@ STATUS_FILTERS = {
 }
 SORTS = ("id", "label", "size", "spread", "confidence")
 # Where a form may send the browser back to: a page of this app, never another site.
-LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#p\d+)?$")
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#p\d+)?$")
+SEARCH_PAGE_SIZE = 50
 SECURITY_HEADERS = [
     (b"content-security-policy",
      b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -111,6 +113,9 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/unplaced", views.unplaced),
         Route("/sources/{source_id:int}", views.source),
         Route("/log", views.log),
+        Route("/search", views.search),
+        Route("/themes/new", views.create_theme, methods=["POST"]),
+        Route("/passages/code", views.code, methods=["POST"]),
         Route("/themes/{theme_id:int}/{action:str}", views.theme_action, methods=["POST"]),
         Route("/merge", views.merge, methods=["POST"]),
         Route("/passages/move", views.move, methods=["POST"]),
@@ -231,12 +236,17 @@ class _Views:
                 return self.error(request, 404, str(exc))
             view = ProjectView(project)
             summary = self._summary(project, view, theme, _world(project))
-            members = project.memberships(theme_id=theme_id, placed=True)
+            members = project.theme_members(theme_id)  # placed members and a reviewer's further codings
             page, pages, shown = _paginate(members, request.query_params.get("page"))
-            categories = project.passage_categories([m.passage_id for m in shown])
+            categories = project.passage_categories([pid for pid, _, _ in shown])
             memos = actions.memos(project)
-            rows = [_passage_row(view, m.passage_id, categories, m.probability) for m in shown]
+            rows = [_passage_row(view, pid, categories, None if not primary else probability)
+                    for pid, probability, primary in shown]
             all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
+            for row, (pid, _, primary) in zip(rows, shown):
+                m = None if primary else project.membership(pid)
+                row["primary"] = primary
+                row["primary_theme"] = all_themes.get(m.theme_id) if m is not None and m.placed else None
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
         passage_memos = _memos_by_passage(memos)
         for row in rows:
@@ -251,6 +261,7 @@ class _Views:
             "children": [t for t in all_themes.values() if t.parent_id == theme.id],
             "merged_in": [t for t in all_themes.values() if t.merged_into == theme.id],
             "targets": [t for t in all_themes.values() if t.status in actions.LIVE and t.id != theme.id],
+            **_neighbours(list(all_themes.values()), theme.id),
             "back": _page_url(f"/themes/{theme_id}", page), "title": theme.label})
 
     def unplaced(self, request: Request) -> Response:
@@ -290,11 +301,21 @@ class _Views:
                 m = project.membership(p.id)
                 if m is not None and m.placed and m.theme_id in themes:
                     member[p.id] = themes[m.theme_id]
+            also: dict[int, list[ThemeRow]] = {}
+            for c in project.codings(passage_ids=[p.id for p in passages]) if passages else []:
+                if c.theme_id in themes and (p_theme := member.get(c.passage_id)) is not None and p_theme.id != c.theme_id:
+                    also.setdefault(c.passage_id, []).append(themes[c.theme_id])
+                elif c.theme_id in themes and c.passage_id not in member:
+                    member[c.passage_id] = themes[c.theme_id]
             memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
             notes = project.source_notes(source_id)
         segments = _segments(source.text, passages, member, target)
+        for seg in segments:
+            if seg["passage"] is not None:
+                seg["also"] = also.get(seg["passage"].id, [])
         return self.render(request, "source.html", {
+            "targets": [t for t in themes.values() if t.status in actions.LIVE],
             "source": source, "segments": segments, "target": target_passage,
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
@@ -311,6 +332,57 @@ class _Views:
         return self.render(request, "log.html", {
             "entries": [(d, actions.describe(d), d.id in undone) for d in shown], "page": page, "pages": pages,
             "total": len(decisions), "title": "Decision log"})
+
+    def search(self, request: Request) -> Response:
+        q = request.query_params
+        query = (q.get("q") or "").strip()
+        kind = q.get("kind") if q.get("kind") in searching.SOURCE_KINDS else None
+        theme_id = _int_or_none(q.get("theme"))
+        like = _int_or_none(q.get("like"))
+        semantic = q.get("mode") == "semantic"
+        page = max(1, _int_or_none(q.get("page")) or 1)
+        results, problem = None, None
+        with self.project() as project:
+            targets = project.themes()
+            try:
+                if like is not None:
+                    results = searching.similar(project, passage_id=like, kind=kind, theme_id=theme_id,
+                                                limit=SEARCH_PAGE_SIZE)
+                elif query and semantic:
+                    results = searching.similar(project, text=query, kind=kind, theme_id=theme_id,
+                                                limit=SEARCH_PAGE_SIZE)
+                elif query:
+                    results = searching.search(project, query, kind=kind, theme_id=theme_id, limit=SEARCH_PAGE_SIZE,
+                                               offset=(page - 1) * SEARCH_PAGE_SIZE)
+            except SynthError as exc:
+                problem = str(exc)
+        params = {k: v for k, v in (("q", query), ("kind", kind or ""), ("theme", str(theme_id or "")),
+                                    ("mode", "semantic" if semantic else ""), ("like", str(like or ""))) if v}
+        pages = 1 if results is None or results.mode != "text" else max(1, -(-results.total // SEARCH_PAGE_SIZE))
+        back = "/search?" + urlencode({**params, **({"page": page} if page > 1 else {})}, quote_via=quote, safe="")
+        return self.render(request, "search.html", {
+            "query": query, "kind": kind or "", "theme_filter": theme_id, "semantic": semantic, "like": like,
+            "results": results, "problem": problem, "targets": targets, "kinds": searching.SOURCE_KINDS,
+            "page": min(page, pages), "pages": pages,
+            "page_base": "/search?" + urlencode(params, quote_via=quote, safe=""),
+            "back": back if LOCAL_PAGE.match(back) else "/search", "title": f"Search: {query}" if query else "Search"},
+            status=400 if problem else 200)
+
+    async def create_theme(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            category = f.get("category") or None
+            return coding.create_theme(p, str(f.get("label") or ""), _passage_ids(f), reviewer=self.s.reviewer,
+                                       category=str(category) if category else None,
+                                       definition=str(f.get("definition") or ""))
+
+        def back(f: FormData, outcome: actions.Outcome | None) -> str:
+            return f"/themes/{outcome.created[0]}" if outcome and outcome.created else _back(f, "/")
+        return await self.act(request, do, back)
+
+    async def code(self, request: Request) -> Response:
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return coding.add_to_theme(p, _int_field(f, "theme_id"), _passage_ids(f), reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -365,8 +437,10 @@ class _Views:
 
     async def remove(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
+            from_themes = _ints(f.getlist("from_theme"))
             return actions.remove(p, _passage_ids(f), reviewer=self.s.reviewer,
-                                  expected=_revisions(f, *_ints(f.getlist("from_theme"))))
+                                  expected=_revisions(f, *from_themes),
+                                  theme_id=from_themes[0] if len(from_themes) == 1 else None)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
 
     async def passage_memo(self, request: Request) -> Response:
@@ -462,6 +536,14 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
             "speaker": p.speaker, "probability": probability,
             "category": categories.get(p.id, {}).get("category")}
+
+
+def _neighbours(themes: list[ThemeRow], theme_id: int) -> dict:
+    """The previous and next theme under review, for stepping through themes with the keyboard (n / p)."""
+    ids = [t.id for t in sorted(themes, key=lambda t: t.id) if t.status in STATUS_FILTERS["review"] or t.id == theme_id]
+    at = ids.index(theme_id) if theme_id in ids else -1
+    return {"prev_theme": ids[at - 1] if at > 0 else None,
+            "next_theme": ids[at + 1] if 0 <= at < len(ids) - 1 else None}
 
 
 def _memos_by_passage(memos: list) -> dict[int, list]:
