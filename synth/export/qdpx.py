@@ -87,6 +87,9 @@ def project_document(project: Project, *, include_suggested: bool = False) -> tu
     for m in project.memberships(placed=True):
         if m.theme_id in code_of_theme:
             placed.setdefault(m.passage_id, []).append(m.theme_id)
+    for c in project.codings():  # a reviewer's further codings: every coding travels, as in any QDA package
+        if c.theme_id in code_of_theme and c.theme_id not in placed.get(c.passage_id, ()):
+            placed.setdefault(c.passage_id, []).append(c.theme_id)
 
     files: dict[str, str] = {}
     sources_el = etree.SubElement(root, _q("Sources"))
