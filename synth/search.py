@@ -187,7 +187,7 @@ def _rows(project: Project, ids: list[int]) -> list[SearchRow]:
 def _hits(project: Project, rows: list[SearchRow], matches: list, scores: list[float]) -> list[Hit]:
     ids = [r.passage_id for r in rows]
     categories = project.passage_categories(ids)
-    themes = {t.id: t for t in project.themes(statuses=("suggested", "accepted", "rejected", "merged", "retired"))}
+    themes = {t.id: t for t in project.theme_names()}
     also: dict[int, list[tuple[int, str]]] = {}
     for c in project.codings(passage_ids=ids):
         if c.theme_id in themes:

@@ -71,6 +71,13 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class ThemeName:
+    id: int
+    label: str
+    status: str
+
+
+@dataclass(frozen=True)
 class Coding:
     """A reviewer's coding of a passage to a theme beyond its primary one (multi-coding)."""
 
@@ -465,6 +472,12 @@ class Project(ProjectCaches):
             )
             for r in rows
         ]
+
+    def theme_names(self, *, statuses: Sequence[str] = THEME_STATUSES) -> list[ThemeName]:
+        """Id, label and status of themes, without counting their passages (for menus and search hits)."""
+        marks = ",".join("?" * len(statuses))
+        return [ThemeName(r[0], r[1], r[2]) for r in self.db.execute(
+            f"SELECT id, label, status FROM themes WHERE status IN ({marks}) ORDER BY id", tuple(statuses))]
 
     def theme_centroid(self, theme_id: int) -> np.ndarray | None:
         row = self.db.execute("SELECT centroid FROM themes WHERE id = ?", (theme_id,)).fetchone()

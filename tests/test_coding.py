@@ -355,3 +355,18 @@ def test_discover_keeps_reviewer_themes_and_codings(synth, tmp_path: Path) -> No
         for pid, t in primaries.items():
             m = project.membership(pid)
             assert m.placed and (m.theme_id == t or m.theme_id == tid)
+
+
+def test_split_gives_each_further_coding_to_the_part_that_fits(project: Project, built: Built) -> None:
+    a = built.themes["A"]
+    in_b, in_c = built.passages["B"][0], built.passages["C"][0]  # a training and a funding passage
+    coding.add_to_theme(project, a, [in_b, in_c], reviewer="alice")
+    parts = actions.split(project, a, k=2, reviewer="alice").created
+    assert project.codings(theme_id=a) == []
+    carried = {c.passage_id: c.theme_id for c in project.codings()}
+    assert set(carried) == {in_b, in_c} and set(carried.values()) <= set(parts)
+    assert project.membership(in_b).theme_id == built.themes["B"]
+    actions.undo(project, reviewer="alice")
+    assert {c.passage_id for c in project.codings(theme_id=a)} == {in_b, in_c}
+    assert all(c.theme_id == a for c in project.codings())
+

@@ -154,3 +154,16 @@ async def test_the_csp_still_forbids_inline_scripts(client, built: Built) -> Non
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert re.findall(r"<script(?![^>]*src=)[^>]*>", r.text) == []
     assert not re.search(r"\son[a-z]+=", r.text.replace(str(escape(HOSTILE)), ""))
+
+
+async def test_a_passage_coded_to_a_live_theme_is_not_listed_as_unplaced(client, built: Built) -> None:
+    from synth.review import actions, coding
+
+    a, b = built.themes["A"], built.themes["B"]
+    pid = built.passages["B"][0]
+    with state(built) as p:
+        coding.add_to_theme(p, a, [pid], reviewer="alice")
+        actions.reject(p, b, reviewer="alice")  # its primary theme is gone; its further coding is live
+        other = built.passages["B"][1]
+    text, _ = await page(client, "/unplaced")
+    assert f'value="{other}"' in text and f'value="{pid}"' not in text

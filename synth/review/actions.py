@@ -365,10 +365,38 @@ def split(project: Project, theme_id: int, *, k: int | None = None, by_category:
             project.set_quotes(child, ids[:QUOTES_PER_THEME])
             change.after["themes"][str(child)] = _theme_state(project.theme(child), THEME_FIELDS)
             created.append(child)
+        _carry_codings_to_parts(project, change, parent.id, created, by_category)
         change.theme(parent.id, status="retired")
         decision = change.log(reviewer=reviewer, action="split", theme_id=parent.id,
                               extra={"into": created, "by": "category" if by_category else f"k={k}"})
     return Outcome(decision, f"split {_name(parent)} into themes {', '.join(map(str, created))}", tuple(created))
+
+
+def _carry_codings_to_parts(project: Project, change: _Change, parent_id: int, parts: Sequence[int],
+                            by_category: bool) -> None:
+    """A reviewer's further codings of a split theme go to the part that fits each passage best: the
+    part of its category (split by category), else the part whose centroid is nearest its vector."""
+    codings = project.codings(theme_id=parent_id)
+    if not codings:
+        return
+    categories = project.passage_categories([c.passage_id for c in codings])
+    passages = {c.passage_id: project.passage(c.passage_id) for c in codings}
+    vectors = _vectors(project, list(passages.values()))
+    themes = {t: project.theme(t) for t in parts}
+    centroids = {t: project.theme_centroid(t) for t in parts}
+    for c in codings:
+        part = parts[0]
+        category = categories.get(c.passage_id, {}).get("category")
+        vector = vectors.get(passages[c.passage_id].text_sha256)
+        if by_category and any(themes[t].category == category for t in parts):
+            part = next(t for t in parts if themes[t].category == category)
+        elif vector is not None and all(centroids[t] is not None and centroids[t].shape == vector.shape for t in parts):
+            part = max(parts, key=lambda t: float(np.dot(centroids[t], vector) /
+                                                 max(np.linalg.norm(centroids[t]) * np.linalg.norm(vector), 1e-12)))
+        change.coding(c.passage_id, parent_id, None)
+        primary = project.membership(c.passage_id)
+        if not (primary and primary.placed and primary.theme_id == part):
+            change.coding(c.passage_id, part, c.reviewer)
 
 
 def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership]) -> list[tuple[str, list[Membership]]]:

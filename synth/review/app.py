@@ -269,6 +269,7 @@ class _Views:
             view = ProjectView(project)
             live = {t.id: t for t in project.themes()}
             placed = {m.passage_id for m in project.memberships(placed=True) if m.theme_id in live}
+            placed |= {c.passage_id for c in project.codings() if c.theme_id in live}  # coded by a reviewer
             candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
             page, pages, shown = _paginate(candidates, request.query_params.get("page"))
             categories = project.passage_categories([p.id for p in shown])
@@ -343,7 +344,7 @@ class _Views:
         page = max(1, _int_or_none(q.get("page")) or 1)
         results, problem = None, None
         with self.project() as project:
-            targets = project.themes()
+            targets = project.theme_names(statuses=actions.LIVE)  # no passage counts: cheap on large projects
             try:
                 if like is not None:
                     results = searching.similar(project, passage_id=like, kind=kind, theme_id=theme_id,
