@@ -167,3 +167,9 @@ async def test_a_passage_coded_to_a_live_theme_is_not_listed_as_unplaced(client,
         other = built.passages["B"][1]
     text, _ = await page(client, "/unplaced")
     assert f'value="{other}"' in text and f'value="{pid}"' not in text
+
+
+async def test_search_by_meaning_says_when_the_vectors_cannot_be_matched(client, built: Built) -> None:
+    # The fixture's vectors come from a made-up model: the page says so rather than ranking nonsense.
+    r = await client.get("/search", params={"q": "staff", "mode": "semantic"})
+    assert r.status_code == 400 and "its vectors come from test-model" in r.text

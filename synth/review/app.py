@@ -135,6 +135,18 @@ class _Views:
         # Theme summaries of a large project take seconds to build, and a review action changes only
         # the themes it touches: keep each summary until its theme, the run or the sources change.
         self._summaries: dict[int, tuple[tuple, ThemeSummary]] = {}
+        self._embedder: tuple[str, object] | None = None  # (model id, embedder) for searches by meaning
+
+    def _query_embedder(self, project: Project) -> object | None:
+        """The project's embedding route, loaded once per app: a search by meaning embeds its words."""
+        run = project.latest_run()
+        if run is None:
+            return None  # `similar` says that nothing is embedded yet
+        if self._embedder is None or self._embedder[0] != run["model_id"]:
+            from ..fast_embed import embedder_for, route_of_model_id  # loads the model only when asked
+
+            self._embedder = (run["model_id"], embedder_for(route_of_model_id(run["model_id"])))
+        return self._embedder[1]
 
     def _summary(self, project: Project, view: ProjectView, theme: ThemeRow, world: tuple) -> ThemeSummary:
         key = (theme.revision, theme.updated_at, theme.status, theme.size, world)
@@ -351,7 +363,7 @@ class _Views:
                                                 limit=SEARCH_PAGE_SIZE)
                 elif query and semantic:
                     results = searching.similar(project, text=query, kind=kind, theme_id=theme_id,
-                                                limit=SEARCH_PAGE_SIZE)
+                                                limit=SEARCH_PAGE_SIZE, embedder=self._query_embedder(project))
                 elif query:
                     results = searching.search(project, query, kind=kind, theme_id=theme_id, limit=SEARCH_PAGE_SIZE,
                                                offset=(page - 1) * SEARCH_PAGE_SIZE)
