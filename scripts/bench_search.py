@@ -2,8 +2,10 @@
 """Search benchmark: full-text search (synth.search.search, the one `synth search` and the review
 app's /search page call) on a synthetic project of N passages.
 
-The passages are bench_speed.py's corpus (bill summaries and survey answers from the dev sets,
-recombined so no text repeats), each stored as one source, as a survey table's rows are. The
+The passages come from the three dev sets, recombined so no text repeats (bench_speed.py's bill
+and NaPiRE answer streams, at most 30,000 bill texts, as the bills run out of new combinations
+beyond that; and NHS feedback comments, alone then in pairs), each stored as one source, as a
+survey table's rows are. The
 project is written through `Project` (so the FTS5 triggers index every insert, as in ingest), with
 a discover-like state on top: 60 themes holding 80% of the passages, a category per passage, and a
 reviewer's further coding on 1% of them. Then each query runs `--repeats` times; the median
@@ -30,7 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from bench_speed import make_corpus  # noqa: E402
+from bench_speed import DEV_DATA, _answer_texts, _bill_texts, _codable, _one_line  # noqa: E402
+
+MAX_BILL_TEXTS = 30_000
 
 QUERIES = [  # (label, query, options)
     ("one common word", "health", {}),
@@ -47,20 +51,50 @@ QUERIES = [  # (label, query, options)
 ]
 
 
+def _nhs_texts(rng: random.Random):
+    import csv
+
+    with (DEV_DATA / "nhs-feedback" / "phase1_feedback.csv").open(encoding="utf-8") as fh:
+        comments = [t for t in (_one_line(r["feedback"]) for r in csv.DictReader(fh)) if _codable(t)]
+    rng.shuffle(comments)
+    yield from comments
+    short = [c for c in comments if len(c) < 280]
+    while True:
+        yield " ".join(rng.sample(short, 2))
+
+
+def make_texts(n: int, seed: int = 0) -> list[str]:
+    """`n` distinct codable texts, taken in turn from the bill, answer and NHS streams."""
+    streams = [_bill_texts(random.Random(seed + 1)), _answer_texts(random.Random(seed + 2)),
+               _nhs_texts(random.Random(seed + 3))]
+    seen: dict[str, None] = {}
+    bills = 0
+    turn = 0
+    while len(seen) < n:
+        which = turn % 3 if bills < MAX_BILL_TEXTS else 1 + turn % 2
+        turn += 1
+        for _ in range(1000):  # a few tries for a text not seen yet
+            text = next(streams[which])
+            if text not in seen and _codable(text):
+                seen[text] = None
+                bills += which == 0
+                break
+    return list(seen)
+
+
 def build(path: Path, n: int, seed: int = 0) -> dict:
     from synth.records import CATEGORIES, ExtractedDocument, PassageSpan
     from synth.store import Project, now_iso
 
-    rows, _ = make_corpus(n, 0, seed)
+    rows = make_texts(n, seed)
     rng = random.Random(seed)
     started = time.perf_counter()
     with Project.open(path) as project, project.transaction():
         run_id = project.add_run(started_at=now_iso(), seed=seed, model_id="bench", params={}, stats={}, report={})
         themes = [project.create_theme(label=f"theme {i}", run_id=run_id) for i in range(60)]
-        for i, row in enumerate(rows):
-            text = row["text"]
+        for i, text in enumerate(rows):
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            doc = ExtractedDocument(name=f"answers.csv#{row['id']}", path="answers.csv",
+            doc = ExtractedDocument(name=f"answers.csv#{i:07d}", path="answers.csv",
                                     kind="survey" if i % 2 else "literature", text=text, sha256=digest)
             _, (pid,) = project.add_source(doc, [PassageSpan(0, len(text), text)], [digest])
             category = rng.choice(CATEGORIES)
