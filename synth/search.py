@@ -68,8 +68,10 @@ class Hit:
 class Results:
     query: str
     mode: str   # 'text' or 'semantic'
-    total: int  # how many passages match (text), or were ranked (semantic)
+    total: int  # how many passages match (text; at most store.COUNT_CAP), or were ranked (semantic)
     hits: tuple[Hit, ...]
+    more: bool = False   # more than `total` match
+    ranked: bool = True  # best first; a query found in most passages is listed in document order
 
 
 def _check_filters(project: Project, kind: str | None, theme_id: int | None, limit: int) -> None:
@@ -95,11 +97,13 @@ def search(project: Project, query: str, *, kind: str | None = None, theme_id: i
         raise SynthError(f"the search has {len(query)} characters; keep it under {MAX_QUERY}")
     _check_filters(project, kind, theme_id, limit)
     try:
-        total, rows = project.search_passages(query, kind=kind, theme_id=theme_id, limit=limit, offset=max(0, offset))
+        found = project.search_passages(query, kind=kind, theme_id=theme_id, limit=limit, offset=max(0, offset))
     except sqlite3.OperationalError as exc:
         raise SynthError(f"search {query!r}: {_fts_problem(str(exc))}; {HOW_TO}") from None
-    return Results(query, "text", total, tuple(_hits(project, rows, [r.matches() for r in rows],
-                                                     [r.score for r in rows])))
+    rows = found.rows
+    return Results(query, "text", found.total, tuple(_hits(project, rows, [r.matches() for r in rows],
+                                                           [r.score for r in rows])),
+                   more=found.more, ranked=found.ranked)
 
 
 def _fts_problem(message: str) -> str:

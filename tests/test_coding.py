@@ -370,3 +370,17 @@ def test_split_gives_each_further_coding_to_the_part_that_fits(project: Project,
     assert {c.passage_id for c in project.codings(theme_id=a)} == {in_b, in_c}
     assert all(c.theme_id == a for c in project.codings())
 
+
+
+def test_huge_result_sets_are_counted_to_a_cap_and_listed_in_order(project: Project, built: Built,
+                                                                   monkeypatch) -> None:
+    import synth.store as store
+
+    everything = search(project, "the OR a OR to OR we OR was OR of")
+    assert everything.ranked and not everything.more
+    monkeypatch.setattr(store, "COUNT_CAP", 3)
+    monkeypatch.setattr(store, "RANK_CAP", 4)
+    capped = search(project, "the OR a OR to OR we OR was OR of")
+    assert capped.more and capped.total == 3 and not capped.ranked
+    ids = [h.passage_id for h in capped.hits]
+    assert ids == sorted(ids) and set(ids) == {h.passage_id for h in everything.hits}

@@ -52,15 +52,20 @@ def search_command(project: Path, query: str | None, as_json: bool, theme_id: in
             results = search(proj, query, kind=kind, theme_id=theme_id, limit=limit)
     if as_json:
         click.echo(json.dumps({"query": results.query, "mode": results.mode, "total": results.total,
+                               "more": results.more, "ranked": results.ranked,
                                "hits": [h.as_json() for h in results.hits]}, indent=2, ensure_ascii=False))
         return
     if not results.hits:
         click.echo(f"no passages match {results.query!r}")
         return
     shown = len(results.hits)
-    click.echo(f"{results.total} passage{'s' if results.total != 1 else ''} match {results.query!r}"
-               + (f"; the best {shown}:" if shown < results.total else ":") if results.mode == "text"
-               else f"the {shown} passages nearest in meaning to {results.query!r}:")
+    if results.mode == "text":
+        count = f"more than {results.total:,}" if results.more else f"{results.total:,}"
+        which = ("the best" if results.ranked else "in document order (too common to rank), the first")
+        click.echo(f"{count} passage{'s' if results.total != 1 else ''} match {results.query!r}"
+                   + (f"; {which} {shown}:" if shown < results.total else ":"))
+    else:
+        click.echo(f"the {shown} passages nearest in meaning to {results.query!r}:")
     for h in results.hits:
         text = "".join(f"»{piece}«" if hit else piece for piece, hit in h.segments())
         theme = f"theme {h.theme_id} ({h.theme_label})" if h.theme_id is not None else "no theme"
