@@ -1,4 +1,4 @@
-"""`synth search` and building themes from passages: `synth theme create` and `synth theme add`."""
+"""`synth search`: passages by their words, or by meaning."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..records import CATEGORIES, SOURCE_KINDS
+from ..records import SOURCE_KINDS
 from . import cli, open_project, project_argument, reports_errors
-from .review import _say, reviewer_option, theme_group
 
 
 @cli.command("search", epilog="""\b
@@ -73,50 +72,3 @@ def search_command(project: Path, query: str | None, as_json: bool, theme_id: in
         click.echo(f"\n[{h.passage_id}] {h.source_name} {h.start_char}–{h.end_char} · {h.source_kind}"
                    f" · {theme}{also} · {h.category or 'no category'} · score {h.score:.3f}")
         click.echo("  " + " ".join(text.split()))
-
-
-def _ids(value: str) -> list[str]:
-    return [part for part in value.replace(" ", ",").split(",") if part]
-
-
-@theme_group.command("create", epilog="""\b
-Examples:
-  synth theme create review.synth --label "Digital exclusion" --passages 12,40,41
-  synth theme create review.synth --label "Childcare costs" --passages 7,9 --category barrier \\
-      --definition "Paying for childcare stops people taking work." --reviewer alice
-""")
-@project_argument
-@click.option("--label", required=True, help="The new theme's label.")
-@click.option("--passages", "passages", required=True, help="Comma-separated passage ids (see `synth search`).")
-@click.option("--category", help=f"One of {', '.join(CATEGORIES)} (default: from the passages' categories).")
-@click.option("--definition", default="", help="What the theme means.")
-@reviewer_option
-@reports_errors
-def create_command(project: Path, label: str, passages: str, category: str | None, definition: str,
-                   reviewer: str) -> None:
-    """Make a new (accepted) theme from example passages; discover keeps it.
-
-    A passage in no theme gets the new theme as its theme; one already in a theme keeps that one
-    and is coded to the new theme as well (multi-coding).
-    """
-    from ..review.coding import create_theme
-
-    with open_project(project) as proj:
-        _say(create_theme(proj, label, _ids(passages), category=category, definition=definition, reviewer=reviewer))
-
-
-@theme_group.command("add", epilog="""\b
-Example:
-  synth theme add review.synth 7 --passages 12,40
-""")
-@project_argument
-@click.argument("theme_id", type=int)
-@click.option("--passages", "passages", required=True, help="Comma-separated passage ids.")
-@reviewer_option
-@reports_errors
-def add_command(project: Path, theme_id: int, passages: str, reviewer: str) -> None:
-    """Code passages to theme THEME_ID as well (their theme, where they have none)."""
-    from ..review.coding import add_to_theme
-
-    with open_project(project) as proj:
-        _say(add_to_theme(proj, theme_id, _ids(passages), reviewer=reviewer))
