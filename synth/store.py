@@ -570,13 +570,17 @@ class Project(ProjectCaches):
         if theme_id is not None:
             clauses.append("c.theme_id = ?")
             args.append(theme_id)
-        if passage_ids is not None:
-            ids = list(passage_ids)[:900]
-            clauses.append(f"c.passage_id IN ({','.join('?' * len(ids))})")
-            args += ids
-        rows = self.db.execute(
-            "SELECT c.* FROM codings c JOIN passages p ON p.id = c.passage_id JOIN sources s ON s.id = p.source_id"
-            f" WHERE {' AND '.join(clauses)} ORDER BY c.passage_id, c.theme_id", args)
+        select = ("SELECT c.* FROM codings c JOIN passages p ON p.id = c.passage_id JOIN sources s ON s.id = p.source_id"
+                  f" WHERE {' AND '.join(clauses)}")
+        if passage_ids is None:
+            rows = list(self.db.execute(f"{select} ORDER BY c.passage_id, c.theme_id", args))
+        else:
+            ids, rows = list(dict.fromkeys(passage_ids)), []
+            for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+                chunk = ids[start:start + 900]
+                rows += self.db.execute(f"{select} AND c.passage_id IN ({','.join('?' * len(chunk))})",
+                                        [*args, *chunk]).fetchall()
+            rows.sort(key=lambda r: (r["passage_id"], r["theme_id"]))
         return [Coding(r["passage_id"], r["theme_id"], r["reviewer"], r["at"]) for r in rows]
 
     def coding(self, passage_id: int, theme_id: int) -> Coding | None:

@@ -384,3 +384,16 @@ def test_huge_result_sets_are_counted_to_a_cap_and_listed_in_order(project: Proj
     assert capped.more and capped.total == 3 and not capped.ranked
     ids = [h.passage_id for h in capped.hits]
     assert ids == sorted(ids) and set(ids) == {h.passage_id for h in everything.hits}
+
+
+def test_codings_of_a_long_source_are_all_read(tmp_path: Path) -> None:
+    """The source view asks for the codings of all its passages at once: more than SQLite's 999
+    parameters for a long source."""
+    from test_review_actions import build_big_project
+
+    theme, source = build_big_project(tmp_path / "big.synth", sources=1, per_source=1200, placed=1200)
+    with Project.open(tmp_path / "big.synth", create=False) as project:
+        ids = [p.id for p in project.passages(source_id=source)]
+        other = next(t.id for t in project.themes() if t.id != theme)
+        coding.add_to_theme(project, other, [ids[5], ids[1100]], reviewer="alice")
+        assert {c.passage_id for c in project.codings(passage_ids=ids)} == {ids[5], ids[1100]}

@@ -314,12 +314,14 @@ class _Views:
                 m = project.membership(p.id)
                 if m is not None and m.placed and m.theme_id in themes:
                     member[p.id] = themes[m.theme_id]
-            also: dict[int, list[ThemeRow]] = {}
-            for c in project.codings(passage_ids=[p.id for p in passages]) if passages else []:
-                if c.theme_id in themes and (p_theme := member.get(c.passage_id)) is not None and p_theme.id != c.theme_id:
-                    also.setdefault(c.passage_id, []).append(themes[c.theme_id])
-                elif c.theme_id in themes and c.passage_id not in member:
+            also: dict[int, list[ThemeRow]] = {}  # a reviewer's further codings: a second tag each
+            for c in project.codings(passage_ids=[p.id for p in passages]):
+                if c.theme_id not in themes:
+                    continue
+                if c.passage_id not in member:  # its primary theme is gone: the coding is its highlight
                     member[c.passage_id] = themes[c.theme_id]
+                elif member[c.passage_id].id != c.theme_id:
+                    also.setdefault(c.passage_id, []).append(themes[c.theme_id])
             memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
             notes = project.source_notes(source_id)
