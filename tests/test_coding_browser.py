@@ -144,3 +144,19 @@ def test_keyboard_only_triage(browser, built: Built, serve) -> None:  # noqa: F8
         assert project.membership(first).theme_id == c
         assert [d.action for d in project.decisions()] == ["accept", "reject", "move", "create", "undo", "accept"]
     assert errors == []
+
+
+def test_keyboard_places_an_unplaced_passage_in_its_nearest_theme(browser, built: Built, serve) -> None:  # noqa: F811
+    url = serve(built.path, "alice")
+    page, errors = _page(browser, f"{url}/unplaced")
+    first = page.locator("li.member").first
+    pid, nearest = int(first.locator("input[name=passage]").get_attribute("value")), first.get_attribute("data-nearest")
+    assert nearest is not None
+    page.keyboard.press("j")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    assert "moved passage" in page.locator(".flash").inner_text()
+    with Project.open(built.path, create=False) as project:
+        m = project.membership(pid)
+        assert (m.theme_id, m.placed, m.by_human) == (int(nearest), True, True)
+    assert errors == []

@@ -111,6 +111,15 @@ function keyboard() {
     form.submit();
   };
 
+  // Unplaced passages: accept the current passage's nearest theme (place it there, and only it).
+  const placeInNearest = (item) => {
+    document.querySelectorAll('input[type=checkbox][name="passage"]').forEach((b) => { b.checked = false; });
+    tickOf(item).checked = true;
+    const form = item.closest("form");
+    form.querySelector('select[name="theme_id"]').value = item.dataset.nearest;
+    form.querySelector("#move-button").click();
+  };
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
@@ -147,7 +156,11 @@ function keyboard() {
       }
       case "n": if (!click("#next-theme")) return; break;
       case "p": if (!click("#prev-theme")) return; break;
-      case "a": if (onThemePage) { if (!click("#accept-button")) return; } else themeRowAction("accept"); break;
+      case "a":
+        if (onThemePage) { if (!click("#accept-button")) return; }
+        else if (current >= 0 && items[current].dataset.nearest) placeInNearest(items[current]);
+        else themeRowAction("accept");
+        break;
       case "r": if (onThemePage) { if (!click("#reject-button")) return; } else themeRowAction("reject"); break;
       case "m": chooseTheme("#move-button"); break;
       case "c": chooseTheme("#code-button"); break;
