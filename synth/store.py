@@ -286,17 +286,17 @@ class Project(ProjectCaches):
             (theme_id,),
         ).fetchall()
 
-    def theme_substance_counts(self) -> dict[int, dict[str, int]]:
-        """Per theme, per source kind: distinct placed passages that are content, not structure (see
-        `Passage.substantive`); what triangulation counts."""
-        out: dict[int, dict[str, int]] = {}
+    def theme_substance_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per theme, per source kind: (distinct placed passages that are content, not structure (see
+        `Passage.substantive`), their distinct current sources); what triangulation counts."""
+        out: dict[int, dict[str, tuple[int, int]]] = {}
         for r in self.db.execute(
-            "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id)"
+            "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
             " FROM memberships m JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
             " WHERE m.placed = 1 AND s.is_current = 1 AND (p.structure_kind IS NULL OR p.codable = 1)"
             " GROUP BY m.theme_id, s.kind"
         ):
-            out.setdefault(r[0], {})[r[1]] = r[2]
+            out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
         return out
 
     def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
