@@ -93,6 +93,8 @@ _AUXILIARIES = frozenset(
     "isn't aren't wasn't weren't hasn't haven't hadn't don't doesn't didn't can't couldn't won't wouldn't "
     "shouldn't mustn't not never please".split())
 _PRONOUNS = frozenset("i we you he she they it there".split())
+_BEFORE_PARTICIPLE = frozenset("the a an of for to in on at by with from and or as into its their our your "
+                               "his her this these those newly well".split())
 _FINITE_FORMS = frozenset(
     "said says told tells felt feels thought thinks went goes got gets took takes gave gives came comes saw sees "
     "knew knows became becomes began begins seems seemed wanted wants helped helps tried tries asked asks "
@@ -114,6 +116,10 @@ def has_finite_verb(text: str) -> bool:
         if lower == "may" and word == "may":  # "May" is usually the month
             return True
         if lower in _PRONOUNS and i + 1 < len(words) and not (lower == "it" and word == "IT"):
+            return True
+        # "most participants valued the sessions": a past form after a word that is not a
+        # determiner or preposition reads as a verb; headings put it first ("Related research").
+        if i and len(lower) > 4 and lower.endswith("ed") and words[i - 1].lower() not in _BEFORE_PARTICIPLE:
             return True
         if re.search(r"['](?:s|re|ve|ll|d|m)$", lower) and lower not in ("'s",):
             # "it's", "they've", "I'm"; a possessive ("Jobcentre Plus's") is not a clause
@@ -205,7 +211,8 @@ def _reference_entry(line: Line) -> bool:
     if line.words > 80:
         return False
     text = line.plain
-    author_year = re.match(r"^[A-Z][\w'’-]+,?\s+(?:[A-Z]\.\s*){1,3}(?:,|and|&|\s)*.*?\(?(?:19|20)\d\d[a-z]?\)?[.,]", text)
+    author_year = re.match(r"^[A-Z][\w'’-]+,?\s+(?:[A-Z]\.\s*){1,3}.{0,120}?[(\s](?:19|20)\d\d[a-z]?\)?(?:[.,:]|\s|$)",
+                           text)
     return bool(author_year) or bool(re.search(r"\bdoi:\s*10\.|doi\.org/10\.", text, re.IGNORECASE))
 
 
