@@ -59,6 +59,7 @@ class Line:
     before_first_sentence: bool  # no sentence-like passage came before it in the source
     section: str            # the current section heading, lower-cased ('' when none)
     repeats: int            # how often this line occurs, as a whole line, in the source text
+    heading: str = ""       # `heading_text` of the passage, lower-cased (what a section rule compares)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ RULES: tuple[Rule, ...] = (
     Rule("furniture", "a separator line or a stray list marker",
          lambda ln: bool(re.fullmatch(r"[\s\-–—_*•·=~#|]+", ln.text))),
     Rule("furniture", "page number", _search(r"^(?:[Pp]age\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[ivxlc]{2,6}$", 4, 0)),
-    Rule("contents", "contents heading", lambda ln: bool(_CONTENTS_SECTION.match(heading_text(ln.text).lower())),
+    Rule("contents", "contents heading", lambda ln: bool(_CONTENTS_SECTION.match(ln.heading)),
          starts_section=True),
     Rule("contents", "contents entry (title and page number)",
          _search(r"(?:\.{4,}|…{2,}|(?:\.\s){3,}|\t)\s*\d{1,4}$", 25, 0)),
@@ -246,7 +247,7 @@ RULES: tuple[Rule, ...] = (
     Rule("furniture", "publication date or page history",
          _search(r"^(?:first\s+)?published(?::|\s+on)?\s+\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}|"
                  r"\blast updated\b|^first published\.?$|\bshow all updates\b", 25)),
-    Rule("furniture", "page-history heading", lambda ln: bool(_HISTORY_SECTION.match(heading_text(ln.text).lower())),
+    Rule("furniture", "page-history heading", lambda ln: bool(_HISTORY_SECTION.match(ln.heading)),
          starts_section=True),
     Rule("furniture", "press-release furniture (notes to editors)",
          _search(r"^notes? (?:to|for) editors\b|^ends\.?$|^press release$", 8)),
@@ -316,7 +317,8 @@ def annotate(source_text: str, spans: Sequence[Span], *, table_row: bool = False
         line = Line(text=text, plain=plain, words=len(_words(plain)), single_line="\n" not in text,
                     document=not span.in_turn, followed=i + 1 < len(spans),
                     before_first_sentence=not seen_sentence, section=section,
-                    repeats=repeats[_normal_line(text)] if "\n" not in text else 0)
+                    repeats=repeats[_normal_line(text)] if "\n" not in text else 0,
+                    heading=(plain.rstrip(":").strip() or text).lower())
         rule = _first_rule(line) if span.classify and text else None
         notes.append(StructureNote(rule.kind if rule else None, rule.reason if rule else None, shown))
         if rule is not None and rule.starts_section:
