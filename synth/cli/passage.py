@@ -9,7 +9,7 @@ import click
 
 from ..review import actions
 from . import cli, open_project, project_argument, reports_errors
-from .review import reviewer_option
+from .theme import reviewer_option
 
 
 @cli.group("passage", epilog="""\b
