@@ -57,6 +57,7 @@ class Line:
     document: bool          # document text (not a speaker turn): the title-like rule may apply
     followed: bool          # more text follows in the same source
     before_first_sentence: bool  # no sentence-like passage came before it in the source
+    index: int                   # its position among the source's passages
     section: str            # the current section heading, lower-cased ('' when none)
     repeats: int            # how often this line occurs, as a whole line, in the source text
     heading: str = ""       # `heading_text` of the passage, lower-cased (what a section rule compares)
@@ -182,8 +183,8 @@ def _title_like(line: Line) -> bool:
 
 
 def _document_title(line: Line) -> bool:
-    """The title lines at the top of a document, before its first sentence."""
-    if not (line.document and line.followed and line.before_first_sentence):
+    """The title lines at the top of a document (its first two passages), before its first sentence."""
+    if not (line.document and line.followed and line.before_first_sentence and line.index < 2):
         return False
     lines = [ln.strip() for ln in line.text.splitlines() if ln.strip()]
     return all(len(_words(ln)) <= 25 and not ln.endswith((".", ";", ",")) and not has_finite_verb(ln)
@@ -316,7 +317,7 @@ def annotate(source_text: str, spans: Sequence[Span], *, table_row: bool = False
         plain = _plain(text)
         line = Line(text=text, plain=plain, words=len(_words(plain)), single_line="\n" not in text,
                     document=not span.in_turn, followed=i + 1 < len(spans),
-                    before_first_sentence=not seen_sentence, section=section,
+                    before_first_sentence=not seen_sentence, index=i, section=section,
                     repeats=repeats[_normal_line(text)] if "\n" not in text else 0,
                     heading=(plain.rstrip(":").strip() or text).lower())
         rule = _first_rule(line) if span.classify and text else None

@@ -19,6 +19,7 @@ from synth.migrations import MIGRATIONS
 from synth.review import actions
 from synth.store import APPLICATION_ID, Project
 from synth.structure import RULES, Span, annotate, classify_text, has_finite_verb
+from test_review_browser import browser, serve  # noqa: F401  (fixtures: Chromium, a uvicorn server)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -331,3 +332,28 @@ def test_migration_classifies_an_existing_project(tmp_path):
             assert project.clear_machine_memberships_of_uncodable() == 1
         assert project.membership(by_text["Out of hours: 07659 108 883"].id) is None
         assert project.membership(by_text["Website: www.dwp.gov.uk"].id) is not None
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's Chromium is not installed")
+def test_include_button_in_a_real_browser(tmp_path, synth, browser, serve):
+    import re
+
+    path = tmp_path / "demo.synth"
+    synth.ok("ingest", path, DEMO / "literature")
+    with Project.open(path, create=False) as project:
+        target = next(p for p in project.passages() if p.text == "Background and aims")
+    url = serve(path, "ann")
+    page = browser.new_page()
+    page.goto(f"{url}/sources/{target.source_id}")
+    shown = page.locator(f"span#p{target.id}.structure")
+    assert shown.inner_text() == "Background and aims"  # visible in the text, set apart
+    assert "title-like line without a finite verb" in shown.get_attribute("title")
+    page.locator(f"#include-{target.id}").click()
+    page.wait_for_url(re.compile(rf".*/sources/{target.source_id}\?passage={target.id}#p{target.id}$"))
+    assert "included as content by a reviewer" in page.locator(".structure-note").inner_text()
+    assert page.locator(f"#include-{target.id}").count() == 0
+    page.close()
+    with Project.open(path, create=False) as project:
+        assert project.passage(target.id).codable
+        assert project.decisions()[-1].reviewer == "ann"
