@@ -18,7 +18,8 @@ Why heuristics rather than a tagger: the default spaCy pipeline (blank English, 
 lookup lemmatiser) has no part-of-speech tags, and as with sentence boundaries (see `synth.nlp`)
 the same text must get the same decision on every machine, whatever models are installed. "No
 finite verb" is therefore approximated by the absence of auxiliaries, modals, negation, subject
-pronouns and common irregular finite forms; it only ever runs on lines of a few words.
+pronouns, common irregular finite forms and past forms after a noun ("most participants valued");
+it only ever runs on lines of a few words, and when in doubt it finds a verb (so: content).
 
 Every rule is a record (`Rule`: kind, reason, and how it matches), so the reason stored with a
 passage is the one that fired, and the list of rules reads as the definition of "structure".
@@ -109,7 +110,7 @@ def _words(text: str) -> list[str]:
 
 def has_finite_verb(text: str) -> bool:
     """Evidence of a clause in a short line: an auxiliary or modal, negation, a subject pronoun
-    followed by a word, a common finite form, or a contraction ("it's", "they've")."""
+    followed by a word, a common finite form, a past form after a noun, or a contraction ("it's")."""
     words = _words(text)
     for i, word in enumerate(words):
         lower = word.lower().replace("’", "'")

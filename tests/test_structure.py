@@ -136,7 +136,10 @@ def test_a_title_like_line_is_a_heading_only_above_more_text_and_only_in_documen
 
 
 def test_question_headings_and_finite_verbs():
-    assert reason_of("How will applicants be assessed?") == "title-like line without a finite verb, above more text"
+    title_like = "title-like line without a finite verb, above more text"
+    assert reason_of("How will applicants be assessed?") == title_like
+    assert reason_of("2.3 Barriers to work") == title_like  # numbered
+    assert reason_of("1) Barriers to work") is None  # a list item
     assert not has_finite_verb("Background and aims")
     assert not has_finite_verb("Deadline for applications: Monday 28th May 2018")  # May the month
     for clause in ("The findings are", "They felt supported", "It's informal", "Staff did not call", "Please submit"):
