@@ -48,7 +48,8 @@ def _passage_ids(project: Project, passage_ids: Sequence[int | str]) -> list[int
         if p.source_id not in current:
             raise SynthError(f"passage {pid} belongs to an older version of its source; code the current version")
         if not p.codable:
-            raise SynthError(f"passage {pid} is not codable (an interviewer's turn, or too short to code)")
+            raise SynthError(f"passage {pid} is not codable (an interviewer's turn, too short, or structure such as "
+                             f"a heading; `synth passage include {project.path} {pid}` makes structure content)")
     return ids
 
 
@@ -94,7 +95,7 @@ def create_theme(project: Project, label: str, passage_ids: Sequence[int | str],
         project.update_theme(theme_id, bump_revision=False, **fields)
         change.created_theme(theme_id)
         decision = change.log(reviewer=reviewer, action="create", theme_id=theme_id,
-                              extra={"passages": ids})
+                              extra={"examples": ids})
     return Outcome(decision, f"created theme {theme_id} ({label}) from {len(ids)} passage"
                              f"{'' if len(ids) == 1 else 's'}", (theme_id,))
 
