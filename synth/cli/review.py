@@ -13,6 +13,7 @@ import click
 
 from ..review import actions
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown, shown_json
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -46,9 +47,10 @@ def review_command(project: Path, port: int, host: str, reviewer: str, no_browse
     hosts = LOOPBACK if host in LOOPBACK else (*LOOPBACK, host)
     app = create_app(project, reviewer=reviewer, allowed_hosts=hosts)
     if host not in LOOPBACK:
-        click.echo(f"warning: serving on {host}: anyone who can reach this address can change the review", err=True)
+        click.echo(f"warning: serving on {shown(host)}: anyone who can reach this address can change the review",
+                   err=True)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', *LOOPBACK) else host}:{port}/"
-    click.echo(f"Reviewing {project} as {reviewer} at {url}  (Ctrl-C to stop)")
+    click.echo(f"Reviewing {shown(project)} as {shown(reviewer)} at {shown(url)}  (Ctrl-C to stop)")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -69,7 +71,7 @@ def theme_group() -> None:
 
 
 def _say(outcome: actions.Outcome) -> None:
-    click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+    click.echo(f"{shown(outcome.message)}  [decision {outcome.decision_id}]")
 
 
 def _status_command(name: str, fn, summary: str, example: str) -> None:
@@ -224,13 +226,15 @@ def log_command(project: Path, as_json: bool) -> None:
     with open_project(project) as proj:
         decisions = proj.decisions()
     if as_json:
-        click.echo(json.dumps([asdict(d) for d in decisions], indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps([asdict(d) for d in decisions], indent=2, ensure_ascii=False,
+                                         sort_keys=True)))
         return
     if not decisions:
-        click.echo(f"no decisions yet: review the themes with `synth review {project}`")
+        click.echo(f"no decisions yet: review the themes with `synth review {shown(project)}`")
         return
     undone = {d.undoes for d in decisions if d.undoes is not None}
     for d in decisions:
         theme = f"theme {d.theme_id}" if d.theme_id is not None else "-"
         mark = " (undone)" if d.id in undone else ""
-        click.echo(f"{d.id:>4}  {d.at}  {d.reviewer:<12} {d.action + mark:<20} {theme:<10} {actions.describe(d)}")
+        click.echo(f"{d.id:>4}  {shown(d.at)}  {shown(d.reviewer):<12} {shown(d.action) + mark:<20} {theme:<10} "
+                   f"{shown(actions.describe(d))}")

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..fast_embed import AUTO, ROUTE_CHOICES
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown, shown_json, shown_text
 
 STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering", "label": "Labelling themes",
                "categorise": "Categorising passages", "store": "Saving the run"}
@@ -62,7 +63,8 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
         report = discover(proj, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                           embedder_route=embedder_route, use_codebook=use_codebook, progress=progress)
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
-               f"computed {report.embeddings_computed} (embedder {report.embedder}: {report.embedder_reason})")
+               f"computed {report.embeddings_computed} (embedder {shown(report.embedder)}: "
+               f"{shown(report.embedder_reason)})")
     if use_codebook:
         click.echo(f"codebook: {report.deductive} passages placed in its codes first")
     click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
@@ -70,7 +72,7 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
     changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
                ("gone", report.gone)]
     click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
-    click.echo(f"see them with: synth themes {project}")
+    click.echo(f"see them with: synth themes {shown(project)}")
 
 
 @cli.command("themes", epilog="""\b
@@ -89,12 +91,13 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     with open_project(project, create=False) as proj:
         summaries = summarise_all(proj, statuses)
     if as_json:
-        click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False,
+                                         sort_keys=True)))
         return
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped to a file: don't squeeze the table into 80 columns
-    table = Table(title=f"Themes in {project}")
+    table = Table(title=shown_text(f"Themes in {project}"))
     table.add_column("id", justify="right")
     table.add_column("label", min_width=28, ratio=3)
     table.add_column("status")
@@ -106,11 +109,14 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     table.add_column("transfer", justify="right")
     for s in summaries:
         kinds = s.spread.kinds
-        table.add_row(str(s.id), s.label, s.status,
-                      f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
+        # Labels and every other stored string may hold escapes or rich markup: shown as text, never interpreted.
+        table.add_row(str(s.id), shown_text(s.label), shown_text(s.status),
+                      shown_text(f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None
+                                 else (s.category or "")),
                       str(s.size), str(s.spread.sources),
                       f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
-                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+                      shown_text(s.triangulation.get("label", "")),
+                      f"{s.transferability['score']:.2f}" if s.transferability else "")
     console.print(table)
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
