@@ -143,6 +143,14 @@ def test_text_past_the_character_limit_is_refused_naming_the_limit(tmp_path, mon
     assert "limit of 1,000 characters" in error_for([pdf]).cause
 
 
+def test_a_text_file_too_large_for_the_limit_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    import synth.readers as readers
+
+    monkeypatch.setattr(limits, "MAX_SOURCE_CHARS", 1000)
+    monkeypatch.setattr(readers, "decode_text", lambda *a: pytest.fail("decoded a file already known too large"))
+    assert "limit of 1,000 characters" in error_for([write(tmp_path / "huge.srt", "x" * 8000)]).cause
+
+
 def test_pdf_pages_and_file_size_are_bounded(tmp_path, monkeypatch):
     pdf = write(tmp_path / "pages.pdf", pdf_bytes(["one", "two", "three"]))
     monkeypatch.setattr(limits, "MAX_PDF_PAGES", 2)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from synth.errors import InputError
 from synth.readers.decoding import decode_text
-from synth.readers.limits import check_chars, check_file_size
+from synth.readers.limits import check_chars, check_file_size, check_text_file_size
 from synth.readers.manifest import MANIFEST_NAME, Entry, load_manifest
 from synth.readers.pdf import read_pdf
 from synth.readers.subtitles import captions_to_transcript, parse_cues
@@ -208,7 +208,10 @@ def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_colum
         raise InputError(path, f"unsupported file type '{ext or '(no extension)'}': supported are {_supported()}; "
                                "convert it (e.g. save as .docx, .pdf or .txt) or move it out of the folder")
     try:
-        check_file_size(path, path.stat().st_size)
+        size = path.stat().st_size
+        check_file_size(path, size)
+        if ext in TEXT_EXTENSIONS | CAPTION_EXTENSIONS:
+            check_text_file_size(path, size)
         data = path.read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror})") from None

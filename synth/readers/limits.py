@@ -16,7 +16,7 @@ from synth.errors import InputError
 
 MAX_FILE_BYTES = 512 * 1024 * 1024          # any one file read into memory (PDFs with images run large)
 MAX_SOURCE_CHARS = 20_000_000               # the text of one source: about six times War and Peace
-MAX_TABLE_CHARS = 400_000_000               # every cell of one table together (a full Excel sheet of answers)
+MAX_TABLE_CHARS = 250_000_000               # every cell of one table together (a full Excel sheet of answers)
 MAX_PDF_PAGES = 10_000
 MAX_ZIP_MEMBERS = 20_000
 MAX_ZIP_TOTAL_BYTES = 2 * 1024 * 1024 * 1024  # all members of an .xlsx, inflated (its sheets are streamed)
@@ -38,6 +38,12 @@ def check_file_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise InputError(path, f"file of {_mb(size)} is over synth's limit of {_mb(MAX_FILE_BYTES)} per file: "
                                "split it into smaller files")
+
+
+def check_text_file_size(path: Path, size: int) -> None:
+    """A text file of more than 4 bytes per character allowed holds too many characters, whatever its encoding:
+    refused before it is decoded."""
+    check_chars(path, size // 4)
 
 
 def check_chars(path: Path, chars: int, *, table: bool = False, what: str = "text") -> None:
