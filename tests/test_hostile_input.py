@@ -289,3 +289,23 @@ def test_a_large_sheet_reports_progress_row_by_row(tmp_path):
     assert [done for done, _ in rows] == sorted(done for done, _ in rows)
     assert rows[0][1] == 12_001  # the sheet's size is known from the start
     assert {"files", "segment", "store"} <= set(seen)
+
+
+def test_xlsx_cells_read_as_the_spreadsheet_shows_them(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.create_chartsheet("Chart", 0)  # a chart sheet first: the answers are in the first worksheet
+    sheet = workbook["Sheet"]
+    sheet["C3"], sheet["D3"], sheet["E3"], sheet["F3"] = "id", "answer", None, "when"  # starts at C3, a blank name
+    sheet.append([None, None, 7, "Bus fares", 2.5, dt.datetime(2024, 3, 1)])
+    sheet.append([None, None, 8, "Childcare", "=1+1", dt.datetime(2024, 3, 1, 14, 30)])
+    path = tmp_path / "offset.xlsx"
+    workbook.save(path)
+    docs = read_paths([path], id_column="id")
+    assert [(d.name, d.text) for d in docs] == [("7", "Bus fares"), ("8", "Childcare")]
+    assert docs[0].metadata == {"id": "7", "column_5": "2.5", "when": "2024-03-01"}  # columns count from A
+    assert docs[1].metadata == {"id": "8", "when": "2024-03-01T14:30:00"}  # a formula never calculated: no value
+    assert docs[0].path.endswith("offset.xlsx#row=1")

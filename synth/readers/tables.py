@@ -154,45 +154,49 @@ def _sniff(text: str) -> str:
 
 
 def _xlsx_grid(path: Path, progress: RowProgress | None = None) -> list[list[str]]:
-    import openpyxl
+    """The first worksheet's cells, from A1, as text.
 
-    # openpyxl streams the sheets in read-only mode but holds the shared strings whole.
-    check_zip(path, ".xlsx", parsed_whole=("xl/sharedStrings", "xl/workbook", "xl/styles", "[Content_Types]"))
+    python-calamine (Rust) reads a sheet some twenty times faster than openpyxl's read-only mode (a
+    1,048,576-row sheet: 4 s against 75 s of CPU), and gives the cached values of formulas, as Excel shows them.
+    """
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    # calamine holds the sheet's values whole; the zip check bounds what it can inflate first.
+    check_zip(path, ".xlsx")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:
-        raise InputError(path, f"not a readable .xlsx ({type(e).__name__}): check it opens in a spreadsheet "
-                               "program, or save it again as .xlsx (or .csv)") from None
-    try:
-        sheet = workbook.worksheets[0]  # the first sheet holds the answers; later ones are often codebooks
-        total = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 0 else None
-        grid: list[list[str]] = []
-        chars = 0
-        for row in sheet.iter_rows(values_only=True):
-            cells = [_cell(value) for value in row]
-            grid.append(cells)
-            chars += sum(map(len, cells))
-            if len(grid) % _PROGRESS_EVERY == 0:
-                check_chars(path, chars, table=True, what="the sheet")
-                if progress is not None:
-                    progress(len(grid), total)
-        check_chars(path, chars, table=True, what="the sheet")
-        if progress is not None:
-            progress(len(grid), len(grid))
-        return grid
+        workbook = CalamineWorkbook.from_path(str(path))
+        # The first worksheet holds the answers (later ones are often codebooks; chart sheets hold no cells).
+        first = next((m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
+        if first is None:
+            raise InputError(path, "the workbook has no worksheet: save the answers in a sheet, or as .csv")
+        # skip_empty_area=False: columns count from A, as the spreadsheet shows them, whatever is blank.
+        values = workbook.get_sheet_by_name(first).to_python(skip_empty_area=False)
     except InputError:
         raise
     except Exception as e:
-        raise InputError(path, f"not a readable .xlsx ({type(e).__name__}): save it again as .xlsx or .csv") from None
-    finally:
-        workbook.close()
+        raise InputError(path, f"not a readable .xlsx ({type(e).__name__}): check it opens in a spreadsheet "
+                               "program, or save it again as .xlsx (or .csv)") from None
+    grid: list[list[str]] = []
+    chars = 0
+    for row in values:
+        cells = [_cell(value) for value in row]
+        grid.append(cells)
+        chars += sum(map(len, cells))
+        if len(grid) % _PROGRESS_EVERY == 0:
+            check_chars(path, chars, table=True, what="the sheet")
+            if progress is not None:
+                progress(len(grid), len(values))
+    check_chars(path, chars, table=True, what="the sheet")
+    if progress is not None:
+        progress(len(grid), len(grid))
+    return grid
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str):  # most cells; calamine gives "" for an empty one
+        return value
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
