@@ -104,7 +104,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
     assert path.stat().st_size < 200_000
     started = time.perf_counter()
     err = error_for([path])
-    assert time.perf_counter() - started < 2.0  # refused from the zip directory, not after parsing
+    assert time.perf_counter() - started < 5.0  # refused from the zip directory, not after parsing
     assert err.path == str(path) and "word/document.xml" in err.cause and "zip bomb" in err.cause
 
 
@@ -234,7 +234,7 @@ def test_column_names_are_made_unique_in_linear_time():
     names = [f"question {i}" for i in range(100_000)] + ["dup"] * 5000
     started = time.perf_counter()
     header = _header(names)
-    assert time.perf_counter() - started < 3.0  # was quadratic: 118 s for 100k columns
+    assert time.perf_counter() - started < 10.0  # was quadratic: 118 s for 100k columns (about 0.2 s now)
     assert len(set(header)) == len(header) == len(names)
 
 
