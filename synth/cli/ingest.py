@@ -36,8 +36,9 @@ def _added_lines(added) -> list[str]:
             tables.setdefault((Path(table).name, src.kind), []).append(src)
             continue
         version = f" (version {src.version})" if src.version > 1 else ""
+        structure = f", {src.structure} headings or furniture (not coded)" if src.structure else ""
         lines.append(f"added {shown(src.kind):<10} {shown(src.name)}{version}: {src.passages} passages, "
-                     f"{src.codable} codable")
+                     f"{src.codable} codable{structure}")
         lines.extend(f"  note: {shown(note)}" for note in src.notes)
     for (table, kind), rows in tables.items():
         notes = sorted({n for r in rows for n in r.notes})
