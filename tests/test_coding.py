@@ -397,3 +397,13 @@ def test_codings_of_a_long_source_are_all_read(tmp_path: Path) -> None:
         other = next(t.id for t in project.themes() if t.id != theme)
         coding.add_to_theme(project, other, [ids[5], ids[1100]], reviewer="alice")
         assert {c.passage_id for c in project.codings(passage_ids=ids)} == {ids[5], ids[1100]}
+
+
+def test_search_output_is_terminal_safe(tmp_path: Path, synth) -> None:
+    p = tmp_path / "t.synth"
+    (tmp_path / "evil.txt").write_text("The advisers helped a lot \x1b[2J and then \u202e reversed text here.\n",
+                                       encoding="utf-8")
+    synth.ok("ingest", p, tmp_path / "evil.txt", "--kind", "interview")
+    out = synth.ok("search", p, "advisers")
+    assert "\x1b" not in out and "\u202e" not in out and "\\x1b[2J" in out
+    assert "\u202e" not in synth.ok("search", p, "advisers", "--json")

@@ -9,6 +9,7 @@ import click
 
 from ..records import SOURCE_KINDS
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown, shown_json
 
 
 @cli.command("search", epilog="""\b
@@ -50,25 +51,25 @@ def search_command(project: Path, query: str | None, as_json: bool, theme_id: in
         else:
             results = search(proj, query, kind=kind, theme_id=theme_id, limit=limit)
     if as_json:
-        click.echo(json.dumps({"query": results.query, "mode": results.mode, "total": results.total,
-                               "more": results.more, "ranked": results.ranked,
-                               "hits": [h.as_json() for h in results.hits]}, indent=2, ensure_ascii=False))
+        click.echo(shown_json(json.dumps({"query": results.query, "mode": results.mode, "total": results.total,
+                                          "more": results.more, "ranked": results.ranked,
+                                          "hits": [h.as_json() for h in results.hits]}, indent=2, ensure_ascii=False)))
         return
     if not results.hits:
-        click.echo(f"no passages match {results.query!r}")
+        click.echo(f"no passages match {shown(repr(results.query))}")
         return
-    shown = len(results.hits)
+    listed = len(results.hits)
     if results.mode == "text":
         count = f"more than {results.total:,}" if results.more else f"{results.total:,}"
         which = ("the best" if results.ranked else "in document order (too common to rank), the first")
-        click.echo(f"{count} passage{'s' if results.total != 1 else ''} match {results.query!r}"
-                   + (f"; {which} {shown}:" if shown < results.total else ":"))
+        click.echo(f"{count} passage{'s' if results.total != 1 else ''} match {shown(repr(results.query))}"
+                   + (f"; {which} {listed}:" if listed < results.total else ":"))
     else:
-        click.echo(f"the {shown} passages nearest in meaning to {results.query!r}:")
-    for h in results.hits:
+        click.echo(f"the {len(results.hits)} passages nearest in meaning to {shown(repr(results.query))}:")
+    for h in results.hits:  # source names, labels and text come from files: shown terminal-safe
         text = "".join(f"»{piece}«" if hit else piece for piece, hit in h.segments())
-        theme = f"theme {h.theme_id} ({h.theme_label})" if h.theme_id is not None else "no theme"
-        also = "".join(f"; also theme {t} ({label})" for t, label in h.also_coded)
-        click.echo(f"\n[{h.passage_id}] {h.source_name} {h.start_char}–{h.end_char} · {h.source_kind}"
+        theme = f"theme {h.theme_id} ({shown(h.theme_label)})" if h.theme_id is not None else "no theme"
+        also = "".join(f"; also theme {t} ({shown(label)})" for t, label in h.also_coded)
+        click.echo(f"\n[{h.passage_id}] {shown(h.source_name)} {h.start_char}–{h.end_char} · {h.source_kind}"
                    f" · {theme}{also} · {h.category or 'no category'} · score {h.score:.3f}")
-        click.echo("  " + " ".join(text.split()))
+        click.echo("  " + shown(" ".join(text.split())))
