@@ -23,6 +23,9 @@ max_fit) and time is linear in n; no n x n matrix is ever built. 100,000 passage
 a few minutes on two cores. The fit set's distance matrix is computed once (max_fit^2 floats) and
 every resample reads its rows from it; the resamples run on up to `workers` threads, because
 fastcluster's Ward linkage releases the GIL, and their result does not depend on the thread count.
+
+Over 450 lines because the method below is one pipeline of pure array functions sharing one set
+of parameters; split, the steps would lose the explanation that ties them together.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def serve() -> Iterator[Callable[[Path, str], str]]:
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         servers.append((server, thread, sock))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # generous: a loaded 2-core machine starts threads slowly
         while not server.started:
             assert time.monotonic() < deadline, "the review server did not start"
             time.sleep(0.02)

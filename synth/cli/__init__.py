@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import click
 
 from .. import interrupts
 from ..errors import SynthError
-from ..store import Project
+from ..store import Project, describe_sqlite_error
 
 # No command may reach the network: models load from local folders only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,6 +52,14 @@ def reports_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except SynthError as exc:
             raise click.ClickException(str(exc)) from exc
+        except sqlite3.Error as exc:  # the disk or the file failed outside a transaction (reading)
+            why = describe_sqlite_error(exc)
+            if why is None:
+                raise
+            raise click.ClickException(f"{kwargs.get('project', 'project')}: {why}") from exc
+        except OSError as exc:  # a full disk or a file-size limit while writing an output file
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
         except KeyboardInterrupt:
             click.echo("Interrupted: the project is as it was before this command.", err=True)
             sys.exit(130)
@@ -59,8 +68,11 @@ def reports_errors(fn: Callable) -> Callable:
 
 
 @contextmanager
-def open_project(path: str | Path, *, create: bool = False):
-    project = Project.open(path, create=create)
+def open_project(path: str | Path, *, create: bool = False, write: bool = True):
+    """The project, for one command. A command that only reads passes write=False: it then never
+    creates, migrates or writes the file, works on read-only files and folders, and does not wait
+    for a command that is writing."""
+    project = Project.open(path, create=create, write=write)
     try:
         yield project
     finally:

@@ -28,6 +28,6 @@ def export_command(project: Path, what: str, out: Path, by: str, include_suggest
     """Write WHAT from PROJECT to a file. WHAT is one of: assignments, matrix, codebook, project."""
     if what not in EXPORTS:
         raise SynthError(f"{what!r} is not an export; choose one of: {', '.join(sorted(EXPORTS))}")
-    with open_project(project, create=False) as proj:
+    with open_project(project, write=False) as proj:
         message = EXPORTS[what](proj, out, {"by": by, "include_suggested": include_suggested})
     click.echo(message)

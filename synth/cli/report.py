@@ -28,6 +28,6 @@ def report_command(project: Path, out: Path, by: str, include_suggested: bool) -
     matrix as a heatmap, and every theme with its definition, category and reasons,
     triangulation and cited quotes.
     """
-    with open_project(project, create=False) as proj:
+    with open_project(project, write=False) as proj:
         message = write_report(proj, out, by=by, include_suggested=include_suggested)
     click.echo(message)

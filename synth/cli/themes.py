@@ -26,7 +26,7 @@ Examples:
 @reports_errors
 def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> None:
     """List PROJECT's themes: category, confidence, size, spread, triangulation, quotes."""
-    with open_project(project, create=False) as proj:
+    with open_project(project, write=False) as proj:
         summaries = summarise_all(proj, statuses)
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))

@@ -28,7 +28,10 @@ def atomic_write(path: Path, mode: str = "w", **open_kwargs) -> Iterator:
         raise SynthError(f"{path}: folder {path.parent} does not exist")
     if path.is_dir():
         raise SynthError(f"{path}: is a folder; name a file to write")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise SynthError(f"{path}: cannot write there ({exc.strerror})") from exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
@@ -37,6 +40,9 @@ def atomic_write(path: Path, mode: str = "w", **open_kwargs) -> Iterator:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk or a file-size limit: say so, and leave no partial file
+        Path(tmp).unlink(missing_ok=True)
+        raise SynthError(f"{path}: cannot write it ({exc.strerror or exc}); nothing was written") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -27,6 +27,9 @@ Semantics chosen here:
   up to date (terms, category mix, machine-suggested links) does not block it. Sub-themes created
   by an undone split are retired, not deleted; nothing is ever deleted.
 - Remove: the passage stays linked to the theme but unplaced, by a human, so discover leaves it out.
+
+Over 450 lines because it holds one function per review action, each with its own validation;
+the decision-log machinery (snapshots, undo, describe) is to move to its own module (issue 12).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ Safety: pages are rendered with autoescaping, so any source text shows as text; 
 carry the app session's token (hidden form field or X-CSRF-Token header) and its cookie; the Host
 header must name this machine (against DNS rebinding); no request names a file: the project path
 is fixed when the app is made, and requests carry only numeric ids.
+
+Over 450 lines because it holds one view per page and per action, with the request plumbing they
+share; the read model of issue 12 is to take the queries and summaries out.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..errors import ConflictError, NotFoundError, SynthError
+from ..errors import ConflictError, NotFoundError, ProjectBusyError, ProjectReadOnlyError, SynthError
 from ..records import CATEGORIES
 from ..store import THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
@@ -96,7 +99,13 @@ def create_app(project_path: str | Path, *, reviewer: str,
                allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> Starlette:
     """The review app for one project file, acting as `reviewer`."""
     path = Path(project_path)
-    Project.open(path, create=False).close()  # fail now, with the store's message, not on the first page
+    # Fail now, with the store's message, not on the first page; bring an older project's schema up
+    # to date. A read-only project (or one a discover is writing) is still reviewed: its pages work
+    # and each change says why it cannot be saved.
+    try:
+        Project.open(path, create=False).close()
+    except (ProjectBusyError, ProjectReadOnlyError):
+        Project.open(path, write=False).close()
     suffix = secrets.token_hex(4)
     session = _Session(path, reviewer, secrets.token_urlsafe(32), f"synth_token_{suffix}", f"synth_flash_{suffix}")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
@@ -120,7 +129,8 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)), Middleware(_SecurityHeaders)]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={404: views.not_found})
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={404: views.not_found, SynthError: views.synth_error})
 
 
 class _Views:
@@ -142,8 +152,9 @@ class _Views:
     # -- plumbing ------------------------------------------------------------------------------
 
     @contextmanager
-    def project(self) -> Iterator[Project]:
-        project = Project.open(self.s.project_path, create=False)
+    def project(self, *, write: bool = False) -> Iterator[Project]:
+        """The project for one request: pages only read it (and never wait for a writer)."""
+        project = Project.open(self.s.project_path, create=False, write=write)
         try:
             yield project
         finally:
@@ -151,8 +162,11 @@ class _Views:
 
     def render(self, request: Request, name: str, context: dict, status: int = 200) -> Response:
         flash = request.cookies.get(self.s.flash_cookie)
-        with self.project() as project:
-            last = actions.undoable(project, self.s.reviewer)
+        try:
+            with self.project() as project:
+                last = actions.undoable(project, self.s.reviewer)
+        except SynthError:  # the error page itself must not fail on the project
+            last = None
         ctx = {"token": self.s.token, "reviewer": self.s.reviewer, "project_name": self.s.project_path.name,
                "flash": unquote(flash) if flash else None, "undo_of": last, "categories": CATEGORIES,
                "path": request.url.path, "title": "Error", "back": "/", **context}
@@ -169,6 +183,10 @@ class _Views:
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         return self.error(request, 404, "No such page.")
+
+    async def synth_error(self, request: Request, exc: Exception) -> Response:
+        """A page that cannot be shown because of the project file (damaged, removed): say why."""
+        return self.error(request, 503, str(exc))
 
     async def _form(self, request: Request) -> FormData | Response:
         """The request's form, if it carries this session's token (else a 403 response)."""
@@ -187,10 +205,12 @@ class _Views:
             return form
         default_back = back(form, None)
         try:
-            with self.project() as project:
+            with self.project(write=True) as project:
                 outcome = do(project, form)
         except ConflictError as exc:
             return self.error(request, 409, str(exc), default_back)
+        except ProjectBusyError as exc:
+            return self.error(request, 503, str(exc), default_back)
         except NotFoundError as exc:
             return self.error(request, 404, str(exc), default_back)
         except (SynthError, _BadForm) as exc:
