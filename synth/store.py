@@ -211,16 +211,20 @@ class Project(ProjectCaches):
             raise ProjectError(path, "is empty (0 bytes), not a synth project; `synth ingest` makes a project")
         _check_is_project(path)
         uri = path.resolve().as_uri()
-        # mode=ro still makes the WAL's side files; in a read-only folder it cannot, and the file
-        # is read as it is (immutable: nothing else can be writing there either).
-        for mode in ("mode=ro", "immutable=1"):
+        # Where synth may write, a read-write connection with query_only: it cleans up SQLite's
+        # side files (-wal, -shm) on closing, as a writer does, and nothing else can change.
+        # Elsewhere mode=ro; in a read-only folder, where not even the side files can be made,
+        # the file is read as it is (immutable: nothing can be writing there either).
+        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        modes = ("mode=rw", "mode=ro", "immutable=1") if writable else ("mode=ro", "immutable=1")
+        for mode in modes:
             db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False, timeout=30)
             db.row_factory = sqlite3.Row
             try:
                 db.execute("PRAGMA schema_version").fetchone()
             except sqlite3.Error as exc:
                 db.close()
-                if mode == "mode=ro" and getattr(exc, "sqlite_errorname", "").startswith(
+                if mode != "immutable=1" and getattr(exc, "sqlite_errorname", "").startswith(
                         ("SQLITE_READONLY", "SQLITE_CANTOPEN")):
                     continue
                 raise ProjectError(path, describe_sqlite_error(exc) or str(exc)) from exc
