@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..records import SOURCE_KINDS
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
 
@@ -40,16 +41,18 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     table.add_column("status")
     table.add_column("category", no_wrap=True)
     table.add_column("size", justify="right")
-    table.add_column("sources", justify="right")
-    table.add_column("lit / int / sur", no_wrap=True)
+    table.add_column("sources lit/int/sur", no_wrap=True)
+    table.add_column("passages lit/int/sur", no_wrap=True)
     table.add_column("triangulation", no_wrap=True)
     table.add_column("transfer", justify="right")
     for s in summaries:
-        kinds = s.spread.kinds
+        kinds, sources = s.spread.kinds, s.spread.sources_by_kind
+        structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
         table.add_row(str(s.id), s.label, s.status,
                       f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
-                      str(s.size), str(s.spread.sources),
-                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
+                      str(s.size),
+                      f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
+                      " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
                       s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
     console.print(table)
     if not summaries:
