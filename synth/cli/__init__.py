@@ -51,15 +51,21 @@ def reports_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except SynthError as exc:
-            raise click.ClickException(str(exc)) from exc
+            from .display import shown  # an error names files and values: print them terminal-safe
+
+            raise click.ClickException(shown(exc)) from exc
         except sqlite3.Error as exc:  # the disk or the file failed outside a transaction (reading)
+            from .display import shown
+
             why = describe_sqlite_error(exc)
             if why is None:
                 raise
-            raise click.ClickException(f"{kwargs.get('project', 'project')}: {why}") from exc
+            raise click.ClickException(shown(f"{kwargs.get('project', 'project')}: {why}")) from exc
         except OSError as exc:  # a full disk or a file-size limit while writing an output file
+            from .display import shown
+
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+            raise click.ClickException(shown(f"{where}{exc.strerror or exc}")) from exc
         except KeyboardInterrupt:
             click.echo("Interrupted: the project is as it was before this command.", err=True)
             sys.exit(130)
