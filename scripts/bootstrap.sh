@@ -16,6 +16,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   quiet() { "$@" >> .venv/install.log 2>&1 || { cat .venv/install.log >&2; echo "synth: install failed (log: .venv/install.log)" >&2; exit 1; }; }
   quiet .venv/bin/python -m pip install -q --upgrade pip
   quiet .venv/bin/python -m pip install -q "torch==2.13.0"
-  quiet .venv/bin/python -m pip install -q -e ".[fast,test]"
+  quiet .venv/bin/python -m pip install -q -e ".[fast,test,ray]"
   echo "$want" > "$stamp"
 fi

@@ -18,7 +18,7 @@ import numpy as np
 from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
 from .deductive import DeductivePlacement, code_text, place_deductively
-from .embed import embed_with_cache, text_sha256
+from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
@@ -32,6 +32,7 @@ MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+EmbedEngine = Callable[..., EmbeddingResult]  # `embed_with_cache`'s signature
 
 
 @dataclass
@@ -60,7 +61,9 @@ class DiscoverReport:
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False,
-             progress: Progress | None = None) -> DiscoverReport:
+             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache) -> DiscoverReport:
+    """`embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
+    on a Ray cluster): same contract as `embed_with_cache`, the same vectors."""
     started_at = now_iso()
     report = DiscoverReport()
     clock = time.perf_counter()
@@ -96,7 +99,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     embedder = embedder_for(choice.name, model_dir)
     spec = embedder.spec
     cached = project.cached_embeddings(spec.model_id, hashes)
-    embedded = embed_with_cache(texts, hashes, cached, embedder,
+    embedded = embed_engine(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
     vectors = embedded.vectors
     # Category prototypes and codebook codes are embedded by the same model as the passages (one
