@@ -113,3 +113,35 @@ def test_shards_round_trip_and_a_damaged_one_is_skipped(tmp_path):
     got = read_shards(tmp_path, {"d1", "d3", "missing"})
     assert set(got) == {"d1", "d3"}
     assert np.array_equal(got["d1"], first["d1"]) and got["d3"].dtype == np.float32
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_rerun_reuses_finished_batches_and_a_failed_worker_is_one_line(tmp_path):
+    import dataclasses
+
+    from synth.embed import text_sha256
+    from synth.errors import SynthError
+    from synth.fast_embed import OnnxEmbedder, embedder_for
+    from synth.ray_engine import RayEngine, RaySettings, read_shards
+
+    embedder = embedder_for("onnx")
+    texts = [f"Passage {i}: the service {'helped' if i % 2 else 'failed'} people in area {i % 7}." for i in range(150)]
+    hashes = [text_sha256(t) for t in texts]
+    with RayEngine(tmp_path / "p.synth", RaySettings(workers=1)) as engine:
+        first = engine(texts[:100], hashes[:100], {}, embedder)  # as if the run stopped after these batches
+        shards = engine.shard_root / next(p.name for p in engine.shard_root.iterdir())
+        assert set(read_shards(shards, set(hashes))) == set(hashes[:100])
+        seen: list[tuple[int, int]] = []
+        second = engine(texts, hashes, {}, embedder, lambda done, total: seen.append((done, total)))
+        assert seen[0][0] > 100 - 1 and seen[-1] == (150, 150)  # only the 50 new passages went to the workers
+        assert np.array_equal(second.vectors[:100], first.vectors)
+        in_process = embedder.encode(texts[100:])
+        assert float(np.abs(second.vectors[100:] - in_process).max()) < 1e-5
+
+        # A worker whose model is not the driver's refuses to embed: the run stops with one line.
+        wrong = OnnxEmbedder(dataclasses.replace(embedder.spec, model_id=embedder.spec.model_id + "0"))
+        with pytest.raises(SynthError) as failure:
+            engine(["A passage no worker will embed."], [text_sha256("A passage no worker will embed.")], {}, wrong)
+        message = str(failure.value)
+        assert "\n" not in message and "worker" in message and "project is unchanged" in message
