@@ -174,7 +174,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
-        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
+        held = _held_placements(project, sub_passages)
+        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
@@ -251,13 +252,49 @@ def _previous_themes(project: Project, exclude: set[int], *, with_centroids: boo
     return previous
 
 
-def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport) -> dict[int, int]:
+def _held_placements(project: Project, passages: list[Passage]) -> np.ndarray:
+    """Per passage, the theme a reviewer's decision holds it in (placed by hand, merged, or in an
+    accepted theme), or -1."""
+    accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    live = {t.id for t in project.themes()}
+    by_passage = {m.passage_id: m for m in project.memberships(placed=True)}
+    out = np.full(len(passages), -1, np.int64)
+    for i, passage in enumerate(passages):
+        m = by_passage.get(passage.id)
+        if m is not None and m.theme_id in live and _held_by_a_reviewer(m, accepted):
+            out[i] = m.theme_id
+    return out
+
+
+def _reviewer_home(clustering, k: int, held: np.ndarray) -> int | None:
+    """The live theme a reviewer's decisions hold most of cluster k's passages in, if any.
+
+    A cluster that a reviewer already folded into another theme (merge, move, accept) must not come
+    back as a new theme: its members would stay where the reviewer put them and leave it empty.
+    """
+    members = held[clustering.labels == k]
+    if len(members) == 0:
+        return None
+    themes, counts = np.unique(members[members >= 0], return_counts=True)
+    if len(themes) and counts.max() >= 0.5 * len(members):
+        return int(themes[np.argmax(counts)])
+    return None
+
+
+def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport,
+                  held: np.ndarray) -> dict[int, int]:
     if clustering is None:
         return {}
     theme_of_cluster: dict[int, int] = {}
     for match in matching.matches:
         d = descriptions[match.new_index]
         centroid = clustering.centroids[match.new_index]
+        home = _reviewer_home(clustering, match.new_index, held) if match.old_theme_id is None else None
+        if home is not None:  # the reviewer's theme keeps its own label, definition and centroid
+            theme_of_cluster[match.new_index] = home
+            if home not in report.merged:
+                report.merged.append(home)
+            continue
         if match.old_theme_id is None:
             theme_id = project.create_theme(label=d.label, definition=d.definition, top_terms=d.top_terms,
                                             run_id=run_id, centroid=centroid)
