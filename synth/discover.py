@@ -17,6 +17,8 @@ import numpy as np
 
 from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
+from .clusterers import DEFAULT as DEFAULT_CLUSTERER
+from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import embed_with_cache, text_sha256
 from .errors import SynthError
@@ -59,7 +61,7 @@ class DiscoverReport:
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             embedder_route: str = AUTO, use_codebook: bool = False,
+             embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None) -> DiscoverReport:
     started_at = now_iso()
     report = DiscoverReport()
@@ -122,9 +124,14 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     group_ids = np.array([p.source_id for p in sub_passages])
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     if len(sub_passages) >= MIN_CODABLE_PASSAGES:
-        clustering = cluster_passages(sub_vectors, group_ids=group_ids,
-                                      params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
-                                      progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
+        cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
+        if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
+            clustering = cluster_passages(sub_vectors, group_ids=group_ids,
+                                          params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
+                                          progress=cluster_progress)
+        else:
+            clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
+                                      min_theme_size=min_theme_size, progress=cluster_progress)
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
@@ -169,7 +176,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes)},
+                    "codebook": bool(codes), "clusterer": clusterer},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
