@@ -136,8 +136,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
                                              report)
+        names = project.source_names()
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
-                                       forms=display_forms_of(terms))
+                                       forms=display_forms_of(terms), encode=encode_cached,
+                                       source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms = None, [], {}
@@ -210,6 +212,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("store")
         project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
     return report
+
+
+def _short_name(name: str) -> str:
+    """A source as a definition cites it: its file name without folder or extension."""
+    stem = name.rsplit("/", 1)[-1]
+    return stem.rsplit(".", 1)[0] if "." in stem else stem
 
 
 def _terms_with_cache(project: Project, pipeline: str, texts: list[str], hashes: list[str],
