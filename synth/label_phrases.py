@@ -29,8 +29,8 @@ _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”‘’…/|\n\t–—]+|\s-\s")
 _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
 _MIN_WORDS, _MAX_WORDS = 2, 5
-_CENTRAL = 60          # most central members a theme's candidates come from (bounds time at 100k passages)
-_CANDIDATES = 12       # best-supported candidates per theme that are embedded and scored
+_CENTRAL = 40          # most central members a theme's candidates come from (bounds time at 100k passages)
+_CANDIDATES = 8        # best-supported candidates per theme that are embedded and scored
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 _EXTRA_STOP = {"yes", "yeah", "okay", "ok", "lot", "lots", "thing", "things", "really", "just", "like", "think",
                "know", "mean", "say", "said", "got", "get", "going", "want", "bit", "kind", "sort", "way"}
