@@ -48,7 +48,7 @@ def _clause_words(text: str) -> list[list[str]]:
 
 
 def _stop(word: str) -> bool:
-    return word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2
+    return word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2 or "'" in word or "’" in word
 
 
 def candidate_phrases(text: str) -> set[str]:
