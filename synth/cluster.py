@@ -15,7 +15,16 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    passage's `probability` is the share of refits that put it in its theme. A passage is placed when
    that is at least `place_threshold` and stays visible as unplaced otherwise; `nearest` is the
    majority theme for everyone.
-4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes.
+4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes,
+   unless they recur: at least `min_sources` sources carry them and they are as tight as a typical
+   theme (`_viable`), so an idea three interviews raise survives beside a long literature set whose
+   volume sets the minimum size.
+5. With the adaptive number of themes, loose catch-all themes are split (`synth.refine.split_loose`),
+   and passages the refits disagreed on are placed when they sit as close to their theme as its own
+   members typically do (`synth.refine.place_near`).
+
+This module is over 450 lines because the steps above share private array helpers (centroids,
+blocked products, alignment); the shaping steps that need none of them live in `synth/refine.py`.
 
 Scale: work is bounded by a fit set of at most `max_fit` passages (a seeded sample above that):
 neighbours are exact but computed in blocks against the fit set, so memory is O(n * dim + block *
