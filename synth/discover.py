@@ -269,15 +269,17 @@ def _previous_themes(project: Project, exclude: set[int], *, with_centroids: boo
 
 
 def _held_placements(project: Project, passages: list[Passage]) -> np.ndarray:
-    """Per passage, the theme a reviewer's decision holds it in (placed by hand, merged, or in an
-    accepted theme), or -1."""
+    """Per passage, the theme a reviewer's decisions hold it in, or -1: placed by hand (a move, or a
+    merge), in an accepted theme, or placed in a theme other themes were merged into (the reviewer
+    said all of it is one theme, so its own passages must not leave to form a new one)."""
     accepted = {t.id for t in project.themes(statuses=("accepted",))}
     live = {t.id for t in project.themes()}
+    merge_targets = {t.merged_into for t in project.themes(statuses=("merged",)) if t.merged_into is not None}
     by_passage = {m.passage_id: m for m in project.memberships(placed=True)}
     out = np.full(len(passages), -1, np.int64)
     for i, passage in enumerate(passages):
         m = by_passage.get(passage.id)
-        if m is not None and m.theme_id in live and _held_by_a_reviewer(m, accepted):
+        if m is not None and m.theme_id in live and (_held_by_a_reviewer(m, accepted) or m.theme_id in merge_targets):
             out[i] = m.theme_id
     return out
 
