@@ -30,6 +30,9 @@ Examples:
 """)
 @project_argument
 @click.option("--seed", default=42, show_default=True, help="Random seed; the same project and seed give identical results.")
+@click.option("--clusterer", default="consensus-ward", show_default=True,
+              type=click.Choice(["consensus-ward", "umap-hdbscan"]),
+              help="How passages are grouped: synth's consensus Ward, or BERTopic's UMAP + HDBSCAN (needs umap-learn).")
 @click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
 @click.option("--codebook", "use_codebook", is_flag=True, help="Seed with the imported codebook's codes: passages that match a code go to it first; new themes are found among the rest.")
 @click.option("--embedder", "embedder_route", default=AUTO, show_default=True, type=click.Choice(ROUTE_CHOICES),
@@ -46,8 +49,9 @@ Examples:
 @click.option("--ray-workers", type=click.IntRange(1, None),
               help="With --engine ray: embedding workers (default: one per CPU of the cluster).")
 @reports_errors
-def discover_command(project: Path, seed: int, min_theme_size: int | None, use_codebook: bool, embedder_route: str,
-                     model_dir: str | None, engine: str, ray_address: str | None, ray_workers: int | None) -> None:
+def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
+                     embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
+                     ray_workers: int | None) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -64,7 +68,7 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
             embed_engine = stack.enter_context(RayEngine(project, RaySettings(ray_address, ray_workers),
                                                          model_dir=model_dir))
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
-                      embedder_route=embedder_route, use_codebook=use_codebook)
+                      embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
