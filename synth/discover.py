@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
+from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import embed_with_cache, text_sha256
@@ -24,7 +24,7 @@ from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
-from .records import Passage, PassageTerms
+from .records import CATEGORIES, Passage, PassageTerms
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
@@ -140,7 +140,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
     stored = project.passage_categories_made_by(made_by)
     passage_categories: list[PassageCategory | None] = [
-        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0], cues=()) if p.id in stored else None
+        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0],
+                        cues=tuple(CueMatch.from_dict(c) for c in stored[p.id][2])) if p.id in stored else None
         for p in passages]
     todo = [i for i, c in enumerate(passage_categories) if c is None]
     report.categories_reused = len(passages) - len(todo)
@@ -183,7 +184,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         for i in todo:  # reused categories are already stored
             category = passage_categories[i]
             project.set_passage_category(passages[i].id, category.category, category.scores,
-                                         [_cue_dict(c) for c in category.cues], made_by=made_by)
+                                         [c.to_dict() for c in category.cues], made_by=made_by)
         by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
@@ -312,6 +313,14 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             project.update_theme(theme_id, bump_revision=False, category=tc.category,
                                  category_confidence=round(float(tc.confidence), 4), category_mix=dict(tc.mix),
                                  category_reasons=list(tc.reasons))
+        elif members and theme.category in CATEGORIES:
+            # A person's category stays; its confidence and reasons follow the members it has now,
+            # under the line that says who set it.
+            tc = categorise_theme([by_passage[m.passage_id] for m in members], [m.probability for m in members],
+                                  category=theme.category)
+            who = [r for r in theme.category_reasons[:1] if r.startswith("category ")]
+            project.update_theme(theme_id, bump_revision=False, category_confidence=round(float(tc.confidence), 4),
+                                 category_mix=dict(tc.mix), category_reasons=[*who, *tc.reasons])
         in_theme = set(member_ids)
         quotes = [pid for pid in proposed if pid in in_theme]
         for pid in member_ids:  # top up from the most confident members when reviewers moved quotes away
@@ -320,11 +329,6 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             if pid not in quotes:
                 quotes.append(pid)
         project.set_quotes(theme_id, quotes[:MAX_QUOTES])
-
-
-def _cue_dict(cue) -> dict:
-    return {"phrase": cue.phrase, "category": cue.category, "start_char": cue.start_char,
-            "end_char": cue.end_char, "negated": cue.negated}
 
 
 def _report_json(report: DiscoverReport) -> str:

@@ -30,6 +30,8 @@ APPLICATION_ID = 0x53594E54
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 THEME_STATUSES = ("suggested", "accepted", "rejected", "merged", "retired")
+SQL_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit on parameters (999)
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a larger id names nothing (and would overflow)
 
 
 def now_iso() -> str:
@@ -145,7 +147,7 @@ class Project(ProjectCaches):
         for number, name, apply in MIGRATIONS:
             if number <= version:
                 continue
-            with self.transaction():
+            with self.transaction(is_change=False):
                 apply(db)  # type: ignore[operator]
                 if number == 1:
                     db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
@@ -169,8 +171,9 @@ class Project(ProjectCaches):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All writes of one command: committed together or not at all (also on Ctrl-C)."""
+    def transaction(self, *, is_change: bool = True) -> Iterator[sqlite3.Connection]:
+        """All writes of one command: committed together or not at all (also on Ctrl-C).
+        `is_change=False` (schema migrations) keeps a later Ctrl-C from reporting the command's work as saved."""
         if self.db.in_transaction:  # nested use joins the outer transaction
             yield self.db
             return
@@ -184,6 +187,8 @@ class Project(ProjectCaches):
             raise
         else:
             self.db.execute("COMMIT")
+            if is_change:
+                interrupts.note_saved()
 
     # -- sources and passages ------------------------------------------------------------------
 
@@ -247,7 +252,7 @@ class Project(ProjectCaches):
                             [(source_id, k, str(v)) for k, v in sorted(metadata.items())])
 
     def source(self, source_id: int) -> Source:
-        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = None if not 0 <= source_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"source {source_id} is not in {self.path}")
         return self._source(row)
@@ -325,7 +330,7 @@ class Project(ProjectCaches):
         return [_passage(r) for r in rows]
 
     def passage(self, passage_id: int) -> Passage:
-        row = self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        row = None if not 0 <= passage_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"passage {passage_id} is not in {self.path}")
         return _passage(row)
@@ -374,7 +379,7 @@ class Project(ProjectCaches):
         return cur.lastrowid
 
     def theme(self, theme_id: int) -> ThemeRow:
-        rows = self._themes("WHERE t.id = ?", (theme_id,))
+        rows = self._themes("WHERE t.id = ?", (theme_id,)) if 0 <= theme_id <= MAX_ROW_ID else []
         if not rows:
             raise NotFoundError(f"theme {theme_id} is not in {self.path}")
         return rows[0]
@@ -487,19 +492,26 @@ class Project(ProjectCaches):
              float(scores["context"]), _dumps(list(cues)), made_by),
         )
 
-    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float]]]:
-        """Category and scores of the passages whose category `made_by` computed (see discover)."""
-        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]})
-                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context"
+    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float], list[dict]]]:
+        """Category, scores and cue matches (as stored) of the passages whose category `made_by`
+        computed (see discover). The cues come back too: a re-run that reuses a category must give
+        the theme the same reasons ("barrier cues: …") as the run that computed it."""
+        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]}, json.loads(r[6]))
+                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context, cues"
                                          " FROM passage_categories WHERE made_by = ?", (made_by,))}
 
     def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
         """Categories of all passages, or only of `passage_ids` (a page of a large project)."""
         if passage_ids is None:
-            rows = self.db.execute("SELECT * FROM passage_categories")
+            rows = list(self.db.execute("SELECT * FROM passage_categories"))
         else:
-            ids = list(passage_ids)[:900]  # pages are at most a few hundred passages
-            rows = self.db.execute(f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+            ids = list(dict.fromkeys(passage_ids))
+            rows = []
+            # SQLite limits the number of ? in one statement (999 in older builds): ask in chunks.
+            for start in range(0, len(ids), SQL_CHUNK):
+                chunk = ids[start:start + SQL_CHUNK]
+                rows += self.db.execute(
+                    f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(chunk))})", chunk)
         out = {}
         for r in rows:
             out[r["passage_id"]] = {

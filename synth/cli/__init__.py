@@ -52,7 +52,7 @@ def reports_errors(fn: Callable) -> Callable:
         except SynthError as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:
-            click.echo("Interrupted: the project is as it was before this command.", err=True)
+            click.echo(interrupts.message(), err=True)
             sys.exit(130)
 
     return wrapper

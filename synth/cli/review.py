@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import SynthError
 from ..review import actions
 from . import cli, open_project, project_argument, reports_errors
 
@@ -79,9 +80,20 @@ def _status_command(name: str, fn, summary: str, example: str) -> None:
     @reviewer_option
     @reports_errors
     def command(project: Path, theme_ids: tuple[int, ...], reviewer: str) -> None:
-        with open_project(project) as proj:
-            for theme_id in theme_ids:
-                _say(fn(proj, theme_id, reviewer=reviewer))
+        ids = list(dict.fromkeys(theme_ids))
+        with open_project(project, create=False) as proj:
+            # All or nothing: one transaction for every id, so `accept P 1 2 99999` changes nothing.
+            try:
+                with proj.transaction():
+                    outcomes = [fn(proj, theme_id, reviewer=reviewer) for theme_id in ids]
+            except SynthError as exc:
+                if len(ids) == 1:
+                    raise
+                done = {"accept": "accepted", "reject": "rejected", "restore": "restored"}[name]
+                raise SynthError(f"{exc} (nothing was changed: none of themes {', '.join(map(str, ids))} "
+                                 f"was {done})") from exc
+        for outcome in outcomes:
+            _say(outcome)
 
 
 _status_command("accept", actions.accept, "Accept themes: a later discover keeps their passages.",

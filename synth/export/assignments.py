@@ -1,17 +1,19 @@
 """The assignments table: one row per codable passage, with its theme and categories.
 
 Rows carry the passage's exact offsets into its source, so anyone can check that `text` is
-what the source says at `start_char:end_char`.
+what the source says at `start_char:end_char`. Written as .csv, .xlsx or .json, by extension.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from ..records import CATEGORIES
 from ..store import Project
-from .files import atomic_write
+from .cells import csv_dict, xlsx_append
+from .files import atomic_write, writer_for
 
 COLUMNS = ("passage_id", "source_name", "start_char", "end_char", "text", "theme_id", "theme_label", "category",
            "probability", "passage_category", *CATEGORIES)
@@ -42,11 +44,43 @@ def assignment_rows(project: Project) -> list[dict]:
     return rows
 
 
-def export_assignments(project: Project, out: Path, options: dict) -> str:
-    rows = assignment_rows(project)
+def write_csv(rows: list[dict], out: Path) -> None:
     with atomic_write(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_dict(r) for r in rows)
+
+
+def write_xlsx(rows: list[dict], out: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Assignments"
+    xlsx_append(ws, list(COLUMNS))
+    for r in rows:
+        xlsx_append(ws, [r[c] for c in COLUMNS])
+    ws.freeze_panes = "A2"
+    with atomic_write(out, "wb") as fh:
+        wb.save(fh)
+
+
+def write_json(rows: list[dict], out: Path) -> None:
+    # JSON keeps types: numbers as numbers, no theme as null (the CSV's empty cells).
+    typed = [{k: (None if v == "" else float(v) if k == "probability" or k in CATEGORIES else v)
+              for k, v in r.items()} for r in rows]
+    with atomic_write(out, "w", encoding="utf-8") as fh:
+        json.dump(typed, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+
+
+WRITERS = {".csv": write_csv, ".xlsx": write_xlsx, ".json": write_json}
+
+
+def export_assignments(project: Project, out: Path, options: dict) -> str:
+    out = Path(out)
+    writer = writer_for(out, WRITERS, "assignments")
+    rows = assignment_rows(project)
+    writer(rows, out)
     placed = sum(1 for r in rows if r["theme_id"] != "")
     return f"wrote {len(rows)} passages ({placed} in a theme) to {out}"

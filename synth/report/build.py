@@ -21,7 +21,7 @@ import numpy as np
 from .. import __version__
 from ..errors import SynthError
 from ..export.codebook import PARENT_COLOURS, PARENT_NAMES_ALL, build_codebook, category_key, theme_colours
-from ..export.files import atomic_write
+from ..export.files import atomic_write, refuse_project_paths
 from ..export.matrix import Matrix, build_matrix
 from ..store import Project
 from ..summary import ProjectView, ThemeSummary
@@ -223,6 +223,7 @@ def write_report(project: Project, out: Path, *, by: str = "source", include_sug
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise SynthError(f"{out}: the report is an HTML file; name a file ending in .html")
+    refuse_project_paths(out, project.path)
     page, facts = build_report(project, by=by, include_suggested=include_suggested)
     with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)

@@ -156,6 +156,12 @@ def _require_live(theme: ThemeRow, doing: str) -> None:
                          f"(`synth theme restore PROJECT {theme.id}`)")
 
 
+def or_list(words: Sequence[str]) -> str:
+    """'suggested or rejected'; 'rejected, merged or retired': a list as a sentence says it."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 # --- status ----------------------------------------------------------------------------------------
 
 def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequence[str], action: str, done: str, *,
@@ -167,7 +173,7 @@ def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequ
             raise SynthError(f"{_name(theme)} is already {status}")
         if theme.status not in allowed_from:
             raise SynthError(f"cannot {action} {_name(theme)}: it is {theme.status}; only a theme that is "
-                             f"{', '.join(allowed_from)} can be {done}")
+                             f"{or_list(allowed_from)} can be {done}")
         change = _Change(project)
         fields: dict[str, object] = {"status": status}
         if theme.merged_into is not None and status == "suggested":
@@ -246,9 +252,24 @@ def recategorise(project: Project, theme_id: int, category: str, *, reviewer: st
         if theme.category == category and theme.category_by_human:
             raise SynthError(f"{_name(theme)} is already {category}")
         change = _Change(project)
-        change.theme(theme.id, category=category, category_by_human=True)
+        change.theme(theme.id, category=category, category_by_human=True,
+                     **reviewer_category_fields(project, theme.id, category, f"reviewer {reviewer}"))
         decision = change.log(reviewer=reviewer, action="recategorise", theme_id=theme.id)
     return Outcome(decision, f"recategorised {_name(theme)}: {theme.category or 'none'} → {category}")
+
+
+def reviewer_category_fields(project: Project, theme_id: int, category: str, who: str) -> dict:
+    """Confidence and reasons for a category a person set: the evidence its passages give for THAT
+    category (not for the one synth had voted for), under a first reason saying who set it."""
+    members = project.memberships(theme_id=theme_id, placed=True)
+    categories = project.passage_categories([m.passage_id for m in members])
+    known = [m for m in members if m.passage_id in categories]
+    first = f"category set by {who}"
+    if not known:
+        return {"category_confidence": None, "category_reasons": [f"{first}; no passage has a category yet to weigh it"]}
+    tc = _theme_category(known, categories, category=category)
+    return {"category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
+            "category_reasons": [first, *tc.reasons]}
 
 
 # --- merge and split -------------------------------------------------------------------------------
@@ -384,14 +405,22 @@ def _category_fields(group: Sequence[Membership], categories: Mapping[int, dict]
     known = [m for m in group if m.passage_id in categories]
     if not known:
         return {"category": chosen or parent.category, "category_by_human": chosen is not None}
-    from ..categorise import PassageCategory, categorise_theme  # imported here: loads spaCy
-
-    tc = categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
-                                           category=categories[m.passage_id]["category"], cues=()) for m in known],
-                          [max(m.probability, 1e-6) for m in known])
+    tc = _theme_category(known, categories, chosen)
     return {"category": chosen or tc.category, "category_by_human": chosen is not None,
             "category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
             "category_reasons": list(tc.reasons)}
+
+
+def _theme_category(members: Sequence[Membership], categories: Mapping[int, dict], category: str | None = None):
+    """The category vote of `members` (each with a stored passage category), as discover computes it,
+    cues included, so the reasons ("barrier cues: …") match what a discover run would say."""
+    from ..categorise import CueMatch, PassageCategory, categorise_theme  # imported here: loads spaCy
+
+    return categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
+                                             category=categories[m.passage_id]["category"],
+                                             cues=tuple(CueMatch.from_dict(c) for c in categories[m.passage_id]["cues"]))
+                             for m in members],
+                            [max(m.probability, 1e-6) for m in members], category=category)
 
 
 # --- passages --------------------------------------------------------------------------------------
