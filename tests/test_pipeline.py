@@ -101,3 +101,25 @@ def test_shared_dev_tables_ingest_with_exact_offsets(tmp_path, synth):
         assert all(s.kind == "survey" and s.metadata for s in sources.values())
         for p in project.passages():
             assert sources[p.source_id].text[p.start_char:p.end_char] == p.text
+
+
+def test_a_rerun_on_an_unchanged_project_keeps_the_codebook(demo_project, synth, tmp_path):
+    """Issue 12 item 2: categories reused from the first run come back with their cues, so the
+    themes' "barrier cues: …" reasons and the codebook's "Typical wording" survive a second run."""
+    path, _ = demo_project
+    copy = tmp_path / "rerun.synth"
+    shutil.copy(path, copy)
+    first = tmp_path / "first.md"
+    synth.ok("export", copy, "codebook", "--include-suggested", "-o", first)
+    assert "Typical wording" in first.read_text(encoding="utf-8")
+    with Project.open(copy, create=False) as project:
+        reasons = {t.id: t.category_reasons for t in project.themes()}
+    assert any(r.startswith(("barrier cues", "enabler cues", "practice cues", "context cues"))
+               for rs in reasons.values() for r in rs)
+    again = synth.ok("discover", copy, "--seed", "42")
+    assert "categories" in again or "reused" in again
+    second = tmp_path / "second.md"
+    synth.ok("export", copy, "codebook", "--include-suggested", "-o", second)
+    assert second.read_text(encoding="utf-8") == first.read_text(encoding="utf-8")
+    with Project.open(copy, create=False) as project:
+        assert {t.id: t.category_reasons for t in project.themes()} == reasons
