@@ -13,6 +13,7 @@ is fixed when the app is made, and requests carry only numeric ids.
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -35,7 +36,7 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
-from ..store import THEME_STATUSES, Project, ThemeRow
+from ..store import MAX_ROW_ID, THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
 from . import actions
 
@@ -71,14 +72,30 @@ class _SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def with_headers(message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
+                started = True
+                message["headers"] = list(message.get("headers", []))
                 names = {k.lower() for k, _ in message["headers"]}
                 message["headers"] += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            # A defect, not a user's error: the browser gets a plain 500 with the same headers as
+            # every other response (no traceback), the server's log gets the traceback.
+            if started:
+                raise
+            logging.getLogger("synth.review").exception("error while answering %s %s", scope.get("method"),
+                                                         scope.get("path"))
+            await with_headers({"type": "http.response.start", "status": 500,
+                                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b"Internal error: synth could not answer this "
+                                                              b"request. The project is unchanged.\n"})
 
 
 @dataclass(frozen=True)
@@ -117,9 +134,12 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
+        # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
+        Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)), Middleware(_SecurityHeaders)]
+    # Security headers outermost, so every answer carries them: the host check's 400 and a 500 too.
+    middleware = [Middleware(_SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={404: views.not_found})
 
 
@@ -345,7 +365,7 @@ class _Views:
     async def merge(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
             target = _int_field(f, "target")
-            others = [int(v) for v in f.getlist("theme") if str(v).isdigit() and int(v) != target]
+            others = [v for v in _ints(f.getlist("theme")) if v != target]
             if not others:
                 raise _BadForm("tick at least one theme, other than the target, to merge into it")
             return actions.merge(p, target, others, reviewer=self.s.reviewer,
@@ -400,7 +420,12 @@ def _field(form: FormData, name: str) -> str:
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    """A whole number written in ASCII digits that SQLite can hold; anything else (a superscript
+    '²' or Arabic-Indic digit passes str.isdigit) is None, answered as a 400, never a crash."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19):
+        return None
+    number = int(value)
+    return number if number <= MAX_ROW_ID else None
 
 
 def _int_field(form: FormData, name: str) -> int:
@@ -411,7 +436,7 @@ def _int_field(form: FormData, name: str) -> int:
 
 
 def _ints(values: list) -> list[int]:
-    return [int(v) for v in values if isinstance(v, str) and v.isdigit()]
+    return [n for n in (_int_or_none(v) for v in values) if n is not None]
 
 
 def _passage_ids(form: FormData) -> list[int]:
