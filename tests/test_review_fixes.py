@@ -119,3 +119,79 @@ def test_a_refusal_lists_the_statuses_in_plain_english(built, synth):
     assert result.exit_code == 1
     assert "only a theme that is suggested or rejected can be accepted" in result.output
     assert actions.or_list(["rejected", "merged", "retired"]) == "rejected, merged or retired"
+
+
+# --- UX: split ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def small(tmp_path):
+    from test_review_actions import build_review_project as build_small
+
+    return build_small(tmp_path / "small.synth")
+
+
+def test_split_takes_a_short_k_and_names_parts_by_their_own_content(small, synth):
+    a = small.themes["A"]
+    with Project.open(small.path, create=False) as project:
+        parent = project.theme(a)
+    out = synth.ok("theme", "split", small.path, str(a), "-k", "2")
+    with Project.open(small.path, create=False) as project:
+        children = [t for t in project.themes() if t.parent_id == a]
+        assert len(children) == 2
+        for child in children:
+            n = child.size
+            sources = len({project.passage(m.passage_id).source_id
+                           for m in project.memberships(theme_id=child.id, placed=True)})
+            assert "part" not in child.label and child.label != parent.label
+            assert f"{n} passages from {sources} sources" in child.definition  # its own counts
+            assert child.definition != parent.definition and child.top_terms != parent.top_terms
+        assert children[0].label != children[1].label
+    assert "split theme" in out
+
+
+def test_split_by_category_makes_no_one_passage_theme(small, synth):
+    a = small.themes["A"]  # three barrier passages (A1) and three practice passages (A2)
+    with Project.open(small.path, create=False) as project, project.transaction():
+        lone = small.passages["A2"][0]
+        project.set_passage_category(lone, "context", {"barrier": 0.1, "enabler": 0.1, "practice": 0.2,
+                                                       "context": 0.6}, [])
+    synth.ok("theme", "split", small.path, str(a), "--by-category")
+    with Project.open(small.path, create=False) as project:
+        children = [t for t in project.themes() if t.parent_id == a]
+        assert sorted(t.size for t in children) == [2, 4] or sorted(t.size for t in children) == [3, 3]
+        assert all(t.size >= 2 for t in children) and sum(t.size for t in children) == 6
+        assert {t.category for t in children} == {"barrier", "practice"}
+
+
+def test_split_by_category_refuses_when_only_one_category_has_two_passages(small, synth):
+    a = small.themes["A"]
+    with Project.open(small.path, create=False) as project, project.transaction():
+        for pid, cat in zip(small.passages["A2"], ("barrier", "barrier", "context")):
+            project.set_passage_category(pid, cat, {"barrier": 0.5, "enabler": 0.1, "practice": 0.1,
+                                                    "context": 0.3}, [])
+    result = synth("theme", "split", small.path, str(a), "--by-category")
+    assert result.exit_code == 1 and "one-passage themes" in result.output
+
+
+# --- UX: themes at 80 columns, and help ---------------------------------------------------------------
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_themes_is_readable_at_the_terminal_width(built, synth, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = synth.ok("themes", built.path, "--status", "accepted", "--status", "suggested", "--status", "rejected")
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width, "\n" + out
+    assert "…" not in out, "\n" + out
+    for status in ("accepted", "suggested", "rejected"):
+        assert f" {status} " in out
+    assert "corroborated" in out or "fieldwork only" in out or "literature only" in out
+
+
+def test_include_suggested_help_names_the_matrix(synth):
+    out = synth.ok("export", "--help")
+    text = " ".join(out.split())
+    assert "codebook, matrix, project" in text
+
+
+def test_split_help_shows_the_short_k(synth):
+    assert "-k, --k" in synth.ok("theme", "split", "--help")

@@ -117,3 +117,45 @@ async def test_the_favicon_is_served(client) -> None:
     assert r.text.lstrip().startswith("<svg")
     page = (await client.get("/")).text
     assert 'rel="icon" href="/static/favicon.svg"' in page
+
+
+# --- UX: split lands on the first part; a stale edit blames the right person and keeps the text -----
+
+async def test_after_a_split_the_browser_lands_on_the_first_part(client, built: Built) -> None:
+    a = built.themes["A"]
+    fields = await _form(client, f"/themes/{a}")
+    r = await client.post(f"/themes/{a}/split", data={**fields, "k": "2", "back": f"/themes/{a}"})
+    assert r.status_code == 303
+    from synth.store import Project
+
+    with Project.open(built.path, create=False) as p:
+        first = min(t.id for t in p.themes() if t.parent_id == a)
+    assert r.headers["location"] == f"/themes/{first}"
+
+
+async def test_a_stale_edit_from_my_other_tab_is_not_blamed_on_someone_else(built: Built) -> None:
+    a = built.themes["A"]
+    app = create_app(built.path, reviewer="alice")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as tab1, \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as tab2:
+        f1 = await _form(tab1, f"/themes/{a}")
+        f2 = await _form(tab2, f"/themes/{a}")
+        assert (await tab1.post(f"/themes/{a}/rename", data={**f1, "label": "From tab one"})).status_code == 303
+        typed = "A careful definition that took ten minutes to write, with <b>markup</b> & more."
+        r = await tab2.post(f"/themes/{a}/define", data={**f2, "definition": typed})
+    assert r.status_code == 409
+    _secure(r)
+    import html as html_module
+
+    text = html_module.unescape(r.text)
+    assert "someone else" not in text.lower()
+    assert "You changed this theme in another tab or window" in text and "rename" in text
+    assert typed in text and "<b>markup</b>" not in r.text  # kept, and escaped
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(built.path, reviewer="bob")),
+                                 base_url=BASE) as bob:
+        fb = await _form(bob, f"/themes/{a}")
+        fb[f"rev-{a}"] = "1"
+        r = await bob.post(f"/themes/{a}/rename", data={**fb, "label": "Bob's label"})
+    assert r.status_code == 409
+    text = html_module.unescape(r.text)
+    assert "changed by someone else" in text and "alice" in text and "Bob's label" in text

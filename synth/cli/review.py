@@ -154,19 +154,19 @@ def merge_command(project: Path, target_id: int, other_ids: tuple[int, ...], rev
 
 @theme_group.command("split", epilog="""\b
 Examples:
-  synth theme split review.synth 3 --k 2
+  synth theme split review.synth 3 -k 2
   synth theme split review.synth 3 --by-category
 """)
 @project_argument
 @click.argument("theme_id", type=int)
-@click.option("--k", type=click.IntRange(2, None), help="Number of sub-themes, by re-clustering the passages' embeddings.")
+@click.option("-k", "--k", "k", type=click.IntRange(2, None), help="Number of sub-themes, by re-clustering the passages' embeddings.")
 @click.option("--by-category", is_flag=True, help="One sub-theme per passage category (barrier, enabler, …).")
 @reviewer_option
 @reports_errors
 def split_command(project: Path, theme_id: int, k: int | None, by_category: bool, reviewer: str) -> None:
     """Split theme THEME_ID into sub-themes; it is retired (undo brings it back)."""
     if (k is None) == (not by_category):
-        raise click.UsageError("give exactly one of --k N or --by-category")
+        raise click.UsageError("give exactly one of -k N (also written --k N) or --by-category")
     with open_project(project) as proj:
         _say(actions.split(proj, theme_id, k=k, by_category=by_category, reviewer=reviewer))
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from ..fast_embed import AUTO, ROUTE_CHOICES
 from ..summary import summarise_all
@@ -93,24 +96,56 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         return
     console = Console()
     if not console.is_terminal:
-        console = Console(width=160)  # piped to a file: don't squeeze the table into 80 columns
-    table = Table(title=f"Themes in {project}")
-    table.add_column("id", justify="right")
-    table.add_column("label", min_width=28, ratio=3)
-    table.add_column("status")
-    table.add_column("category", no_wrap=True)
-    table.add_column("size", justify="right")
-    table.add_column("sources", justify="right")
-    table.add_column("lit / int / sur", no_wrap=True)
-    table.add_column("triangulation", no_wrap=True)
-    table.add_column("transfer", justify="right")
-    for s in summaries:
-        kinds = s.spread.kinds
-        table.add_row(str(s.id), s.label, s.status,
-                      f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
-                      str(s.size), str(s.spread.sources),
-                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
-                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+        # piped to a file: don't squeeze the table into 80 columns, unless COLUMNS says how wide
+        columns = os.environ.get("COLUMNS", "")
+        console = Console(width=int(columns) if columns.isascii() and columns.isdigit() and int(columns) >= 40 else 160)
+    table = _themes_table(summaries, f"Themes in {project}", narrow=console.width < WIDE)
     console.print(table)
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
+
+
+WIDE = 130  # below this many columns the table folds triangulation and transferability under the label
+
+
+def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
+    """Wide: one column per figure. Narrow (an 80-column terminal): the short figures keep their
+    full width (status and size must never shrink to "…"); triangulation and transferability move
+    to a second line under the label, which wraps."""
+    if narrow:
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+        table.add_column("id", justify="right", no_wrap=True)
+        table.add_column("theme", ratio=1, overflow="fold")
+        table.add_column("status", no_wrap=True, min_width=9)
+        table.add_column("category", no_wrap=True)
+        table.add_column("size", justify="right", no_wrap=True)
+        table.add_column("src", justify="right", no_wrap=True)
+        table.add_column("lit/int/sur", no_wrap=True)
+        for s in summaries:
+            kinds = s.spread.kinds
+            extra = [x for x in (s.triangulation.get("label", ""),
+                                 f"transferability {s.transferability['score']:.2f}" if s.transferability else "") if x]
+            table.add_row(str(s.id), Text(s.label) + (Text("\n" + " · ".join(extra), style="dim") if extra else Text()),
+                          s.status, _category_cell(s, "\n"), str(s.size), str(s.spread.sources),
+                          f"{kinds.get('literature', 0)}/{kinds.get('interview', 0)}/{kinds.get('survey', 0)}")
+        return table
+    table = Table(title=title)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("label", min_width=28, ratio=3)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("category", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("sources", justify="right", no_wrap=True)
+    table.add_column("lit / int / sur", no_wrap=True)
+    table.add_column("triangulation", no_wrap=True)
+    table.add_column("transfer", justify="right", no_wrap=True)
+    for s in summaries:
+        kinds = s.spread.kinds
+        table.add_row(str(s.id), s.label, s.status, _category_cell(s, " "), str(s.size), str(s.spread.sources),
+                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
+                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+    return table
+
+
+def _category_cell(s, sep: str) -> str:
+    return f"{s.category}{sep}{s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or "")

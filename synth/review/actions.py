@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
 from ..store import Decision, Membership, Project, ThemeRow
+from .split_parts import MIN_PART, describe_parts, fold_small_groups
 
 LIVE = ("suggested", "accepted")
 MAX_LABEL = 200
@@ -131,12 +132,32 @@ class _Change:
 
 # --- checks ----------------------------------------------------------------------------------------
 
-def check_revisions(project: Project, expected: Mapping[int, int] | None) -> None:
-    """Refuse an edit based on a page that showed an older revision of any theme involved."""
+def check_revisions(project: Project, expected: Mapping[int, int] | None, reviewer: str | None = None) -> None:
+    """Refuse an edit based on a page that showed an older revision of any theme involved, saying
+    who changed it: the same reviewer in another tab or window is not "someone else"."""
     for theme_id, revision in (expected or {}).items():
         current = project.theme(int(theme_id)).revision
         if current != int(revision):
-            raise ConflictError(f"{STALE} (theme {theme_id} is at revision {current}; your page showed {revision}).")
+            last = _last_decision_on(project, int(theme_id))
+            detail = f"theme {theme_id} is at revision {current}; your page showed {revision}"
+            if last is not None and reviewer is not None and last.reviewer == reviewer:
+                raise ConflictError(f"You changed this theme in another tab or window since this page was loaded "
+                                    f"(your {last.action} at {last.at}); reload the page to see it ({detail}).")
+            if last is not None:
+                raise ConflictError(f"{STALE} ({last.reviewer}: {last.action} at {last.at}; {detail}).")
+            raise ConflictError(f"This theme changed since this page was loaded; reload the page ({detail}).")
+
+
+def _last_decision_on(project: Project, theme_id: int) -> Decision | None:
+    """The latest decision that touched the theme: as its subject, or among the themes or passages it changed."""
+    key = str(theme_id)
+    for d in reversed(project.decisions()):
+        if d.theme_id == theme_id or key in d.after.get("themes", {}) or key in d.before.get("themes", {}):
+            return d
+        states = [*d.before.get("memberships", {}).values(), *d.after.get("memberships", {}).values()]
+        if any(state and state.get("theme_id") == theme_id for state in states):
+            return d
+    return None
 
 
 def _theme(project: Project, theme_id: int) -> ThemeRow:
@@ -167,7 +188,7 @@ def or_list(words: Sequence[str]) -> str:
 def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequence[str], action: str, done: str, *,
                 reviewer: str, expected: Mapping[int, int] | None) -> Outcome:
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.status == status:
             raise SynthError(f"{_name(theme)} is already {status}")
@@ -216,7 +237,7 @@ def rename(project: Project, theme_id: int, label: str, *, reviewer: str,
     """Give a theme a reviewer's label; discover keeps it from then on."""
     label = " ".join(_clean(label, "label", MAX_LABEL).split())
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.label == label and theme.label_by_human:
             raise SynthError(f"{_name(theme)} already has that label")
@@ -231,7 +252,7 @@ def define(project: Project, theme_id: int, definition: str, *, reviewer: str,
     """Set a theme's definition; discover keeps it from then on."""
     definition = _clean(definition, "definition", MAX_TEXT, allow_empty=True)
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.definition == definition and theme.definition_by_human:
             raise SynthError(f"{_name(theme)} already has that definition")
@@ -247,7 +268,7 @@ def recategorise(project: Project, theme_id: int, category: str, *, reviewer: st
     if category not in CATEGORIES:
         raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.category == category and theme.category_by_human:
             raise SynthError(f"{_name(theme)} is already {category}")
@@ -283,7 +304,7 @@ def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewe
     if int(target_id) in others:
         raise SynthError(f"theme {target_id} cannot be merged into itself; name it once, as the target")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         target = _theme(project, target_id)
         _require_live(target, "merge into")
         themes = [_theme(project, t) for t in others]
@@ -315,37 +336,39 @@ def split(project: Project, theme_id: int, *, k: int | None = None, by_category:
     if by_category == (k is not None):
         raise SynthError("split needs either k (number of sub-themes) or by-category, not both or neither")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         parent = _theme(project, theme_id)
         _require_live(parent, "split")
         members = project.memberships(theme_id=parent.id, placed=True)
         if len(members) < 2:
             raise SynthError(f"{_name(parent)} has {len(members)} passage(s); a split needs at least 2")
         passages = {m.passage_id: project.passage(m.passage_id) for m in members}
+        vectors = _vectors(project, [passages[m.passage_id] for m in members])
         if by_category:
-            groups = _groups_by_category(project, parent, members)
+            groups = _groups_by_category(project, parent, members, passages, vectors)
         else:
             groups = _groups_by_embedding(project, parent, members, passages, int(k), seed)  # type: ignore[arg-type]
-        categories = project.passage_categories()
-        vectors = _vectors(project, [passages[m.passage_id] for m in members])
+        categories = project.passage_categories([m.passage_id for m in members])
+        parts = describe_parts(project, parent, [g for _, g in groups], passages, vectors,
+                               [name if by_category else "" for name, _ in groups])
         change = _Change(project)
         created = []
-        for i, (name, group) in enumerate(groups, start=1):
-            label = f"{parent.label} — {name}" if by_category else f"{parent.label} — part {i} of {len(groups)}"
+        for (name, group), part in zip(groups, parts, strict=True):
             ids = [m.passage_id for m in group]
             vecs = [vectors[passages[p].text_sha256] for p in ids if passages[p].text_sha256 in vectors]
             centroid = np.mean(vecs, axis=0) if vecs else None
-            child = project.create_theme(label=label, definition=parent.definition, top_terms=parent.top_terms,
+            # Named by its own passages (terms, definition, counts), not the parent's: see split_parts.
+            child = project.create_theme(label=part.label, definition=part.definition, top_terms=part.top_terms,
                                          status="accepted" if parent.status == "accepted" else "suggested",
                                          parent_id=parent.id, centroid=centroid, label_by_human=True,
-                                         definition_by_human=parent.definition_by_human, origin="split")
+                                         origin="split")
             project.update_theme(child, bump_revision=False, **_category_fields(group, categories, parent,
                                                                                  name if by_category else None))
             change.created_theme(child)
             for m in group:
                 change.membership(m.passage_id, {"theme_id": child, "probability": m.probability, "placed": True,
                                                  "by_human": True})
-            project.set_quotes(child, ids[:QUOTES_PER_THEME])
+            project.set_quotes(child, [*part.quotes, *(p for p in ids if p not in part.quotes)][:QUOTES_PER_THEME])
             change.after["themes"][str(child)] = _theme_state(project.theme(child), THEME_FIELDS)
             created.append(child)
         change.theme(parent.id, status="retired")
@@ -354,8 +377,9 @@ def split(project: Project, theme_id: int, *, k: int | None = None, by_category:
     return Outcome(decision, f"split {_name(parent)} into themes {', '.join(map(str, created))}", tuple(created))
 
 
-def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership]) -> list[tuple[str, list[Membership]]]:
-    categories = project.passage_categories()
+def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
+                        vectors: Mapping[str, np.ndarray]) -> list[tuple[str, list[Membership]]]:
+    categories = project.passage_categories([m.passage_id for m in members])
     missing = [m.passage_id for m in members if m.passage_id not in categories]
     if missing:
         raise SynthError(f"{_name(parent)}: {len(missing)} passage(s) have no category yet (e.g. passage {missing[0]}); "
@@ -366,7 +390,13 @@ def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Me
     if len(groups) < 2:
         raise SynthError(f"all passages of {_name(parent)} are {next(iter(groups))}; there is nothing to split by "
                          "category (split with --k instead)")
-    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
+    folded = fold_small_groups(ordered, passages, vectors)  # no one-passage themes
+    if len(folded) < 2:
+        counts = ", ".join(f"{len(g)} {name}" for name, g in ordered)
+        raise SynthError(f"{_name(parent)}: its passages are {counts}; only one category has {MIN_PART} or more, "
+                         "so a split by category would make one-passage themes (split with --k instead)")
+    return folded
 
 
 def _vectors(project: Project, passages: Sequence) -> dict[str, np.ndarray]:
@@ -442,7 +472,7 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
     if not ids:
         raise SynthError("choose at least one passage to move")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         target = _theme(project, theme_id)
         _require_live(target, "move passages into")
         change = _Change(project)
@@ -452,7 +482,8 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
             if old and old.placed and old.theme_id == target.id:
                 raise SynthError(f"passage {pid} is already in {_name(target)}")
             if only_unplaced and old and old.placed and project.theme(old.theme_id).status in LIVE:
-                raise ConflictError(f"{STALE} (passage {pid} was placed in theme {old.theme_id} meanwhile).")
+                raise ConflictError(f"Passage {pid} was placed in theme {old.theme_id} since this page was loaded "
+                                    "(in another tab or window, or by another reviewer); reload the page.")
             change.membership(pid, {"theme_id": target.id, "probability": old.probability if old else 1.0,
                                     "placed": True, "by_human": True})
         decision = change.log(reviewer=reviewer, action="move", theme_id=target.id,
@@ -468,7 +499,7 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
     if not ids:
         raise SynthError("choose at least one passage to remove")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         change = _Change(project)
         themes = set()
         for pid in ids:

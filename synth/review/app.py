@@ -182,10 +182,14 @@ class _Views:
             response.delete_cookie(self.s.flash_cookie)
         return response
 
-    def error(self, request: Request, status: int, message: str, back: str = "/") -> Response:
+    def error(self, request: Request, status: int, message: str, back: str = "/",
+              typed: list[tuple[str, str]] | None = None) -> Response:
+        """An error page; `typed` is the text the reviewer wrote in a refused form, shown back to them
+        so nothing they typed is lost (a stale page is refused, but their words are not)."""
         if _wants_json(request):
-            return JSONResponse({"ok": False, "error": message}, status_code=status)
-        return self.render(request, "error.html", {"status": status, "message": message, "back": back}, status)
+            return JSONResponse({"ok": False, "error": message, "typed": dict(typed or [])}, status_code=status)
+        return self.render(request, "error.html", {"status": status, "message": message, "back": back,
+                                                   "typed": typed or []}, status)
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         return self.error(request, 404, "No such page.")
@@ -210,11 +214,11 @@ class _Views:
             with self.project() as project:
                 outcome = do(project, form)
         except ConflictError as exc:
-            return self.error(request, 409, str(exc), default_back)
+            return self.error(request, 409, str(exc), default_back, typed=_typed(form))
         except NotFoundError as exc:
-            return self.error(request, 404, str(exc), default_back)
+            return self.error(request, 404, str(exc), default_back, typed=_typed(form))
         except (SynthError, _BadForm) as exc:
-            return self.error(request, 400, str(exc), default_back)
+            return self.error(request, 400, str(exc), default_back, typed=_typed(form))
         if _wants_json(request):
             return JSONResponse({"ok": True, "message": outcome.message, "decision": outcome.decision_id,
                                  "created": list(outcome.created)})
@@ -360,7 +364,11 @@ class _Views:
         else:
             return self.error(request, 404, f"no action {action!r}; use accept, reject, restore, rename, define, "
                                             "recategorise, split or memo")
-        return await self.act(request, do, lambda f, o: _back(f, f"/themes/{theme_id}"))
+        def back(f: FormData, outcome: actions.Outcome | None) -> str:
+            if action == "split" and outcome and outcome.created:
+                return f"/themes/{outcome.created[0]}"  # the parent is retired: show the first part
+            return _back(f, f"/themes/{theme_id}")
+        return await self.act(request, do, back)
 
     async def merge(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -406,6 +414,15 @@ class _Views:
 
 class _BadForm(Exception):
     """A form field that is missing or malformed (a 400, said plainly)."""
+
+
+TYPED_FIELDS = {"label": "Label", "definition": "Definition", "text": "Memo"}
+
+
+def _typed(form: FormData) -> list[tuple[str, str]]:
+    """The free text a form carried (label, definition, memo), to show back when the edit is refused."""
+    return [(name, value) for key, name in TYPED_FIELDS.items()
+            if isinstance(value := form.get(key), str) and value.strip()]
 
 
 def _wants_json(request: Request) -> bool:
