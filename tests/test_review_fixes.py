@@ -59,12 +59,12 @@ def test_huge_ids_are_not_found_not_a_crash(built, synth):
 # --- item 8 ---------------------------------------------------------------------------------------
 
 def test_ctrl_c_after_the_commit_says_the_change_was_saved(built, synth, monkeypatch):
-    import synth.cli.review as review_cli
+    import synth.cli.theme as theme_cli
 
     def interrupted(outcome):
         raise KeyboardInterrupt  # lands while printing: the accept is already committed
 
-    monkeypatch.setattr(review_cli, "_say", interrupted)
+    monkeypatch.setattr(theme_cli, "_say", interrupted)
     tid = built.theme_ids["Local labour market"]
     result = synth("theme", "accept", built.path, str(tid))
     assert result.exit_code == 130
