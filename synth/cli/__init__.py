@@ -81,4 +81,4 @@ def main() -> None:
 
 
 # Register the command modules (each adds its commands to `cli`).
-from . import ingest, discover, themes, review, theme, log, export, report, codebook  # noqa: E402,F401
+from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage  # noqa: E402,F401

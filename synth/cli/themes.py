@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..records import SOURCE_KINDS
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
 
@@ -60,14 +61,16 @@ def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
         table.add_column("category", no_wrap=True)
         table.add_column("size", justify="right", no_wrap=True)
         table.add_column("src", justify="right", no_wrap=True)
-        table.add_column("lit/int/sur", no_wrap=True)
+        table.add_column("lit/int/sur", no_wrap=True)  # passages by kind
         for s in summaries:
-            kinds = s.spread.kinds
-            extra = [x for x in (s.triangulation.get("label", ""),
+            kinds, sources = s.spread.kinds, s.spread.sources_by_kind
+            extra = [x for x in ("sources lit/int/sur " + "/".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
+                                 f"+{s.spread.structure} structure" if s.spread.structure else "",
+                                 s.triangulation.get("label", ""),
                                  f"transferability {s.transferability['score']:.2f}" if s.transferability else "") if x]
-            table.add_row(str(s.id), Text(s.label) + (Text("\n" + " · ".join(extra), style="dim") if extra else Text()),
+            table.add_row(str(s.id), Text(s.label) + Text("\n" + " · ".join(extra), style="dim"),
                           s.status, _category_cell(s, "\n"), str(s.size), str(s.spread.sources),
-                          f"{kinds.get('literature', 0)}/{kinds.get('interview', 0)}/{kinds.get('survey', 0)}")
+                          "/".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS))
         return table
     table = Table(title=title)
     table.add_column("id", justify="right", no_wrap=True)
@@ -75,14 +78,16 @@ def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("category", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("sources", justify="right", no_wrap=True)
-    table.add_column("lit / int / sur", no_wrap=True)
+    table.add_column("sources lit/int/sur", no_wrap=True)
+    table.add_column("passages lit/int/sur", no_wrap=True)
     table.add_column("triangulation", no_wrap=True)
     table.add_column("transfer", justify="right", no_wrap=True)
     for s in summaries:
-        kinds = s.spread.kinds
-        table.add_row(str(s.id), s.label, s.status, _category_cell(s, " "), str(s.size), str(s.spread.sources),
-                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
+        kinds, sources = s.spread.kinds, s.spread.sources_by_kind
+        structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
+        table.add_row(str(s.id), s.label, s.status, _category_cell(s, " "), str(s.size),
+                      f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
+                      " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
                       s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
     return table
 
