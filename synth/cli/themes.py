@@ -46,7 +46,7 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         click.echo("no themes yet: run `synth discover` first")
 
 
-WIDE = 130  # below this many columns the table folds triangulation and transferability under the label
+WIDE = 140  # below this many columns the table folds triangulation and transferability under the label
 
 
 def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
