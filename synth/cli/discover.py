@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..fast_embed import AUTO, ROUTE_CHOICES
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering", "label": "Labelling themes",
                "categorise": "Categorising passages", "store": "Saving the run"}
@@ -59,7 +60,8 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
         report = discover(proj, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                           embedder_route=embedder_route, use_codebook=use_codebook, progress=progress)
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
-               f"computed {report.embeddings_computed} (embedder {report.embedder}: {report.embedder_reason})")
+               f"computed {report.embeddings_computed} (embedder {shown(report.embedder)}: "
+               f"{shown(report.embedder_reason)})")
     if use_codebook:
         click.echo(f"codebook: {report.deductive} passages placed in its codes first")
     click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
@@ -67,4 +69,4 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
     changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
                ("gone", report.gone)]
     click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
-    click.echo(f"see them with: synth themes {project}")
+    click.echo(f"see them with: synth themes {shown(project)}")

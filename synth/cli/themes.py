@@ -15,6 +15,7 @@ from rich.text import Text
 from ..records import SOURCE_KINDS
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown_json, shown_text
 
 
 @cli.command("themes", epilog="""\b
@@ -33,14 +34,15 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     with open_project(project, create=False) as proj:
         summaries = summarise_all(proj, statuses)
     if as_json:
-        click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False,
+                                         sort_keys=True)))
         return
     console = Console()
     if not console.is_terminal:
         # piped to a file: don't squeeze the table into 80 columns, unless COLUMNS says how wide
         columns = os.environ.get("COLUMNS", "")
         console = Console(width=int(columns) if columns.isascii() and columns.isdigit() and int(columns) >= 40 else 160)
-    table = _themes_table(summaries, f"Themes in {project}", narrow=console.width < WIDE)
+    table = _themes_table(summaries, shown_text(f"Themes in {project}"), narrow=console.width < WIDE)
     console.print(table)
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
@@ -49,10 +51,11 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
 WIDE = 140  # below this many columns the table folds triangulation and transferability under the label
 
 
-def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
+def _themes_table(summaries, title: Text, *, narrow: bool) -> Table:
     """Wide: one column per figure. Narrow (an 80-column terminal): the short figures keep their
     full width (status and size must never shrink to "…"); triangulation and transferability move
-    to a second line under the label, which wraps."""
+    to a second line under the label, which wraps. Labels and every other stored string may hold
+    escapes or rich markup: shown as text (`shown_text`), never interpreted."""
     if narrow:
         table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
         table.add_column("id", justify="right", no_wrap=True)
@@ -68,8 +71,8 @@ def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
                                  f"+{s.spread.structure} structure" if s.spread.structure else "",
                                  s.triangulation.get("label", ""),
                                  f"transferability {s.transferability['score']:.2f}" if s.transferability else "") if x]
-            table.add_row(str(s.id), Text(s.label) + Text("\n" + " · ".join(extra), style="dim"),
-                          s.status, _category_cell(s, "\n"), str(s.size), str(s.spread.sources),
+            table.add_row(str(s.id), shown_text(s.label) + Text("\n") + Text(shown_text(" · ".join(extra)).plain, style="dim"),
+                          shown_text(s.status), _category_cell(s, "\n"), str(s.size), str(s.spread.sources),
                           "/".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS))
         return table
     table = Table(title=title)
@@ -85,12 +88,14 @@ def _themes_table(summaries, title: str, *, narrow: bool) -> Table:
     for s in summaries:
         kinds, sources = s.spread.kinds, s.spread.sources_by_kind
         structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
-        table.add_row(str(s.id), s.label, s.status, _category_cell(s, " "), str(s.size),
+        table.add_row(str(s.id), shown_text(s.label), shown_text(s.status), _category_cell(s, " "), str(s.size),
                       f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
                       " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
-                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+                      shown_text(s.triangulation.get("label", "")),
+                      f"{s.transferability['score']:.2f}" if s.transferability else "")
     return table
 
 
-def _category_cell(s, sep: str) -> str:
-    return f"{s.category}{sep}{s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or "")
+def _category_cell(s, sep: str) -> Text:
+    category = shown_text(s.category or "")
+    return category + Text(f"{sep}{s.confidence:.2f}") if s.category and s.confidence is not None else category
