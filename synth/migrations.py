@@ -176,6 +176,34 @@ def _migration_5_source_hash_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sources_sha256 ON sources (sha256, is_current)")
 
 
+def _migration_9_evidence_appraisal(db: sqlite3.Connection) -> None:
+    # What a reviewer states about the evidence (GRADE-CERQual, synth.evidence): an appraisal of
+    # each source's methodological quality, the review's scope, and a confidence per theme. Kept in
+    # their own tables, which discover never writes, so a re-run cannot overwrite them. Appraisals
+    # are keyed by source name, so a new version of a file keeps its appraisal.
+    _run_script(db, """
+        CREATE TABLE source_appraisals (
+            source_name TEXT PRIMARY KEY,
+            quality TEXT NOT NULL CHECK (quality IN ('high', 'moderate', 'low')),
+            note TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE review_scope (
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (field, value)
+        );
+        CREATE TABLE theme_confidence (
+            theme_id INTEGER PRIMARY KEY REFERENCES themes(id),
+            level TEXT NOT NULL CHECK (level IN ('high', 'moderate', 'low', 'very low')),
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+    """)
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
@@ -183,5 +211,6 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (3, "category provenance", _migration_3_category_provenance),
     (4, "passage terms cache", _migration_4_passage_terms),
     (5, "source hash index", _migration_5_source_hash_index),
+    (9, "evidence appraisal: source appraisals, review scope, theme confidence", _migration_9_evidence_appraisal),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

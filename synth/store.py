@@ -526,6 +526,66 @@ class Project(ProjectCaches):
         return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
                          json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
 
+    # -- evidence appraisal (migration 9; see synth.evidence) ----------------------------------------
+    # Written only by the review actions in synth.review.appraisal, never by discover.
+
+    def source_appraisals(self) -> dict[str, dict]:
+        """Each appraised source's name -> {quality, note, reviewer, at}."""
+        return {r["source_name"]: {"quality": r["quality"], "note": r["note"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM source_appraisals ORDER BY source_name")}
+
+    def set_source_appraisal(self, source_name: str, state: Mapping | None) -> None:
+        """Record (or, with None, withdraw) the appraisal of the source called `source_name`."""
+        self.db.execute("DELETE FROM source_appraisals WHERE source_name = ?", (source_name,))
+        if state is not None:
+            self.db.execute("INSERT INTO source_appraisals VALUES (?, ?, ?, ?, ?)",
+                            (source_name, state["quality"], state.get("note", ""), state["reviewer"], state["at"]))
+
+    def review_scope(self) -> dict[str, tuple[str, ...]]:
+        """The review's scope: field ('kind' or a metadata field) -> the values the review is about."""
+        out: dict[str, list[str]] = {}
+        for r in self.db.execute("SELECT field, value FROM review_scope ORDER BY field, value"):
+            out.setdefault(r["field"], []).append(r["value"])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def set_review_scope(self, scope: Mapping[str, Sequence[str]]) -> None:
+        """Replace the whole scope (an empty mapping clears it)."""
+        self.db.execute("DELETE FROM review_scope")
+        self.db.executemany("INSERT OR IGNORE INTO review_scope VALUES (?, ?)",
+                            [(f, v) for f, values in scope.items() for v in values])
+
+    def metadata_fields(self) -> dict[str, set[str]]:
+        """Every metadata field of the current sources, with the values it takes."""
+        out: dict[str, set[str]] = {}
+        for r in self.db.execute("SELECT md.key, md.value FROM source_metadata md JOIN sources s ON s.id = md.source_id"
+                                 " WHERE s.is_current = 1"):
+            out.setdefault(r[0], set()).add(r[1])
+        return out
+
+    def theme_confidences(self) -> dict[int, dict]:
+        """Theme id -> the confidence a reviewer set: {level, reason, reviewer, at}."""
+        return {r["theme_id"]: {"level": r["level"], "reason": r["reason"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM theme_confidence ORDER BY theme_id")}
+
+    def set_theme_confidence(self, theme_id: int, state: Mapping | None) -> None:
+        self.db.execute("DELETE FROM theme_confidence WHERE theme_id = ?", (theme_id,))
+        if state is not None:
+            self.db.execute("INSERT INTO theme_confidence VALUES (?, ?, ?, ?, ?)",
+                            (theme_id, state["level"], state["reason"], state["reviewer"], state["at"]))
+
+    def sources_in_ingest_order(self) -> list[tuple[int, str, str, dict[str, str]]]:
+        """(id, name, kind, metadata) of every current source, oldest first (the order they were added)."""
+        meta = self.source_metadata()
+        return [(r[0], r[1], r[2], meta.get(r[0], {})) for r in self.db.execute(
+            "SELECT id, name, kind FROM sources WHERE is_current = 1 ORDER BY ingested_at, id")]
+
+    def placed_passage_sources(self) -> list[tuple[int, int, int]]:
+        """(theme id, passage id, source id) of every placed passage of a current source."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT m.theme_id, p.id, p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            " JOIN sources s ON s.id = p.source_id WHERE m.placed = 1 AND s.is_current = 1"
+            " ORDER BY m.theme_id, p.id")]
+
 
 def _passage(r: sqlite3.Row) -> Passage:
     return Passage(id=r["id"], source_id=r["source_id"], start_char=r["start_char"], end_char=r["end_char"],

@@ -27,7 +27,9 @@ def test_new_project_has_schema_and_marks(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [r[0] for r in db.execute("SELECT version FROM migrations")] == list(range(1, SCHEMA_VERSION + 1))
+    from synth.migrations import MIGRATIONS
+
+    assert [r[0] for r in db.execute("SELECT version FROM migrations")] == [m[0] for m in MIGRATIONS]
 
 
 def test_reopen_keeps_sources_and_metadata(tmp_path):

@@ -86,10 +86,14 @@ Examples:
 @reports_errors
 def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> None:
     """List PROJECT's themes: category, confidence, size, spread, triangulation, quotes."""
+    from ..evidence import profiles_for
+
     with open_project(project, create=False) as proj:
         summaries = summarise_all(proj, statuses)
+        profiles = profiles_for(proj, proj.themes(statuses=statuses))
     if as_json:
-        click.echo(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(json.dumps([{**s.to_dict(), "evidence": profiles[s.id].to_dict()} for s in summaries],
+                              indent=2, ensure_ascii=False, sort_keys=True))
         return
     console = Console()
     if not console.is_terminal:
@@ -104,13 +108,22 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     table.add_column("lit / int / sur", no_wrap=True)
     table.add_column("triangulation", no_wrap=True)
     table.add_column("transfer", justify="right")
+    table.add_column("confidence (CERQual)", no_wrap=True)
     for s in summaries:
+        p = profiles[s.id]
+        n = p.adequacy.participants
+        people = f", {n} participant{'' if n == 1 else 's'}" if n else ""
+        confidence = f"{p.confidence}{' (reviewer)' if p.reviewer else ''}{people}"
         kinds = s.spread.kinds
         table.add_row(str(s.id), s.label, s.status,
                       f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
                       str(s.size), str(s.spread.sources),
                       f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
-                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "")
+                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "",
+                      confidence)
     console.print(table)
+    if summaries:
+        click.echo("confidence: synth's suggestion after GRADE-CERQual, or the reviewer's where set; "
+                   "the reasons are in --json (evidence.reasons) and the report")
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")

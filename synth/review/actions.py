@@ -512,9 +512,12 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
             if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
                 continue  # a machine suggestion that a later discover has already replaced: leave it
             change.membership(int(key), state)
+        from . import appraisal  # appraisals, scope and confidence keep their own snapshots
+
+        restored = appraisal.restore(project, target)
         decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
                               passage_id=target.passage_id, undoes=target.id,
-                              extra={"undid": target.action})
+                              extra={"undid": target.action, **restored})
     return Outcome(decision, f"undid decision {target.id} ({target.action}, {target.at})")
 
 
@@ -530,6 +533,9 @@ def _membership_unchanged(project: Project, decision: Decision, key: str) -> boo
 def _check_unchanged_since(project: Project, decision: Decision) -> None:
     """Refuse to undo over a later human edit. Fields discover keeps up to date (a new sub-theme's
     terms and category mix, machine memberships) are not a reviewer's edit and do not block."""
+    from . import appraisal
+
+    appraisal.check_unchanged(project, decision)
     created = {k for k, v in decision.before.get("themes", {}).items() if v is None}
     for key, state in decision.after.get("themes", {}).items():
         if key in created:
@@ -547,6 +553,10 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
 
 def describe(decision: Decision) -> str:
     """One readable line per decision: what changed, from what to what."""
+    from . import appraisal
+
+    if (line := appraisal.describe(decision)) is not None:
+        return line
     if decision.action == "memo":
         subject = f"theme {decision.theme_id}" if decision.theme_id is not None else f"passage {decision.passage_id}"
         return f"memo on {subject}: {decision.after.get('memo', '')}"
