@@ -374,30 +374,30 @@ def _limitations_concern(m: Limitations) -> Component:
 
 
 def overall(components: Sequence[Component]) -> tuple[str, tuple[str, ...]]:
-    """The suggested confidence and its reasons (the rule in this module's docstring)."""
+    """The suggested confidence and its reasons (the rule in this module's docstring). The reasons
+    say what moved the level; each component's figures are in its own `explanation`."""
     steps = 0
     reasons = []
-    minors = [c for c in components if c.concern == "minor"]
+    minors = [c.name for c in components if c.concern == "minor"]
     for c in components:
-        if c.concern == "moderate":
-            steps += 1
-            reasons.append(f"{c.name}: moderate concerns, down one level — {c.explanation}")
-        elif c.concern == "serious":
-            steps += 2
-            reasons.append(f"{c.name}: serious concerns, down two levels — {c.explanation}")
-    if len(minors) >= 2:
-        steps += len(minors) // 2
-        reasons.append(f"{len(minors)} components with minor concerns ({', '.join(c.name for c in minors)}), "
-                       f"down {_plural(len(minors) // 2, 'level')}")
+        if c.concern in ("moderate", "serious"):
+            down = 1 if c.concern == "moderate" else 2
+            steps += down
+            reasons.append(f"{c.name}: {c.concern} concerns, down {_plural(down, 'level')}")
+    if minors:
+        down = len(minors) // 2
+        steps += down
+        reasons.append(f"minor concerns about {' and '.join(minors)}"
+                       + (f", down {_plural(down, 'level')} (one for every two)" if down else ", not enough to lower it alone"))
+    fine = [c.name for c in components if c.concern == "none"]
+    if fine:
+        reasons.append(f"no or very minor concerns about {' and '.join(fine)}")
     for c in components:
-        if c.concern == "none":
-            reasons.append(f"{c.name}: no or very minor concerns — {c.explanation}")
-        elif c.concern == "minor":
-            reasons.append(f"{c.name}: minor concerns — {c.explanation}")
-        elif c.concern == NOT_ASSESSED:
-            reasons.append(f"{c.name}: not assessed — {c.explanation}")
+        if c.concern == NOT_ASSESSED:
+            reasons.append(f"{c.name} not assessed: {c.explanation}")
     level = LEVELS[min(steps, len(LEVELS) - 1)]
-    return level, (f"starts at high; {level} after {_plural(steps, 'step')} down", *reasons)
+    head = "no concerns lower it" if not steps else f"{_plural(steps, 'level')} down"
+    return level, (f"{level}: starts at high, {head}", *reasons)
 
 
 def profile(theme_id: int, category: str | None, items: Sequence[EvidenceItem], *,
