@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import SynthError
-from ..evidence import EvidenceProfile, profiles_for
+from ..evidence import EvidenceProfile
 from ..export.codebook import (PARENT_COLOURS, PARENT_NAMES_ALL, Codebook, build_codebook, category_key,
                                theme_colours)
 from ..export.files import atomic_write
@@ -189,7 +189,7 @@ def gather(project: Project, *, by: str = "kind", include_suggested: bool = Fals
     view = ProjectView(project)
     summaries = dict(codebook.summaries)
     examples = {c.theme_id: c.examples for c in codebook.codes}  # 2–3 quotes each: the reviewer's, topped up
-    profiles = profiles_for(project, [project.theme(tid) for tid in summaries])
+    profiles = dict(codebook.profiles)
     run = project.latest_run()
     matrix = build_matrix(project, by=by, include_suggested=include_suggested)
     data = passage_map(project, view, set(summaries), run["model_id"] if run else None)

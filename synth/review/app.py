@@ -37,7 +37,7 @@ from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
 from ..store import THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
-from . import actions
+from . import actions, appraisal
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
@@ -116,6 +116,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/move", views.move, methods=["POST"]),
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
+        Route("/sources/{source_id:int}/appraise", views.appraise, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -238,6 +239,9 @@ class _Views:
             rows = [_passage_row(view, m.passage_id, categories, m.probability) for m in shown]
             all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
+            from ..evidence import LEVELS, profiles_for  # the evidence profile (GRADE-CERQual) of this theme
+
+            profile = profiles_for(project, [theme])[theme.id]
         passage_memos = _memos_by_passage(memos)
         for row in rows:
             row["memos"] = passage_memos.get(row["id"], [])
@@ -245,7 +249,7 @@ class _Views:
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
             "member_count": len(members),
             "theme_memos": [m for m in memos if m.theme_id == theme_id and m.passage_id is None],
-            "history": history,
+            "history": history, "profile": profile, "levels": LEVELS,
             "parent": all_themes.get(theme.parent_id) if theme.parent_id else None,
             "merged_into": all_themes.get(theme.merged_into) if theme.merged_into else None,
             "children": [t for t in all_themes.values() if t.parent_id == theme.id],
@@ -293,12 +297,13 @@ class _Views:
             memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
             notes = project.source_notes(source_id)
+            appraised = project.source_appraisals().get(source.name)
         segments = _segments(source.text, passages, member, target)
         return self.render(request, "source.html", {
             "source": source, "segments": segments, "target": target_passage,
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
-            "passage_count": len(passages), "notes": notes,
+            "passage_count": len(passages), "notes": notes, "appraisal": appraised, "qualities": ("high", "moderate", "low"),
             "back": f"/sources/{source_id}" + (f"?passage={target}#p{target}" if target_passage else ""),
             "title": source.name})
 
@@ -337,9 +342,12 @@ class _Views:
         elif action == "memo":
             def do(p: Project, f: FormData) -> actions.Outcome:
                 return actions.memo(p, _field(f, "text"), theme_id=theme_id, reviewer=r)
+        elif action == "confidence":
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return appraisal.set_confidence(p, theme_id, _field(f, "level"), _field(f, "reason"), reviewer=r)
         else:
             return self.error(request, 404, f"no action {action!r}; use accept, reject, restore, rename, define, "
-                                            "recategorise, split or memo")
+                                            "recategorise, split, memo or confidence")
         return await self.act(request, do, lambda f, o: _back(f, f"/themes/{theme_id}"))
 
     async def merge(self, request: Request) -> Response:
@@ -375,6 +383,14 @@ class _Views:
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.memo(p, _field(f, "text"), passage_id=passage_id, reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def appraise(self, request: Request) -> Response:
+        source_id = request.path_params["source_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return appraisal.appraise(p, source_id, _field(f, "quality"), str(f.get("note") or ""),
+                                      reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, f"/sources/{source_id}"))
 
     async def undo(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:

@@ -28,9 +28,10 @@ def find_source(project: Project, ref: str | int) -> Source:
     text = str(ref).strip()
     sources = project.sources()
     if text.isdigit():
-        for s in sources:
-            if s.id == int(text):
-                return s
+        try:
+            return project.source(int(text))  # an older version too: appraisals go by name
+        except NotFoundError:
+            pass
     exact = [s for s in sources if s.name == text]
     if exact:
         return exact[0]
