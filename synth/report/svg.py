@@ -69,6 +69,7 @@ def lines(series: Sequence[Mapping], *, n: int, x_label: str, y_label: str, mark
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(label)}" '
              'xmlns="http://www.w3.org/2000/svg">']
     if shade_to:
+        shade_to = min(shade_to, n)  # a group smaller than the base is all base
         parts.append(f'<rect x="{pad_l}" y="{pad_t}" width="{max(sx(shade_to) - pad_l, 0):.1f}" '
                      f'height="{height - pad_t - pad_b}" fill="#f4f6f7"/>')
     for t in ticks:
