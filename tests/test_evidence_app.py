@@ -35,7 +35,7 @@ async def test_theme_page_shows_the_profile_and_sets_the_confidence(built: Built
                        {"csrf_token": fields["csrf_token"], "level": "low", "reason": "One area only."})
         assert r.status_code == 303
         text, fields = await page(client, f"/themes/{theme_id}")
-        assert "set by alice: One area only." in text and '<option value="low" selected>' in text
+        assert "set by alice: One area only. — synth suggests" in text and '<option value="low" selected>' in text
         bad = await post(client, f"/themes/{theme_id}/confidence",
                          {"csrf_token": fields["csrf_token"], "level": "certain", "reason": "x"})
         assert bad.status_code == 400 and "certain" in bad.text
@@ -51,13 +51,13 @@ async def test_source_page_appraises_the_source(built: Built) -> None:
         source = project.sources()[0]
     async with client_for(built.path, reviewer="bob") as client:
         text, fields = await page(client, f"/sources/{source.id}")
-        assert "Not appraised yet." in text and 'id="appraise-form"' in text
+        assert "not appraised yet." in text and 'id="appraise-form"' in text
         r = await post(client, f"/sources/{source.id}/appraise",
                        {"csrf_token": fields["csrf_token"], "quality": "moderate", "note": "Small sample",
                         "back": f"/sources/{source.id}"})
         assert r.status_code == 303 and r.headers["location"] == f"/sources/{source.id}"
         text, fields = await page(client, f"/sources/{source.id}")
-        assert "Appraised <strong>moderate</strong> by bob: Small sample" in text
+        assert "appraised <strong>moderate</strong> by bob (" in text and "): Small sample" in text
         bad = await post(client, "/sources/99999/appraise", {"csrf_token": fields["csrf_token"], "quality": "low"})
         assert bad.status_code == 404
     with Project.open(built.path, create=False) as project:
