@@ -10,27 +10,7 @@ that counts (`synth theme confidence`); synth never overwrites it.
 Records in, a frozen `EvidenceProfile` out: `profile` is a pure function of `EvidenceItem`s (one per
 placed passage) and what the reviewer recorded; `profiles_for` gathers those from a project.
 
-The rule synth suggests a confidence by (documented here and in the README; thresholds are the
-constants below):
-
-- adequacy: serious concerns with 1 source or fewer than 3 passages; moderate with 2 sources or
-  fewer than 5 passages, or fieldwork-only evidence from fewer than 3 participants; minor with 3–4
-  sources; else none.
-- coherence: the share of passages whose own category is the theme's, the mean cosine similarity
-  of the passages to their centroid, and the passages that cut against the finding (the theme's
-  passages whose own category is the opposite side: an enabler's barrier passages, a barrier's
-  enabler passages, a practice's barrier passages). Passages that cut against the finding weigh
-  most; a passage of a neighbouring category (an enabler's practice passage) only dilutes it.
-  Serious: 30 % or more against; moderate: 15 % or more against, under 40 % in category, or
-  similarity under 0.35; minor: any passage against, under 60 % in category, or similarity under
-  0.45; else none.
-- relevance: the share of passages from sources inside the review scope (`synth scope`). Not
-  assessed without a scope. Serious under 25 %, moderate under 50 %, minor under 80 %, else none.
-- methodological limitations: the share of passages from sources the reviewer appraised as low
-  quality (`synth source appraise`). Serious from 50 %, moderate from 25 %, minor with any, or when
-  half the passages or more come from sources nobody has appraised yet; else none.
-- overall: start at high; each moderate concern lowers it one level, each serious concern two, and
-  every two minor concerns one; it never goes below very low.
+The rule by which synth suggests a confidence is in `synth.confidence`.
 """
 
 from __future__ import annotations
@@ -38,16 +18,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-LEVELS = ("high", "moderate", "low", "very low")
+from .confidence import LEVELS, OPPOSITE, Component, judge
+
+if TYPE_CHECKING:  # the store imports nothing from here; the hint only
+    from .store import Project, ThemeRow
+
+__all__ = ["LEVELS", "QUALITIES", "EvidenceItem", "EvidenceProfile", "profile", "profiles_for"]
+
 QUALITIES = ("high", "moderate", "low")
-CONCERNS = ("none", "minor", "moderate", "serious")
-NOT_ASSESSED = "not assessed"
 KIND_FIELD = "kind"  # the scope field that means a source's kind rather than a metadata field
-# The theme categories whose passages of the other side cut against the finding.
-OPPOSITE = {"barrier": ("enabler",), "enabler": ("barrier",), "practice": ("barrier",), "context": ()}
 # Metadata fields that name a survey respondent: rows sharing a value are one participant.
 RESPONDENT_FIELDS = ("respondent_id", "respondent", "participant_id", "participant", "respondent id")
 COUNTER_QUOTES = 3
@@ -123,13 +106,6 @@ class Limitations:
 
 
 @dataclass(frozen=True)
-class Component:
-    name: str
-    concern: str  # one of CONCERNS, or NOT_ASSESSED
-    explanation: str
-
-
-@dataclass(frozen=True)
 class EvidenceProfile:
     theme_id: int
     adequacy: Adequacy
@@ -169,10 +145,6 @@ class EvidenceProfile:
 
 
 # --- the profile -------------------------------------------------------------------------------------
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
 
 def participant_key(item: EvidenceItem) -> tuple | None:
     """Who is speaking in a passage of fieldwork; None for literature (a study, not a participant).
@@ -296,110 +268,6 @@ def limitations_of(items: Sequence[EvidenceItem], appraisals: Mapping[str, Mappi
     )
 
 
-# --- judgements ---------------------------------------------------------------------------------------
-
-def _adequacy_concern(a: Adequacy) -> Component:
-    people = f", {_plural(a.participants, 'participant')}" if a.participants else ""
-    facts = f"{_plural(a.passages, 'passage')} from {_plural(a.sources, 'source')}{people}"
-    fieldwork_only = a.passages_by_kind and "literature" not in a.passages_by_kind
-    if a.sources <= 1 or a.passages < 3:
-        concern, why = "serious", "a single source or fewer than 3 passages"
-    elif a.sources == 2 or a.passages < 5:
-        concern, why = "moderate", "only 2 sources or fewer than 5 passages"
-    elif fieldwork_only and a.participants < 3:
-        concern, why = "moderate", "fieldwork only, from fewer than 3 participants"
-    elif a.sources <= 4:
-        concern, why = "minor", "3 or 4 sources"
-    else:
-        concern, why = "none", "5 sources or more"
-    return Component("adequacy", concern, f"{facts} ({why})")
-
-
-def _coherence_concern(c: Coherence, passages: int) -> Component:
-    facts = []
-    if c.share_in_category is not None:
-        facts.append(f"{c.in_category} of {c.categorised} passages read as {c.category} ({c.share_in_category:.0%})")
-    if c.similarity is not None:
-        facts.append(f"mean similarity to the theme's centre {c.similarity:.2f}")
-    against_share = c.against / passages if passages else 0.0
-    if OPPOSITE.get(c.category or ""):
-        facts.append(f"{_plural(c.against, 'passage')} cut against it ({against_share:.0%}, read as "
-                     f"{' or '.join(OPPOSITE[c.category or ''])})")
-    if not facts:
-        return Component("coherence", NOT_ASSESSED, "no categories or embeddings to compare the passages by")
-    share = c.share_in_category
-    sim = c.similarity
-    if against_share >= 0.3:
-        concern = "serious"
-    elif (share is not None and share < 0.4) or against_share >= 0.15 or (sim is not None and sim < 0.35):
-        concern = "moderate"
-    elif (share is not None and share < 0.6) or c.against or (sim is not None and sim < 0.45):
-        concern = "minor"
-    else:
-        concern = "none"
-    return Component("coherence", concern, "; ".join(facts))
-
-
-def _relevance_concern(r: Relevance) -> Component:
-    if not r.scope:
-        return Component("relevance", NOT_ASSESSED, "no review scope stated (set one with `synth scope`)")
-    scope = "; ".join(f"{k} = {', '.join(v)}" for k, v in r.scope.items())
-    share = r.share_in_scope or 0.0
-    facts = (f"{r.in_scope} of {r.in_scope + r.out_of_scope + r.not_recorded} passages ({share:.0%}) from "
-             f"{_plural(r.sources_in_scope, 'source')} inside the scope ({scope})")
-    if r.not_recorded:
-        facts += f"; {r.not_recorded} from sources that do not record it"
-    concern = "none" if share >= 0.8 else "minor" if share >= 0.5 else "moderate" if share >= 0.25 else "serious"
-    return Component("relevance", concern, facts)
-
-
-def _limitations_concern(m: Limitations) -> Component:
-    p = m.passages_by_quality
-    total = sum(p.values())
-    appraised = total - p["not appraised"]
-    if appraised == 0:
-        facts = "no source of this theme has been appraised yet (`synth source appraise`)"
-    else:
-        facts = (f"passages from sources appraised high {p['high']}, moderate {p['moderate']}, low {p['low']}"
-                 f"; not appraised {p['not appraised']}")
-    if m.low_share >= 0.5:
-        concern = "serious"
-    elif m.low_share >= 0.25:
-        concern = "moderate"
-    elif m.low_share > 0 or m.unappraised_share >= 0.5:
-        concern = "minor"
-    else:
-        concern = "none"
-    return Component("methodological limitations", concern, facts)
-
-
-def overall(components: Sequence[Component]) -> tuple[str, tuple[str, ...]]:
-    """The suggested confidence and its reasons (the rule in this module's docstring). The reasons
-    say what moved the level; each component's figures are in its own `explanation`."""
-    steps = 0
-    reasons = []
-    minors = [c.name for c in components if c.concern == "minor"]
-    for c in components:
-        if c.concern in ("moderate", "serious"):
-            down = 1 if c.concern == "moderate" else 2
-            steps += down
-            reasons.append(f"{c.name}: {c.concern} concerns, down {_plural(down, 'level')}")
-    if minors:
-        down = len(minors) // 2
-        steps += down
-        reasons.append(f"minor concerns about {' and '.join(minors)}"
-                       + (f", down {_plural(down, 'level')} (one for every two)" if down else ", not enough to lower it alone"))
-    fine = [c.name for c in components if c.concern == "none"]
-    if fine:
-        reasons.append(f"no or very minor concerns about {' and '.join(fine)}")
-    for c in components:
-        if c.concern == NOT_ASSESSED:
-            reasons.append(f"{c.name} not assessed: {c.explanation}")
-    level = LEVELS[min(steps, len(LEVELS) - 1)]
-    head = "no concerns lower it" if not steps else f"{_plural(steps, 'level')} down"
-    return level, (f"{level}: starts at high, {head}", *reasons)
-
-
 def profile(theme_id: int, category: str | None, items: Sequence[EvidenceItem], *,
             vectors: Mapping[int, np.ndarray] | None = None, fields: Sequence[str] = (),
             scope: Mapping[str, Sequence[str]] | None = None, appraisals: Mapping[str, Mapping] | None = None,
@@ -410,14 +278,13 @@ def profile(theme_id: int, category: str | None, items: Sequence[EvidenceItem], 
     c = coherence_of(items, category, vectors or {})
     r = relevance_of(items, scope or {})
     m = limitations_of(items, appraisals or {})
-    components = (_limitations_concern(m), _coherence_concern(c, len(items)), _adequacy_concern(a), _relevance_concern(r))
-    level, reasons = overall(components)
+    components, level, reasons = judge(a, c, r, m)
     return EvidenceProfile(theme_id, a, c, r, m, components, level, reasons, dict(reviewer) if reviewer else None)
 
 
 # --- from a project ----------------------------------------------------------------------------------
 
-def profiles_for(project, themes: Sequence) -> dict[int, EvidenceProfile]:
+def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, EvidenceProfile]:
     """Profiles of `themes` (store `ThemeRow`s), reading each fact once for all of them."""
     if not themes:
         return {}

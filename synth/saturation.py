@@ -24,10 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import SynthError
+
+if TYPE_CHECKING:
+    from .store import Project
 
 BASE = 4
 RUN = 2
@@ -133,7 +137,7 @@ def curve(group: str, order: Sequence[int], names: Mapping[int, str], theme_sour
     )
 
 
-def saturation(project, *, by: str = "kind", base: int = BASE, run: int = RUN, threshold: float = THRESHOLD,
+def saturation(project: Project, *, by: str = "kind", base: int = BASE, run: int = RUN, threshold: float = THRESHOLD,
                runs: int = RUNS, seed: int = 0) -> Saturation:
     """Saturation curves of the project's current themes, one per group of sources (`by`: 'kind',
     'all', or a metadata field such as 'role')."""

@@ -207,3 +207,14 @@ def test_cli_writes_the_report_with_title_author_date(built, synth, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert "Local labour market" in page and "<h1>T1</h1>" in page and "A1 · D1" in page
     assert '<th class="num">smith_2019.md</th>' in page
+
+
+def test_a_hostile_title_stays_text_in_the_page_and_its_print_footer(built, tmp_path):
+    out = tmp_path / "report.html"
+    title = 'Review "one" </style><script>alert(1)</script> & co'
+    with Project.open(built.path, create=False) as project:
+        write_report(project, out, title=title)
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and page.count("</style>") == 1
+    assert "<h1>Review &#34;one&#34; &lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</h1>" in page
+    assert 'content: "Review \\22 one\\22  \\3c \\2f style\\3e ' in page

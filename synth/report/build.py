@@ -246,11 +246,20 @@ def heat(count: int, top: int) -> str:
     return f"background: rgba(31, 97, 141, {alpha:.2f}); color: {colour}"
 
 
+def css_string(text: str):
+    """`text` as a quoted CSS string, every character but plain letters, digits and spaces escaped
+    (a title inside <style> must not end the string, the rule or the element)."""
+    from markupsafe import Markup
+
+    return Markup('"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"')
+
+
 def render_html(report: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
     top = max([c.count for line in report.matrix.lines for c in line.cells.values()] + [1])
     return env.get_template("report.html").render(
         r=report, sections=SECTIONS, parent_colours=PARENT_COLOURS, parent_names=PARENT_NAMES_ALL,
