@@ -102,7 +102,7 @@ def _coherence_concern(c: Coherence, passages: int) -> Component:
 
 def _relevance_concern(r: Relevance) -> Component:
     if not r.scope:
-        return Component("relevance", NOT_ASSESSED, "no review scope stated (set one with `synth scope`)")
+        return Component("relevance", NOT_ASSESSED, "no review scope stated (state one with synth scope)")
     scope = "; ".join(f"{k} = {', '.join(v)}" for k, v in r.scope.items())
     share = r.share_in_scope or 0.0
     facts = (f"{r.in_scope} of {r.in_scope + r.out_of_scope + r.not_recorded} passages ({share:.0%}) from "
@@ -118,7 +118,7 @@ def _limitations_concern(m: Limitations) -> Component:
     total = sum(p.values())
     appraised = total - p["not appraised"]
     if appraised == 0:
-        facts = "no source of this theme has been appraised yet (`synth source appraise`)"
+        facts = "no source of this theme has been appraised yet (appraise sources with synth source appraise)"
     else:
         facts = (f"passages from sources appraised high {p['high']}, moderate {p['moderate']}, low {p['low']}"
                  f"; not appraised {p['not appraised']}")

@@ -61,13 +61,29 @@ class Curve:
     mean_cumulative: tuple[float, ...]
     random_reached_share: float  # share of random orders that reach saturation
     random_median_reached_at: float | None  # median over the orders that reach it
+    base: int = BASE
+    run: int = RUN
+
+    @property
+    def found_later(self) -> int:
+        """Themes first found after the saturation point and its confirming run: the method's blind
+        spot (a small base makes a run of nothing new easy), said out loud rather than hidden."""
+        if self.reached_at is None:
+            return 0
+        return self.cumulative[-1] - self.cumulative[self.reached_at + self.run - 1]
 
     @property
     def verdict(self) -> str:
         n = len(self.sources)
+        if n < self.base + self.run:
+            return (f"not reached: cannot be judged with {n} sources (a base of {self.base} and a run of "
+                    f"{self.run} need at least {self.base + self.run})")
         if self.reached_at is None:
             return f"not reached in ingest order ({n} sources)"
-        return f"reached at {self.reached_at} of {n} sources in ingest order"
+        later = self.found_later
+        caveat = (f", but {later} more theme{'s were' if later != 1 else ' was'} first found in later sources"
+                  if later else "")
+        return f"reached at {self.reached_at} of {n} sources in ingest order{caveat}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class Saturation:
         out = asdict(self)
         for curve, d in zip(self.curves, out["curves"]):
             d["verdict"] = curve.verdict
+            d["found_later"] = curve.found_later
         return out
 
 
@@ -133,7 +150,7 @@ def curve(group: str, order: Sequence[int], names: Mapping[int, str], theme_sour
         mean_new_per_source=tuple(round(float(x), 4) for x in mean_new),
         mean_cumulative=tuple(round(float(x), 4) for x in np.cumsum(mean_new)),
         random_reached_share=round(len(hits) / runs, 4) if runs else 0.0,
-        random_median_reached_at=float(np.median(hits)) if hits else None,
+        random_median_reached_at=float(np.median(hits)) if hits else None, base=base, run=run,
     )
 
 

@@ -200,7 +200,10 @@ def test_saturation_on_the_hand_built_project(built):
     assert curve.mean_cumulative[-1] == pytest.approx(4.0)
     with Project.open(built.path, create=False) as project:
         by_kind = saturation(project, by="kind", runs=10)
-    assert {c.group: c.verdict for c in by_kind.curves}["interview"] == "not reached in ingest order (2 sources)"
+    assert {c.group: c.verdict for c in by_kind.curves}["interview"] == (
+        "not reached: cannot be judged with 2 sources (a base of 4 and a run of 2 need at least 6)")
+    assert curve.found_later == 1  # interview_02's theme came after the point (2) and its run (source 3)
+    assert curve.verdict == "reached at 2 of 4 sources in ingest order, but 1 more theme was first found in later sources"
 
 
 def test_vectors_shape_mismatch_gives_no_similarity(built):
