@@ -174,6 +174,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
+        project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
         _retire_unmatched(project, matching.gone, report)
         if clustering:

@@ -8,14 +8,15 @@ becomes a new version of its source, and human placements of its unchanged passa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .embed import text_sha256
 from .errors import InputError
 from .readers import read_paths
-from .records import ExtractedDocument
+from .records import ExtractedDocument, PassageSpan
 from .segment import segment_many
+from .structure import annotate_document
 from .store import Project
 
 
@@ -28,6 +29,7 @@ class IngestedSource:
     passages: int
     codable: int
     notes: tuple[str, ...] = ()
+    structure: int = 0  # passages that are headings, furniture, references or captions (not codable)
 
 
 @dataclass
@@ -66,6 +68,9 @@ def ingest(project: Project, paths: Sequence[Path], *, kind: str | None = None,
 
     spans_per_doc = segment_many([(d.text, d.turns) for d in to_add], max_chars=max_chars,
                                  code_interviewer=code_interviewer)
+    # Structure (headings, publication furniture, references, captions) stays in the source but is
+    # not codable; every passage also keeps the heading it sits under.
+    spans_per_doc = [_with_structure(doc, spans) for doc, spans in zip(to_add, spans_per_doc, strict=True)]
     for doc, spans in zip(to_add, spans_per_doc, strict=True):
         for span in spans:
             # The promise every later stage relies on; a failure here is a bug, never the user's fault.
@@ -76,13 +81,23 @@ def ingest(project: Project, paths: Sequence[Path], *, kind: str | None = None,
         for doc, spans in zip(to_add, spans_per_doc, strict=True):
             source, _ = project.add_source(doc, spans, [text_sha256(s.text) for s in spans])
             codable = sum(s.codable for s in spans)
+            structure = sum(s.structure_kind is not None for s in spans)
             # Kept for context (a one-word survey answer is still part of the record), but said.
-            notes = doc.notes + (() if codable else ("no codable passage: too short, or only interviewer turns",))
-            report.added.append(IngestedSource(doc.name, doc.path, doc.kind, source.version, len(spans), codable, notes))
+            notes = doc.notes + (() if codable else ("no codable passage: too short, only interviewer turns, "
+                                                     "or only headings and furniture",))
+            report.added.append(IngestedSource(doc.name, doc.path, doc.kind, source.version, len(spans), codable, notes,
+                                               structure))
         for source_id, doc in metadata_changes:
             project.replace_source_metadata(source_id, doc.kind, doc.metadata)
             report.metadata_updated.append(doc.name)
     return report
+
+
+def _with_structure(doc: ExtractedDocument, spans: list[PassageSpan]) -> list[PassageSpan]:
+    notes = annotate_document(doc, spans)
+    return [replace(span, codable=span.codable and note.kind is None, structure_kind=note.kind,
+                    structure_reason=note.reason, section_heading=note.section_heading)
+            for span, note in zip(spans, notes, strict=True)]
 
 
 def _refuse_name_clashes(docs: Sequence[ExtractedDocument]) -> None:

@@ -163,7 +163,7 @@ def test_cli_scope_appraise_confidence_and_themes_json(built, synth):
     lb = data[built.theme_ids["Language barriers"]]["evidence"]
     assert lb["limitations"]["passages_by_quality"]["high"] == 1  # interview_02
     text = synth.ok("themes", p)
-    assert "confidence (CERQual)" in text and "high (reviewer)" in text
+    assert "CERQual" in text and "high (reviewer)" in text
     assert "cleared the review scope" in synth.ok("scope", p, "--clear")
     log = synth.ok("log", p)
     assert "scope" in log and "appraise" in log and "confidence" in log

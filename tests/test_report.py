@@ -72,6 +72,9 @@ def test_findings_grouped_with_confidence_profile_and_visible_cited_quotes(built
             assert f"<td>{component}</td>" in finding
         quotes = re.findall(r"<blockquote>", finding)
         assert 2 <= len(quotes) <= 3
+    # Each accepted theme of the fixture has one literature passage: too few to corroborate.
+    assert "fieldwork only" in page and "too few to corroborate" in page
+    assert "Triangulation" in page and "Transferability" in page
     language = _finding(page, built.theme_ids["Language barriers"])
     # The citation is printed text after the quote, not a tooltip.
     quote = SOURCES["interview_01.txt"][2][1][0]

@@ -30,7 +30,8 @@ def _added_lines(added) -> list[str]:
             tables.setdefault((Path(table).name, src.kind), []).append(src)
             continue
         version = f" (version {src.version})" if src.version > 1 else ""
-        lines.append(f"added {src.kind:<10} {src.name}{version}: {src.passages} passages, {src.codable} codable")
+        structure = f", {src.structure} headings or furniture (not coded)" if src.structure else ""
+        lines.append(f"added {src.kind:<10} {src.name}{version}: {src.passages} passages, {src.codable} codable{structure}")
         lines.extend(f"  note: {note}" for note in src.notes)
     for (table, kind), rows in tables.items():
         notes = sorted({n for r in rows for n in r.notes})

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..records import SOURCE_KINDS
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
 
@@ -37,33 +38,33 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         return
     console = Console()
     if not console.is_terminal:
-        console = Console(width=160)  # piped to a file: don't squeeze the table into 80 columns
+        console = Console(width=180)  # piped to a file: don't squeeze the table into 80 columns (or crop it)
     table = Table(title=f"Themes in {project}")
     table.add_column("id", justify="right")
     table.add_column("label", min_width=28, ratio=3)
     table.add_column("status")
     table.add_column("category", no_wrap=True)
     table.add_column("size", justify="right")
-    table.add_column("sources", justify="right")
-    table.add_column("lit / int / sur", no_wrap=True)
+    table.add_column("sources lit/int/sur", no_wrap=True)
+    table.add_column("passages lit/int/sur", no_wrap=True)
     table.add_column("triangulation", no_wrap=True)
     table.add_column("transfer", justify="right")
-    table.add_column("confidence (CERQual)", no_wrap=True)
+    table.add_column("CERQual", min_width=15)
     for s in summaries:
         p = profiles[s.id]
-        n = p.adequacy.participants
-        people = f", {n} participant{'' if n == 1 else 's'}" if n else ""
-        confidence = f"{p.confidence}{' (reviewer)' if p.reviewer else ''}{people}"
-        kinds = s.spread.kinds
+        confidence = f"{p.confidence}{' (reviewer)' if p.reviewer else ''}"
+        kinds, sources = s.spread.kinds, s.spread.sources_by_kind
+        structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
         table.add_row(str(s.id), s.label, s.status,
                       f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
-                      str(s.size), str(s.spread.sources),
-                      f"{kinds.get('literature', 0)} / {kinds.get('interview', 0)} / {kinds.get('survey', 0)}",
+                      str(s.size),
+                      f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
+                      " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
                       s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "",
                       confidence)
     console.print(table)
     if summaries:
-        click.echo("confidence: synth's suggestion after GRADE-CERQual, or the reviewer's where set; "
-                   "the reasons are in --json (evidence.reasons) and the report")
+        click.echo("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
+                   "the evidence profile and reasons are in --json (evidence) and the report")
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")

@@ -82,9 +82,16 @@ class _Change:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.before: dict[str, dict] = {"themes": {}, "memberships": {}}
-        self.after: dict[str, dict] = {"themes": {}, "memberships": {}}
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}}
         self.bump: set[int] = set()
+
+    def passage_codable(self, passage_id: int, codable: bool) -> None:
+        """Include a structure passage as content (or take it out again, on undo)."""
+        key = str(passage_id)
+        self.before["passages"].setdefault(key, {"codable": self.project.passage(passage_id).codable})
+        self.project.set_passage_codable(passage_id, codable)
+        self.after["passages"][key] = {"codable": bool(codable)}
 
     def theme(self, theme_id: int, **fields: object) -> None:
         key = str(theme_id)
@@ -456,6 +463,31 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
     return Outcome(decision, f"removed {what} from its theme")
 
 
+def include(project: Project, passage_ids: Sequence[int], *, reviewer: str) -> Outcome:
+    """Code structure passages (a heading, furniture, a reference, a caption) as content after all.
+
+    Ingest keeps such passages out of the themes (synth.structure says why); a reviewer who judges
+    one to be a substantive statement includes it, and the next discover clusters it with the rest.
+    Undo takes it out again."""
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to include")
+    with project.transaction():
+        change = _Change(project)
+        for pid in ids:
+            passage = _passage(project, pid)
+            if passage.structure_kind is None:
+                raise SynthError(f"passage {pid} is not structure (it is {'content' if passage.codable else 'not coded: too short or an interviewer turn'}); "
+                                 "only headings, furniture, references and captions can be included")
+            if passage.codable:
+                raise SynthError(f"passage {pid} ({passage.structure_kind}) is already included as content")
+            change.passage_codable(pid, True)
+        decision = change.log(reviewer=reviewer, action="include", passage_id=ids[0] if len(ids) == 1 else None,
+                              extra={"included": ids})
+    what = f"passage {ids[0]}" if len(ids) == 1 else f"{len(ids)} passages"
+    return Outcome(decision, f"included {what} as content; the next discover places it in a theme")
+
+
 # --- memos ---------------------------------------------------------------------------------------
 
 def memo(project: Project, text: str, *, reviewer: str, theme_id: int | None = None,
@@ -512,6 +544,8 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
             if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
                 continue  # a machine suggestion that a later discover has already replaced: leave it
             change.membership(int(key), state)
+        for key, state in target.before.get("passages", {}).items():
+            change.passage_codable(int(key), state["codable"])  # discover drops its placements of it
         from . import appraisal  # appraisals, scope and confidence keep their own snapshots
 
         restored = appraisal.restore(project, target)
@@ -547,6 +581,10 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
         if not _owned_by_discover(decision, key) and not _membership_unchanged(project, decision, key):
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has moved "
                                 "since; undo the later change first, or move it directly")
+    for key, state in decision.after.get("passages", {}).items():
+        if project.passage(int(key)).codable != state["codable"]:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has been "
+                                "included or excluded since; undo the later change first")
 
 
 # --- the log, for people -------------------------------------------------------------------------
@@ -577,6 +615,8 @@ def describe(decision: Decision) -> str:
         parts.append(f"{len(moved)} passage(s): " + ", ".join(
             f"{k} → {'theme ' + str(v['theme_id']) if v and v['placed'] else 'unplaced'}" for k, v in items)
             + (" …" if len(moved) > 5 else ""))
+    for key, after in sorted(decision.after.get("passages", {}).items(), key=lambda kv: int(kv[0]))[:5]:
+        parts.append(f"passage {key} {'included as content' if after['codable'] else 'back to structure, not coded'}")
     if decision.undoes is not None:
         parts.insert(0, f"undoes decision {decision.undoes}")
     return "; ".join(parts) or "no change"

@@ -116,6 +116,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/move", views.move, methods=["POST"]),
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
+        Route("/passages/{passage_id:int}/include", views.passage_include, methods=["POST"]),
         Route("/sources/{source_id:int}/appraise", views.appraise, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -299,8 +300,10 @@ class _Views:
             notes = project.source_notes(source_id)
             appraised = project.source_appraisals().get(source.name)
         segments = _segments(source.text, passages, member, target)
+        current = [p for p in passages if p.source_id == source_id]
         return self.render(request, "source.html", {
             "source": source, "segments": segments, "target": target_passage,
+            "structure": [p for p in current if p.structure_kind is not None],
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
             "passage_count": len(passages), "notes": notes, "appraisal": appraised, "qualities": ("high", "moderate", "low"),
@@ -382,6 +385,13 @@ class _Views:
 
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.memo(p, _field(f, "text"), passage_id=passage_id, reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def passage_include(self, request: Request) -> Response:
+        passage_id = request.path_params["passage_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.include(p, [passage_id], reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
 
     async def appraise(self, request: Request) -> Response:
@@ -476,7 +486,8 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
     p = view.passage(passage_id)
     source = view.source(p.source_id)
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
-            "speaker": p.speaker, "probability": probability,
+            "speaker": p.speaker, "probability": probability, "section": p.section_heading,
+            "structure": p.structure_kind,
             "category": categories.get(p.id, {}).get("category")}
 
 
