@@ -8,6 +8,7 @@ import click
 
 from ..report import write_report
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 
 @cli.command("report", epilog="""\b
@@ -39,4 +40,4 @@ def report_command(project: Path, out: Path, by: str, include_suggested: bool, t
     with open_project(project, create=False) as proj:
         message = write_report(proj, out, by=by, include_suggested=include_suggested, title=title, author=author,
                                date=date_)
-    click.echo(message)
+    click.echo(shown(message))

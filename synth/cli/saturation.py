@@ -9,6 +9,7 @@ import click
 
 from ..saturation import BASE, RUN, RUNS, THRESHOLD, saturation
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown, shown_json
 
 SHOWN = 15  # sources and steps listed per curve in the text output (a survey may have hundreds)
 
@@ -40,18 +41,18 @@ def saturation_command(project: Path, by: str, as_json: bool, runs: int, seed: i
     with open_project(project, create=False) as proj:
         result = saturation(proj, by=by, base=base, run=run_length, threshold=threshold, runs=runs, seed=seed)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, sort_keys=True)))
         return
     click.echo(f"saturation by {result.by}: base size {result.base}, run length {result.run}, "
                f"new-information threshold ≤{result.threshold:.0%}; {result.runs} random orders (seed {result.seed})")
     for c in result.curves:
-        click.echo(f"\n{c.group}: {len(c.sources)} sources, {c.themes} themes — saturation {c.verdict}")
+        click.echo(f"\n{shown(c.group)}: {len(c.sources)} sources, {c.themes} themes — saturation {c.verdict}")
         if result.runs:
             median = f", median {c.random_median_reached_at:g} sources" if c.random_median_reached_at else ""
             click.echo(f"  random orders: reached in {c.random_reached_share:.0%}{median}")
         click.echo("  #  new  found  mean new (random)  source")
         for i, name in enumerate(c.sources[:SHOWN]):
-            click.echo(f"  {i + 1:>2} {c.new_per_source[i]:>4} {c.cumulative[i]:>6} {c.mean_new_per_source[i]:>18.2f}  {name}")
+            click.echo(f"  {i + 1:>2} {c.new_per_source[i]:>4} {c.cumulative[i]:>6} {c.mean_new_per_source[i]:>18.2f}  {shown(name)}")
         if len(c.sources) > SHOWN:
             click.echo(f"  … {len(c.sources) - SHOWN} more sources ({sum(c.new_per_source[SHOWN:])} new themes among them; "
                        "--json lists every one)")

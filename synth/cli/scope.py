@@ -9,6 +9,7 @@ import click
 
 from ..review import appraisal
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 from .theme import _say, reviewer_option
 
 
@@ -48,4 +49,4 @@ def scope_command(project: Path, assignments: tuple[str, ...], kinds: tuple[str,
                 return
             _say(appraisal.set_scope(proj, changes, reviewer=reviewer, clear=clear))
         else:
-            click.echo("review scope: " + appraisal.scope_text(proj.review_scope()))
+            click.echo(shown("review scope: " + appraisal.scope_text(proj.review_scope())))

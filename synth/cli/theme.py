@@ -10,6 +10,7 @@ import click
 from ..evidence import LEVELS
 from ..review import actions, appraisal
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 reviewer_option = click.option(
     "--reviewer", default=lambda: os.environ.get("USER") or "reviewer", show_default="$USER or 'reviewer'",
@@ -31,7 +32,7 @@ def theme_group() -> None:
 
 
 def _say(outcome: actions.Outcome) -> None:
-    click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+    click.echo(f"{shown(outcome.message)}  [decision {outcome.decision_id}]")
 
 
 def _status_command(name: str, fn, summary: str, example: str) -> None:

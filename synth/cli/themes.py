@@ -12,6 +12,7 @@ from rich.table import Table
 from ..records import SOURCE_KINDS
 from ..summary import summarise_all
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown_json, shown_text
 
 
 @cli.command("themes", epilog="""\b
@@ -33,13 +34,13 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         summaries = summarise_all(proj, statuses)
         profiles = profiles_for(proj, proj.themes(statuses=statuses))
     if as_json:
-        click.echo(json.dumps([{**s.to_dict(), "evidence": profiles[s.id].to_dict()} for s in summaries],
-                              indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps([{**s.to_dict(), "evidence": profiles[s.id].to_dict()} for s in summaries],
+                                         indent=2, ensure_ascii=False, sort_keys=True)))
         return
     console = Console()
     if not console.is_terminal:
         console = Console(width=180)  # piped to a file: don't squeeze the table into 80 columns (or crop it)
-    table = Table(title=f"Themes in {project}")
+    table = Table(title=shown_text(f"Themes in {project}"))
     table.add_column("id", justify="right")
     table.add_column("label", min_width=28, ratio=3)
     table.add_column("status")
@@ -55,13 +56,15 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         confidence = f"{p.confidence}{' (reviewer)' if p.reviewer else ''}"
         kinds, sources = s.spread.kinds, s.spread.sources_by_kind
         structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
-        table.add_row(str(s.id), s.label, s.status,
-                      f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None else (s.category or ""),
+        # Labels and every other stored string may hold escapes or rich markup: shown as text, never interpreted.
+        table.add_row(str(s.id), shown_text(s.label), shown_text(s.status),
+                      shown_text(f"{s.category} {s.confidence:.2f}" if s.category and s.confidence is not None
+                                 else (s.category or "")),
                       str(s.size),
                       f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
                       " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
-                      s.triangulation.get("label", ""), f"{s.transferability['score']:.2f}" if s.transferability else "",
-                      confidence)
+                      shown_text(s.triangulation.get("label", "")),
+                      f"{s.transferability['score']:.2f}" if s.transferability else "", confidence)
     console.print(table)
     if summaries:
         click.echo("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
