@@ -7,6 +7,7 @@ import pytest
 
 from synth.errors import ProjectError
 from synth.records import ExtractedDocument, PassageSpan, PassageTerms
+from synth.migrations import MIGRATIONS
 from synth.store import APPLICATION_ID, SCHEMA_VERSION, Project
 
 
@@ -27,7 +28,7 @@ def test_new_project_has_schema_and_marks(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [r[0] for r in db.execute("SELECT version FROM migrations")] == list(range(1, SCHEMA_VERSION + 1))
+    assert [r[0] for r in db.execute("SELECT version FROM migrations")] == [m[0] for m in MIGRATIONS]
 
 
 def test_reopen_keeps_sources_and_metadata(tmp_path):
@@ -176,7 +177,7 @@ def test_a_version_1_project_is_migrated_in_place(tmp_path):
     with Project.open(path, create=False) as project:
         (theme,) = project.themes()
         assert (theme.label, theme.origin) == ("old theme", "discovered")
-        assert [r[0] for r in project.db.execute("SELECT version FROM migrations")] == list(range(1, SCHEMA_VERSION + 1))
+        assert [r[0] for r in project.db.execute("SELECT version FROM migrations")] == [m[0] for m in MIGRATIONS]
 
 
 def test_no_commit_after_a_swallowed_ctrl_c(tmp_path, monkeypatch):

@@ -82,3 +82,4 @@ def main() -> None:
 
 # Register the command modules (each adds its commands to `cli`).
 from . import sources, themes, exports, review, report  # noqa: E402,F401
+from . import coding  # noqa: E402,F401  (passage categorise, validate)

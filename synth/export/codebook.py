@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import SynthError
 from ..records import CATEGORIES
+from ..validate import theme_agreement_text
 from ..store import THEME_STATUSES, Decision, Project
 from ..summary import ProjectView, Quote, ThemeSummary, summarise
 from .refi import derived_guid
@@ -84,6 +85,7 @@ class Code:
     label_by_human: bool
     definition_by_human: bool
     category_by_human: bool = False
+    agreement: str = ""  # from the latest blind validation sample, when reviewers coded items of this theme
 
     @property
     def is_suggested(self) -> bool:
@@ -104,6 +106,8 @@ class Code:
         if self.examples:
             parts.append("Examples:\n" + "\n".join(f"- “{q.text}” ({q.citation})" for q in self.examples))
         parts.append(f"Size and spread: {self.spread}" + (f"; {self.triangulation}" if self.triangulation else ""))
+        if self.agreement:
+            parts.append(self.agreement)
         return "\n\n".join(parts)
 
 
@@ -181,6 +185,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
     neighbours = _nearest_themes(project, [t.id for t in themes], list(live))
     labels = {t.id: t.label for t in project.themes(statuses=THEME_STATUSES)}
     edits = _reviewer_edits(project.decisions())
+    agreement = _agreement(project)
     codes: dict[str, list[Code]] = {}
     for theme in themes:
         s = summaries[theme.id]
@@ -194,6 +199,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
             triangulation=str(s.triangulation.get("label", "") or ""), colour=colours[theme.id],
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
             category_by_human=theme.category_by_human,
+            agreement=theme_agreement_text(agreement, theme.id) if agreement else "",
         ))
     groups = tuple(
         CodeGroup(category=key, name=PARENT_NAMES_ALL[key], guid=parent_guid(key), colour=PARENT_COLOURS[key],
@@ -204,6 +210,15 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
     )
     return Codebook(project_name=project.path.stem, groups=groups, include_suggested=include_suggested,
                     summaries=summaries)
+
+
+def _agreement(project: Project):
+    from ..validate import agreement
+
+    if not project.validation_samples():
+        return None
+    report = agreement(project)
+    return report if report.coded else None
 
 
 def spread_text(s: ThemeSummary) -> str:

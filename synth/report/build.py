@@ -187,6 +187,16 @@ def summary_figures(project: Project, view: ProjectView, summaries: list[ThemeSu
     ]
 
 
+def validation_report(project: Project):
+    """The latest validation sample's agreement, when a reviewer has coded any of it (else None)."""
+    from ..validate import agreement
+
+    if not project.validation_samples():
+        return None
+    report = agreement(project)
+    return report if report.coded else None
+
+
 def build_report(project: Project, *, by: str = "source", include_suggested: bool = False) -> tuple[str, dict]:
     """The report's HTML and a few numbers about it (for the CLI's message and for tests)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -214,7 +224,7 @@ def build_report(project: Project, *, by: str = "source", include_suggested: boo
         title=f"Themes in {project.path.stem}", project_name=project.path.name, version=__version__, as_of=as_of,
         run=run, figures=figures, map=data, matrix=matrix, codebook=codebook, summaries=summaries,
         stats=summary_figures(project, view, list(summaries.values())), parent_colours=PARENT_COLOURS,
-        plotly_js=get_plotlyjs(), include_suggested=include_suggested,
+        plotly_js=get_plotlyjs(), include_suggested=include_suggested, agreement=validation_report(project),
     )
     return page, {"themes": len(summaries), "map_points": data.shown if data else 0, "matrix_columns": len(matrix.columns)}
 
