@@ -161,7 +161,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
     begin("store")
-    learned = relearn.learned_categories(project, passages, vectors, passage_categories)
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id

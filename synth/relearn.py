@@ -72,14 +72,19 @@ def _taught(project: Project, passages: Sequence[Passage]) -> dict[int, str]:
     return taught
 
 
+def machine_scores(machine: Sequence[PassageCategory | Mapping]) -> np.ndarray:
+    """(n, 4) scores in CATEGORIES order, from PassageCategory records or stored score dicts."""
+    return np.array([[(m.scores if hasattr(m, "scores") else m)[c] for c in CATEGORIES] for m in machine])
+
+
 def learned_categories(project: Project, passages: Sequence[Passage], vectors: np.ndarray,
-                       machine: Sequence[PassageCategory]) -> dict[int, learn.LearnedCategory]:
-    """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was taught)."""
+                       scores: np.ndarray) -> dict[int, learn.LearnedCategory]:
+    """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was
+    taught); `scores` are the machine's, one row per passage in CATEGORIES order."""
     taught = _taught(project, passages)
     if not taught:
         return {}
     rows = [i for i, p in enumerate(passages) if p.id in taught]
-    scores = np.array([[m.scores[c] for c in CATEGORIES] for m in machine])
     examples = [learn.TaughtPassage(passages[i].id, taught[passages[i].id], passages[i].text) for i in rows]
     results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows)
     reviewed = project.reviewed_categories()
@@ -110,8 +115,6 @@ def with_learned(passages: Sequence[Passage], machine: Sequence[PassageCategory]
 def refresh_learned_categories(project: Project) -> int:
     """Relearn from the stored vectors and machine categories (the app, after a decision); returns how
     many suggestions changed. Writes inside the caller's transaction. Skipped (0) on very large projects."""
-    from .categorise import PassageCategory
-
     run = project.latest_run()
     if run is None:
         return 0
@@ -125,8 +128,7 @@ def refresh_learned_categories(project: Project) -> int:
         return 0
     passages = [passages[i] for i in keep]
     matrix = np.stack([vectors[p.text_sha256] for p in passages])
-    machine = [PassageCategory(scores=stored[p.id]["scores"], category=stored[p.id]["category"], cues=())
-               for p in passages]
+    machine = machine_scores([stored[p.id]["scores"] for p in passages])
     before = {pid: r.category for pid, r in effective_categories(project).items()}
     learned = learned_categories(project, passages, matrix, machine)
     store_learned(project, learned, run["id"])

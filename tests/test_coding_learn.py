@@ -268,7 +268,7 @@ def test_discover_learns_from_corrected_categories(demo: Path, tmp_path: Path, s
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
         # Shortfalls that evaluation reports write in the service's own vocabulary.
-        examples = _find(p, "evidence is more patchy", "limited use of specialist provision",
+        examples = _find(p, "more patchy, in respect of", "limited use of specialist provision",
                          "evidence on the extent and nature of in-work support is limited",
                          "This could make it difficult for the providers")
         (target,) = _find(p, "was less widespread")
@@ -294,7 +294,7 @@ def test_reviewer_decisions_are_never_overridden(demo: Path, tmp_path: Path, syn
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
         # Teach "barrier" strongly around one passage, but the reviewer called that one "context".
-        examples = _find(p, "evidence is more patchy", "limited use of specialist provision",
+        examples = _find(p, "more patchy, in respect of", "limited use of specialist provision",
                          "evidence on the extent and nature of in-work support is limited",
                          "This could make it difficult for the providers")
         (kept,) = _find(p, "was less widespread")
