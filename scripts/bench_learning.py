@@ -111,18 +111,21 @@ def simulate(truth: np.ndarray, machine_pred: np.ndarray, k: int, protocol: str,
     return read[machine_pred[read] != truth[read]], read
 
 
-def learned_predictions(vectors, machine, texts, truth, taught) -> np.ndarray:
+def learned_scores(vectors, machine, texts, truth, taught, contexts=None) -> np.ndarray:
+    """(n, 4) scores after learning from the taught rows (a taught row: the reviewer's category, 1.0)."""
     if len(taught) == 0:
-        return np.array([CATEGORIES[i] for i in machine.argmax(axis=1)])
+        return machine.copy()
     examples = [learn.TaughtPassage(int(i), str(truth[i]), texts[i]) for i in taught]
-    out = learn.learn_categories(examples, vectors[taught], vectors, machine, shown=0, taught_rows=taught)
-    pred = np.array([o.category for o in out])
-    pred[taught] = truth[taught]  # a reviewer's own decision is never overridden
-    return pred
+    out = learn.learn_categories(examples, vectors[taught], vectors, machine, shown=0, taught_rows=taught,
+                                 contexts=contexts)
+    scores = np.array([[o.scores[c] for c in CATEGORIES] for o in out])
+    scores[taught] = [[float(c == truth[i]) for c in CATEGORIES] for i in taught]  # never overridden
+    return scores
 
 
-def category_curves(name: str, texts, vectors, machine, truth, score, draws: int) -> list[str]:
+def category_curves(name: str, texts, vectors, machine, truth, score, draws: int, contexts=None) -> list[str]:
     lines = []
+    # What the reviewer sees as a mistake: the machine's category against the true one.
     machine_pred = np.array([CATEGORIES[i] for i in machine.argmax(axis=1)])
     for protocol in ("labels", "fixes"):
         cells = []
@@ -131,9 +134,9 @@ def category_curves(name: str, texts, vectors, machine, truth, score, draws: int
             for seed in range(draws):
                 rng = np.random.default_rng(seed)
                 taught, touched = simulate(truth, machine_pred, k, protocol, rng)
-                pred = learned_predictions(vectors, machine, texts, truth, taught)
+                scores = learned_scores(vectors, machine, texts, truth, taught, contexts)
                 rest = np.setdiff1d(np.arange(len(truth)), touched)
-                values.append(score(truth[rest], pred[rest]))
+                values.append(score(truth[rest], scores[rest]))
             med = {key: statistics.median(v[key] for v in values) for key in values[0]}
             cells.append(med)
         keys = list(cells[0])
@@ -142,17 +145,28 @@ def category_curves(name: str, texts, vectors, machine, truth, score, draws: int
     return lines
 
 
-def nhs_side_score(truth, pred):
-    side_t = np.where(truth == "enabler", 1, 0)
-    side_p = np.where(pred == "enabler", 1, 0)
-    return {"right side": float((side_t == side_p).mean())}
+def _argmax_among(scores: np.ndarray, among: tuple[str, ...]) -> np.ndarray:
+    cols = [CATEGORIES.index(c) for c in among]
+    return np.array(among)[scores[:, cols].argmax(axis=1)]
 
 
-def napire_score(truth, pred):
+def nhs_side_score(truth, scores):
+    """The side of a comment: enabler ("what was good") against barrier or practice ("what could be
+    better"), context left out of the choice, as for a comment that must be one or the other."""
+    good = scores[:, CATEGORIES.index("enabler")]
+    better = scores[:, CATEGORIES.index("barrier")] + scores[:, CATEGORIES.index("practice")]
+    return {"right side": float(((good > better) == (truth == "enabler")).mean())}
+
+
+def napire_score(truth, scores):
+    """As scripts/bench_categories.py scores it: three classes (context left out), and barrier against
+    enabler on the barrier and enabler answers."""
     three = ("barrier", "enabler", "practice")
+    pred3 = _argmax_among(scores, three)
     be = np.isin(truth, ("barrier", "enabler"))
-    return {"macro-F1 (3 classes)": float(f1_score(truth, pred, labels=list(three), average="macro")),
-            "barrier-vs-enabler acc": float((pred[be] == truth[be]).mean())}
+    pred_be = _argmax_among(scores, ("barrier", "enabler"))
+    return {"macro-F1 (3 classes)": float(f1_score(truth, pred3, labels=list(three), average="macro")),
+            "barrier-vs-enabler acc": float((pred_be[be] == truth[be]).mean())}
 
 
 # --- placement ----------------------------------------------------------------------------------------
@@ -200,10 +214,14 @@ def run(draws: int) -> str:
 
     lines = ["| set | reviewer | measure | " + " | ".join(f"k = {k}" for k in KS) + " |",
              "|---|---|---|" + "---|" * len(KS)]
-    lines += category_curves(f"NHS ({len(sided)})", [nhs_texts[i] for i in sided], nhs_vec[sided], nhs_machine,
-                             nhs_truth, nhs_side_score, draws)
-    lines += category_curves(f"NaPiRE ({len(three)})", napire_texts, napire_vec[three], napire_machine, napire_truth,
-                             napire_score, draws)
+    nhs_context = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}") for i in sided]
+    for label, ctx in (("text only", None), ("text + survey question", nhs_context)):
+        lines += category_curves(f"NHS ({len(sided)}), {label}", [nhs_texts[i] for i in sided], nhs_vec[sided],
+                                 nhs_machine, nhs_truth, nhs_side_score, draws, ctx)
+    napire_context = [(f"question={napire_rows[i]['question']}",) for i in three]
+    for label, ctx in (("text only", None), ("text + survey question", napire_context)):
+        lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_texts, napire_vec[three], napire_machine,
+                                 napire_truth, napire_score, draws, ctx)
 
     bills_rows, bills_vec = load_bills()
     place = ["| set | examples per theme | synth accuracy | synth NMI | nearest-centroid accuracy | nearest-centroid NMI |",

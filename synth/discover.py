@@ -114,14 +114,20 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("embed")
 
     # Deductive codes take their passages first; the rest is clustered into inductive themes.
-    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in codes])) \
-        if codes else None
-    inductive = np.flatnonzero(~deductive.placed) if deductive else np.arange(len(passages))
-    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py).
-    taught = relearn.taught_themes(project, passages, exclude={c.id for c in codes})
-    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows) for t, rows in taught]) if taught else None
-    if by_example is not None:
-        inductive = inductive[~by_example.placed[inductive]]
+    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py); an
+    # imported code with examples does too, its name and definition beside them. Codes without
+    # examples are placed by their text alone (synth/deductive.py).
+    taught = relearn.taught_themes(project, passages, exclude=set())
+    by_text = [c for c in codes if c.id not in {t for t, _ in taught}]
+    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in by_text])) \
+        if by_text else None
+    code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
+        if codes else {}
+    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught]) \
+        if taught else None
+    placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
+        (by_example.placed if by_example else np.zeros(len(passages), bool))
+    inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
     sub_vectors = vectors[inductive]
@@ -186,7 +192,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
         if deductive:
-            _write_deductive_memberships(project, run_id, passages, deductive, codes)
+            _write_deductive_memberships(project, run_id, passages, deductive, by_text)
         if by_example is not None:
             _write_deductive_memberships(project, run_id, passages, by_example,
                                          [project.theme(t) for t, _ in taught])
@@ -198,7 +204,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
-        for code in [*codes, *(project.theme(t) for t, _ in taught)]:
+        for code in [*codes, *(project.theme(t) for t, _ in taught if t not in code_vectors)]:
             quote_proposals[code.id] = []  # codes quote their most similar members
         _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
         report.run_id = run_id
@@ -207,7 +213,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         report.embeddings_computed = embedded.computed
         live = {t.id for t in project.themes()}
         report.themes = len(live)
-        report.deductive = int(deductive.placed.sum()) if deductive else 0
+        report.deductive = int(deductive.placed.sum() if deductive else 0) + \
+            sum(1 for i in (np.flatnonzero(by_example.placed) if by_example else ()) if taught[by_example.code[i]][0] in code_vectors)
         report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")

@@ -6,11 +6,12 @@ Categories. The machine's category (synth/categorise.py: cues and prototypes) kn
 project's vocabulary: an evaluation report writes a shortfall in the service's own words ("support
 … was less widespread"), which the bundled model places beside praise. Every passage whose category
 a reviewer set is a labelled example in the project's own vector space. `learn_categories` fits a
-logistic regression on those examples' embeddings, with the machine's log-scores as four extra
-features (so the model learns how far to trust the machine in this project), and adds its
-log-probabilities to the machine's in proportion to how many examples it has seen. With a single
-class taught so far (a reviewer who only corrected enablers into barriers) there is nothing to
-separate, so the examples act as nearest-neighbour evidence instead. Each suggestion names the
+logistic regression on the embeddings (and on where each passage comes from: its source's kind
+and metadata, such as the survey question it answers), fitted to the machine's own categories
+plus the reviewer's examples, weighed heavily; another fitted to the machine's categories alone.
+The difference of their log-probabilities is what the teaching changed, and it is added to the
+machine's scores (see `taught_shift`). A single taught class still works: the machine's other
+categories are there to be told apart from. Each suggestion names the
 taught passages nearest to it; a passage a reviewer categorised keeps the reviewer's category.
 
 Placement. A theme a reviewer built or filled (its passages placed by hand), or an imported code,
@@ -36,6 +37,8 @@ MAX_POOL = 4000          # machine-labelled passages the regressions see (a rand
 TAUGHT_SHARE = 0.25      # the taught passages together weigh this share of that pool
 REGULARISATION = 4.0     # inverse L2 strength (scikit-learn's C) of both regressions
 SHIFT_WEIGHT = 1.0       # how much the reviewer's shift counts beside the machine's log-scores
+MAX_CONTEXT_VALUES = 50  # a context key (metadata field) with more distinct values is an id, not a feature
+CONTEXT_SCALE = 1.0      # a context feature's value, beside unit-length embeddings
 REFINE_ROUNDS = 5
 MIN_EXAMPLES_PER_THEME = 3   # a reviewer's theme teaches placement from this many hand-placed passages
 MIN_SIMILARITY = 0.40
@@ -72,8 +75,30 @@ def _aligned_log_proba(model, x: np.ndarray) -> np.ndarray:
     return out - np.log(np.exp(out).sum(axis=1, keepdims=True))
 
 
+def context_features(contexts: Sequence[Sequence[str]], *, max_values: int = MAX_CONTEXT_VALUES) -> np.ndarray:
+    """(n, m) one-hot features of each passage's context (e.g. "question=What could be better?",
+    "kind=survey"): a key with more than `max_values` values (an id, a name) or a value seen once
+    carries nothing to learn from, so it is left out."""
+    counts: dict[str, int] = {}
+    for ctx in contexts:
+        for item in set(ctx):
+            counts[item] = counts.get(item, 0) + 1
+    per_key: dict[str, int] = {}
+    for item in counts:
+        per_key[item.split("=", 1)[0]] = per_key.get(item.split("=", 1)[0], 0) + 1
+    kept = sorted(i for i, n in counts.items() if n >= 2 and per_key[i.split("=", 1)[0]] <= max_values)
+    column = {item: j for j, item in enumerate(kept)}
+    out = np.zeros((len(contexts), len(kept)))
+    for i, ctx in enumerate(contexts):
+        for item in ctx:
+            if item in column:
+                out[i, column[item]] = CONTEXT_SCALE
+    return out
+
+
 def taught_shift(taught_vectors: np.ndarray, taught_labels: Sequence[str], vectors: np.ndarray,
-                 machine: np.ndarray, *, taught_rows: Sequence[int] = (), seed: int = 0) -> np.ndarray:
+                 machine: np.ndarray, *, taught_rows: Sequence[int] = (), seed: int = 0,
+                 context: np.ndarray | None = None) -> np.ndarray:
     """(n, 4) how far the reviewer's examples move each passage's log-probabilities.
 
     Two logistic regressions on the embeddings: one fitted to the machine's own categories of the
@@ -85,6 +110,12 @@ def taught_shift(taught_vectors: np.ndarray, taught_labels: Sequence[str], vecto
     from sklearn.linear_model import LogisticRegression  # imported here: only a taught project needs it
 
     x = _normalise(vectors)
+    xt = _normalise(taught_vectors)
+    if context is not None and context.shape[1]:
+        # Where a passage comes from (which survey question it answers) can say more about its side
+        # than its words do in this embedding space; the model weighs it only as far as the examples show.
+        x = np.hstack([x, context])
+        xt = np.hstack([xt, context[np.asarray(taught_rows, dtype=int)]])
     pseudo = np.array([CATEGORIES[i] for i in np.asarray(machine).argmax(axis=1)])
     pool = np.setdiff1d(np.arange(len(x)), np.asarray(taught_rows, dtype=int))
     if len(pool) > MAX_POOL:
@@ -92,7 +123,6 @@ def taught_shift(taught_vectors: np.ndarray, taught_labels: Sequence[str], vecto
     labels = np.asarray(taught_labels)
     if len(set(pseudo[pool])) < 2:  # the machine called everything one thing: nothing to contrast against
         pool = pool[:0]
-    xt = _normalise(taught_vectors)
     taught_weight = max(1.0, TAUGHT_SHARE * len(pool) / max(len(labels), 1))
     fit = lambda xs, ys, ws: LogisticRegression(C=REGULARISATION, max_iter=1000).fit(xs, ys, sample_weight=ws)  # noqa: E731
     if len(set(labels) | set(pseudo[pool])) < 2:
@@ -108,7 +138,8 @@ def taught_shift(taught_vectors: np.ndarray, taught_labels: Sequence[str], vecto
 
 def learn_categories(taught: Sequence[TaughtPassage], taught_vectors: np.ndarray,
                      vectors: np.ndarray, machine: np.ndarray, *, shown: int = NEAREST_SHOWN,
-                     taught_rows: Sequence[int] = ()) -> list[LearnedCategory]:
+                     taught_rows: Sequence[int] = (), contexts: Sequence[Sequence[str]] | None = None
+                     ) -> list[LearnedCategory]:
     """A learned category for each passage (rows of `vectors`, machine scores `machine`, columns in
     CATEGORIES order), from the reviewer's `taught` passages and their vectors (`taught_rows`: where
     they are among `vectors`, so they are not also counted with the machine's category)."""
@@ -116,8 +147,9 @@ def learn_categories(taught: Sequence[TaughtPassage], taught_vectors: np.ndarray
         return []
     labels = [t.category for t in taught]
     machine_log = np.log(np.clip(np.asarray(machine, dtype=np.float64), 1e-6, 1.0))
+    context = context_features(contexts) if contexts is not None and len(taught_rows) == len(taught) else None
     logits = machine_log + SHIFT_WEIGHT * taught_shift(taught_vectors, labels, vectors, machine,
-                                                       taught_rows=taught_rows)
+                                                       taught_rows=taught_rows, context=context)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
     sims = _normalise(vectors) @ _normalise(taught_vectors).T

@@ -77,6 +77,14 @@ def machine_scores(machine: Sequence[PassageCategory | Mapping]) -> np.ndarray:
     return np.array([[(m.scores if hasattr(m, "scores") else m)[c] for c in CATEGORIES] for m in machine])
 
 
+def passage_contexts(project: Project, passages: Sequence[Passage]) -> list[tuple[str, ...]]:
+    """Where each passage comes from, as "key=value" items: its source's kind and metadata."""
+    kinds = {s.id: s.kind for s in project.sources()}
+    meta = project.source_metadata()
+    return [(f"kind={kinds.get(p.source_id, '')}", *(f"{k}={v}" for k, v in meta.get(p.source_id, {}).items()))
+            for p in passages]
+
+
 def learned_categories(project: Project, passages: Sequence[Passage], vectors: np.ndarray,
                        scores: np.ndarray) -> dict[int, learn.LearnedCategory]:
     """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was
@@ -86,7 +94,8 @@ def learned_categories(project: Project, passages: Sequence[Passage], vectors: n
         return {}
     rows = [i for i, p in enumerate(passages) if p.id in taught]
     examples = [learn.TaughtPassage(passages[i].id, taught[passages[i].id], passages[i].text) for i in rows]
-    results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows)
+    results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows,
+                                     contexts=passage_contexts(project, passages))
     reviewed = project.reviewed_categories()
     return {p.id: r for p, r in zip(passages, results) if p.id not in reviewed}
 
