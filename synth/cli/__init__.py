@@ -81,5 +81,4 @@ def main() -> None:
 
 
 # Register the command modules (each adds its commands to `cli`).
-from . import sources, themes, exports, review, report  # noqa: E402,F401
-from . import coding  # noqa: E402,F401  (passage categorise, validate)
+from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, validate  # noqa: E402,F401

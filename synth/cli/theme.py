@@ -1,0 +1,172 @@
+"""`synth theme …`: the review actions of the web app, for scripts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..review import actions
+from . import cli, open_project, project_argument, reports_errors
+
+reviewer_option = click.option(
+    "--reviewer", default=lambda: os.environ.get("USER") or "reviewer", show_default="$USER or 'reviewer'",
+    help="Name recorded with each decision in the log.")
+
+
+@cli.group("theme", epilog="""\b
+Examples:
+  synth theme accept review.synth 3 7
+  synth theme rename review.synth 3 "Staff shortages"
+  synth theme merge review.synth 3 8 11
+  synth theme undo review.synth
+""")
+def theme_group() -> None:
+    """Review actions on themes and passages, for scripted use (the same as in `synth review`).
+
+    Each is recorded in the decision log with the reviewer, time, and before and after.
+    """
+
+
+def _say(outcome: actions.Outcome) -> None:
+    click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+
+
+def _status_command(name: str, fn, summary: str, example: str) -> None:
+    @theme_group.command(name, help=summary, epilog=f"\b\nExample:\n  {example}")
+    @project_argument
+    @click.argument("theme_ids", nargs=-1, required=True, type=int)
+    @reviewer_option
+    @reports_errors
+    def command(project: Path, theme_ids: tuple[int, ...], reviewer: str) -> None:
+        with open_project(project) as proj:
+            for theme_id in theme_ids:
+                _say(fn(proj, theme_id, reviewer=reviewer))
+
+
+_status_command("accept", actions.accept, "Accept themes: a later discover keeps their passages.",
+                "synth theme accept review.synth 3 7")
+_status_command("reject", actions.reject, "Reject themes (they stay in the project; `restore` brings them back).",
+                "synth theme reject review.synth 5")
+_status_command("restore", actions.restore, "Bring rejected, merged or retired themes back as suggestions.",
+                "synth theme restore review.synth 5")
+
+
+@theme_group.command("rename", epilog="\b\nExample:\n  synth theme rename review.synth 3 \"Staff shortages\"")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.argument("label")
+@reviewer_option
+@reports_errors
+def rename_command(project: Path, theme_id: int, label: str, reviewer: str) -> None:
+    """Give theme THEME_ID the label LABEL (kept by later discover runs)."""
+    with open_project(project) as proj:
+        _say(actions.rename(proj, theme_id, label, reviewer=reviewer))
+
+
+@theme_group.command("define", epilog="\b\nExample:\n  synth theme define review.synth 3 \"Not enough staff to deliver the service.\"")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.argument("text")
+@reviewer_option
+@reports_errors
+def define_command(project: Path, theme_id: int, text: str, reviewer: str) -> None:
+    """Set the definition of theme THEME_ID (kept by later discover runs)."""
+    with open_project(project) as proj:
+        _say(actions.define(proj, theme_id, text, reviewer=reviewer))
+
+
+@theme_group.command("recategorise", epilog="\b\nExample:\n  synth theme recategorise review.synth 3 barrier")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.argument("category", type=click.Choice(["barrier", "enabler", "practice", "context"]))
+@reviewer_option
+@reports_errors
+def recategorise_command(project: Path, theme_id: int, category: str, reviewer: str) -> None:
+    """Set the category of theme THEME_ID (kept by later discover runs)."""
+    with open_project(project) as proj:
+        _say(actions.recategorise(proj, theme_id, category, reviewer=reviewer))
+
+
+@theme_group.command("merge", epilog="\b\nExample (fold themes 8 and 11 into 3):\n  synth theme merge review.synth 3 8 11")
+@project_argument
+@click.argument("target_id", type=int)
+@click.argument("other_ids", nargs=-1, required=True, type=int)
+@reviewer_option
+@reports_errors
+def merge_command(project: Path, target_id: int, other_ids: tuple[int, ...], reviewer: str) -> None:
+    """Merge themes OTHER_IDS into TARGET_ID: their passages move to it; they are marked merged."""
+    with open_project(project) as proj:
+        _say(actions.merge(proj, target_id, other_ids, reviewer=reviewer))
+
+
+@theme_group.command("split", epilog="""\b
+Examples:
+  synth theme split review.synth 3 --k 2
+  synth theme split review.synth 3 --by-category
+""")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.option("--k", type=click.IntRange(2, None), help="Number of sub-themes, by re-clustering the passages' embeddings.")
+@click.option("--by-category", is_flag=True, help="One sub-theme per passage category (barrier, enabler, …).")
+@reviewer_option
+@reports_errors
+def split_command(project: Path, theme_id: int, k: int | None, by_category: bool, reviewer: str) -> None:
+    """Split theme THEME_ID into sub-themes; it is retired (undo brings it back)."""
+    if (k is None) == (not by_category):
+        raise click.UsageError("give exactly one of --k N or --by-category")
+    with open_project(project) as proj:
+        _say(actions.split(proj, theme_id, k=k, by_category=by_category, reviewer=reviewer))
+
+
+@theme_group.command("move", epilog="\b\nExample:\n  synth theme move review.synth 1042 3")
+@project_argument
+@click.argument("passage_id", type=int)
+@click.argument("theme_id", type=int)
+@reviewer_option
+@reports_errors
+def move_command(project: Path, passage_id: int, theme_id: int, reviewer: str) -> None:
+    """Place passage PASSAGE_ID in theme THEME_ID (discover never moves it again)."""
+    with open_project(project) as proj:
+        _say(actions.move(proj, [passage_id], theme_id, reviewer=reviewer))
+
+
+@theme_group.command("remove", epilog="\b\nExample:\n  synth theme remove review.synth 1042")
+@project_argument
+@click.argument("passage_id", type=int)
+@reviewer_option
+@reports_errors
+def remove_command(project: Path, passage_id: int, reviewer: str) -> None:
+    """Take passage PASSAGE_ID out of its theme (discover won't put it back)."""
+    with open_project(project) as proj:
+        _say(actions.remove(proj, [passage_id], reviewer=reviewer))
+
+
+@theme_group.command("memo", epilog="""\b
+Examples:
+  synth theme memo review.synth --theme 3 "Check against the 2021 survey."
+  synth theme memo review.synth --passage 1042 "Sarcastic; read in context."
+""")
+@project_argument
+@click.argument("text")
+@click.option("--theme", "theme_id", type=int, help="The theme the memo is about.")
+@click.option("--passage", "passage_id", type=int, help="The passage the memo is about.")
+@reviewer_option
+@reports_errors
+def memo_command(project: Path, text: str, theme_id: int | None, passage_id: int | None, reviewer: str) -> None:
+    """Add a memo (a reviewer's note) to a theme or a passage."""
+    if (theme_id is None) == (passage_id is None):
+        raise click.UsageError("give exactly one of --theme ID or --passage ID")
+    with open_project(project) as proj:
+        _say(actions.memo(proj, text, theme_id=theme_id, passage_id=passage_id, reviewer=reviewer))
+
+
+@theme_group.command("undo", epilog="\b\nExample:\n  synth theme undo review.synth --reviewer alice")
+@project_argument
+@reviewer_option
+@reports_errors
+def undo_command(project: Path, reviewer: str) -> None:
+    """Undo REVIEWER's latest decision not yet undone (repeat to go further back)."""
+    with open_project(project) as proj:
+        _say(actions.undo(proj, reviewer=reviewer))
