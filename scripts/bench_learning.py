@@ -200,6 +200,20 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, draws: in
     return out
 
 
+METHOD = """\
+Method (`synth/learn.py`): categories — two logistic regressions on the passages' embeddings (and,
+where the project has it, where each passage comes from: its source's kind and metadata, here the
+survey question and trust), one fitted to the machine's own categories of the project's passages,
+one to the same plus the reviewer's examples weighing a quarter of the project together; the
+difference of their log-probabilities is added to the machine's (cues + prototypes) log-scores. A
+reviewer's own category is never changed. Placement — each theme's centre starts at the mean of its
+example passages and is refined by five rounds of seeded spherical k-means over all passages, the
+examples held in their themes; every other passage goes to the nearest centre (discover also requires
+similarity >= 0.40 and a margin of 0.03, leaving the rest to clustering; here every passage is placed,
+as the baseline places every passage). Nearest centroid: the same examples' mean, no refinement.\
+"""
+
+
 def run(draws: int) -> str:
     started = time.perf_counter()
     frame, nhs_texts, nhs_vec, crit = load_nhs()
@@ -233,7 +247,7 @@ def run(draws: int) -> str:
     return "\n".join([
         "Command: `python scripts/bench_learning.py --draws %d --update-docs` (embeddings and machine categories "
         "cached under /tmp/synth-learn-cache; medians over %d random draws; %.0f s on 2 shared cores)." % (draws, draws, seconds),
-        "", "Categories on the passages the simulated reviewer did not touch, after k category decisions:", "",
+        "", METHOD, "", "Categories on the passages the simulated reviewer did not touch, after k category decisions:", "",
         *lines, "", "Placement of every other passage by a codebook given as m example passages per theme:", "",
         *place])
 
