@@ -18,6 +18,8 @@ import numpy as np
 from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
 from . import learn, relearn
+from .clusterers import DEFAULT as DEFAULT_CLUSTERER
+from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import embed_with_cache, text_sha256
 from .errors import SynthError
@@ -60,7 +62,7 @@ class DiscoverReport:
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             embedder_route: str = AUTO, use_codebook: bool = False,
+             embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None) -> DiscoverReport:
     started_at = now_iso()
     report = DiscoverReport()
@@ -134,15 +136,22 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     group_ids = np.array([p.source_id for p in sub_passages])
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     if len(sub_passages) >= MIN_CODABLE_PASSAGES:
-        clustering = cluster_passages(sub_vectors, group_ids=group_ids,
-                                      params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
-                                      progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
+        cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
+        if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
+            clustering = cluster_passages(sub_vectors, group_ids=group_ids,
+                                          params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
+                                          progress=cluster_progress)
+        else:
+            clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
+                                      min_theme_size=min_theme_size, progress=cluster_progress)
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
                                              report)
+        names = project.source_names()
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
-                                       forms=display_forms_of(terms))
+                                       forms=display_forms_of(terms), encode=encode_cached,
+                                       source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms = None, [], {}
@@ -182,12 +191,14 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes)},
+                    "codebook": bool(codes), "clusterer": clusterer},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
-        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
+        project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
+        held = _held_placements(project, sub_passages)
+        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
@@ -220,6 +231,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("store")
         project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
     return report
+
+
+def _short_name(name: str) -> str:
+    """A source as a definition cites it: its file name without folder or extension."""
+    stem = name.rsplit("/", 1)[-1]
+    return stem.rsplit(".", 1)[0] if "." in stem else stem
 
 
 def _terms_with_cache(project: Project, pipeline: str, texts: list[str], hashes: list[str],
@@ -269,13 +286,51 @@ def _previous_themes(project: Project, exclude: set[int], *, with_centroids: boo
     return previous
 
 
-def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport) -> dict[int, int]:
+def _held_placements(project: Project, passages: list[Passage]) -> np.ndarray:
+    """Per passage, the theme a reviewer's decisions hold it in, or -1: placed by hand (a move, or a
+    merge), in an accepted theme, or placed in a theme other themes were merged into (the reviewer
+    said all of it is one theme, so its own passages must not leave to form a new one)."""
+    accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    live = {t.id for t in project.themes()}
+    merge_targets = {t.merged_into for t in project.themes(statuses=("merged",)) if t.merged_into is not None}
+    by_passage = {m.passage_id: m for m in project.memberships(placed=True)}
+    out = np.full(len(passages), -1, np.int64)
+    for i, passage in enumerate(passages):
+        m = by_passage.get(passage.id)
+        if m is not None and m.theme_id in live and (_held_by_a_reviewer(m, accepted) or m.theme_id in merge_targets):
+            out[i] = m.theme_id
+    return out
+
+
+def _reviewer_home(clustering, k: int, held: np.ndarray) -> int | None:
+    """The live theme a reviewer's decisions hold most of cluster k's passages in, if any.
+
+    A cluster that a reviewer already folded into another theme (merge, move, accept) must not come
+    back as a new theme: its members would stay where the reviewer put them and leave it empty.
+    """
+    members = held[clustering.labels == k]
+    if len(members) == 0:
+        return None
+    themes, counts = np.unique(members[members >= 0], return_counts=True)
+    if len(themes) and counts.max() >= 0.5 * len(members):
+        return int(themes[np.argmax(counts)])
+    return None
+
+
+def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport,
+                  held: np.ndarray) -> dict[int, int]:
     if clustering is None:
         return {}
     theme_of_cluster: dict[int, int] = {}
     for match in matching.matches:
         d = descriptions[match.new_index]
         centroid = clustering.centroids[match.new_index]
+        home = _reviewer_home(clustering, match.new_index, held) if match.old_theme_id is None else None
+        if home is not None:  # the reviewer's theme keeps its own label, definition and centroid
+            theme_of_cluster[match.new_index] = home
+            if home not in report.merged:
+                report.merged.append(home)
+            continue
         if match.old_theme_id is None:
             theme_id = project.create_theme(label=d.label, definition=d.definition, top_terms=d.top_terms,
                                             run_id=run_id, centroid=centroid)

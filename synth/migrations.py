@@ -176,6 +176,30 @@ def _migration_5_source_hash_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sources_sha256 ON sources (sha256, is_current)")
 
 
+def _migration_6_passage_structure(db: sqlite3.Connection) -> None:
+    # Structure is not content (synth.structure): each passage's structure kind and reason, and the
+    # heading it sits under. Existing passages are classified here, as ingest now classifies new
+    # ones, so an existing project needs no re-ingest: structure becomes not codable, except where
+    # a reviewer placed the passage by hand (that counts as including it). Memberships are left as
+    # they are: the next discover takes machine-placed structure out of suggested themes.
+    from .structure import Span, annotate, is_table_row  # pure Python: no model, no spaCy
+
+    for column in ("structure_kind", "structure_reason", "section_heading"):
+        db.execute(f"ALTER TABLE passages ADD COLUMN {column} TEXT")
+    placed_by_hand = {r[0] for r in db.execute("SELECT passage_id FROM memberships WHERE by_human = 1 AND placed = 1")}
+    updates = []
+    for source_id, path, text in db.execute("SELECT id, path, text FROM sources ORDER BY id").fetchall():
+        rows = db.execute("SELECT id, text, speaker, codable FROM passages WHERE source_id = ? ORDER BY seq",
+                          (source_id,)).fetchall()
+        # Turns are not stored: a passage with a speaker was in a turn; one in a turn that is not
+        # codable is an interviewer's turn or too short, and is left alone either way.
+        spans = [Span(r[1], in_turn=r[2] is not None, classify=r[2] is None or bool(r[3])) for r in rows]
+        for (pid, _, _, codable), note in zip(rows, annotate(text, spans, table_row=is_table_row(path))):
+            if note.kind or note.section_heading:
+                keep = bool(codable) and (note.kind is None or pid in placed_by_hand)
+                updates.append((note.kind, note.reason, note.section_heading, int(keep), pid))
+    db.executemany("UPDATE passages SET structure_kind = ?, structure_reason = ?, section_heading = ?, codable = ?"
+                   " WHERE id = ?", updates)
 def _migration_8_reviewer_categories_and_validation(db: sqlite3.Connection) -> None:
     # What reviewers teach and measure (issue 14):
     # - passage_reviews: the category a reviewer set for a passage. Never written by discover;
@@ -237,6 +261,7 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (3, "category provenance", _migration_3_category_provenance),
     (4, "passage terms cache", _migration_4_passage_terms),
     (5, "source hash index", _migration_5_source_hash_index),
+    (6, "passage structure", _migration_6_passage_structure),
     (8, "reviewer categories and validation", _migration_8_reviewer_categories_and_validation),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -46,6 +46,11 @@ class PassageSpan:
     text: str
     speaker: str | None = None
     codable: bool = True
+    # Structure (synth.structure): a heading, furniture, contents, reference or caption is kept in
+    # its source but not codable; section_heading is the heading the passage sits under.
+    structure_kind: str | None = None
+    structure_reason: str | None = None
+    section_heading: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,15 @@ class Passage:
     speaker: str | None
     codable: bool
     text_sha256: str
+    structure_kind: str | None = None    # heading, furniture, contents, reference, caption; None: content
+    structure_reason: str | None = None  # which rule of synth.structure said so
+    section_heading: str | None = None   # the heading this passage sits under, as written
+
+    @property
+    def substantive(self) -> bool:
+        """Content rather than structure: not structure, or structure a reviewer included as content
+        (structure is never codable unless a reviewer included it)."""
+        return self.structure_kind is None or self.codable
 
 
 @dataclass(frozen=True)

@@ -215,9 +215,10 @@ class Project(ProjectCaches):
         passage_ids = []
         for seq, (span, digest) in enumerate(zip(spans, text_hashes, strict=True)):
             cur = self.db.execute(
-                "INSERT INTO passages (source_id, seq, start_char, end_char, text, speaker, codable, text_sha256)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (source_id, seq, span.start_char, span.end_char, span.text, span.speaker, int(span.codable), digest),
+                "INSERT INTO passages (source_id, seq, start_char, end_char, text, speaker, codable, text_sha256,"
+                " structure_kind, structure_reason, section_heading) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source_id, seq, span.start_char, span.end_char, span.text, span.speaker, int(span.codable), digest,
+                 span.structure_kind, span.structure_reason, span.section_heading),
             )
             passage_ids.append(cur.lastrowid)
         if previous:
@@ -238,6 +239,14 @@ class Project(ProjectCaches):
                 "INSERT OR IGNORE INTO memberships (passage_id, theme_id, probability, placed, by_human) VALUES (?, ?, ?, ?, 1)",
                 (row["new_id"], row["theme_id"], row["probability"], row["placed"]),
             )
+        # Structure a reviewer included as content (or placed by hand) stays included in the new version.
+        self.db.execute(
+            "UPDATE passages SET codable = 1 WHERE source_id = ? AND structure_kind IS NOT NULL AND codable = 0 AND ("
+            " text_sha256 IN (SELECT text_sha256 FROM passages WHERE source_id = ? AND structure_kind IS NOT NULL"
+            "  AND codable = 1)"
+            " OR id IN (SELECT passage_id FROM memberships WHERE by_human = 1 AND placed = 1))",
+            (new_source_id, old_source_id),
+        )
 
     def replace_source_metadata(self, source_id: int, kind: str, metadata: Mapping[str, str]) -> None:
         """A manifest edit on an unchanged file: new kind and metadata, same passages."""
@@ -270,12 +279,25 @@ class Project(ProjectCaches):
         text = "p.text" if with_text else "'' AS text"  # counts and spread need no text: skip reading it
         return self.db.execute(
             f"SELECT p.id, p.source_id, p.start_char, p.end_char, {text}, s.name AS source_name, s.kind AS source_kind,"
-            " m.probability FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            " m.probability, p.structure_kind, p.codable, p.section_heading FROM memberships m JOIN passages p ON p.id = m.passage_id"
             " JOIN sources s ON s.id = p.source_id"
             " WHERE m.theme_id = ? AND m.placed = 1 AND s.is_current = 1"
             " ORDER BY m.probability DESC, m.passage_id",
             (theme_id,),
         ).fetchall()
+
+    def theme_substance_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per theme, per source kind: (distinct placed passages that are content, not structure (see
+        `Passage.substantive`), their distinct current sources); what triangulation counts."""
+        out: dict[int, dict[str, tuple[int, int]]] = {}
+        for r in self.db.execute(
+            "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
+            " FROM memberships m JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
+            " WHERE m.placed = 1 AND s.is_current = 1 AND (p.structure_kind IS NULL OR p.codable = 1)"
+            " GROUP BY m.theme_id, s.kind"
+        ):
+            out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
+        return out
 
     def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per theme, per source kind: (distinct placed passages, distinct current sources), every
@@ -329,6 +351,19 @@ class Project(ProjectCaches):
         if row is None:
             raise NotFoundError(f"passage {passage_id} is not in {self.path}")
         return _passage(row)
+
+    def set_passage_codable(self, passage_id: int, codable: bool) -> None:
+        """A reviewer's include (or its undo): whether a structure passage is coded as content."""
+        self.db.execute("UPDATE passages SET codable = ? WHERE id = ?", (int(codable), passage_id))
+
+    def clear_machine_memberships_of_uncodable(self) -> int:
+        """Drop what discover placed for passages that are no longer codable (structure found by the
+        migration, an include undone); a reviewer's placements and accepted themes' members stay."""
+        return self.db.execute(
+            "DELETE FROM memberships WHERE by_human = 0"
+            " AND passage_id IN (SELECT id FROM passages WHERE codable = 0)"
+            " AND NOT (placed = 1 AND theme_id IN (SELECT id FROM themes WHERE status = 'accepted'))"
+        ).rowcount
 
     def counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
@@ -610,7 +645,9 @@ class Project(ProjectCaches):
 
 def _passage(r: sqlite3.Row) -> Passage:
     return Passage(id=r["id"], source_id=r["source_id"], start_char=r["start_char"], end_char=r["end_char"],
-                   text=r["text"], speaker=r["speaker"], codable=bool(r["codable"]), text_sha256=r["text_sha256"])
+                   text=r["text"], speaker=r["speaker"], codable=bool(r["codable"]), text_sha256=r["text_sha256"],
+                   structure_kind=r["structure_kind"], structure_reason=r["structure_reason"],
+                   section_heading=r["section_heading"])
 
 
 def _dumps(value: object) -> str:

@@ -22,6 +22,7 @@ class Quote:
     start_char: int
     end_char: int
     text: str
+    section_heading: str | None = None  # the heading the quote sits under in its source
 
     @property
     def citation(self) -> str:
@@ -33,6 +34,8 @@ class Spread:
     sources: int
     kinds: dict[str, int]                    # passages per source kind
     by_metadata: dict[str, dict[str, int]]   # field -> value -> passages
+    sources_by_kind: dict[str, int] = field(default_factory=dict)  # distinct sources per source kind
+    structure: int = 0                       # placed passages that are headings or furniture
 
 
 @dataclass(frozen=True)
@@ -80,16 +83,22 @@ class ThemeListEntry:
 
 def list_entries(project: Project, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeListEntry]:
     counts = project.theme_kind_counts()
+    substance = project.theme_substance_counts()
     out = []
     for theme in project.themes(statuses=statuses):
         by_kind = counts.get(theme.id, {})
         passages = {kind: n for kind, (n, _) in by_kind.items()}
         sources = {kind: n for kind, (_, n) in by_kind.items()}
+        kept = substance.get(theme.id, {})
+        structure = sum(passages.values()) - sum(n for n, _ in kept.values())
         out.append(ThemeListEntry(
             id=theme.id, label=theme.label, status=theme.status, category=theme.category,
             confidence=theme.category_confidence, top_terms=theme.top_terms, size=sum(passages.values()),
-            spread=Spread(sources=sum(sources.values()), kinds=dict(sorted(passages.items())), by_metadata={}),
-            triangulation=_plain(triangulate_counts(passages, sources)), revision=theme.revision,
+            spread=Spread(sources=sum(sources.values()), kinds=dict(sorted(passages.items())), by_metadata={},
+                          sources_by_kind=dict(sorted(sources.items())), structure=structure),
+            triangulation=_plain(triangulate_counts({k: n for k, (n, _) in kept.items()},
+                                                    {k: n for k, (_, n) in kept.items()}, structure)),
+            revision=theme.revision,
         ))
     return out
 
@@ -142,14 +151,16 @@ class ProjectView:
         return [
             Evidence(passage_id=r["id"], source_name=r["source_name"], source_kind=r["source_kind"],
                      metadata=metadata.get(r["source_id"], {}), start_char=r["start_char"], end_char=r["end_char"],
-                     text=r["text"], centrality=r["probability"])
+                     text=r["text"], centrality=r["probability"],
+                     substantive=r["structure_kind"] is None or bool(r["codable"]))
             for r in self.project.theme_evidence_rows(theme_id, with_text=with_text)
         ]
 
     def quote(self, passage: Passage) -> Quote:
         if self._names is None:  # one query for every name, rather than loading each quoted source
             self._names = self.project.source_names()
-        return Quote(passage.id, self._names[passage.source_id], passage.start_char, passage.end_char, passage.text)
+        return Quote(passage.id, self._names[passage.source_id], passage.start_char, passage.end_char, passage.text,
+                     passage.section_heading)
 
 
 def spread_of(evidence: Sequence[Evidence]) -> Spread:
@@ -157,10 +168,15 @@ def spread_of(evidence: Sequence[Evidence]) -> Spread:
     for e in evidence:
         for key, value in e.metadata.items():
             by_meta.setdefault(key, Counter())[value] += 1
+    sources_by_kind: dict[str, set[str]] = {}
+    for e in evidence:
+        sources_by_kind.setdefault(e.source_kind, set()).add(e.source_name)
     return Spread(
         sources=len({e.source_name for e in evidence}),
         kinds=dict(sorted(Counter(e.source_kind for e in evidence).items())),
         by_metadata={k: dict(sorted(c.items())) for k, c in sorted(by_meta.items())},
+        sources_by_kind={k: len(v) for k, v in sorted(sources_by_kind.items())},
+        structure=sum(1 for e in evidence if not e.substantive),
     )
 
 

@@ -31,6 +31,7 @@ class Evidence:
     end_char: int
     text: str
     centrality: float  # how typical of its theme the passage is (higher is more central)
+    substantive: bool = True  # False: a heading or furniture (synth.structure); triangulation skips it
 
     @property
     def citation(self) -> str:
@@ -58,12 +59,16 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 # Triangulation
 
 
+MIN_PASSAGES_PER_SIDE = 2  # substantive passages each side needs before a theme is "corroborated"
+
+
 @dataclass(frozen=True)
 class Triangulation:
-    label: str  # 'corroborated' | 'fieldwork only' | 'literature only' | 'no evidence'
-    passages: Mapping[str, int]  # per source kind
-    sources: Mapping[str, int]  # distinct sources per source kind
+    label: str  # 'corroborated' | 'fieldwork only' | 'literature only' | 'thin evidence' | 'no evidence'
+    passages: Mapping[str, int]  # substantive passages per source kind
+    sources: Mapping[str, int]  # distinct sources of those passages per source kind
     explanation: str
+    structure: int = 0  # placed passages that are headings or furniture: shown, never counted
 
     @property
     def fieldwork_passages(self) -> int:
@@ -73,44 +78,63 @@ class Triangulation:
 def triangulate(evidence: Sequence[Evidence]) -> Triangulation:
     """Whether a theme is supported by the literature, by fieldwork (interviews, surveys), or both.
 
-    Interviews and surveys are both fieldwork: a theme seen in the literature and in either is
-    corroborated; one seen only in fieldwork is new evidence; one seen only in the literature has
-    not (yet) been seen in the field.
+    Only substance counts: a heading or a line of publication furniture placed in a theme (a
+    reviewer may include one) says nothing about the idea. Interviews and surveys are both
+    fieldwork. A theme is corroborated when each side has at least MIN_PASSAGES_PER_SIDE
+    substantive passages; one passage such as "Updates to this page" or a single stray sentence
+    does not corroborate anything. Otherwise the side that has that much evidence names it (fieldwork
+    only is new evidence; literature only has not been seen in the field), and a theme with too
+    little on both sides is 'thin evidence'.
     """
     _check_kinds(evidence)
     items = _distinct(evidence)
-    passages = {k: sum(1 for e in items if e.source_kind == k) for k in SOURCE_KINDS}
-    sources = {k: len({e.source_name for e in items if e.source_kind == k}) for k in SOURCE_KINDS}
-    return triangulate_counts(passages, sources)
+    kept = [e for e in items if e.substantive]
+    passages = {k: sum(1 for e in kept if e.source_kind == k) for k in SOURCE_KINDS}
+    sources = {k: len({e.source_name for e in kept if e.source_kind == k}) for k in SOURCE_KINDS}
+    return triangulate_counts(passages, sources, structure=len(items) - len(kept))
 
 
-def triangulate_counts(passages_by_kind: Mapping[str, int], sources_by_kind: Mapping[str, int]) -> Triangulation:
-    """`triangulate` from counts alone (distinct passages and sources per source kind), for callers
-    that count in SQL rather than load every passage (the review app's theme list)."""
+def triangulate_counts(passages_by_kind: Mapping[str, int], sources_by_kind: Mapping[str, int],
+                       structure: int = 0) -> Triangulation:
+    """`triangulate` from counts alone (distinct substantive passages and their sources per source
+    kind, and how many structure passages were left out), for callers that count in SQL rather
+    than load every passage (the review app's theme list)."""
     passages = {k: int(passages_by_kind.get(k, 0)) for k in SOURCE_KINDS}
     sources = {k: int(sources_by_kind.get(k, 0)) for k in SOURCE_KINDS}
-    in_literature = passages[LITERATURE] > 0
-    in_fieldwork = any(passages[k] for k in FIELDWORK_KINDS)
+    literature = passages[LITERATURE]
+    fieldwork_n = sum(passages[k] for k in FIELDWORK_KINDS)
+    enough = MIN_PASSAGES_PER_SIDE
 
     def part(kind: str) -> str:
         return f"{_plural(passages[kind], 'passage')} from {_plural(sources[kind], kind + ' source')}"
 
+    def too_few(side: str, n: int) -> str:
+        return f"; {side} has only {_plural(n, 'passage')}, too few to corroborate ({enough} needed on each side)"
+
     fieldwork = " and ".join(part(k) for k in FIELDWORK_KINDS if passages[k])
-    if in_literature and in_fieldwork:
+    if literature >= enough and fieldwork_n >= enough:
         label = "corroborated"
         explanation = f"corroborated: {part(LITERATURE)} and fieldwork ({fieldwork})"
-    elif in_fieldwork:
+    elif fieldwork_n and (fieldwork_n >= enough or not literature):
         label = "fieldwork only"
-        explanation = f"fieldwork only (new evidence): {fieldwork}; not found in the literature"
-    elif in_literature:
+        explanation = f"fieldwork only (new evidence): {fieldwork}; " + (
+            too_few("the literature", literature)[2:] if literature else "not found in the literature")
+    elif literature and (literature >= enough or not fieldwork_n):
         label = "literature only"
-        explanation = f"literature only: {part(LITERATURE)}; not seen in fieldwork (interviews or surveys)"
+        explanation = f"literature only: {part(LITERATURE)}; " + (
+            too_few("fieldwork", fieldwork_n)[2:] if fieldwork_n else "not seen in fieldwork (interviews or surveys)")
+    elif literature or fieldwork_n:
+        label = "thin evidence"
+        explanation = (f"thin evidence: {part(LITERATURE)} and {_plural(fieldwork_n, 'fieldwork passage')}; "
+                       f"{enough} substantive passages are needed on each side to corroborate")
     else:
         label = "no evidence"
-        explanation = "no evidence: the theme has no passages"
+        explanation = "no evidence: the theme has no substantive passages"
     if label != "no evidence" and sum(sources.values()) == 1:
         explanation += "; a single source, so treat it with caution"
-    return Triangulation(label, dict(passages), dict(sources), explanation)
+    if structure:
+        explanation += f"; {_plural(structure, 'heading or furniture passage', 'heading or furniture passages')} not counted"
+    return Triangulation(label, dict(passages), dict(sources), explanation, structure)
 
 
 # --------------------------------------------------------------------------------------------

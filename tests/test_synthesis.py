@@ -31,7 +31,33 @@ def test_literature_and_interviews_corroborate():
 
 
 def test_a_survey_alone_corroborates_the_literature_too():
-    assert triangulate([ev(1, "Review", "literature"), ev(2, "Survey 2023", "survey")]).label == "corroborated"
+    assert triangulate([ev(1, "Review", "literature"), ev(2, "Review", "literature"),
+                        ev(3, "Survey 2023", "survey"), ev(4, "Survey 2023#2", "survey")]).label == "corroborated"
+
+
+def test_one_passage_a_side_does_not_corroborate():
+    # Issue 13: "corroborated" was given on the strength of one literature passage.
+    t = triangulate([ev(1, "Review", "literature"), *(ev(i, f"Interview {i}", "interview") for i in range(2, 7))])
+    assert t.label == "fieldwork only"
+    assert "the literature has only 1 passage, too few to corroborate (2 needed on each side)" in t.explanation
+    t = triangulate([ev(1, "Review", "literature"), ev(2, "Review", "literature"), ev(3, "Survey 2023", "survey")])
+    assert t.label == "literature only" and "fieldwork has only 1 passage" in t.explanation
+    assert triangulate([ev(1, "Review", "literature"), ev(2, "Survey 2023", "survey")]).label == "thin evidence"
+
+
+def test_structure_is_not_counted_towards_corroboration():
+    """Two literature passages of which one is furniture ("Updates to this page") are one passage."""
+    furniture = Evidence(2, "Review", "literature", {}, 0, 20, "Updates to this page", 0.9, substantive=False)
+    evidence = [ev(1, "Review", "literature"), furniture, ev(3, "Interview 1", "interview"),
+                ev(4, "Interview 2", "interview")]
+    t = triangulate(evidence)
+    assert t.label == "fieldwork only"
+    assert t.passages["literature"] == 1 and t.structure == 1
+    assert t.explanation.endswith("1 heading or furniture passage not counted")
+    included = Evidence(2, "Review", "literature", {}, 0, 20, "A statement a reviewer included", 0.9)
+    assert triangulate([*evidence[:1], included, *evidence[2:]]).label == "corroborated"
+    only_structure = triangulate([furniture])
+    assert only_structure.label == "no evidence" and only_structure.structure == 1
 
 
 def test_interviews_and_surveys_without_literature_are_new_evidence():
@@ -145,5 +171,5 @@ def test_results_serialise_to_plain_json():
     evidence = THEMES[7][1]
     out = json.loads(json.dumps({"tri": asdict(triangulate(evidence)), "transfer": asdict(transferability(evidence)),
                                  "rows": [asdict(r) for r in framework_matrix(THEMES)]}))
-    assert out["tri"]["label"] == "corroborated"
+    assert out["tri"]["label"] == "fieldwork only"  # one literature passage does not corroborate
     assert out["rows"][0]["cells"]["Interview 01"]["citation"] == "Interview 01 [50–97]"

@@ -23,7 +23,9 @@ Evaluation design,How the evaluations were designed and carried out,context
 
 # theme -> what its passages must contain, and which source kinds they may come from
 SELECTION = {
-    "Young people at risk of NEET": (("NEET",), ("literature", "interview")),
+    # "Support for Schools" too: corroboration needs two substantive passages on each side, and the
+    # literature names NEET in one passage only.
+    "Young people at risk of NEET": (("NEET", "Support for Schools"), ("literature", "interview")),
     "Digital exclusion": (("online form", "online application", "digital"), ("interview", "survey")),
     "Evaluation design": (("qualitative",), ("literature",)),
 }
@@ -44,10 +46,12 @@ def demo(tmp_path_factory):
         themes = {t.label: t.id for t in project.themes()}
         sources = {s.id: s for s in project.sources()}
         for label, (needles, kinds) in SELECTION.items():
+            taken = {pid for picked in chosen.values() for pid, _, _ in picked}  # a passage goes to one theme
             chosen[label] = [
                 (p.id, sources[p.source_id].kind, sources[p.source_id].name)
                 for p in project.passages(codable_only=True)
                 if any(n.lower() in p.text.lower() for n in needles) and sources[p.source_id].kind in kinds
+                and p.id not in taken
             ]
     for label, picked in chosen.items():
         for passage_id, _, _ in picked:

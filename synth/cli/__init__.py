@@ -50,7 +50,9 @@ def reports_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except SynthError as exc:
-            raise click.ClickException(str(exc)) from exc
+            from .display import shown  # an error names files and values: print them terminal-safe
+
+            raise click.ClickException(shown(exc)) from exc
         except KeyboardInterrupt:
             click.echo("Interrupted: the project is as it was before this command.", err=True)
             sys.exit(130)
@@ -82,3 +84,4 @@ def main() -> None:
 
 # Register the command modules (each adds its commands to `cli`).
 from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, validate  # noqa: E402,F401
+

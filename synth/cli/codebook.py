@@ -9,6 +9,7 @@ import click
 
 from ..codebook_import import import_codebook
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 
 def _default_reviewer() -> str:
@@ -48,7 +49,7 @@ def codebook_import_command(project: Path, file: Path, reviewer: str) -> None:
     """
     with open_project(project, create=False) as proj:
         report = import_codebook(proj, file, reviewer=reviewer)
-    click.echo(f"imported {file}: {len(report.created)} new themes, {len(report.updated)} updated, "
+    click.echo(f"imported {shown(file)}: {len(report.created)} new themes, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged")
     for line in report.skipped:
-        click.echo(f"  skipped {line}")
+        click.echo(f"  skipped {shown(line)}")

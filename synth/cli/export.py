@@ -9,6 +9,7 @@ import click
 from ..errors import SynthError
 from ..export import EXPORTS
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 
 @cli.command("export", epilog="""\b
@@ -30,4 +31,4 @@ def export_command(project: Path, what: str, out: Path, by: str, include_suggest
         raise SynthError(f"{what!r} is not an export; choose one of: {', '.join(sorted(EXPORTS))}")
     with open_project(project, create=False) as proj:
         message = EXPORTS[what](proj, out, {"by": by, "include_suggested": include_suggested})
-    click.echo(message)
+    click.echo(shown(message))

@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError
 from ..records import SOURCE_KINDS
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
+
+STAGE_NAMES = {"files": "Reading files", "rows": "Reading rows", "segment": "Cutting passages",
+               "store": "Saving sources"}
 
 
 def _parse_meta(values: tuple[str, ...]) -> dict[str, str]:
@@ -30,13 +36,15 @@ def _added_lines(added) -> list[str]:
             tables.setdefault((Path(table).name, src.kind), []).append(src)
             continue
         version = f" (version {src.version})" if src.version > 1 else ""
-        lines.append(f"added {src.kind:<10} {src.name}{version}: {src.passages} passages, {src.codable} codable")
-        lines.extend(f"  note: {note}" for note in src.notes)
+        structure = f", {src.structure} headings or furniture (not coded)" if src.structure else ""
+        lines.append(f"added {shown(src.kind):<10} {shown(src.name)}{version}: {src.passages} passages, "
+                     f"{src.codable} codable{structure}")
+        lines.extend(f"  note: {shown(note)}" for note in src.notes)
     for (table, kind), rows in tables.items():
         notes = sorted({n for r in rows for n in r.notes})
-        lines.append(f"added {kind:<10} {table}: {len(rows)} rows as sources, "
+        lines.append(f"added {shown(kind):<10} {shown(table)}: {len(rows)} rows as sources, "
                      f"{sum(r.passages for r in rows)} passages, {sum(r.codable for r in rows)} codable")
-        lines.extend(f"  note: {note}" for note in notes)
+        lines.extend(f"  note: {shown(note)}" for note in notes)
     return lines
 
 
@@ -69,9 +77,20 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
             raise InputError(path, "no such file or folder")
     created = not project.exists()
     try:
-        with open_project(project, create=True) as proj:
+        with open_project(project, create=True) as proj, Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(STAGE_NAMES.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
             report = ingest(proj, list(paths), kind=kind, metadata=_parse_meta(meta), text_column=text_column,
-                            id_column=id_column, code_interviewer=code_interviewer, max_chars=max_chars)
+                            id_column=id_column, code_interviewer=code_interviewer, max_chars=max_chars,
+                            progress=progress)
     except BaseException:
         if created:  # a command that failed leaves no half-made project behind
             for suffix in ("", "-wal", "-shm"):
@@ -80,10 +99,13 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
     for line in _added_lines(report.added):
         click.echo(line)
     for name in report.metadata_updated:
-        click.echo(f"updated metadata of {name} (text unchanged)")
+        click.echo(f"updated metadata of {shown(name)} (text unchanged)")
     for name, twin in report.duplicates:
-        click.echo(f"skipped {name}: same content as {twin}, already in the project")
+        click.echo(f"skipped {shown(name)}: same content as {shown(twin)}, already in the project")
+    for skip in report.skipped:
+        click.echo(f"skipped {shown(skip.path)}: {shown(skip.reason)}")
     if report.unchanged:
+        names = ", ".join(shown(name) for name in report.unchanged[:3])
         click.echo(f"unchanged, nothing to do: {len(report.unchanged)} source(s) already ingested"
-                   + (f" ({', '.join(report.unchanged[:3])}{', …' if len(report.unchanged) > 3 else ''})"))
-    click.echo(f"project: {project}")
+                   + f" ({names}{', …' if len(report.unchanged) > 3 else ''})")
+    click.echo(f"project: {shown(project)}")

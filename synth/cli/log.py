@@ -10,6 +10,7 @@ import click
 
 from ..review import actions
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown, shown_json
 
 
 @cli.command("log", epilog="""\b
@@ -25,13 +26,15 @@ def log_command(project: Path, as_json: bool) -> None:
     with open_project(project) as proj:
         decisions = proj.decisions()
     if as_json:
-        click.echo(json.dumps([asdict(d) for d in decisions], indent=2, ensure_ascii=False, sort_keys=True))
+        click.echo(shown_json(json.dumps([asdict(d) for d in decisions], indent=2, ensure_ascii=False,
+                                         sort_keys=True)))
         return
     if not decisions:
-        click.echo(f"no decisions yet: review the themes with `synth review {project}`")
+        click.echo(f"no decisions yet: review the themes with `synth review {shown(project)}`")
         return
     undone = {d.undoes for d in decisions if d.undoes is not None}
     for d in decisions:
         theme = f"theme {d.theme_id}" if d.theme_id is not None else "-"
         mark = " (undone)" if d.id in undone else ""
-        click.echo(f"{d.id:>4}  {d.at}  {d.reviewer:<12} {d.action + mark:<20} {theme:<10} {actions.describe(d)}")
+        click.echo(f"{d.id:>4}  {shown(d.at)}  {shown(d.reviewer):<12} {shown(d.action) + mark:<20} {theme:<10} "
+                   f"{shown(actions.describe(d))}")

@@ -8,6 +8,7 @@ import click
 
 from ..report import write_report
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 
 @cli.command("report", epilog="""\b
@@ -30,4 +31,4 @@ def report_command(project: Path, out: Path, by: str, include_suggested: bool) -
     """
     with open_project(project, create=False) as proj:
         message = write_report(proj, out, by=by, include_suggested=include_suggested)
-    click.echo(message)
+    click.echo(shown(message))

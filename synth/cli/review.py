@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from . import cli, project_argument, reports_errors
+from .display import shown
 from .theme import reviewer_option
 
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -39,9 +40,10 @@ def review_command(project: Path, port: int, host: str, reviewer: str, no_browse
     hosts = LOOPBACK if host in LOOPBACK else (*LOOPBACK, host)
     app = create_app(project, reviewer=reviewer, allowed_hosts=hosts)
     if host not in LOOPBACK:
-        click.echo(f"warning: serving on {host}: anyone who can reach this address can change the review", err=True)
+        click.echo(f"warning: serving on {shown(host)}: anyone who can reach this address can change the review",
+                   err=True)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', *LOOPBACK) else host}:{port}/"
-    click.echo(f"Reviewing {project} as {reviewer} at {url}  (Ctrl-C to stop)")
+    click.echo(f"Reviewing {shown(project)} as {shown(reviewer)} at {shown(url)}  (Ctrl-C to stop)")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")

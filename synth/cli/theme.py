@@ -9,6 +9,7 @@ import click
 
 from ..review import actions
 from . import cli, open_project, project_argument, reports_errors
+from .display import shown
 
 reviewer_option = click.option(
     "--reviewer", default=lambda: os.environ.get("USER") or "reviewer", show_default="$USER or 'reviewer'",
@@ -30,7 +31,7 @@ def theme_group() -> None:
 
 
 def _say(outcome: actions.Outcome) -> None:
-    click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+    click.echo(f"{shown(outcome.message)}  [decision {outcome.decision_id}]")
 
 
 def _status_command(name: str, fn, summary: str, example: str) -> None:

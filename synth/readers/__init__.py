@@ -1,7 +1,9 @@
 """Readers: files and folders → `ExtractedDocument`s, the text that every later offset points into.
 
-`read_paths` reads everything it is given before returning, and raises `InputError` for the first file
-that cannot be read, so the caller can store all of it or none of it.
+`read_sources` reads everything it is given before returning, and raises `InputError` for the first file
+that cannot be read, so the caller can store all of it or none of it. What a folder walk passes over on
+purpose (links that leave the folder, project files) comes back as `Skipped`, for the caller to say.
+Every reader bounds what it reads (`limits.py`): files are hostile.
 
 Formats: .txt .md (as is), .docx (paragraphs and table cells), .pdf (text layer, page by page),
 .csv .xlsx (one document per row), .vtt .srt (captions → "Name: words" turns).
@@ -14,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.errors import InputError
 from synth.readers.decoding import decode_text
+from synth.readers.limits import check_chars, check_file_size, check_text_file_size
 from synth.readers.manifest import MANIFEST_NAME, Entry, load_manifest
 from synth.readers.pdf import read_pdf
 from synth.readers.subtitles import captions_to_transcript, parse_cues
@@ -33,7 +36,7 @@ from synth.readers.transcript import (
 from synth.readers.word import read_docx
 from synth.records import SOURCE_KINDS, ExtractedDocument, Turn
 
-__all__ = ["SUPPORTED_EXTENSIONS", "read_paths"]
+__all__ = ["SUPPORTED_EXTENSIONS", "PROJECT_SUFFIXES", "ReadResult", "Skipped", "read_paths", "read_sources"]
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md"})
 TABLE_EXTENSIONS = frozenset({".csv", ".xlsx"})
@@ -44,7 +47,28 @@ SUPPORTED_EXTENSIONS: frozenset[str] = TEXT_EXTENSIONS | TABLE_EXTENSIONS | CAPT
 _SKIPPED_NAMES = frozenset({MANIFEST_NAME, "thumbs.db", "desktop.ini"})
 _SKIPPED_STEMS = frozenset({"readme", "license", "licence"})
 
+# A synth project (and SQLite's files beside it) saved in a folder being ingested is not a source.
+PROJECT_SUFFIXES = (".synth", ".synth-wal", ".synth-shm", ".synth-journal")
+
 NO_SPEAKERS_NOTE = "no speaker labels found: its passages will have no speaker"
+
+# progress(stage, done, total): stage "files" (files read) or "rows" (rows of a large sheet); total None
+# when unknown.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or folder a walk passed over on purpose, and why (to be said, not kept quiet)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    documents: list[ExtractedDocument]
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -62,28 +86,52 @@ def read_paths(
     text_column: str | None = None,
     id_column: str | None = None,
 ) -> list[ExtractedDocument]:
+    """The documents of `read_sources` (what a walk skipped is dropped: use `read_sources` to say it)."""
+    return read_sources(paths, kind=kind, metadata=metadata, text_column=text_column, id_column=id_column).documents
+
+
+def read_sources(
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    exclude: Collection[Path] = (),
+    progress: Progress | None = None,
+) -> ReadResult:
     """Read files and folders (recursively, in sorted order) into documents, all of them or none.
 
     `kind` overrides manifests and inference; `metadata` is applied on top of manifest (and row) metadata;
-    `text_column`/`id_column` choose the columns of .csv/.xlsx tables.
+    `text_column`/`id_column` choose the columns of .csv/.xlsx tables; `exclude`: files a folder walk passes
+    over without a word (the project being written, and its journal files). A folder walk does not follow
+    links that lead out of the folder; a file named directly is read wherever it lives.
     """
     if kind is not None and kind not in SOURCE_KINDS:
         raise InputError("--kind", f"unknown kind '{kind}': use one of {', '.join(SOURCE_KINDS)}")
     extra = {str(k): str(v) for k, v in (metadata or {}).items()}
+    excluded = {Path(p).expanduser().resolve() for p in exclude}
     planned: list[_Planned] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
     for given in paths:
-        for item in _plan(Path(given)):
+        for item in _plan(Path(given), excluded, skipped):
             if item.path not in seen:
                 seen.add(item.path)
                 planned.append(item)
     documents: list[ExtractedDocument] = []
-    for item in planned:
-        documents.extend(_read(item, kind=kind, extra=extra, text_column=text_column, id_column=id_column))
-    return documents
+    for done, item in enumerate(planned):
+        if progress is not None:
+            progress("files", done, len(planned))
+        rows = None if progress is None else (lambda n, total: progress("rows", n, total))
+        documents.extend(_read(item, kind=kind, extra=extra, text_column=text_column, id_column=id_column,
+                               row_progress=rows))
+    if progress is not None:
+        progress("files", len(planned), len(planned))
+    return ReadResult(documents, skipped)
 
 
-def _plan(given: Path) -> list[_Planned]:
+def _plan(given: Path, excluded: set[Path], skipped: list[Skipped]) -> list[_Planned]:
     path = given.expanduser()
     if not path.exists():
         raise InputError(path, "no such file or folder: check the path")
@@ -94,7 +142,7 @@ def _plan(given: Path) -> list[_Planned]:
         return [_Planned(path, path.name, entries.get(path, Entry()))]
     manifests: dict[Path, dict[Path, Entry]] = {}
     items: list[_Planned] = []
-    for file in _walk(path):
+    for file in _walk(path, path, set(), excluded, skipped):
         if file.name.casefold() == MANIFEST_NAME:
             manifests[file.parent] = load_manifest(file)
             continue
@@ -113,9 +161,8 @@ def _plan(given: Path) -> list[_Planned]:
     return planned
 
 
-def _walk(folder: Path, visited: set[Path] | None = None) -> list[Path]:
+def _walk(folder: Path, root: Path, visited: set[Path], excluded: set[Path], skipped: list[Skipped]) -> list[Path]:
     """Every file under `folder` that a walk reads (plus manifests), in a deterministic order."""
-    visited = set() if visited is None else visited
     if folder.resolve() in visited:  # a symlink back up the tree
         return []
     visited.add(folder.resolve())
@@ -127,8 +174,24 @@ def _walk(folder: Path, visited: set[Path] | None = None) -> list[Path]:
     for child in children:
         if child.name.startswith((".", "~$")):  # hidden files, and Word's "~$name.docx" lock files
             continue
+        if child.is_symlink():
+            # A link inside the folder may point anywhere (passwd.txt -> /etc/passwd): follow it only when
+            # it stays inside the folder the user named.
+            target = child.resolve()
+            if not target.exists():
+                skipped.append(Skipped(str(child), "a broken link: it points to nothing"))
+                continue
+            if target != root and root not in target.parents:
+                skipped.append(Skipped(str(child), f"a link to {target}, outside {root}: not followed "
+                                                   "(name the file itself to ingest it)"))
+                continue
+        if child.resolve() in excluded:
+            continue  # the project being written (and its journal files)
+        if child.name.casefold().endswith(PROJECT_SUFFIXES):
+            skipped.append(Skipped(str(child), "a synth project file, not a source"))
+            continue
         if child.is_dir():
-            found.extend(_walk(child, visited))
+            found.extend(_walk(child, root, visited, excluded, skipped))
         elif child.is_file():
             if child.name.casefold() == MANIFEST_NAME:
                 found.append(child)
@@ -138,19 +201,25 @@ def _walk(folder: Path, visited: set[Path] | None = None) -> list[Path]:
 
 
 def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_column: str | None,
-          id_column: str | None) -> list[ExtractedDocument]:
+          id_column: str | None, row_progress: Callable[[int, int | None], None] | None = None,
+          ) -> list[ExtractedDocument]:
     path, ext = item.path, item.path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         raise InputError(path, f"unsupported file type '{ext or '(no extension)'}': supported are {_supported()}; "
                                "convert it (e.g. save as .docx, .pdf or .txt) or move it out of the folder")
     try:
+        size = path.stat().st_size
+        check_file_size(path, size)
+        if ext in TEXT_EXTENSIONS | CAPTION_EXTENSIONS:
+            check_text_file_size(path, size)
         data = path.read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror})") from None
     if not data.strip():
         raise InputError(path, "empty file (nothing but whitespace): add its text or leave it out")
     if ext in TABLE_EXTENSIONS:
-        return _read_rows(item, data, kind=kind, extra=extra, text_column=text_column, id_column=id_column)
+        return _read_rows(item, data, kind=kind, extra=extra, text_column=text_column, id_column=id_column,
+                          progress=row_progress)
 
     metadata = {**item.entry.metadata, **extra}
     notes: tuple[str, ...] = ()
@@ -160,12 +229,16 @@ def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_colum
     elif ext == ".docx":
         text = read_docx(path)
     elif ext == ".pdf":
-        text = read_pdf(path)
+        text = read_pdf(path, data)
     else:
         raw, notes = decode_text(path, data)
-        text, caption_turns = captions_to_transcript(parse_cues(path, raw))
+        check_chars(path, len(raw))
+        segments, caption_notes = parse_cues(path, raw)
+        notes += caption_notes
+        text, caption_turns = captions_to_transcript(segments)
         if not text.strip():
             raise InputError(path, "captions hold no words: nothing to ingest")
+    check_chars(path, len(text))
 
     doc_kind = kind or item.entry.kind or (
         "interview" if caption_turns is not None or looks_like_transcript(text) else "literature")
@@ -185,8 +258,9 @@ def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_colum
 
 
 def _read_rows(item: _Planned, data: bytes, *, kind: str | None, extra: dict[str, str],
-               text_column: str | None, id_column: str | None) -> list[ExtractedDocument]:
-    table = read_table(item.path, data, text_column=text_column, id_column=id_column)
+               text_column: str | None, id_column: str | None,
+               progress: Callable[[int, int | None], None] | None = None) -> list[ExtractedDocument]:
+    table = read_table(item.path, data, text_column=text_column, id_column=id_column, progress=progress)
     doc_kind = kind or item.entry.kind or "survey"
     # An id that repeats (one respondent answering several questions) names each of its rows by
     # row number too, so every row stays its own source with a stable, readable name.

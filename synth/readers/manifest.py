@@ -12,6 +12,7 @@ from pathlib import Path
 
 from synth.errors import InputError
 from synth.readers.decoding import decode_text
+from synth.readers.limits import check_file_size
 from synth.readers.tables import csv_grid
 from synth.records import SOURCE_KINDS
 
@@ -31,6 +32,7 @@ class Entry:
 def load_manifest(path: Path) -> dict[Path, Entry]:
     """Entries by the resolved path of the file they describe. Every named file must exist."""
     try:
+        check_file_size(path, path.stat().st_size)
         data = path.read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot read the manifest ({e.strerror})") from None

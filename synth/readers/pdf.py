@@ -3,30 +3,48 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from synth.errors import InputError
+from synth.readers import limits
+from synth.readers.limits import check_chars
 
 PAGE_SEPARATOR = "\n\n"
 
 
-def read_pdf(path: Path) -> str:
+def read_pdf(path: Path, data: bytes | None = None) -> str:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
+    head = (data if data is not None else path.read_bytes()[:1024])[:1024]
+    if b"%PDF-" not in head:  # pypdf would "repair" it and fail later with a misleading cause
+        looks = " (it looks like an HTML page: a download that failed?)" if b"<html" in head.lower() else ""
+        raise InputError(path, f"not a PDF: it does not start with %PDF-{looks}; check it is the right file")
+    pages: list[str] = []
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            # Many PDFs carry only an owner password (no password to open): those read fine.
-            try:
-                opened = reader.decrypt("")
-            except DependencyError:
-                opened = 0
-            if not opened:
-                raise InputError(path, "encrypted PDF (password-protected): save an unprotected copy "
-                                       "(e.g. print it to PDF) and ingest that")
         with _quiet_pypdf():
-            pages = [page.extract_text() or "" for page in reader.pages]
+            reader = PdfReader(path, strict=False)
+            if reader.is_encrypted:
+                # Many PDFs carry only an owner password (no password to open): those read fine.
+                try:
+                    opened = reader.decrypt("")
+                except DependencyError:
+                    opened = 0
+                if not opened:
+                    raise InputError(path, "encrypted PDF (password-protected): save an unprotected copy "
+                                           "(e.g. print it to PDF) and ingest that")
+            count = len(reader.pages)
+            if count > limits.MAX_PDF_PAGES:
+                raise InputError(path, f"PDF of {count:,} pages, over synth's limit of {limits.MAX_PDF_PAGES:,}: "
+                                       "split it into parts and ingest those")
+            chars = 0
+            for page in reader.pages:
+                pages.append(page.extract_text() or "")
+                chars += len(pages[-1]) + len(PAGE_SEPARATOR)
+                check_chars(path, chars)
     except InputError:
         raise
     except Exception as e:  # pypdf raises many types for damaged files
@@ -39,16 +57,19 @@ def read_pdf(path: Path) -> str:
     return text
 
 
-class _quiet_pypdf:
-    """pypdf logs a warning for every small defect it repairs; the user cannot act on those."""
-
-    def __enter__(self) -> None:
-        self._logger = logging.getLogger("pypdf")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        self._logger.setLevel(self._level)
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs (and sometimes warns) about every defect it repairs; the user cannot act on those, and
+    for a damaged file they would print before synth's one-line error. Silenced here only, around one read."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _first_line(e: Exception) -> str:

@@ -3,6 +3,12 @@
 Timestamps, cue numbers, NOTE/STYLE/REGION blocks and markup are dropped. Speakers come from WebVTT
 voice tags (`<v Amira Khan>`) or a "Name:" prefix on a cue; a cue without either continues the
 current speaker, and consecutive cues of one speaker merge into one turn.
+
+A damaged timing line (bad digits, "99:99.9", "->", an end before the start) is an error naming its line,
+and text blocks without a timing line are kept, with a note. This is why the parser is our own and not
+webvtt-py's: webvtt-py (0.6) drops a cue with a broken timing line without a word even in strict mode,
+drops SRT cues with bad timings silently, reads SRT's "00:99:99,9" as 01:40:39, names no line numbers in
+its errors, and refuses a .vtt without the "WEBVTT" line that real exports often lack.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from pathlib import Path
 from synth.errors import InputError
 from synth.readers.transcript import speaker_from_label
 
-_TIMING = re.compile(
-    r"^[ \t]*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->[ \t]*(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}"
-)
+_STAMP = r"(?:(?P<{0}h>\d{{1,3}}):)?(?P<{0}m>\d{{1,2}}):(?P<{0}s>\d{{1,2}})[.,](?P<{0}f>\d{{1,3}})"
+_TIMING = re.compile(rf"^[ \t]*{_STAMP.format('a')}[ \t]*-->[ \t]*{_STAMP.format('b')}(?:[ \t]+.*)?$")
+# What a damaged timing line still looks like ("00:01.0 -> 00:02.0", "00:00:01,000 --> "): refused, never
+# read as words.
+_TIMING_LIKE = re.compile(r"-->|^[ \t]*\d{1,3}:\d{1,2}[\d:.,]*[ \t]*(?:-{1,2}>|[—–]>)[ \t]*\d")
+_NON_CUE_BLOCKS = ("WEBVTT", "NOTE", "STYLE", "REGION")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)*[ \t]+([^>]+)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|</?>|\{\\[^}]*\}")  # HTML-ish cue markup, SRT "{\an8}" overrides
 _PREFIX = re.compile(r"^(?:>>[ \t]*)?(?P<label>[^\W\d_][^:]{0,40}?)[ \t]*:[ \t]+")
+EXAMPLE_TIMING = "'00:01:02.500 --> 00:01:04.000'"
 
 
 @dataclass(frozen=True)
@@ -32,22 +42,79 @@ class Segment:
     words: str
 
 
-def parse_cues(path: Path, text: str) -> list[Segment]:
-    """The cues of a WebVTT or SRT file, split where the voice changes inside a cue."""
+def parse_cues(path: Path, text: str) -> tuple[list[Segment], tuple[str, ...]]:
+    """The cues of a WebVTT or SRT file, split where the voice changes inside a cue, and notes on what was
+    read in an unusual way. A damaged timing line is an `InputError` naming its line: its cue is never
+    dropped silently, and its digits never become words."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     segments: list[Segment] = []
+    loose: list[int] = []  # first lines of text blocks with no timing line, kept as words
     found_cue = False
-    for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = block.split("\n")
-        timing = next((i for i, line in enumerate(lines) if _TIMING.match(line)), None)
-        if timing is None:
-            continue  # WEBVTT header, NOTE, STYLE, REGION, or a stray line
+    for block in _blocks(lines):
+        first = lines[block[0]].strip()
+        if not found_cue and first.startswith("WEBVTT") or first.split(" ", 1)[0] in _NON_CUE_BLOCKS[1:]:
+            continue  # the WEBVTT header, a NOTE, STYLE or REGION block (none holds what was said)
+        timings = [i for i in block if _TIMING_LIKE.search(lines[i])]
+        for i in timings:
+            _check_timing(path, i + 1, lines[i])
+        if not timings:
+            if all(lines[i].strip().isdigit() for i in block):
+                continue  # an SRT cue number standing alone
+            loose.append(block[0] + 1)
+            segments.extend(_segments(segments[-1].start if segments else "", "\n".join(lines[i] for i in block)))
+            continue
         found_cue = True
-        start = _TIMING.match(lines[timing]).group("start")  # type: ignore[union-attr]
-        segments.extend(_segments(start, "\n".join(lines[timing + 1:])))
+        if timings[0] - block[0] > 1:  # only a cue identifier (or SRT number) may come before the timing line
+            loose.append(block[0] + 1)
+            segments.extend(_segments("", "\n".join(lines[i] for i in range(block[0], timings[0] - 1))))
+        for n, i in enumerate(timings):
+            end = timings[n + 1] if n + 1 < len(timings) else block[-1] + 1
+            payload = lines[i + 1:end]
+            if n + 1 < len(timings) and payload and payload[-1].strip().isdigit():
+                payload = payload[:-1]  # the next cue's SRT number, with no blank line before it
+            start = _TIMING.match(lines[i]).group(0).split("-->")[0].strip()  # type: ignore[union-attr]
+            segments.extend(_segments(start, "\n".join(payload)))
     if not found_cue:
         raise InputError(path, "no caption cues found (no '00:00:01.000 --> 00:00:04.000' timing lines): "
                                "is it really a WebVTT/SRT file? Otherwise save the transcript as .txt")
-    return segments
+    notes: tuple[str, ...] = ()
+    if loose:
+        where = ", ".join(str(n) for n in loose[:5]) + (", …" if len(loose) > 5 else "")
+        notes = (f"{len(loose)} block(s) of text without a timing line (line {where}) read as part of the cue "
+                 "before them",)
+    return segments, notes
+
+
+def _blocks(lines: list[str]) -> list[list[int]]:
+    """Indexes of the lines of each run of non-blank lines."""
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    for i, line in enumerate(lines):
+        if line.strip():
+            current.append(i)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _check_timing(path: Path, number: int, line: str) -> None:
+    m = _TIMING.match(line)
+    shown = line.strip()[:60]
+    if m is None:
+        raise InputError(path, f"line {number}: {shown!r} is not a valid cue timing (expected e.g. "
+                               f"{EXAMPLE_TIMING}): fix the line, or remove the cue")
+    stamps = []
+    for side in "ab":
+        hours, minutes, seconds = (int(m.group(side + k) or 0) for k in "hms")
+        if minutes > 59 or seconds > 59:
+            raise InputError(path, f"line {number}: {shown!r} has minutes or seconds over 59 (expected e.g. "
+                                   f"{EXAMPLE_TIMING}): fix the line, or remove the cue")
+        stamps.append(((hours * 60 + minutes) * 60 + seconds, int(m.group(side + "f").ljust(3, "0"))))
+    if stamps[1] < stamps[0]:
+        raise InputError(path, f"line {number}: {shown!r} ends before it starts: fix the line, or remove the cue")
 
 
 def _segments(start: str, payload: str) -> list[Segment]:

@@ -86,9 +86,18 @@ class _Change:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passage_reviews": {}, "validation_codes": {}}
-        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passage_reviews": {}, "validation_codes": {}}
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "passage_reviews": {},
+                                        "validation_codes": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "passage_reviews": {},
+                                       "validation_codes": {}}
         self.bump: set[int] = set()
+
+    def passage_codable(self, passage_id: int, codable: bool) -> None:
+        """Include a structure passage as content (or take it out again, on undo)."""
+        key = str(passage_id)
+        self.before["passages"].setdefault(key, {"codable": self.project.passage(passage_id).codable})
+        self.project.set_passage_codable(passage_id, codable)
+        self.after["passages"][key] = {"codable": bool(codable)}
 
     def theme(self, theme_id: int, **fields: object) -> None:
         key = str(theme_id)
@@ -517,6 +526,29 @@ def code_validation_item(project: Project, item_id: int, theme_id: int | None, c
         decision = change.log(reviewer=reviewer, action="validate", passage_id=item["passage_id"])
     where = "no theme" if theme_id is None else f"theme {theme_id}"
     return Outcome(decision, f"coded validation item {item['id']} (passage {item['passage_id']}): {where}, {category}")
+def include(project: Project, passage_ids: Sequence[int], *, reviewer: str) -> Outcome:
+    """Code structure passages (a heading, furniture, a reference, a caption) as content after all.
+
+    Ingest keeps such passages out of the themes (synth.structure says why); a reviewer who judges
+    one to be a substantive statement includes it, and the next discover clusters it with the rest.
+    Undo takes it out again."""
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to include")
+    with project.transaction():
+        change = _Change(project)
+        for pid in ids:
+            passage = _passage(project, pid)
+            if passage.structure_kind is None:
+                raise SynthError(f"passage {pid} is not structure (it is {'content' if passage.codable else 'not coded: too short or an interviewer turn'}); "
+                                 "only headings, furniture, references and captions can be included")
+            if passage.codable:
+                raise SynthError(f"passage {pid} ({passage.structure_kind}) is already included as content")
+            change.passage_codable(pid, True)
+        decision = change.log(reviewer=reviewer, action="include", passage_id=ids[0] if len(ids) == 1 else None,
+                              extra={"included": ids})
+    what = f"passage {ids[0]}" if len(ids) == 1 else f"{len(ids)} passages"
+    return Outcome(decision, f"included {what} as content; the next discover places it in a theme")
 
 
 # --- memos ---------------------------------------------------------------------------------------
@@ -580,6 +612,8 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
         for key, state in target.before.get("validation_codes", {}).items():
             item, coder = key.split("|", 1)
             change.validation_code(int(item), coder, state)
+        for key, state in target.before.get("passages", {}).items():
+            change.passage_codable(int(key), state["codable"])  # discover drops its placements of it
         decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
                               passage_id=target.passage_id, undoes=target.id,
                               extra={"undid": target.action})
@@ -618,6 +652,10 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
         if _code_state(project.validation_code(int(item), coder)) != state:
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): validation item {item} "
                                 "has been coded again since; undo that first")
+    for key, state in decision.after.get("passages", {}).items():
+        if project.passage(int(key)).codable != state["codable"]:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has been "
+                                "included or excluded since; undo the later change first")
 
 
 # --- the log, for people -------------------------------------------------------------------------
@@ -655,6 +693,8 @@ def describe(decision: Decision) -> str:
         what = "cleared" if after is None else (f"theme {after['theme_id']}" if after["theme_id"] is not None
                                                 else "no theme") + f", {after['category']}"
         parts.append(f"validation item {item} coded by {coder}: {what}")
+    for key, after in sorted(decision.after.get("passages", {}).items(), key=lambda kv: int(kv[0]))[:5]:
+        parts.append(f"passage {key} {'included as content' if after['codable'] else 'back to structure, not coded'}")
     if decision.undoes is not None:
         parts.insert(0, f"undoes decision {decision.undoes}")
     return "; ".join(parts) or "no change"

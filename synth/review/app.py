@@ -116,6 +116,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/move", views.move, methods=["POST"]),
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
+        Route("/passages/{passage_id:int}/include", views.passage_include, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
         Route("/passages/{passage_id:int}/categorise", views.passage_categorise, methods=["POST"]),
         Route("/validate", views.validation),
@@ -299,8 +300,10 @@ class _Views:
             target_category = _categories(project, [target]).get(target) if target_passage else None
             notes = project.source_notes(source_id)
         segments = _segments(source.text, passages, member, target)
+        current = [p for p in passages if p.source_id == source_id]
         return self.render(request, "source.html", {
             "source": source, "segments": segments, "target": target_passage,
+            "structure": [p for p in current if p.structure_kind is not None],
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
             "target_category": target_category,
@@ -453,6 +456,12 @@ class _Views:
                 raise _BadForm("choose a theme, or 'none of these'")
             return actions.code_validation_item(p, item_id, theme_id, _field(f, "category"), reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: "/validate")
+    async def passage_include(self, request: Request) -> Response:
+        passage_id = request.path_params["passage_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return actions.include(p, [passage_id], reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, "/"))
 
     async def undo(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -538,7 +547,8 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
     p = view.passage(passage_id)
     source = view.source(p.source_id)
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
-            "speaker": p.speaker, "probability": probability,
+            "speaker": p.speaker, "probability": probability, "section": p.section_heading,
+            "structure": p.structure_kind,
             "category": categories.get(p.id, {}).get("category"), "category_by": categories.get(p.id, {}).get("by"),
             "category_reasons": categories.get(p.id, {}).get("reasons", ())}
 
