@@ -145,13 +145,23 @@ def refresh_learned_categories(project: Project) -> int:
 
 
 def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set[int]) -> list[tuple[int, tuple[int, ...]]]:
-    """Live themes that teach placement: (theme id, rows of their hand-placed passages), for themes with
-    at least learn.MIN_EXAMPLES_PER_THEME passages a reviewer placed (built, moved in, split out)."""
+    """Live themes that teach placement: (theme id, rows of their hand-placed passages), for themes a
+    reviewer built: every placed passage placed by hand (built from examples, moved in, split out), at
+    least learn.MIN_EXAMPLES_PER_THEME of them.
+
+    A discovered theme that a reviewer only added to (a merge, a few moves) keeps being found by the
+    clustering and matched across runs as before; taking it out of the clustering would reshuffle the
+    other themes and re-create what the reviewer merged away."""
     row_of = {p.id: i for i, p in enumerate(passages)}
     live = {t.id for t in project.themes()} - exclude
     examples: dict[int, list[int]] = {}
+    machine_placed: set[int] = set()
     for m in project.memberships(placed=True):
-        if m.by_human and m.theme_id in live and m.passage_id in row_of:
+        if m.theme_id not in live:
+            continue
+        if not m.by_human:
+            machine_placed.add(m.theme_id)
+        elif m.passage_id in row_of:
             examples.setdefault(m.theme_id, []).append(row_of[m.passage_id])
     return [(tid, tuple(sorted(rows))) for tid, rows in sorted(examples.items())
-            if len(rows) >= learn.MIN_EXAMPLES_PER_THEME]
+            if tid not in machine_placed and len(rows) >= learn.MIN_EXAMPLES_PER_THEME]
