@@ -632,6 +632,86 @@ class Project(ProjectCaches):
             "SELECT m.theme_id, p.id, p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
             " JOIN sources s ON s.id = p.source_id WHERE m.placed = 1 AND s.is_current = 1"
             " ORDER BY m.theme_id, p.id")]
+    # -- reviewers' categories, learned suggestions (issue 14) ----------------------------------
+
+    def reviewed_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The category a reviewer set, per passage: {"category", "reviewer", "at"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_reviews")
+        else:
+            ids = list(passage_ids)[:900]
+            rows = self.db.execute(f"SELECT * FROM passage_reviews WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+        return {r["passage_id"]: {"category": r["category"], "reviewer": r["reviewer"], "at": r["at"]} for r in rows}
+
+    def set_reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
+        """Set (or, with None, clear) a reviewer's category for a passage."""
+        if state is None:
+            self.db.execute("DELETE FROM passage_reviews WHERE passage_id = ?", (passage_id,))
+            return
+        self.db.execute("INSERT OR REPLACE INTO passage_reviews VALUES (?, ?, ?, ?)",
+                        (passage_id, state["category"], state["reviewer"], state["at"]))
+
+    def learned_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The learned model's suggestion per passage: {"category", "scores", "reasons"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_learned")
+        else:
+            ids = list(passage_ids)[:900]
+            rows = self.db.execute(f"SELECT * FROM passage_learned WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+        return {r["passage_id"]: {"category": r["category"], "scores": json.loads(r["scores"]),
+                                  "reasons": json.loads(r["reasons"])} for r in rows}
+
+    def replace_learned_categories(self, rows: Mapping[int, Mapping], run_id: int | None) -> None:
+        """The learned suggestions of one run replace the previous run's (none when nothing was learned)."""
+        self.db.execute("DELETE FROM passage_learned")
+        self.db.executemany("INSERT INTO passage_learned VALUES (?, ?, ?, ?, ?)",
+                            [(pid, r["category"], _dumps(r["scores"]), _dumps(list(r["reasons"])), run_id)
+                             for pid, r in rows.items()])
+
+    # -- validation samples (issue 14) ------------------------------------------------------------
+
+    def add_validation_sample(self, *, seed: int, created_by: str, run_id: int | None,
+                              items: Sequence[Mapping]) -> int:
+        cur = self.db.execute("INSERT INTO validation_samples (created_at, seed, size, created_by, run_id)"
+                              " VALUES (?, ?, ?, ?, ?)", (now_iso(), seed, len(items), created_by, run_id))
+        sample_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO validation_items (sample_id, rank, passage_id, stratum, machine_theme_id, machine_category)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(sample_id, rank, it["passage_id"], it["stratum"], it["machine_theme_id"], it["machine_category"])
+             for rank, it in enumerate(items)])
+        return sample_id
+
+    def validation_samples(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_samples ORDER BY id")]
+
+    def validation_items(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_items WHERE sample_id = ? ORDER BY rank",
+                                                 (sample_id,))]
+
+    def validation_item(self, item_id: int) -> dict:
+        row = self.db.execute("SELECT * FROM validation_items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"validation item {item_id} is not in {self.path}")
+        return dict(row)
+
+    def validation_codes(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT c.* FROM validation_codes c JOIN validation_items i ON i.id = c.item_id"
+            " WHERE i.sample_id = ? ORDER BY i.rank, c.reviewer", (sample_id,))]
+
+    def validation_code(self, item_id: int, reviewer: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM validation_codes WHERE item_id = ? AND reviewer = ?",
+                              (item_id, reviewer)).fetchone()
+        return dict(row) if row else None
+
+    def set_validation_code(self, item_id: int, reviewer: str, state: Mapping | None) -> None:
+        """Set (or, with None, clear) one reviewer's code for a validation item."""
+        if state is None:
+            self.db.execute("DELETE FROM validation_codes WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
+            return
+        self.db.execute("INSERT OR REPLACE INTO validation_codes VALUES (?, ?, ?, ?, ?)",
+                        (item_id, reviewer, state["theme_id"], state["category"], state["at"]))
 
 
 def _passage(r: sqlite3.Row) -> Passage:

@@ -7,6 +7,7 @@ import pytest
 
 from synth.errors import ProjectError
 from synth.records import ExtractedDocument, PassageSpan, PassageTerms
+from synth.migrations import MIGRATIONS
 from synth.store import APPLICATION_ID, SCHEMA_VERSION, Project
 
 

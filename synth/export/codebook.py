@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import SynthError
 from ..evidence import EvidenceProfile, profiles_for
 from ..records import CATEGORIES
+from ..validate import theme_agreement_text
 from ..store import THEME_STATUSES, Decision, Project
 from ..summary import ProjectView, Quote, ThemeSummary, summarise
 from .refi import derived_guid
@@ -86,6 +87,7 @@ class Code:
     definition_by_human: bool
     category_by_human: bool = False
     evidence: str = ""  # confidence and evidence profile (GRADE-CERQual), one paragraph; see synth.evidence
+    agreement: str = ""  # from the latest blind validation sample, when reviewers coded items of this theme
 
     @property
     def is_suggested(self) -> bool:
@@ -108,6 +110,8 @@ class Code:
         parts.append(f"Size and spread: {self.spread}" + (f"; {self.triangulation}" if self.triangulation else ""))
         if self.evidence:
             parts.append(self.evidence)
+        if self.agreement:
+            parts.append(self.agreement)
         return "\n\n".join(parts)
 
 
@@ -187,6 +191,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
     neighbours = _nearest_themes(project, [t.id for t in themes], list(live))
     labels = {t.id: t.label for t in project.themes(statuses=THEME_STATUSES)}
     edits = _reviewer_edits(project.decisions())
+    agreement = _agreement(project)
     codes: dict[str, list[Code]] = {}
     for theme in themes:
         s = summaries[theme.id]
@@ -200,6 +205,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
             triangulation=str(s.triangulation.get("label", "") or ""), colour=colours[theme.id],
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
             category_by_human=theme.category_by_human, evidence=evidence_text(profiles[theme.id]),
+            agreement=theme_agreement_text(agreement, theme.id) if agreement else "",
         ))
     groups = tuple(
         CodeGroup(category=key, name=PARENT_NAMES_ALL[key], guid=parent_guid(key), colour=PARENT_COLOURS[key],
@@ -219,6 +225,15 @@ def evidence_text(p: EvidenceProfile) -> str:
     components = "; ".join(f"{c.name}: {c.concern}{'' if c.concern == 'not assessed' else ' concerns'} ({c.explanation})"
                            for c in p.components)
     return f"Confidence (GRADE-CERQual): {p.confidence} ({who}). {components}."
+
+
+def _agreement(project: Project):
+    from ..validate import agreement
+
+    if not project.validation_samples():
+        return None
+    report = agreement(project)
+    return report if report.coded else None
 
 
 def spread_text(s: ThemeSummary) -> str:

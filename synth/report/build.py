@@ -39,7 +39,7 @@ MAP_SEED = 0
 UNPLACED_COLOUR = "#B3B9BF"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The page's sections, in order; each is templates/sections/NAME.html and gets the whole ReportData.
-SECTIONS = ("summary", "findings", "saturation", "matrix", "map", "sizes", "method")
+SECTIONS = ("summary", "findings", "agreement", "saturation", "matrix", "map", "sizes", "method")
 SATURATION_RUNS = 200
 
 
@@ -87,6 +87,7 @@ class ReportData:
     colours: dict[int, str]
     examples: dict[int, tuple] = field(default_factory=dict)  # theme id -> 2–3 quotes
     figures: dict[str, str] = field(default_factory=dict)
+    agreement: object | None = None  # synth.validate's agreement report, once a reviewer coded a sample
 
     @property
     def findings(self) -> list:
@@ -182,6 +183,16 @@ def _memos(project: Project, view: ProjectView, summaries: dict[int, ThemeSummar
     return theme_memos, passage_memos, elsewhere
 
 
+def validation_report(project: Project):
+    """The latest validation sample's agreement, when a reviewer has coded any of it (else None)."""
+    from ..validate import agreement
+
+    if not project.validation_samples():
+        return None
+    report = agreement(project)
+    return report if report.coded else None
+
+
 def gather(project: Project, *, by: str = "kind", include_suggested: bool = False, title: str | None = None,
            author: str = "", date: str | None = None) -> ReportData:
     """Everything the report shows, read once from the project."""
@@ -206,7 +217,7 @@ def gather(project: Project, *, by: str = "kind", include_suggested: bool = Fals
         include_suggested=include_suggested, stats=summary_figures(project, view, list(summaries.values())),
         codebook=codebook, summaries=summaries, profiles=profiles, theme_memos=theme_memos,
         passage_memos=passage_memos, theme_passage_memos=elsewhere, matrix=matrix, map=data, saturation=sat,
-        colours=theme_colours(project), examples=examples,
+        colours=theme_colours(project), examples=examples, agreement=validation_report(project),
     )
     report.figures.update(_figures(report))
     return report
