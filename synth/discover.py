@@ -17,6 +17,7 @@ import numpy as np
 
 from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
+from . import learn, relearn
 from .clusterers import DEFAULT as DEFAULT_CLUSTERER
 from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
@@ -115,9 +116,20 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("embed")
 
     # Deductive codes take their passages first; the rest is clustered into inductive themes.
-    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in codes])) \
-        if codes else None
-    inductive = np.flatnonzero(~deductive.placed) if deductive else np.arange(len(passages))
+    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py); an
+    # imported code with examples does too, its name and definition beside them. Codes without
+    # examples are placed by their text alone (synth/deductive.py).
+    taught = relearn.taught_themes(project, passages, exclude=set())
+    by_text = [c for c in codes if c.id not in {t for t, _ in taught}]
+    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in by_text])) \
+        if by_text else None
+    code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
+        if codes else {}
+    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught]) \
+        if taught else None
+    placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
+        (by_example.placed if by_example else np.zeros(len(passages), bool))
+    inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
     sub_vectors = vectors[inductive]
@@ -165,10 +177,11 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
     begin("store")
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
-    previous = _previous_themes(project, exclude={c.id for c in codes}, with_centroids=same_space)
+    previous = _previous_themes(project, exclude={c.id for c in codes} | {t for t, _ in taught}, with_centroids=same_space)
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
                    for t in range(len(descriptions))] if clustering else []
     # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
@@ -191,15 +204,19 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
         if deductive:
-            _write_deductive_memberships(project, run_id, passages, deductive, codes)
+            _write_deductive_memberships(project, run_id, passages, deductive, by_text)
+        if by_example is not None:
+            _write_deductive_memberships(project, run_id, passages, by_example,
+                                         [project.theme(t) for t, _ in taught])
         for i in todo:  # reused categories are already stored
             category = passage_categories[i]
             project.set_passage_category(passages[i].id, category.category, category.scores,
                                          [c.to_dict() for c in category.cues], made_by=made_by)
-        by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
+        relearn.store_learned(project, learned, run_id)
+        by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
-        for code in codes:
+        for code in [*codes, *(project.theme(t) for t, _ in taught if t not in code_vectors)]:
             quote_proposals[code.id] = []  # codes quote their most similar members
         _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
         report.run_id = run_id
@@ -208,7 +225,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         report.embeddings_computed = embedded.computed
         live = {t.id for t in project.themes()}
         report.themes = len(live)
-        report.deductive = int(deductive.placed.sum()) if deductive else 0
+        report.deductive = int(deductive.placed.sum() if deductive else 0) + \
+            sum(1 for i in (np.flatnonzero(by_example.placed) if by_example else ()) if taught[by_example.code[i]][0] in code_vectors)
         report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")

@@ -83,4 +83,5 @@ def main() -> None:
 
 
 # Register the command modules (each adds its commands to `cli`).
-from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage  # noqa: E402,F401
+from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, validate  # noqa: E402,F401
+from . import scope, source, saturation  # noqa: E402,F401

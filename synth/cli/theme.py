@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import SynthError
-from ..review import actions
+from ..evidence import LEVELS
+from ..review import actions, appraisal
 from . import cli, open_project, project_argument, reports_errors
 from .display import shown
 
@@ -183,3 +184,24 @@ def undo_command(project: Path, reviewer: str) -> None:
     """Undo REVIEWER's latest decision not yet undone (repeat to go further back)."""
     with open_project(project) as proj:
         _say(actions.undo(proj, reviewer=reviewer))
+
+
+# --- the reviewer's confidence in a finding (GRADE-CERQual; synth.evidence, synth.review.appraisal) ---
+
+@theme_group.command("confidence", epilog="""\b
+Example:
+  synth theme confidence review.synth 3 --set moderate --reason "Two programmes only; coherent accounts."
+""")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.option("--set", "level", required=True, type=click.Choice(LEVELS), help="The confidence in this finding.")
+@click.option("--reason", required=True, help="Why (shown beside synth's own reasons).")
+@reviewer_option
+@reports_errors
+def confidence_command(project: Path, theme_id: int, level: str, reason: str, reviewer: str) -> None:
+    """Set the confidence in theme THEME_ID's finding (GRADE-CERQual: high, moderate, low, very low).
+
+    synth's suggestion stays visible beside it; discover never overwrites the reviewer's level.
+    """
+    with open_project(project) as proj:
+        _say(appraisal.set_confidence(proj, theme_id, level, reason, reviewer=reviewer))

@@ -31,27 +31,36 @@ Examples:
 @reports_errors
 def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> None:
     """List PROJECT's themes: category, confidence, size, spread, triangulation, quotes."""
+    from ..evidence import profiles_for
     with open_project(project, create=False) as proj:
         summaries = summarise_all(proj, statuses)
+        profiles = profiles_for(proj, proj.themes(statuses=statuses))
     if as_json:
-        click.echo(shown_json(json.dumps([s.to_dict() for s in summaries], indent=2, ensure_ascii=False,
-                                         sort_keys=True)))
+        click.echo(shown_json(json.dumps([{**s.to_dict(), "evidence": profiles[s.id].to_dict()} for s in summaries],
+                                         indent=2, ensure_ascii=False, sort_keys=True)))
         return
     console = Console()
     if not console.is_terminal:
         # piped to a file: don't squeeze the table into 80 columns, unless COLUMNS says how wide
         columns = os.environ.get("COLUMNS", "")
-        console = Console(width=int(columns) if columns.isascii() and columns.isdigit() and int(columns) >= 40 else 160)
-    table = _themes_table(summaries, shown_text(f"Themes in {project}"), narrow=console.width < WIDE)
+        console = Console(width=int(columns) if columns.isascii() and columns.isdigit() and int(columns) >= 40 else 180)
+    table = _themes_table(summaries, profiles, shown_text(f"Themes in {project}"), narrow=console.width < WIDE)
     console.print(table)
+    if summaries:
+        click.echo("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
+                   "the evidence profile and reasons are in --json (evidence) and the report")
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
 
 
-WIDE = 140  # below this many columns the table folds triangulation and transferability under the label
+WIDE = 160  # below this many columns the table folds triangulation, transferability and CERQual under the label
 
 
-def _themes_table(summaries, title: Text, *, narrow: bool) -> Table:
+def _confidence(profile) -> str:
+    return f"{profile.confidence}{' (reviewer)' if profile.reviewer else ''}"
+
+
+def _themes_table(summaries, profiles, title: Text, *, narrow: bool) -> Table:
     """Wide: one column per figure. Narrow (an 80-column terminal): the short figures keep their
     full width (status and size must never shrink to "…"); triangulation and transferability move
     to a second line under the label, which wraps. Labels and every other stored string may hold
@@ -70,7 +79,8 @@ def _themes_table(summaries, title: Text, *, narrow: bool) -> Table:
             extra = [x for x in ("sources lit/int/sur " + "/".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
                                  f"+{s.spread.structure} structure" if s.spread.structure else "",
                                  s.triangulation.get("label", ""),
-                                 f"transferability {s.transferability['score']:.2f}" if s.transferability else "") if x]
+                                 f"transferability {s.transferability['score']:.2f}" if s.transferability else "",
+                                 f"CERQual {_confidence(profiles[s.id])}") if x]
             table.add_row(str(s.id), shown_text(s.label) + Text("\n") + Text(shown_text(" · ".join(extra)).plain, style="dim"),
                           shown_text(s.status), _category_cell(s, "\n"), str(s.size), str(s.spread.sources),
                           "/".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS))
@@ -85,6 +95,7 @@ def _themes_table(summaries, title: Text, *, narrow: bool) -> Table:
     table.add_column("passages lit/int/sur", no_wrap=True)
     table.add_column("triangulation", no_wrap=True)
     table.add_column("transfer", justify="right", no_wrap=True)
+    table.add_column("CERQual", min_width=15)
     for s in summaries:
         kinds, sources = s.spread.kinds, s.spread.sources_by_kind
         structure = f" (+{s.spread.structure} structure)" if s.spread.structure else ""
@@ -92,7 +103,7 @@ def _themes_table(summaries, title: Text, *, narrow: bool) -> Table:
                       f"{s.spread.sources}: " + " / ".join(str(sources.get(k, 0)) for k in SOURCE_KINDS),
                       " / ".join(str(kinds.get(k, 0)) for k in SOURCE_KINDS) + structure,
                       shown_text(s.triangulation.get("label", "")),
-                      f"{s.transferability['score']:.2f}" if s.transferability else "")
+                      f"{s.transferability['score']:.2f}" if s.transferability else "", _confidence(profiles[s.id]))
     return table
 
 

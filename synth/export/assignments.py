@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..records import CATEGORIES
+from ..relearn import effective_categories
 from ..store import Project
 from .cells import csv_dict, xlsx_append
 from .files import atomic_write, writer_for
@@ -26,6 +27,7 @@ def assignment_rows(project: Project) -> list[dict]:
     themes = {t.id: t for t in project.themes(statuses=LIVE_STATUSES)}
     memberships = {m.passage_id: m for m in project.memberships(placed=True)}
     categories = project.passage_categories()
+    current = effective_categories(project)  # the reviewer's, else the learned suggestion, else the machine's
     names = {s.id: s.name for s in project.sources()}
     rows = []
     for p in project.passages(codable_only=True):
@@ -38,7 +40,7 @@ def assignment_rows(project: Project) -> list[dict]:
             "theme_id": theme.id if theme else "", "theme_label": theme.label if theme else "",
             "category": (theme.category or "") if theme else "",
             "probability": f"{m.probability:.4f}" if theme else "",
-            "passage_category": cat["category"] if cat else "",
+            "passage_category": current[p.id].category if p.id in current else "",
             **{c: (f"{cat['scores'][c]:.4f}" if cat else "") for c in CATEGORIES},
         })
     return rows

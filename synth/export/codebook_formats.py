@@ -120,6 +120,7 @@ def _code_dict(c: Code) -> dict:
         "passages": c.size, "sources": c.sources, "spread": c.spread, "triangulation": c.triangulation,
         "colour": c.colour, "label_by_human": c.label_by_human, "definition_by_human": c.definition_by_human,
         "category_by_human": c.category_by_human,
+        **({"agreement": c.agreement} if c.agreement else {}),  # only once a validation sample was coded
     }
 
 

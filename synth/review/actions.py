@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
-from ..store import Decision, Membership, Project, ThemeRow
+from ..store import Decision, Membership, Project, ThemeRow, now_iso
 from .split_parts import MIN_PART, describe_parts, fold_small_groups
 
 LIVE = ("suggested", "accepted")
@@ -78,13 +78,19 @@ def _membership_state(m: Membership | None) -> dict | None:
     return {"theme_id": m.theme_id, "probability": m.probability, "placed": m.placed, "by_human": m.by_human}
 
 
+def _code_state(code: Mapping | None) -> dict | None:
+    return None if code is None else {"theme_id": code["theme_id"], "category": code["category"], "at": code["at"]}
+
+
 class _Change:
     """Applies edits and records the before/after of every theme field and membership touched."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}}
-        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}}
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "passage_reviews": {},
+                                        "validation_codes": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "passage_reviews": {},
+                                       "validation_codes": {}}
         self.bump: set[int] = set()
 
     def passage_codable(self, passage_id: int, codable: bool) -> None:
@@ -123,6 +129,22 @@ class _Change:
                                         placed=state["placed"], by_human=state["by_human"])
             self.bump.add(state["theme_id"])
         self.after["memberships"][key] = _membership_state(self.project.membership(passage_id))
+
+    def reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
+        """A reviewer's category for a passage (None: none set), recorded like a membership."""
+        key = str(passage_id)
+        if key not in self.before["passage_reviews"]:
+            self.before["passage_reviews"][key] = self.project.reviewed_categories([passage_id]).get(passage_id)
+        self.project.set_reviewed_category(passage_id, state)
+        self.after["passage_reviews"][key] = self.project.reviewed_categories([passage_id]).get(passage_id)
+
+    def validation_code(self, item_id: int, coder: str, state: Mapping | None) -> None:
+        """One reviewer's code of a validation item (keyed "item|reviewer")."""
+        key = f"{item_id}|{coder}"
+        if key not in self.before["validation_codes"]:
+            self.before["validation_codes"][key] = _code_state(self.project.validation_code(item_id, coder))
+        self.project.set_validation_code(item_id, coder, state)
+        self.after["validation_codes"][key] = _code_state(self.project.validation_code(item_id, coder))
 
     def log(self, *, reviewer: str, action: str, theme_id: int | None = None, passage_id: int | None = None,
             extra: Mapping | None = None, undoes: int | None = None) -> int:
@@ -523,6 +545,47 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
     return Outcome(decision, f"removed {what} from its theme")
 
 
+def categorise(project: Project, passage_ids: Sequence[int], category: str, *, reviewer: str) -> Outcome:
+    """Set the category of passages by hand (barrier, enabler, practice or context).
+
+    A reviewer's category is the passage's category from then on (exports, themes' votes), discover
+    never changes it, and the next discover learns from it (synth/learn.py).
+    """
+    if category not in CATEGORIES:
+        raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to categorise")
+    with project.transaction():
+        for pid in ids:
+            _passage(project, pid)  # every id must exist before anything is written
+        current = project.reviewed_categories(ids)
+        todo = [pid for pid in ids if current.get(pid, {}).get("category") != category]
+        if not todo:
+            what = f"passage {ids[0]} is" if len(ids) == 1 else "those passages are"
+            raise SynthError(f"{what} already {category} (set by a reviewer)")
+        change = _Change(project)
+        at = now_iso()
+        for pid in todo:
+            change.reviewed_category(pid, {"category": category, "reviewer": reviewer, "at": at})
+        decision = change.log(reviewer=reviewer, action="categorise", passage_id=todo[0] if len(todo) == 1 else None,
+                              extra={"category": category})
+    what = f"passage {todo[0]}" if len(todo) == 1 else f"{len(todo)} passages"
+    return Outcome(decision, f"set {what} to {category}")
+
+
+def code_validation_item(project: Project, item_id: int, theme_id: int | None, category: str, *,
+                         reviewer: str) -> Outcome:
+    """Record a reviewer's blind code of a validation item: a theme (or none) and a category."""
+    from ..validate import check_code  # imported here: the statistics load only for validation
+
+    with project.transaction():
+        item = check_code(project, item_id, theme_id, category)
+        change = _Change(project)
+        change.validation_code(item["id"], reviewer, {"theme_id": theme_id, "category": category, "at": now_iso()})
+        decision = change.log(reviewer=reviewer, action="validate", passage_id=item["passage_id"])
+    where = "no theme" if theme_id is None else f"theme {theme_id}"
+    return Outcome(decision, f"coded validation item {item['id']} (passage {item['passage_id']}): {where}, {category}")
 def include(project: Project, passage_ids: Sequence[int], *, reviewer: str) -> Outcome:
     """Code structure passages (a heading, furniture, a reference, a caption) as content after all.
 
@@ -604,11 +667,19 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
             if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
                 continue  # a machine suggestion that a later discover has already replaced: leave it
             change.membership(int(key), state)
+        for key, state in target.before.get("passage_reviews", {}).items():
+            change.reviewed_category(int(key), state)
+        for key, state in target.before.get("validation_codes", {}).items():
+            item, coder = key.split("|", 1)
+            change.validation_code(int(item), coder, state)
         for key, state in target.before.get("passages", {}).items():
             change.passage_codable(int(key), state["codable"])  # discover drops its placements of it
+        from . import appraisal  # appraisals, scope and confidence keep their own snapshots
+
+        restored = appraisal.restore(project, target)
         decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
                               passage_id=target.passage_id, undoes=target.id,
-                              extra={"undid": target.action})
+                              extra={"undid": target.action, **restored})
     return Outcome(decision, f"undid decision {target.id} ({target.action}, {target.at})")
 
 
@@ -624,6 +695,9 @@ def _membership_unchanged(project: Project, decision: Decision, key: str) -> boo
 def _check_unchanged_since(project: Project, decision: Decision) -> None:
     """Refuse to undo over a later human edit. Fields discover keeps up to date (a new sub-theme's
     terms and category mix, machine memberships) are not a reviewer's edit and do not block."""
+    from . import appraisal
+
+    appraisal.check_unchanged(project, decision)
     created = {k for k, v in decision.before.get("themes", {}).items() if v is None}
     for key, state in decision.after.get("themes", {}).items():
         if key in created:
@@ -635,6 +709,15 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
         if not _owned_by_discover(decision, key) and not _membership_unchanged(project, decision, key):
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has moved "
                                 "since; undo the later change first, or move it directly")
+    for key, state in decision.after.get("passage_reviews", {}).items():
+        if project.reviewed_categories([int(key)]).get(int(key)) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): the category of passage {key} "
+                                "has been set again since; undo that first, or set it directly")
+    for key, state in decision.after.get("validation_codes", {}).items():
+        item, coder = key.split("|", 1)
+        if _code_state(project.validation_code(int(item), coder)) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): validation item {item} "
+                                "has been coded again since; undo that first")
     for key, state in decision.after.get("passages", {}).items():
         if project.passage(int(key)).codable != state["codable"]:
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has been "
@@ -645,6 +728,10 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
 
 def describe(decision: Decision) -> str:
     """One readable line per decision: what changed, from what to what."""
+    from . import appraisal
+
+    if (line := appraisal.describe(decision)) is not None:
+        return line
     if decision.action == "memo":
         subject = f"theme {decision.theme_id}" if decision.theme_id is not None else f"passage {decision.passage_id}"
         return f"memo on {subject}: {decision.after.get('memo', '')}"
@@ -665,6 +752,17 @@ def describe(decision: Decision) -> str:
         parts.append(f"{len(moved)} passage(s): " + ", ".join(
             f"{k} → {'theme ' + str(v['theme_id']) if v and v['placed'] else 'unplaced'}" for k, v in items)
             + (" …" if len(moved) > 5 else ""))
+    before_r = decision.before.get("passage_reviews", {})
+    for key, after in sorted(decision.after.get("passage_reviews", {}).items(), key=lambda kv: int(kv[0]))[:5]:
+        old = (before_r.get(key) or {}).get("category", "none")
+        parts.append(f"passage {key} category: {old} → {(after or {}).get('category', 'none')}")
+    if len(decision.after.get("passage_reviews", {})) > 5:
+        parts.append(f"… {len(decision.after['passage_reviews'])} passages in all")
+    for key, after in decision.after.get("validation_codes", {}).items():
+        item, coder = key.split("|", 1)
+        what = "cleared" if after is None else (f"theme {after['theme_id']}" if after["theme_id"] is not None
+                                                else "no theme") + f", {after['category']}"
+        parts.append(f"validation item {item} coded by {coder}: {what}")
     for key, after in sorted(decision.after.get("passages", {}).items(), key=lambda kv: int(kv[0]))[:5]:
         parts.append(f"passage {key} {'included as content' if after['codable'] else 'back to structure, not coded'}")
     if decision.undoes is not None:

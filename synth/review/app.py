@@ -38,7 +38,7 @@ from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
 from ..store import MAX_ROW_ID, THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
-from . import actions
+from . import actions, appraisal
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
@@ -51,7 +51,7 @@ STATUS_FILTERS = {
 }
 SORTS = ("id", "label", "size", "spread", "confidence")
 # Where a form may send the browser back to: a page of this app, never another site.
-LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#p\d+)?$")
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|validate)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
 SECURITY_HEADERS = [
     (b"content-security-policy",
      b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -134,9 +134,14 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
         Route("/passages/{passage_id:int}/include", views.passage_include, methods=["POST"]),
+        Route("/sources/{source_id:int}/appraise", views.appraise, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
         # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
         Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
+        Route("/passages/{passage_id:int}/categorise", views.passage_categorise, methods=["POST"]),
+        Route("/validate", views.validation),
+        Route("/validate/sample", views.validation_sample, methods=["POST"]),
+        Route("/validate/{item_id:int}", views.validation_code, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     # Security headers outermost, so every answer carries them: the host check's 400 and a 500 too.
@@ -258,11 +263,14 @@ class _Views:
             summary = self._summary(project, view, theme, _world(project))
             members = project.memberships(theme_id=theme_id, placed=True)
             page, pages, shown = _paginate(members, request.query_params.get("page"))
-            categories = project.passage_categories([m.passage_id for m in shown])
+            categories = _categories(project, [m.passage_id for m in shown])
             memos = actions.memos(project)
             rows = [_passage_row(view, m.passage_id, categories, m.probability) for m in shown]
             all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
+            from ..evidence import LEVELS, profiles_for  # the evidence profile (GRADE-CERQual) of this theme
+
+            profile = profiles_for(project, [theme])[theme.id]
         passage_memos = _memos_by_passage(memos)
         for row in rows:
             row["memos"] = passage_memos.get(row["id"], [])
@@ -270,7 +278,7 @@ class _Views:
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
             "member_count": len(members),
             "theme_memos": [m for m in memos if m.theme_id == theme_id and m.passage_id is None],
-            "history": history,
+            "history": history, "profile": profile, "levels": LEVELS,
             "parent": all_themes.get(theme.parent_id) if theme.parent_id else None,
             "merged_into": all_themes.get(theme.merged_into) if theme.merged_into else None,
             "children": [t for t in all_themes.values() if t.parent_id == theme.id],
@@ -285,7 +293,7 @@ class _Views:
             placed = {m.passage_id for m in project.memberships(placed=True) if m.theme_id in live}
             candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
             page, pages, shown = _paginate(candidates, request.query_params.get("page"))
-            categories = project.passage_categories([p.id for p in shown])
+            categories = _categories(project, [p.id for p in shown])
             rows = [_passage_row(view, p.id, categories) for p in shown]
             nearest = _nearest_themes(project, shown, live)
             for row, p in zip(rows, shown):
@@ -317,7 +325,9 @@ class _Views:
                     member[p.id] = themes[m.theme_id]
             memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
+            target_category = _categories(project, [target]).get(target) if target_passage else None
             notes = project.source_notes(source_id)
+            appraised = project.source_appraisals().get(source.name)
         segments = _segments(source.text, passages, member, target)
         current = [p for p in passages if p.source_id == source_id]
         return self.render(request, "source.html", {
@@ -325,7 +335,8 @@ class _Views:
             "structure": [p for p in current if p.structure_kind is not None],
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
-            "passage_count": len(passages), "notes": notes,
+            "passage_count": len(passages), "notes": notes, "appraisal": appraised, "qualities": ("high", "moderate", "low"),
+            "target_category": target_category,
             "back": f"/sources/{source_id}" + (f"?passage={target}#p{target}" if target_passage else ""),
             "title": source.name})
 
@@ -364,9 +375,12 @@ class _Views:
         elif action == "memo":
             def do(p: Project, f: FormData) -> actions.Outcome:
                 return actions.memo(p, _field(f, "text"), theme_id=theme_id, reviewer=r)
+        elif action == "confidence":
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return appraisal.set_confidence(p, theme_id, _field(f, "level"), _field(f, "reason"), reviewer=r)
         else:
             return self.error(request, 404, f"no action {action!r}; use accept, reject, restore, rename, define, "
-                                            "recategorise, split or memo")
+                                            "recategorise, split, memo or confidence")
         def back(f: FormData, outcome: actions.Outcome | None) -> str:
             if action == "split" and outcome and outcome.created:
                 return f"/themes/{outcome.created[0]}"  # the parent is retired: show the first part
@@ -407,12 +421,91 @@ class _Views:
             return actions.memo(p, _field(f, "text"), passage_id=passage_id, reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
 
+    async def passage_categorise(self, request: Request) -> Response:
+        """Set one passage's category; the learned suggestions are refreshed at once (cheap: one small fit)."""
+        passage_id = request.path_params["passage_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            from ..relearn import refresh_learned_categories
+
+            category = f.get(f"category-{passage_id}") or f.get("category")
+            if not isinstance(category, str):
+                raise _BadForm("the form has no category for this passage")
+            outcome = actions.categorise(p, [passage_id], category, reviewer=self.s.reviewer)
+            with p.transaction():
+                changed = refresh_learned_categories(p)
+            if changed:
+                return actions.Outcome(outcome.decision_id, f"{outcome.message}; {changed} suggestion(s) updated")
+            return outcome
+
+        def back(f: FormData, o: actions.Outcome | None) -> str:
+            url = _back(f, "/")
+            anchor = {"/sources/": "p", "/themes/": "m", "/unplaced": "u"}
+            mark = next((m for prefix, m in anchor.items() if url.startswith(prefix)), None)
+            return url if "#" in url or mark is None else f"{url}#{mark}{passage_id}"  # back to the same passage
+        return await self.act(request, do, back)
+
+    def validation(self, request: Request) -> Response:
+        from .. import validate
+
+        with self.project() as project:
+            samples = project.validation_samples()
+            item = passage = source = report = None
+            done = total = 0
+            if samples:
+                item, done, total = validate.next_item(project, self.s.reviewer)
+                if item is not None:
+                    passage = project.passage(item["passage_id"])
+                    source = project.source(passage.source_id)
+                report = validate.agreement(project)
+            themes = project.themes()
+            codable = project.counts()["codable"]
+        return self.render(request, "validate.html", {
+            "samples": samples, "item": item, "passage": passage, "source": source, "done": done, "total": total,
+            "report": report, "themes": themes, "codable": codable, "back": "/validate", "title": "Validate"})
+
+    async def validation_sample(self, request: Request) -> Response:
+        form = await self._form(request)
+        if isinstance(form, Response):
+            return form
+        from .. import validate
+
+        try:
+            size = _int_field(form, "size")
+            seed = _int_or_none(form.get("seed")) or 0
+            with self.project() as project:
+                sample_id, counts = validate.draw_sample(project, size, seed=seed, reviewer=self.s.reviewer)
+        except (SynthError, _BadForm) as exc:
+            return self.error(request, 400, str(exc), "/validate")
+        response = RedirectResponse("/validate", status_code=303)
+        response.set_cookie(self.s.flash_cookie, quote(f"drew validation sample {sample_id}: {size} passages from "
+                                                       f"{len(counts)} strata"), httponly=True, samesite="strict")
+        return response
+
+    async def validation_code(self, request: Request) -> Response:
+        item_id = request.path_params["item_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            theme = _field(f, "theme_id")
+            theme_id = None if theme == "none" else _int_or_none(theme)
+            if theme_id is None and theme != "none":
+                raise _BadForm("choose a theme, or 'none of these'")
+            return actions.code_validation_item(p, item_id, theme_id, _field(f, "category"), reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: "/validate")
     async def passage_include(self, request: Request) -> Response:
         passage_id = request.path_params["passage_id"]
 
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.include(p, [passage_id], reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def appraise(self, request: Request) -> Response:
+        source_id = request.path_params["source_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return appraisal.appraise(p, source_id, _field(f, "quality"), str(f.get("note") or ""),
+                                      reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, f"/sources/{source_id}"))
 
     async def undo(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -514,7 +607,16 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
             "speaker": p.speaker, "probability": probability, "section": p.section_heading,
             "structure": p.structure_kind,
-            "category": categories.get(p.id, {}).get("category")}
+            "category": categories.get(p.id, {}).get("category"), "category_by": categories.get(p.id, {}).get("by"),
+            "category_reasons": categories.get(p.id, {}).get("reasons", ())}
+
+
+def _categories(project: Project, passage_ids: list[int]) -> dict[int, dict]:
+    """Each passage's current category (the reviewer's, else learned, else the machine's) and who set it."""
+    from ..relearn import effective_categories
+
+    return {pid: {"category": c.category, "by": c.by, "reasons": c.reasons}
+            for pid, c in effective_categories(project, passage_ids).items()}
 
 
 def _memos_by_passage(memos: list) -> dict[int, list]:
