@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import os
 from pathlib import Path
 
@@ -47,8 +48,9 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
     table = _themes_table(summaries, profiles, shown_text(f"Themes in {project}"), narrow=console.width < WIDE)
     console.print(table)
     if summaries:
-        click.echo("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
-                   "the evidence profile and reasons are in --json (evidence) and the report")
+        click.echo(textwrap.fill("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
+                                 "the evidence profile and reasons are in --json (evidence) and the report",
+                                 width=console.width))
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
 
