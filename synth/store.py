@@ -547,6 +547,16 @@ class Project(ProjectCaches):
                 for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context, cues"
                                          " FROM passage_categories WHERE made_by = ?", (made_by,))}
 
+    def _rows_for_ids(self, query: str, ids: Sequence[int]) -> list[sqlite3.Row]:
+        """Rows of `query` (with one `IN ({})`) for every id: SQLite limits the number of ? in one
+        statement (999 in older builds), so ask in chunks rather than silently keep the first ones."""
+        ids = list(dict.fromkeys(ids))
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(ids), SQL_CHUNK):
+            chunk = ids[start:start + SQL_CHUNK]
+            rows += self.db.execute(query.format(",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
+
     def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
         """Categories of all passages, or only of `passage_ids` (a page of a large project)."""
         if passage_ids is None:
@@ -651,8 +661,7 @@ class Project(ProjectCaches):
         if passage_ids is None:
             rows = self.db.execute("SELECT * FROM passage_reviews")
         else:
-            ids = list(passage_ids)[:900]
-            rows = self.db.execute(f"SELECT * FROM passage_reviews WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+            rows = self._rows_for_ids("SELECT * FROM passage_reviews WHERE passage_id IN ({})", passage_ids)
         return {r["passage_id"]: {"category": r["category"], "reviewer": r["reviewer"], "at": r["at"]} for r in rows}
 
     def set_reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
@@ -668,8 +677,7 @@ class Project(ProjectCaches):
         if passage_ids is None:
             rows = self.db.execute("SELECT * FROM passage_learned")
         else:
-            ids = list(passage_ids)[:900]
-            rows = self.db.execute(f"SELECT * FROM passage_learned WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+            rows = self._rows_for_ids("SELECT * FROM passage_learned WHERE passage_id IN ({})", passage_ids)
         return {r["passage_id"]: {"category": r["category"], "scores": json.loads(r["scores"]),
                                   "reasons": json.loads(r["reasons"])} for r in rows}
 

@@ -246,3 +246,21 @@ def test_a_migration_that_lands_after_a_higher_numbered_one_is_still_applied(tmp
         store_module.MIGRATIONS = original
     assert applied == [missing]
     assert versions == sorted(n for n, _, _ in MIGRATIONS) and user_version == SCHEMA_VERSION
+
+
+def test_reviewed_and_learned_categories_of_more_than_900_passages(tmp_path):
+    """Every id asked for is answered: the reader must not keep only the first 900 (issue 12 item 3)."""
+    from synth.store import Project, now_iso
+
+    with Project.open(tmp_path / "p.synth") as project, project.transaction():
+        source_id = project.db.execute(
+            "INSERT INTO sources (name, kind, path, sha256, text, ingested_at) VALUES ('s', 'survey', 's', 'x', ?, ?)",
+            ("a" * 2500, now_iso())).lastrowid
+        ids = [project.db.execute(
+            "INSERT INTO passages (source_id, seq, start_char, end_char, text, codable, text_sha256)"
+            " VALUES (?, ?, ?, ?, 'a', 1, ?)", (source_id, i, i, i + 1, f"h{i}")).lastrowid for i in range(2500)]
+        for pid in ids:
+            project.set_reviewed_category(pid, {"category": "barrier", "reviewer": "r", "at": now_iso()})
+            project.db.execute("INSERT INTO passage_learned (passage_id, category) VALUES (?, 'enabler')", (pid,))
+        assert len(project.reviewed_categories(ids)) == 2500
+        assert len(project.learned_categories(ids)) == 2500
