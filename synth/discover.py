@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
+from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
+from . import learn, relearn
 from .clusterers import DEFAULT as DEFAULT_CLUSTERER
 from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
@@ -26,7 +27,7 @@ from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
-from .records import Passage, PassageTerms
+from .records import CATEGORIES, Passage, PassageTerms
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
@@ -118,9 +119,20 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("embed")
 
     # Deductive codes take their passages first; the rest is clustered into inductive themes.
-    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in codes])) \
-        if codes else None
-    inductive = np.flatnonzero(~deductive.placed) if deductive else np.arange(len(passages))
+    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py); an
+    # imported code with examples does too, its name and definition beside them. Codes without
+    # examples are placed by their text alone (synth/deductive.py).
+    taught = relearn.taught_themes(project, passages, exclude=set())
+    by_text = [c for c in codes if c.id not in {t for t, _ in taught}]
+    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in by_text])) \
+        if by_text else None
+    code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
+        if codes else {}
+    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught]) \
+        if taught else None
+    placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
+        (by_example.placed if by_example else np.zeros(len(passages), bool))
+    inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
     sub_vectors = vectors[inductive]
@@ -152,7 +164,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
     stored = project.passage_categories_made_by(made_by)
     passage_categories: list[PassageCategory | None] = [
-        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0], cues=()) if p.id in stored else None
+        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0],
+                        cues=tuple(CueMatch.from_dict(c) for c in stored[p.id][2])) if p.id in stored else None
         for p in passages]
     todo = [i for i, c in enumerate(passage_categories) if c is None]
     report.categories_reused = len(passages) - len(todo)
@@ -167,10 +180,11 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
     begin("store")
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
-    previous = _previous_themes(project, exclude={c.id for c in codes}, with_centroids=same_space)
+    previous = _previous_themes(project, exclude={c.id for c in codes} | {t for t, _ in taught}, with_centroids=same_space)
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
                    for t in range(len(descriptions))] if clustering else []
     # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
@@ -193,15 +207,19 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
         if deductive:
-            _write_deductive_memberships(project, run_id, passages, deductive, codes)
+            _write_deductive_memberships(project, run_id, passages, deductive, by_text)
+        if by_example is not None:
+            _write_deductive_memberships(project, run_id, passages, by_example,
+                                         [project.theme(t) for t, _ in taught])
         for i in todo:  # reused categories are already stored
             category = passage_categories[i]
             project.set_passage_category(passages[i].id, category.category, category.scores,
-                                         [_cue_dict(c) for c in category.cues], made_by=made_by)
-        by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
+                                         [c.to_dict() for c in category.cues], made_by=made_by)
+        relearn.store_learned(project, learned, run_id)
+        by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
-        for code in codes:
+        for code in [*codes, *(project.theme(t) for t, _ in taught if t not in code_vectors)]:
             quote_proposals[code.id] = []  # codes quote their most similar members
         _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
         report.run_id = run_id
@@ -210,7 +228,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         report.embeddings_computed = embedded.computed
         live = {t.id for t in project.themes()}
         report.themes = len(live)
-        report.deductive = int(deductive.placed.sum()) if deductive else 0
+        report.deductive = int(deductive.placed.sum() if deductive else 0) + \
+            sum(1 for i in (np.flatnonzero(by_example.placed) if by_example else ()) if taught[by_example.code[i]][0] in code_vectors)
         report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")
@@ -370,6 +389,14 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             project.update_theme(theme_id, bump_revision=False, category=tc.category,
                                  category_confidence=round(float(tc.confidence), 4), category_mix=dict(tc.mix),
                                  category_reasons=list(tc.reasons))
+        elif members and theme.category in CATEGORIES:
+            # A person's category stays; its confidence and reasons follow the members it has now,
+            # under the line that says who set it.
+            tc = categorise_theme([by_passage[m.passage_id] for m in members], [m.probability for m in members],
+                                  category=theme.category)
+            who = [r for r in theme.category_reasons[:1] if r.startswith("category ")]
+            project.update_theme(theme_id, bump_revision=False, category_confidence=round(float(tc.confidence), 4),
+                                 category_mix=dict(tc.mix), category_reasons=[*who, *tc.reasons])
         in_theme = set(member_ids)
         quotes = [pid for pid in proposed if pid in in_theme]
         for pid in member_ids:  # top up from the most confident members when reviewers moved quotes away
@@ -378,11 +405,6 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             if pid not in quotes:
                 quotes.append(pid)
         project.set_quotes(theme_id, quotes[:MAX_QUOTES])
-
-
-def _cue_dict(cue) -> dict:
-    return {"phrase": cue.phrase, "category": cue.category, "start_char": cue.start_char,
-            "end_char": cue.end_char, "negated": cue.negated}
 
 
 def _report_json(report: DiscoverReport) -> str:
