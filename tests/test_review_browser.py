@@ -119,10 +119,12 @@ def test_review_main_path(browser, built: Built, serve, synth) -> None:
     page.goto(f"{url}/themes/{a}")
     page.fill("#k-input", "2")
     page.click("#split-button")
-    assert "Split into:" in page.locator("main").inner_text()
     with Project.open(built.path, create=False) as project:
         parts = [t.id for t in project.themes() if t.parent_id == a]
     assert len(parts) == 2
+    # the browser lands on the first part, not on the retired parent
+    assert page.url.endswith(f"/themes/{min(parts)}")
+    assert "Split from" in page.locator("main").inner_text()
 
     # Merge theme B into one of the parts, from the themes list.
     page.goto(url + "/")

@@ -436,7 +436,7 @@ async def test_the_theme_list_follows_changes_made_elsewhere(client, built: Buil
 
     def size_shown(text: str, theme_id: int) -> int:
         row = re.search(rf'href="/themes/{theme_id}".*?</tr>', text, re.S).group(0)
-        return int(re.findall(r'<td class="num">(\d+)</td>', row)[-1])  # the size column
+        return int(re.findall(r'<td class="num[^"]*"[^>]*>(\d+)</td>', row)[-1])  # the size column
 
     before, _ = await page(client, "/")
     a, b = built.themes["A"], built.themes["B"]

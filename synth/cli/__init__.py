@@ -67,7 +67,7 @@ def reports_errors(fn: Callable) -> Callable:
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(shown(f"{where}{exc.strerror or exc}")) from exc
         except KeyboardInterrupt:
-            click.echo("Interrupted: the project is as it was before this command.", err=True)
+            click.echo(interrupts.message(), err=True)
             sys.exit(130)
 
     return wrapper
@@ -99,4 +99,5 @@ def main() -> None:
 
 
 # Register the command modules (each adds its commands to `cli`).
-from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage  # noqa: E402,F401
+from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, validate  # noqa: E402,F401
+from . import scope, source, saturation  # noqa: E402,F401

@@ -20,6 +20,28 @@ def writer_for(out: Path, writers: Mapping[str, Callable], what: str) -> Callabl
     return writer
 
 
+PROJECT_COMPANIONS = ("", "-wal", "-shm", "-journal")  # SQLite keeps a project's pages in these too
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # also a hard link or a second name for the same file
+    except OSError:  # one of them does not exist: compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_project_paths(out: Path, project_path: Path) -> None:
+    """No export may write over the project it reads, nor over SQLite's -wal/-shm files beside it:
+    replacing them would lose the project (its decision log included) with no way back."""
+    out, project_path = Path(out), Path(project_path)
+    for suffix in PROJECT_COMPANIONS:
+        companion = project_path.with_name(project_path.name + suffix)
+        if _same_file(out, companion):
+            what = "the project file" if not suffix else f"the project's {suffix} file"
+            raise SynthError(f"{out}: is {what} ({project_path}); writing there would destroy the project. "
+                             "Name another output file")
+
+
 @contextmanager
 def atomic_write(path: Path, mode: str = "w", **open_kwargs) -> Iterator:
     """Yield a file in the target's folder; it replaces `path` only when the block succeeds."""
