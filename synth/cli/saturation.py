@@ -38,7 +38,7 @@ def saturation_command(project: Path, by: str, as_json: bool, runs: int, seed: i
     A theme counts as found when the first source holding one of its passages is added; sources are
     added in ingest order, and in random orders (averaged).
     """
-    with open_project(project, create=False) as proj:
+    with open_project(project, write=False) as proj:
         result = saturation(proj, by=by, base=base, run=run_length, threshold=threshold, runs=runs, seed=seed)
     if as_json:
         click.echo(shown_json(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, sort_keys=True)))

@@ -493,7 +493,7 @@ class _Views:
         try:
             size = _int_field(form, "size")
             seed = _int_or_none(form.get("seed")) or 0
-            with self.project() as project:
+            with self.project(write=True) as project:
                 sample_id, counts = validate.draw_sample(project, size, seed=seed, reviewer=self.s.reviewer)
         except (SynthError, _BadForm) as exc:
             return self.error(request, 400, str(exc), "/validate")
