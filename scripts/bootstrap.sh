@@ -16,6 +16,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   quiet() { "$@" >> .venv/install.log 2>&1 || { cat .venv/install.log >&2; echo "synth: install failed (log: .venv/install.log)" >&2; exit 1; }; }
   quiet .venv/bin/python -m pip install -q --upgrade pip
   quiet .venv/bin/python -m pip install -q "torch==2.13.0"
-  quiet .venv/bin/python -m pip install -q -e ".[fast,test]"
+  # fast: the faster embedding routes; test: the test suite; bench: what the benchmarks compare with;
+  # ray: `synth discover --engine ray` (its tests run a local cluster).
+  quiet .venv/bin/python -m pip install -q -e ".[fast,test,bench,ray]"
   echo "$want" > "$stamp"
 fi

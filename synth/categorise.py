@@ -16,6 +16,9 @@ They are added in one linear score per category,
 and a softmax turns the logits into scores that sum to 1. A theme's category is the weighted vote
 of its passages; its mix shows how far they agree, and a theme whose passages divide between
 categories is offered for splitting.
+
+Over 450 lines because passage scoring, prototype similarity and theme aggregation are tuned
+together as one method; the cue lists and prototypes already live in `synth.cues`.
 """
 
 from __future__ import annotations
@@ -69,6 +72,18 @@ class CueMatch:
         if not self.negated:
             return self.category
         return {"enabler": "barrier", "barrier": "enabler", "context": "context"}.get(self.category)
+
+    def to_dict(self) -> dict:
+        """Everything a stored cue needs to give the same reasons when read back (see `from_dict`)."""
+        return {"phrase": self.phrase, "category": self.category, "start_char": self.start_char,
+                "end_char": self.end_char, "negated": self.negated, "lemma": self.lemma, "weight": self.weight,
+                "wished": self.wished}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> CueMatch:
+        return cls(phrase=d["phrase"], category=d["category"], start_char=int(d["start_char"]),
+                   end_char=int(d["end_char"]), negated=bool(d["negated"]), lemma=d.get("lemma", ""),
+                   weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)))
 
     def describe(self) -> str:
         target = self.counts_for
@@ -410,8 +425,14 @@ class ThemeCategory:
     split_categories: tuple[str, ...] = ()  # the categories a split would separate
 
 
-def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float] | None = None) -> ThemeCategory:
-    """A theme's category from its passages: the weighted vote, its agreement and the passages behind it."""
+def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float] | None = None, *,
+                     category: str | None = None) -> ThemeCategory:
+    """A theme's category from its passages: the weighted vote, its agreement and the passages behind it.
+
+    `category` (one a reviewer chose) replaces the vote's winner: confidence, reasons and top passages
+    then describe the evidence for that category, not for the one the vote would pick."""
+    if category is not None and category not in CATEGORIES:
+        raise ValueError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
     if not members:
         raise ValueError("categorise_theme: a theme with no passages has no category")
     w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=float)
@@ -426,7 +447,7 @@ def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float
         counts[m.category] += 1
         for c in CATEGORIES:
             soft[c] += wi * m.scores[c]
-    winner = max(CATEGORIES, key=lambda c: (votes[c], soft[c]))
+    winner = category or max(CATEGORIES, key=lambda c: (votes[c], soft[c]))
     confidence = soft[winner]
     order = sorted(range(len(members)), key=lambda i: (-(w[i] * members[i].scores[winner]), i))
     top = tuple(i for i in order if members[i].category == winner)[:TOP_PASSAGES]

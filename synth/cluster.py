@@ -15,7 +15,16 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    passage's `probability` is the share of refits that put it in its theme. A passage is placed when
    that is at least `place_threshold` and stays visible as unplaced otherwise; `nearest` is the
    majority theme for everyone.
-4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes.
+4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes,
+   unless they recur: at least `min_sources` sources carry them and they are as tight as a typical
+   theme (`_viable`), so an idea three interviews raise survives beside a long literature set whose
+   volume sets the minimum size.
+5. With the adaptive number of themes, loose catch-all themes are split (`synth.refine.split_loose`),
+   and passages the refits disagreed on are placed when they sit as close to their theme as its own
+   members typically do (`synth.refine.place_near`).
+
+This module is over 450 lines because the steps above share private array helpers (centroids,
+blocked products, alignment); the shaping steps that need none of them live in `synth/refine.py`.
 
 Scale: work is bounded by a fit set of at most `max_fit` passages (a seeded sample above that):
 neighbours are exact but computed in blocks against the fit set, so memory is O(n * dim + block *
@@ -23,6 +32,9 @@ max_fit) and time is linear in n; no n x n matrix is ever built. 100,000 passage
 a few minutes on two cores. The fit set's distance matrix is computed once (max_fit^2 floats) and
 every resample reads its rows from it; the resamples run on up to `workers` threads, because
 fastcluster's Ward linkage releases the GIL, and their result does not depend on the thread count.
+
+Over 450 lines because the method below is one pipeline of pure array functions sharing one set
+of parameters; split, the steps would lose the explanation that ties them together.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
+from .refine import cohesion, place_near, split_loose, undo_weak_splits
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
@@ -69,6 +82,9 @@ class ClusterParams:
     max_fit: int = 4000  # above this, fit on a seeded sample and assign the rest
     max_iter: int = 30  # spherical k-means refinement steps
     workers: int | None = None  # threads for neighbour blocks and resamples; None: the cores, at most 4
+    min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
+    split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
+    place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
 
 
 @dataclass(frozen=True)
@@ -190,9 +206,25 @@ def _cluster(
     tally = votes.astype(np.int32) * 2
     tally[rows, ref_labels] += 1
     nearest = np.argmax(tally, axis=1)
-    nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m)
+    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m))
+    nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m, viable)
     probability = votes[rows, nearest] / params.n_resamples
+    splits = 0
+    # A fixed number of themes is the user's choice; the splits only refine the adaptive default.
+    # Halves are judged on the smoothed vectors: on raw ones a split could separate sources' styles.
+    split = params.split_loose and params.n_themes is None
+    if split:
+        nearest, parent, splits = split_loose(smoothed, smoothed, nearest, lambda members: len(members) >= m)
+        probability = votes[rows, parent[nearest]] / params.n_resamples  # halves inherit the parent's agreement
     placed = probability >= params.place_threshold
+    if params.place_near:
+        placed = place_near(X, nearest, placed)
+    if split:
+        nearest, undone = undo_weak_splits(nearest, parent, placed, lambda members: len(members) >= m)
+        splits -= undone
+    if params.place_near:
+        placed = place_near(X, nearest, placed)
+        probability = np.where(placed, np.maximum(probability, params.place_threshold), probability)
     nearest, labels, centroids = _renumber(X, nearest, placed)
     steps.step()
     seconds["assign"] = time.perf_counter() - tick
@@ -208,6 +240,7 @@ def _cluster(
         "min_theme_size": int(m),
         "n_themes_requested": int(k),
         "dissolved_themes": int(dissolved),
+        "split_themes": int(splits),
         "n_neighbors": int(n_neighbors),
         "cross_source": bool(use_groups is not None),
         "theme_sizes": [int(s) for s in members],  # placed passages per theme
@@ -434,16 +467,53 @@ def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference
     return mapping
 
 
+def _viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],
+            tight: float) -> Callable[[np.ndarray], bool]:
+    """Whether a set of passages (indices) may stand as a theme: m of them, or at least the recurring
+    floor from enough sources *and* as tight as a typical full-size theme (so that on noise, three
+    passages from three sources do not make a theme)."""
+    floor, min_sources, groups = recurring
+
+    def viable(members: np.ndarray) -> bool:
+        if len(members) >= m:
+            return True
+        return (groups is not None and len(members) >= floor and len(np.unique(groups[members])) >= min_sources
+                and cohesion(X, members)[1] >= tight)
+
+    return viable
+
+
+def _typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:
+    """Median cohesion (mean cosine of members to their centre) of the themes with at least m members."""
+    values = [cohesion(X, np.flatnonzero(nearest == j))[1] for j, size in enumerate(np.bincount(nearest)) if size >= m]
+    return float(np.median(values)) if values else 1.0
+
+
+def _recurring_floor(m: int, min_sources: int, groups: np.ndarray | None) -> tuple[int, int, np.ndarray | None]:
+    """(passages, sources, groups): a theme under the minimum size still stands when at least this many
+    passages from at least this many sources carry it. An idea three interviews raise is a theme even
+    when a long literature set makes the corpus-wide minimum size large."""
+    if groups is None or min_sources <= 0:
+        return (m, 0, None)
+    return (max(3, min_sources, math.ceil(m / 3)), min_sources, groups)
+
+
 def _dissolve_small(
-    Y: np.ndarray, nearest: np.ndarray, votes: np.ndarray, k: int, m: int
+    Y: np.ndarray, nearest: np.ndarray, votes: np.ndarray, k: int, m: int,
+    viable: Callable[[np.ndarray], bool] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Dissolve themes under m members, smallest first; members go to their next-best theme."""
+    """Dissolve themes under m members (unless they recur across enough sources, see
+    `_recurring_floor`), smallest first; members go to their next-best theme."""
     alive = np.ones(k, bool)
     nearest = nearest.copy()
     dissolved = 0
     while alive.sum() > 1:
         sizes = np.bincount(nearest, minlength=k)
         small = alive & (sizes < m)
+        if viable is not None:
+            for j in np.flatnonzero(small & (sizes > 0)):
+                if viable(np.flatnonzero(nearest == j)):
+                    small[j] = False
         if not small.any():
             break
         j = int(np.argmin(np.where(small, sizes, np.iinfo(np.int64).max)))

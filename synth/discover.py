@@ -15,16 +15,19 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .categorise import PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
+from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
+from . import learn, relearn
+from .clusterers import DEFAULT as DEFAULT_CLUSTERER
+from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
-from .embed import embed_with_cache, text_sha256
+from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
-from .records import Passage, PassageTerms
+from .records import CATEGORIES, Passage, PassageTerms
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
@@ -32,6 +35,7 @@ MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+EmbedEngine = Callable[..., EmbeddingResult]  # `embed_with_cache`'s signature
 
 
 @dataclass
@@ -59,8 +63,10 @@ class DiscoverReport:
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
-             embedder_route: str = AUTO, use_codebook: bool = False,
-             progress: Progress | None = None) -> DiscoverReport:
+             embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
+             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache) -> DiscoverReport:
+    """`embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
+    on a Ray cluster): same contract as `embed_with_cache`, the same vectors."""
     started_at = now_iso()
     report = DiscoverReport()
     clock = time.perf_counter()
@@ -96,7 +102,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     embedder = embedder_for(choice.name, model_dir)
     spec = embedder.spec
     cached = project.cached_embeddings(spec.model_id, hashes)
-    embedded = embed_with_cache(texts, hashes, cached, embedder,
+    embedded = embed_engine(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
     vectors = embedded.vectors
     # Category prototypes and codebook codes are embedded by the same model as the passages (one
@@ -113,24 +119,42 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("embed")
 
     # Deductive codes take their passages first; the rest is clustered into inductive themes.
-    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in codes])) \
-        if codes else None
-    inductive = np.flatnonzero(~deductive.placed) if deductive else np.arange(len(passages))
+    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py); an
+    # imported code with examples does too, its name and definition beside them. Codes without
+    # examples are placed by their text alone (synth/deductive.py).
+    taught = relearn.taught_themes(project, passages, exclude=set())
+    by_text = [c for c in codes if c.id not in {t for t, _ in taught}]
+    deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in by_text])) \
+        if by_text else None
+    code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
+        if codes else {}
+    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught]) \
+        if taught else None
+    placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
+        (by_example.placed if by_example else np.zeros(len(passages), bool))
+    inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
     sub_vectors = vectors[inductive]
     group_ids = np.array([p.source_id for p in sub_passages])
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     if len(sub_passages) >= MIN_CODABLE_PASSAGES:
-        clustering = cluster_passages(sub_vectors, group_ids=group_ids,
-                                      params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
-                                      progress=(lambda done, total: progress("cluster", done, total)) if progress else None)
+        cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
+        if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
+            clustering = cluster_passages(sub_vectors, group_ids=group_ids,
+                                          params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
+                                          progress=cluster_progress)
+        else:
+            clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
+                                      min_theme_size=min_theme_size, progress=cluster_progress)
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
                                              report)
+        names = project.source_names()
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
-                                       forms=display_forms_of(terms))
+                                       forms=display_forms_of(terms), encode=encode_cached,
+                                       source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms = None, [], {}
@@ -140,7 +164,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
     stored = project.passage_categories_made_by(made_by)
     passage_categories: list[PassageCategory | None] = [
-        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0], cues=()) if p.id in stored else None
+        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0],
+                        cues=tuple(CueMatch.from_dict(c) for c in stored[p.id][2])) if p.id in stored else None
         for p in passages]
     todo = [i for i, c in enumerate(passage_categories) if c is None]
     report.categories_reused = len(passages) - len(todo)
@@ -155,10 +180,11 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
     begin("store")
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
-    previous = _previous_themes(project, exclude={c.id for c in codes}, with_centroids=same_space)
+    previous = _previous_themes(project, exclude={c.id for c in codes} | {t for t, _ in taught}, with_centroids=same_space)
     new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
                    for t in range(len(descriptions))] if clustering else []
     # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
@@ -169,26 +195,31 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes)},
+                    "codebook": bool(codes), "clusterer": clusterer},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
-        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report)
+        held = _held_placements(project, sub_passages)
+        theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
         if deductive:
-            _write_deductive_memberships(project, run_id, passages, deductive, codes)
+            _write_deductive_memberships(project, run_id, passages, deductive, by_text)
+        if by_example is not None:
+            _write_deductive_memberships(project, run_id, passages, by_example,
+                                         [project.theme(t) for t, _ in taught])
         for i in todo:  # reused categories are already stored
             category = passage_categories[i]
             project.set_passage_category(passages[i].id, category.category, category.scores,
-                                         [_cue_dict(c) for c in category.cues], made_by=made_by)
-        by_passage = {p.id: c for p, c in zip(passages, passage_categories)}
+                                         [c.to_dict() for c in category.cues], made_by=made_by)
+        relearn.store_learned(project, learned, run_id)
+        by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
-        for code in codes:
+        for code in [*codes, *(project.theme(t) for t, _ in taught if t not in code_vectors)]:
             quote_proposals[code.id] = []  # codes quote their most similar members
         _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
         report.run_id = run_id
@@ -197,12 +228,19 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         report.embeddings_computed = embedded.computed
         live = {t.id for t in project.themes()}
         report.themes = len(live)
-        report.deductive = int(deductive.placed.sum()) if deductive else 0
+        report.deductive = int(deductive.placed.sum() if deductive else 0) + \
+            sum(1 for i in (np.flatnonzero(by_example.placed) if by_example else ()) if taught[by_example.code[i]][0] in code_vectors)
         report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")
         project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
     return report
+
+
+def _short_name(name: str) -> str:
+    """A source as a definition cites it: its file name without folder or extension."""
+    stem = name.rsplit("/", 1)[-1]
+    return stem.rsplit(".", 1)[0] if "." in stem else stem
 
 
 def _terms_with_cache(project: Project, pipeline: str, texts: list[str], hashes: list[str],
@@ -252,13 +290,51 @@ def _previous_themes(project: Project, exclude: set[int], *, with_centroids: boo
     return previous
 
 
-def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport) -> dict[int, int]:
+def _held_placements(project: Project, passages: list[Passage]) -> np.ndarray:
+    """Per passage, the theme a reviewer's decisions hold it in, or -1: placed by hand (a move, or a
+    merge), in an accepted theme, or placed in a theme other themes were merged into (the reviewer
+    said all of it is one theme, so its own passages must not leave to form a new one)."""
+    accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    live = {t.id for t in project.themes()}
+    merge_targets = {t.merged_into for t in project.themes(statuses=("merged",)) if t.merged_into is not None}
+    by_passage = {m.passage_id: m for m in project.memberships(placed=True)}
+    out = np.full(len(passages), -1, np.int64)
+    for i, passage in enumerate(passages):
+        m = by_passage.get(passage.id)
+        if m is not None and m.theme_id in live and (_held_by_a_reviewer(m, accepted) or m.theme_id in merge_targets):
+            out[i] = m.theme_id
+    return out
+
+
+def _reviewer_home(clustering, k: int, held: np.ndarray) -> int | None:
+    """The live theme a reviewer's decisions hold most of cluster k's passages in, if any.
+
+    A cluster that a reviewer already folded into another theme (merge, move, accept) must not come
+    back as a new theme: its members would stay where the reviewer put them and leave it empty.
+    """
+    members = held[clustering.labels == k]
+    if len(members) == 0:
+        return None
+    themes, counts = np.unique(members[members >= 0], return_counts=True)
+    if len(themes) and counts.max() >= 0.5 * len(members):
+        return int(themes[np.argmax(counts)])
+    return None
+
+
+def _write_themes(project: Project, run_id: int, descriptions, clustering, matching, report: DiscoverReport,
+                  held: np.ndarray) -> dict[int, int]:
     if clustering is None:
         return {}
     theme_of_cluster: dict[int, int] = {}
     for match in matching.matches:
         d = descriptions[match.new_index]
         centroid = clustering.centroids[match.new_index]
+        home = _reviewer_home(clustering, match.new_index, held) if match.old_theme_id is None else None
+        if home is not None:  # the reviewer's theme keeps its own label, definition and centroid
+            theme_of_cluster[match.new_index] = home
+            if home not in report.merged:
+                report.merged.append(home)
+            continue
         if match.old_theme_id is None:
             theme_id = project.create_theme(label=d.label, definition=d.definition, top_terms=d.top_terms,
                                             run_id=run_id, centroid=centroid)
@@ -313,6 +389,14 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             project.update_theme(theme_id, bump_revision=False, category=tc.category,
                                  category_confidence=round(float(tc.confidence), 4), category_mix=dict(tc.mix),
                                  category_reasons=list(tc.reasons))
+        elif members and theme.category in CATEGORIES:
+            # A person's category stays; its confidence and reasons follow the members it has now,
+            # under the line that says who set it.
+            tc = categorise_theme([by_passage[m.passage_id] for m in members], [m.probability for m in members],
+                                  category=theme.category)
+            who = [r for r in theme.category_reasons[:1] if r.startswith("category ")]
+            project.update_theme(theme_id, bump_revision=False, category_confidence=round(float(tc.confidence), 4),
+                                 category_mix=dict(tc.mix), category_reasons=[*who, *tc.reasons])
         in_theme = set(member_ids)
         quotes = [pid for pid in proposed if pid in in_theme]
         for pid in member_ids:  # top up from the most confident members when reviewers moved quotes away
@@ -321,11 +405,6 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             if pid not in quotes:
                 quotes.append(pid)
         project.set_quotes(theme_id, quotes[:MAX_QUOTES])
-
-
-def _cue_dict(cue) -> dict:
-    return {"phrase": cue.phrase, "category": cue.category, "start_char": cue.start_char,
-            "end_char": cue.end_char, "negated": cue.negated}
 
 
 def _report_json(report: DiscoverReport) -> str:

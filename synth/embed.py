@@ -1,6 +1,7 @@
 """Passage embeddings: a verified local sentence-transformers model, and the project's cache.
 
-The default model is the one named in `models/default.json`; its files are checked against the
+The default model is the one named in `models/default.json` (shipped inside the package as
+`synth/models/default.json`, so a plain wheel install has it); its files are checked against the
 SHA-256 sums there before first use, so a corrupt or swapped model is refused rather than
 silently changing every theme. Nothing is ever downloaded: Hugging Face is told to stay offline.
 """
@@ -20,7 +21,9 @@ import numpy as np
 
 from .errors import ModelError
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# Inside the package, so that every install has it; the repository's models/default.json is a copy
+# for readers (tests/test_packaging.py keeps the two equal).
+MODELS_DIR = Path(__file__).resolve().parent / "models"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 ProgressFn = Callable[[int, int], None]

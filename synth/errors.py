@@ -41,3 +41,17 @@ class ConflictError(SynthError):
 
 class NotFoundError(SynthError):
     """A theme, passage or source id that the project does not hold."""
+
+
+class ProjectBusyError(ProjectError):
+    """Another synth command is writing the project; this one changed nothing."""
+
+    def __init__(self, path: str | Path, pid: int | None) -> None:
+        self.pid = pid
+        holder = f" (pid {pid})" if pid else ""
+        super().__init__(path, f"another synth command is writing this project{holder}; "
+                               "try again when it finishes (nothing was changed)")
+
+
+class ProjectReadOnlyError(ProjectError):
+    """The project (or its folder) cannot be written: read commands still work."""

@@ -54,7 +54,7 @@ def ingest(project: Project, paths: Sequence[Path], *, kind: str | None = None,
            progress: Callable[[str, int, int | None], None] | None = None) -> IngestReport:
     """`progress(stage, done, total)`: stages "files" and "rows" (reading), "segment" and "store"."""
     # The project's own files, if saved inside a folder being ingested, are passed over without a word.
-    own_files = [Path(f"{project.path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+    own_files = [Path(f"{project.path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
     read = read_sources(paths, kind=kind, metadata=metadata, text_column=text_column, id_column=id_column,
                         exclude=own_files, progress=progress)
     docs = read.documents

@@ -23,6 +23,7 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
+from .label_phrases import Encode, phrase_labels, quoted_definition
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
 _BOILERPLATE_SHARE = 0.5
@@ -36,6 +37,7 @@ class ThemeDescription:
     definition: str
     top_terms: tuple[str, ...]
     quote_indices: tuple[int, ...]  # passage indices, most central first, at most 5
+    label_passages: tuple[int, ...] = ()  # passage indices the label phrase occurs in (empty: keyword label)
 
 
 def describe_themes(
@@ -48,6 +50,8 @@ def describe_themes(
     n_terms: int = 10,
     n_quotes: int = 5,
     forms: Mapping[str, str] | None = None,
+    encode: Encode | None = None,
+    source_names: Sequence[str] | None = None,
 ) -> list[ThemeDescription]:
     """One description per theme of `clustering`, in theme order.
 
@@ -55,6 +59,10 @@ def describe_themes(
     turns them back into words a reader recognises for the label, definition and top terms.
 
     A theme is described by its placed passages, or by the passages nearest to it when none is placed.
+
+    With `encode` (the passages' embedding model, phrases -> vectors) the label is a verbatim phrase
+    chosen by `synth.label_phrases`; with `source_names` (one per passage) the definition is quoted
+    from the central quotes with their sources. Without them: keyword labels and draft definitions.
     """
     n = len(clustering.nearest)
     if not (len(texts) == len(lemmas) == len(group_ids) == len(embeddings) == n):
@@ -67,6 +75,8 @@ def describe_themes(
     members = [_members(clustering, j) for j in range(clustering.n_themes)]
     scored = _score_terms(terms, members, groups)
     vectors = _unit_rows(np.asarray(embeddings, dtype=np.float32))
+    phrases_of = (phrase_labels(texts, members, clustering.centroids, vectors, groups, encode)
+                  if encode is not None and members else [None] * len(members))
     out = []
     for j, idx in enumerate(members):
         ranked = [term for term, _ in scored[j]]
@@ -75,12 +85,19 @@ def describe_themes(
         top_terms = tuple(itertools.islice(written, n_terms))
         quotes = _quotes(idx, vectors, clustering.centroids[j], groups, n_quotes)
         n_sources = len(np.unique(groups[idx]))
+        label = ", ".join(phrases) if phrases else "unlabelled theme"
+        definition = _definition(phrases, itertools.chain(top_terms, written), len(idx), n_sources)
+        if phrases_of[j] is not None:
+            label = phrases_of[j].phrase
+        if source_names is not None and quotes:
+            definition = quoted_definition(texts, quotes, source_names, label) or definition
         out.append(
             ThemeDescription(
-                label=", ".join(phrases) if phrases else "unlabelled theme",
-                definition=_definition(phrases, itertools.chain(top_terms, written), len(idx), n_sources),
+                label=label,
+                definition=definition,
                 top_terms=top_terms,
                 quote_indices=quotes,
+                label_passages=phrases_of[j].passages if phrases_of[j] is not None else (),
             )
         )
     return out

@@ -200,6 +200,86 @@ def _migration_6_passage_structure(db: sqlite3.Connection) -> None:
                 updates.append((note.kind, note.reason, note.section_heading, int(keep), pid))
     db.executemany("UPDATE passages SET structure_kind = ?, structure_reason = ?, section_heading = ?, codable = ?"
                    " WHERE id = ?", updates)
+def _migration_8_reviewer_categories_and_validation(db: sqlite3.Connection) -> None:
+    # What reviewers teach and measure (issue 14):
+    # - passage_reviews: the category a reviewer set for a passage. Never written by discover;
+    #   it wins over every suggestion.
+    # - passage_learned: the category that the project's learned model suggests (synth/learn.py),
+    #   written by each discover, with the corrected examples nearest to the passage as reasons.
+    #   The machine's own category stays in passage_categories (a cache keyed by model and code).
+    # - validation_*: blind samples for measuring agreement. An item keeps what synth suggested when
+    #   it was drawn (theme, category), so the agreement reported is with what the reviewer did not see.
+    _run_script(db,
+        """
+        CREATE TABLE passage_reviews (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            category TEXT NOT NULL CHECK (category IN ('barrier', 'enabler', 'practice', 'context')),
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE passage_learned (
+            passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+            category TEXT NOT NULL,
+            scores TEXT NOT NULL DEFAULT '{}',
+            reasons TEXT NOT NULL DEFAULT '[]',
+            run_id INTEGER REFERENCES runs(id)
+        );
+        CREATE TABLE validation_samples (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id)
+        );
+        CREATE TABLE validation_items (
+            id INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL REFERENCES validation_samples(id),
+            rank INTEGER NOT NULL,
+            passage_id INTEGER NOT NULL REFERENCES passages(id),
+            stratum TEXT NOT NULL,
+            machine_theme_id INTEGER REFERENCES themes(id),
+            machine_category TEXT,
+            UNIQUE (sample_id, passage_id)
+        );
+        CREATE TABLE validation_codes (
+            item_id INTEGER NOT NULL REFERENCES validation_items(id),
+            reviewer TEXT NOT NULL,
+            theme_id INTEGER REFERENCES themes(id),
+            category TEXT NOT NULL CHECK (category IN ('barrier', 'enabler', 'practice', 'context')),
+            at TEXT NOT NULL,
+            PRIMARY KEY (item_id, reviewer)
+        );
+        """
+    )
+
+
+def _migration_9_evidence_appraisal(db: sqlite3.Connection) -> None:
+    # What a reviewer states about the evidence (GRADE-CERQual, synth.evidence): an appraisal of
+    # each source's methodological quality, the review's scope, and a confidence per theme. Kept in
+    # their own tables, which discover never writes, so a re-run cannot overwrite them. Appraisals
+    # are keyed by source name, so a new version of a file keeps its appraisal.
+    _run_script(db, """
+        CREATE TABLE source_appraisals (
+            source_name TEXT PRIMARY KEY,
+            quality TEXT NOT NULL CHECK (quality IN ('high', 'moderate', 'low')),
+            note TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE review_scope (
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (field, value)
+        );
+        CREATE TABLE theme_confidence (
+            theme_id INTEGER PRIMARY KEY REFERENCES themes(id),
+            level TEXT NOT NULL CHECK (level IN ('high', 'moderate', 'low', 'very low')),
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+    """)
 
 
 def _migration_7_search_and_codings(db: sqlite3.Connection) -> None:
@@ -265,5 +345,7 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (5, "source hash index", _migration_5_source_hash_index),
     (6, "passage structure", _migration_6_passage_structure),
     (7, "passage search and multi-coding", _migration_7_search_and_codings),
+    (8, "reviewer categories and validation", _migration_8_reviewer_categories_and_validation),
+    (9, "evidence appraisal: source appraisals, review scope, theme confidence", _migration_9_evidence_appraisal),
 )
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)  # numbers may land out of order (9 before 6)

@@ -4,11 +4,15 @@ This module and `synth.caches` (part of `Project`) are the only ones that speak 
 opens a `Project`, does its reading, and makes all of its writes inside one `project.transaction()`,
 so a failure (or Ctrl-C) leaves the file exactly as it was. Schema changes are small registered
 migrations, each applied in one transaction and recorded in `migrations`.
+
+Over 450 lines on purpose: with `caches.py` it is the only module that speaks SQL, so every query
+of the project file is here; the read model of issue 12 is to move the read side's queries out.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from . import interrupts
-from .errors import NotFoundError, ProjectError
+from .errors import NotFoundError, ProjectBusyError, ProjectError, ProjectReadOnlyError
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .caches import ProjectCaches
+from .projectlock import LockBusy, WriterLock, file_state, verified_state
 from .records import ExtractedDocument, Passage, PassageSpan, Source
 
 # 'SYNT': marks a SQLite file as a synth project, so we never write into someone else's database.
@@ -30,6 +35,8 @@ APPLICATION_ID = 0x53594E54
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 THEME_STATUSES = ("suggested", "accepted", "rejected", "merged", "retired")
+SQL_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit on parameters (999)
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a larger id names nothing (and would overflow)
 
 
 def now_iso() -> str:
@@ -156,37 +163,145 @@ def _check_is_project(path: Path) -> None:
         raise ProjectError(path, "not a synth project file (not an SQLite database); name a new or existing .synth file")
 
 
-class Project(ProjectCaches):
-    """An open project file. Create with `Project.open(path)`; close with `close()` or `with`."""
+# How long a writing command waits for another one (a review action takes well under a second)
+# before it gives up with "another synth command is writing this project".
+LOCK_WAIT_SECONDS = 3.0
 
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+READ_ONLY = "is read-only, so synth cannot save changes to it (reading it still works: themes, log, export, report)"
+
+
+def describe_sqlite_error(exc: sqlite3.Error) -> str | None:
+    """The cause of an SQLite failure that the machine or the file caused (not a bug), in words."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"the disk refused to read or write ({exc}: a full disk, a file-size limit or a failing disk)"
+    if name.startswith("SQLITE_READONLY"):
+        return "the project file or its folder is read-only"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return f"the project file is damaged ({exc})"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "another program keeps the project file locked"
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return f"the project file cannot be opened ({exc})"
+    return None
+
+
+class Project(ProjectCaches):
+    """An open project file. Create with `Project.open(path)`; close with `close()` or `with`.
+
+    Opened for writing (the default) it holds the project's writer lock until closed, so one command
+    at a time changes a project; opened with `write=False` it changes nothing, not even SQLite's
+    side files where it cannot make them."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, *, lock: WriterLock | None = None) -> None:
         self.path = path
         self.db = db
+        self.writable = lock is not None
+        self.created = False  # this open made the file (a failed first command removes it: `discard`)
+        self._lock = lock
+        self._closed = False
 
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Project:
+    def open(cls, path: str | Path, *, create: bool = True, write: bool = True) -> Project:
+        """Open `path` to change it (`write=True`: waits up to LOCK_WAIT_SECONDS for another writer,
+        integrity-checks the file, applies migrations; `create` makes a missing or empty file a new
+        project) or only to read it (`write=False`: never creates, migrates or writes; a missing,
+        empty or damaged file is an error)."""
         path = Path(path)
-        exists = path.exists()
-        if exists:
-            if path.is_dir():
-                raise ProjectError(path, "is a folder, not a project file")
-            if path.stat().st_size > 0:
-                _check_is_project(path)
-        elif not create:
-            raise ProjectError(path, "no such project file; run `synth ingest` first to create it")
-        elif not path.parent.exists():
-            raise ProjectError(path, f"folder {path.parent} does not exist")
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        db.row_factory = sqlite3.Row
-        project = cls(path, db)
+        if path.is_dir():
+            raise ProjectError(path, "is a folder, not a project file")
+        if not write:
+            return cls._open_to_read(path)
+        if not path.exists():
+            if not create:
+                raise ProjectError(path, "no such project file; run `synth ingest` first to create it")
+            if not path.parent.exists():
+                raise ProjectError(path, f"folder {path.parent} does not exist")
+        lock = WriterLock(path)
         try:
-            project._prepare(new=not exists or path.stat().st_size == 0)
+            lock.acquire(LOCK_WAIT_SECONDS)
+        except LockBusy as busy:
+            raise ProjectBusyError(path, busy.pid) from None
+        except OSError as exc:
+            raise ProjectReadOnlyError(path, f"cannot write in its folder ({exc.strerror}); synth keeps a lock "
+                                             "file beside the project while it changes it") from exc
+        try:
+            return cls._open_to_write(path, create, lock)
         except BaseException:
-            db.close()
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_to_write(cls, path: Path, create: bool, lock: WriterLock) -> Project:
+        # Looked at only now, under the lock: another command may have just created the file.
+        exists = path.exists()
+        new = not exists or path.stat().st_size == 0
+        if not exists and not create:
+            raise ProjectError(path, "no such project file; run `synth ingest` first to create it")
+        if new and not create:
+            raise ProjectError(path, "is empty (0 bytes), not a synth project; `synth ingest` makes a project")
+        if not new:
+            _check_is_project(path)
+        if exists and not os.access(path, os.W_OK):
+            raise ProjectReadOnlyError(path, READ_ONLY)
+        if not os.access(path.parent, os.W_OK):
+            raise ProjectReadOnlyError(path, f"is in a read-only folder ({path.parent}), where synth cannot save "
+                                             "changes (reading it still works: themes, log, export, report)")
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise ProjectError(path, describe_sqlite_error(exc) or str(exc)) from exc
+        db.row_factory = sqlite3.Row
+        project = cls(path, db, lock=lock)
+        project.created = not exists
+        try:
+            project._prepare(new=new)
+        except BaseException:
+            if project.created:  # e.g. a full disk while writing the schema: leave nothing behind
+                project.discard()
+            else:
+                db.close()
             raise
         return project
+
+    @classmethod
+    def _open_to_read(cls, path: Path) -> Project:
+        if not path.exists():
+            raise ProjectError(path, "no such project file; run `synth ingest` first to create it")
+        if path.stat().st_size == 0:
+            raise ProjectError(path, "is empty (0 bytes), not a synth project; `synth ingest` makes a project")
+        _check_is_project(path)
+        uri = path.resolve().as_uri()
+        # Where synth may write, a read-write connection with query_only: it cleans up SQLite's
+        # side files (-wal, -shm) on closing, as a writer does, and nothing else can change.
+        # Elsewhere mode=ro; in a read-only folder, where not even the side files can be made,
+        # the file is read as it is (immutable: nothing can be writing there either).
+        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        modes = ("mode=rw", "mode=ro", "immutable=1") if writable else ("mode=ro", "immutable=1")
+        for mode in modes:
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("PRAGMA schema_version").fetchone()
+            except sqlite3.Error as exc:
+                db.close()
+                if mode != "immutable=1" and getattr(exc, "sqlite_errorname", "").startswith(
+                        ("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                    continue
+                raise ProjectError(path, describe_sqlite_error(exc) or str(exc)) from exc
+            project = cls(path, db)
+            try:
+                db.execute("PRAGMA query_only = ON")
+                project._prepare(new=False)
+            except BaseException:
+                db.close()
+                raise
+            return project
+        raise AssertionError("unreachable")
 
     def _prepare(self, *, new: bool) -> None:
         db = self.db
@@ -194,7 +309,9 @@ class Project(ProjectCaches):
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise ProjectError(self.path, f"not a synth project file ({exc})") from exc
+            if (why := describe_sqlite_error(exc)) and not why.startswith("the project file is damaged"):
+                raise self._failure(exc, saved=False) from exc
+            raise ProjectError(self.path, f"not a synth project file, or a damaged one ({exc})") from exc
         if not new and app_id != APPLICATION_ID:
             raise ProjectError(self.path, "is an SQLite database but not a synth project file; name another file")
         if version > SCHEMA_VERSION:
@@ -202,28 +319,84 @@ class Project(ProjectCaches):
                 self.path,
                 f"was written by a newer synth (schema {version}; this synth knows up to {SCHEMA_VERSION}); upgrade synth to open it",
             )
+        if not new:
+            self._check_integrity()
+        if not self.writable:
+            if version < SCHEMA_VERSION:
+                raise ProjectError(self.path, f"was written by an earlier synth (schema {version}; this one uses "
+                                              f"{SCHEMA_VERSION}); a command that changes the project (e.g. `synth "
+                                              "discover`, or opening it in `synth review`) upgrades it first")
+            return
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Migrations carry numbers given out to work done in parallel, so they may land out of order
+        # (9 before 6): apply every one the file has not recorded, not just those above its version.
+        applied = self._applied_migrations(version)
         for number, name, apply in MIGRATIONS:
-            if number <= version:
+            if number in applied:
                 continue
-            with self.transaction():
+            with self.transaction(is_change=False):
                 apply(db)  # type: ignore[operator]
                 if number == 1:
                     db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
                     db.execute("INSERT INTO meta VALUES ('created_at', ?)", (now_iso(),))
                     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute("INSERT INTO migrations VALUES (?, ?, ?)", (number, name, now_iso()))
-                db.execute(f"PRAGMA user_version = {number}")
+                version = max(version, number)
+                db.execute(f"PRAGMA user_version = {version}")
+
+    def _applied_migrations(self, version: int) -> set[int]:
+        if version == 0:
+            return set()
+        try:
+            return {r[0] for r in self.db.execute("SELECT version FROM migrations")}
+        except sqlite3.DatabaseError:  # no migrations table: trust user_version
+            return set(range(1, version + 1))
+
+    def _check_integrity(self) -> None:
+        """Refuse a damaged file before anything is read from or written into it. A command that
+        will write runs SQLite's full integrity_check, a reader the quicker quick_check (at 100,000
+        passages: about 2.5 s and 1 s, see docs/benchmarks.md); both are skipped when the file is
+        exactly as the last synth writer left it (its state is in the lock file)."""
+        if verified_state(self.path) == file_state(self.path) is not None:
+            return
+        pragma = "integrity_check" if self.writable else "quick_check"
+        try:
+            problems = [row[0] for row in self.db.execute(f"PRAGMA {pragma}(3)")]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+            raise ProjectError(self.path, f"is damaged (SQLite {pragma}: {problems[0]}{more}); synth will not read "
+                                          "or change it: restore it from a backup")
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         # A clean close checkpoints the WAL so the project is again one self-contained file.
-        try:
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass
+        if self.writable:
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
         self.db.close()
+        if self._lock is not None:
+            # Still under the lock: what this command leaves is verified (checked at open, then
+            # changed only by SQLite), so the next command need not check it again.
+            self._lock.release(verified=file_state(self.path))
+
+    def discard(self) -> None:
+        """Remove a project this command created and then failed to fill (with its side files)."""
+        if not self.created or self._closed:
+            raise ValueError("discard() is only for a project this open created")
+        self._closed = True
+        self.db.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.release(remove=True)
 
     def __enter__(self) -> Project:
         return self
@@ -232,21 +405,40 @@ class Project(ProjectCaches):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All writes of one command: committed together or not at all (also on Ctrl-C)."""
+    def transaction(self, *, is_change: bool = True) -> Iterator[sqlite3.Connection]:
+        """All writes of one command: committed together or not at all (also on Ctrl-C). A failure
+        of the disk or the file (full, read-only, damaged) is a ProjectError saying nothing was saved.
+        `is_change=False` (schema migrations) keeps a later Ctrl-C from reporting the command's work as saved."""
         if self.db.in_transaction:  # nested use joins the outer transaction
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
         try:
             yield self.db
             if interrupts.requested():  # a Ctrl-C that something swallowed still stops the commit
                 raise KeyboardInterrupt
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:  # SQLite itself rolls back after some failures (a full disk)
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.Error) and describe_sqlite_error(exc):
+                raise self._failure(exc) from exc
+            raise
+        if is_change:
+            interrupts.note_saved()
+
+    def _failure(self, exc: sqlite3.Error, *, saved: bool = True) -> BaseException:
+        why = describe_sqlite_error(exc)
+        if why is None:
+            return exc
+        cls = ProjectReadOnlyError if why.startswith("the project file or its folder is read-only") else ProjectError
+        return cls(self.path, f"nothing was saved: {why}" if saved else why)
 
     # -- sources and passages ------------------------------------------------------------------
 
@@ -319,7 +511,7 @@ class Project(ProjectCaches):
                             [(source_id, k, str(v)) for k, v in sorted(metadata.items())])
 
     def source(self, source_id: int) -> Source:
-        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = None if not 0 <= source_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"source {source_id} is not in {self.path}")
         return self._source(row)
@@ -425,7 +617,7 @@ class Project(ProjectCaches):
         return [_passage(r) for r in rows]
 
     def passage(self, passage_id: int) -> Passage:
-        row = self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        row = None if not 0 <= passage_id <= MAX_ROW_ID else self.db.execute("SELECT * FROM passages WHERE id = ?", (passage_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"passage {passage_id} is not in {self.path}")
         return _passage(row)
@@ -487,7 +679,7 @@ class Project(ProjectCaches):
         return cur.lastrowid
 
     def theme(self, theme_id: int) -> ThemeRow:
-        rows = self._themes("WHERE t.id = ?", (theme_id,))
+        rows = self._themes("WHERE t.id = ?", (theme_id,)) if 0 <= theme_id <= MAX_ROW_ID else []
         if not rows:
             raise NotFoundError(f"theme {theme_id} is not in {self.path}")
         return rows[0]
@@ -689,19 +881,36 @@ class Project(ProjectCaches):
              float(scores["context"]), _dumps(list(cues)), made_by),
         )
 
-    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float]]]:
-        """Category and scores of the passages whose category `made_by` computed (see discover)."""
-        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]})
-                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context"
+    def passage_categories_made_by(self, made_by: str) -> dict[int, tuple[str, dict[str, float], list[dict]]]:
+        """Category, scores and cue matches (as stored) of the passages whose category `made_by`
+        computed (see discover). The cues come back too: a re-run that reuses a category must give
+        the theme the same reasons ("barrier cues: …") as the run that computed it."""
+        return {r[0]: (r[1], {"barrier": r[2], "enabler": r[3], "practice": r[4], "context": r[5]}, json.loads(r[6]))
+                for r in self.db.execute("SELECT passage_id, category, barrier, enabler, practice, context, cues"
                                          " FROM passage_categories WHERE made_by = ?", (made_by,))}
+
+    def _rows_for_ids(self, query: str, ids: Sequence[int]) -> list[sqlite3.Row]:
+        """Rows of `query` (with one `IN ({})`) for every id: SQLite limits the number of ? in one
+        statement (999 in older builds), so ask in chunks rather than silently keep the first ones."""
+        ids = list(dict.fromkeys(ids))
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(ids), SQL_CHUNK):
+            chunk = ids[start:start + SQL_CHUNK]
+            rows += self.db.execute(query.format(",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     def passage_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
         """Categories of all passages, or only of `passage_ids` (a page of a large project)."""
         if passage_ids is None:
-            rows = self.db.execute("SELECT * FROM passage_categories")
+            rows = list(self.db.execute("SELECT * FROM passage_categories"))
         else:
-            ids = list(passage_ids)[:900]  # pages are at most a few hundred passages
-            rows = self.db.execute(f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(ids))})", ids)
+            ids = list(dict.fromkeys(passage_ids))
+            rows = []
+            # SQLite limits the number of ? in one statement (999 in older builds): ask in chunks.
+            for start in range(0, len(ids), SQL_CHUNK):
+                chunk = ids[start:start + SQL_CHUNK]
+                rows += self.db.execute(
+                    f"SELECT * FROM passage_categories WHERE passage_id IN ({','.join('?' * len(chunk))})", chunk)
         out = {}
         for r in rows:
             out[r["passage_id"]] = {
@@ -727,6 +936,144 @@ class Project(ProjectCaches):
         rows = self.db.execute(f"SELECT * FROM decisions {where} ORDER BY id", args)
         return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
                          json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
+
+    # -- evidence appraisal (migration 9; see synth.evidence) ----------------------------------------
+    # Written only by the review actions in synth.review.appraisal, never by discover.
+
+    def source_appraisals(self) -> dict[str, dict]:
+        """Each appraised source's name -> {quality, note, reviewer, at}."""
+        return {r["source_name"]: {"quality": r["quality"], "note": r["note"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM source_appraisals ORDER BY source_name")}
+
+    def set_source_appraisal(self, source_name: str, state: Mapping | None) -> None:
+        """Record (or, with None, withdraw) the appraisal of the source called `source_name`."""
+        self.db.execute("DELETE FROM source_appraisals WHERE source_name = ?", (source_name,))
+        if state is not None:
+            self.db.execute("INSERT INTO source_appraisals VALUES (?, ?, ?, ?, ?)",
+                            (source_name, state["quality"], state.get("note", ""), state["reviewer"], state["at"]))
+
+    def review_scope(self) -> dict[str, tuple[str, ...]]:
+        """The review's scope: field ('kind' or a metadata field) -> the values the review is about."""
+        out: dict[str, list[str]] = {}
+        for r in self.db.execute("SELECT field, value FROM review_scope ORDER BY field, value"):
+            out.setdefault(r["field"], []).append(r["value"])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def set_review_scope(self, scope: Mapping[str, Sequence[str]]) -> None:
+        """Replace the whole scope (an empty mapping clears it)."""
+        self.db.execute("DELETE FROM review_scope")
+        self.db.executemany("INSERT OR IGNORE INTO review_scope VALUES (?, ?)",
+                            [(f, v) for f, values in scope.items() for v in values])
+
+    def metadata_fields(self) -> dict[str, set[str]]:
+        """Every metadata field of the current sources, with the values it takes."""
+        out: dict[str, set[str]] = {}
+        for r in self.db.execute("SELECT md.key, md.value FROM source_metadata md JOIN sources s ON s.id = md.source_id"
+                                 " WHERE s.is_current = 1"):
+            out.setdefault(r[0], set()).add(r[1])
+        return out
+
+    def theme_confidences(self) -> dict[int, dict]:
+        """Theme id -> the confidence a reviewer set: {level, reason, reviewer, at}."""
+        return {r["theme_id"]: {"level": r["level"], "reason": r["reason"], "reviewer": r["reviewer"], "at": r["at"]}
+                for r in self.db.execute("SELECT * FROM theme_confidence ORDER BY theme_id")}
+
+    def set_theme_confidence(self, theme_id: int, state: Mapping | None) -> None:
+        self.db.execute("DELETE FROM theme_confidence WHERE theme_id = ?", (theme_id,))
+        if state is not None:
+            self.db.execute("INSERT INTO theme_confidence VALUES (?, ?, ?, ?, ?)",
+                            (theme_id, state["level"], state["reason"], state["reviewer"], state["at"]))
+
+    def sources_in_ingest_order(self) -> list[tuple[int, str, str, dict[str, str]]]:
+        """(id, name, kind, metadata) of every current source, oldest first (the order they were added)."""
+        meta = self.source_metadata()
+        return [(r[0], r[1], r[2], meta.get(r[0], {})) for r in self.db.execute(
+            "SELECT id, name, kind FROM sources WHERE is_current = 1 ORDER BY ingested_at, id")]
+
+    def placed_passage_sources(self) -> list[tuple[int, int, int]]:
+        """(theme id, passage id, source id) of every placed passage of a current source."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT m.theme_id, p.id, p.source_id FROM memberships m JOIN passages p ON p.id = m.passage_id"
+            " JOIN sources s ON s.id = p.source_id WHERE m.placed = 1 AND s.is_current = 1"
+            " ORDER BY m.theme_id, p.id")]
+    # -- reviewers' categories, learned suggestions (issue 14) ----------------------------------
+
+    def reviewed_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The category a reviewer set, per passage: {"category", "reviewer", "at"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_reviews")
+        else:
+            rows = self._rows_for_ids("SELECT * FROM passage_reviews WHERE passage_id IN ({})", passage_ids)
+        return {r["passage_id"]: {"category": r["category"], "reviewer": r["reviewer"], "at": r["at"]} for r in rows}
+
+    def set_reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
+        """Set (or, with None, clear) a reviewer's category for a passage."""
+        if state is None:
+            self.db.execute("DELETE FROM passage_reviews WHERE passage_id = ?", (passage_id,))
+            return
+        self.db.execute("INSERT OR REPLACE INTO passage_reviews VALUES (?, ?, ?, ?)",
+                        (passage_id, state["category"], state["reviewer"], state["at"]))
+
+    def learned_categories(self, passage_ids: Sequence[int] | None = None) -> dict[int, dict]:
+        """The learned model's suggestion per passage: {"category", "scores", "reasons"}."""
+        if passage_ids is None:
+            rows = self.db.execute("SELECT * FROM passage_learned")
+        else:
+            rows = self._rows_for_ids("SELECT * FROM passage_learned WHERE passage_id IN ({})", passage_ids)
+        return {r["passage_id"]: {"category": r["category"], "scores": json.loads(r["scores"]),
+                                  "reasons": json.loads(r["reasons"])} for r in rows}
+
+    def replace_learned_categories(self, rows: Mapping[int, Mapping], run_id: int | None) -> None:
+        """The learned suggestions of one run replace the previous run's (none when nothing was learned)."""
+        self.db.execute("DELETE FROM passage_learned")
+        self.db.executemany("INSERT INTO passage_learned VALUES (?, ?, ?, ?, ?)",
+                            [(pid, r["category"], _dumps(r["scores"]), _dumps(list(r["reasons"])), run_id)
+                             for pid, r in rows.items()])
+
+    # -- validation samples (issue 14) ------------------------------------------------------------
+
+    def add_validation_sample(self, *, seed: int, created_by: str, run_id: int | None,
+                              items: Sequence[Mapping]) -> int:
+        cur = self.db.execute("INSERT INTO validation_samples (created_at, seed, size, created_by, run_id)"
+                              " VALUES (?, ?, ?, ?, ?)", (now_iso(), seed, len(items), created_by, run_id))
+        sample_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO validation_items (sample_id, rank, passage_id, stratum, machine_theme_id, machine_category)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(sample_id, rank, it["passage_id"], it["stratum"], it["machine_theme_id"], it["machine_category"])
+             for rank, it in enumerate(items)])
+        return sample_id
+
+    def validation_samples(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_samples ORDER BY id")]
+
+    def validation_items(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM validation_items WHERE sample_id = ? ORDER BY rank",
+                                                 (sample_id,))]
+
+    def validation_item(self, item_id: int) -> dict:
+        row = self.db.execute("SELECT * FROM validation_items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"validation item {item_id} is not in {self.path}")
+        return dict(row)
+
+    def validation_codes(self, sample_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT c.* FROM validation_codes c JOIN validation_items i ON i.id = c.item_id"
+            " WHERE i.sample_id = ? ORDER BY i.rank, c.reviewer", (sample_id,))]
+
+    def validation_code(self, item_id: int, reviewer: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM validation_codes WHERE item_id = ? AND reviewer = ?",
+                              (item_id, reviewer)).fetchone()
+        return dict(row) if row else None
+
+    def set_validation_code(self, item_id: int, reviewer: str, state: Mapping | None) -> None:
+        """Set (or, with None, clear) one reviewer's code for a validation item."""
+        if state is None:
+            self.db.execute("DELETE FROM validation_codes WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
+            return
+        self.db.execute("INSERT OR REPLACE INTO validation_codes VALUES (?, ?, ?, ?, ?)",
+                        (item_id, reviewer, state["theme_id"], state["category"], state["at"]))
 
 
 # Passage ids coded to theme ? (bound twice): its placed members, with their probability, and a

@@ -137,12 +137,23 @@ def test_onnx_vectors_are_close_to_the_default_models(onnx_embedder, default_vec
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     cosines = np.sum(vectors * default_vectors, axis=1)
     assert cosines.min() > 0.95, cosines
-    # Each text's nearest other text is the same under both models (the pairs in TEXTS).
-    def nearest(v):
+    # Neighbours agree up to what int8 rounding can move (cosine ~0.99 moves a similarity by a few
+    # hundredths; BLAS and CPU features move it too): each text's nearest other text under one
+    # model is, under the other, within 0.05 of the best; and where the default model's nearest
+    # is clear (0.1 ahead of the runner-up: the pairs in TEXTS), both models pick it. An exact
+    # argmax comparison failed on another machine for text 7, whose two best are 0.01 apart.
+    def similarities(v):
         sims = v @ v.T
-        np.fill_diagonal(sims, -1)
-        return sims.argmax(axis=1)
-    assert list(nearest(vectors)) == list(nearest(default_vectors))
+        np.fill_diagonal(sims, -np.inf)
+        return sims
+    fast, base = similarities(vectors), similarities(default_vectors)
+    for one, other in ((fast, base), (base, fast)):
+        picked = other[np.arange(len(TEXTS)), one.argmax(axis=1)]
+        assert np.all(picked >= other.max(axis=1) - 0.05), (picked, other.max(axis=1))
+    ranked = np.sort(base, axis=1)
+    clear = ranked[:, -1] - ranked[:, -2] > 0.1
+    assert clear.sum() >= 4  # the test keeps its teeth: the two clear pairs
+    assert list(fast.argmax(axis=1)[clear]) == list(base.argmax(axis=1)[clear])
 
 
 @needs_onnx

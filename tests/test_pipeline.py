@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from conftest import DEMO
+from synth.export.cells import csv_cell
 from synth.store import Project
 
 
@@ -47,10 +48,16 @@ def test_assignments_export_reproduces_the_source_text(demo_project, synth, tmp_
     assert list(rows[0])[:9] == ["passage_id", "source_name", "start_char", "end_char", "text", "theme_id",
                                  "theme_label", "category", "probability"]
     for row in rows:
-        assert texts[row["source_name"]][int(row["start_char"]):int(row["end_char"])] == row["text"]
+        # a passage a spreadsheet would read as a formula ("- The Next Step…") carries OWASP's leading
+        # quote mark in the CSV; the JSON export below has every text verbatim
+        assert csv_cell(texts[row["source_name"]][int(row["start_char"]):int(row["end_char"])]) == row["text"]
     placed = [r for r in rows if r["theme_id"]]
     assert len(placed) / len(rows) >= 0.5
     assert all(r["theme_label"] and 0 <= float(r["probability"]) <= 1 for r in placed)
+    as_json = tmp_path / "assignments.json"
+    synth.ok("export", path, "assignments", "-o", as_json)
+    for row in json.loads(as_json.read_text(encoding="utf-8")):
+        assert texts[row["source_name"]][row["start_char"]:row["end_char"]] == row["text"]
 
 
 def test_a_second_ingest_and_discover_reuses_everything(demo_project, synth, tmp_path):
@@ -101,3 +108,25 @@ def test_shared_dev_tables_ingest_with_exact_offsets(tmp_path, synth):
         assert all(s.kind == "survey" and s.metadata for s in sources.values())
         for p in project.passages():
             assert sources[p.source_id].text[p.start_char:p.end_char] == p.text
+
+
+def test_a_rerun_on_an_unchanged_project_keeps_the_codebook(demo_project, synth, tmp_path):
+    """Issue 12 item 2: categories reused from the first run come back with their cues, so the
+    themes' "barrier cues: …" reasons and the codebook's "Typical wording" survive a second run."""
+    path, _ = demo_project
+    copy = tmp_path / "rerun.synth"
+    shutil.copy(path, copy)
+    first = tmp_path / "first.md"
+    synth.ok("export", copy, "codebook", "--include-suggested", "-o", first)
+    assert "Typical wording" in first.read_text(encoding="utf-8")
+    with Project.open(copy, create=False) as project:
+        reasons = {t.id: t.category_reasons for t in project.themes()}
+    assert any(r.startswith(("barrier cues", "enabler cues", "practice cues", "context cues"))
+               for rs in reasons.values() for r in rs)
+    again = synth.ok("discover", copy, "--seed", "42")
+    assert "categories" in again or "reused" in again
+    second = tmp_path / "second.md"
+    synth.ok("export", copy, "codebook", "--include-suggested", "-o", second)
+    assert second.read_text(encoding="utf-8") == first.read_text(encoding="utf-8")
+    with Project.open(copy, create=False) as project:
+        assert {t.id: t.category_reasons for t in project.themes()} == reasons

@@ -295,12 +295,16 @@ def test_split_by_embedding_separates_the_two_halves(project: Project, built: Bu
         child = project.theme(t)
         assert child.parent_id == a and child.status == "suggested" and child.label_by_human
         assert child.origin == "split"
-        assert child.label.startswith("Staffing — part")
+        # named by its own passages: its own terms and counts, not "Staffing — part 1 of 2" with the parent's
+        assert "part" not in child.label and child.label != "Staffing"
+        n = len(members(project, t))
+        assert f"{n} passages" in child.definition and child.top_terms != project.theme(a).top_terms
         assert all(m.by_human for m in project.memberships(theme_id=t))
         assert project.theme_centroid(t) is not None and project.quotes(t)
     assert project.theme(a).status == "retired" and members(project, a) == set()
     d = project.decisions()[-1]
     assert d.after["into"] == list(out.created) and d.before["themes"][str(out.created[0])] is None
+    assert len({project.theme(t).label for t in out.created}) == 2
 
 
 def test_split_by_category_names_sub_themes_by_category(project: Project, built: Built) -> None:
@@ -310,7 +314,8 @@ def test_split_by_category_names_sub_themes_by_category(project: Project, built:
     children = {project.theme(t).category: project.theme(t) for t in out.created}
     assert set(children) == {"barrier", "practice"}
     assert members(project, children["barrier"].id) == set(built.passages["A1"])
-    assert children["practice"].label == "Staffing — practice" and children["practice"].category_by_human
+    assert children["practice"].label.endswith(" — practice") and children["practice"].category_by_human
+    assert children["practice"].label != children["barrier"].label.replace("barrier", "practice")
     assert all(c.status == "accepted" for c in children.values())  # an accepted theme's parts stay accepted
 
 
@@ -472,7 +477,7 @@ def test_cli_errors_are_one_line(synth, built: Built) -> None:
     result = synth("theme", "accept", built.path, 999)
     assert result.exit_code == 1 and "theme 999 is not in" in result.output and "Traceback" not in result.output
     result = synth("theme", "split", built.path, built.themes["A"])
-    assert result.exit_code == 2 and "--k N or --by-category" in result.output
+    assert result.exit_code == 2 and "-k N" in result.output and "--by-category" in result.output
     result = synth("theme", "undo", built.path, "--reviewer", "nobody")
     assert result.exit_code == 1 and "nothing left to undo" in result.output
 

@@ -28,6 +28,8 @@ def test_new_project_has_schema_and_marks(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    from synth.migrations import MIGRATIONS
+
     assert [r[0] for r in db.execute("SELECT version FROM migrations")] == [m[0] for m in MIGRATIONS]
 
 
@@ -213,3 +215,52 @@ print("requested" if interrupts.requested() else "lost")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "requested"
     assert "Traceback" not in run.stderr, run.stderr
+
+
+def test_a_migration_that_lands_after_a_higher_numbered_one_is_still_applied(tmp_path):
+    # Migration numbers are given out to parallel work: a file may have 9 and not yet 6.
+    from synth.migrations import MIGRATIONS
+
+    path = tmp_path / "gap.synth"
+    with Project.open(path):
+        pass
+    db = sqlite3.connect(path, isolation_level=None)
+    lower = [n for n, _, _ in MIGRATIONS if 1 < n < SCHEMA_VERSION]
+    if not lower:
+        pytest.skip("no migration below the newest one to leave out")
+    missing = lower[-1]
+    db.execute("DELETE FROM migrations WHERE version = ?", (missing,))
+    db.close()
+    applied = []
+    import synth.store as store_module
+
+    original = store_module.MIGRATIONS
+    patched = tuple((n, name, (lambda fn, n: lambda d: (applied.append(n), None))(fn, n) if n == missing else fn)
+                    for n, name, fn in original)
+    store_module.MIGRATIONS = patched
+    try:
+        with Project.open(path, create=False) as project:
+            versions = [r[0] for r in project.db.execute("SELECT version FROM migrations ORDER BY version")]
+            user_version = project.db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        store_module.MIGRATIONS = original
+    assert applied == [missing]
+    assert versions == sorted(n for n, _, _ in MIGRATIONS) and user_version == SCHEMA_VERSION
+
+
+def test_reviewed_and_learned_categories_of_more_than_900_passages(tmp_path):
+    """Every id asked for is answered: the reader must not keep only the first 900 (issue 12 item 3)."""
+    from synth.store import Project, now_iso
+
+    with Project.open(tmp_path / "p.synth") as project, project.transaction():
+        source_id = project.db.execute(
+            "INSERT INTO sources (name, kind, path, sha256, text, ingested_at) VALUES ('s', 'survey', 's', 'x', ?, ?)",
+            ("a" * 2500, now_iso())).lastrowid
+        ids = [project.db.execute(
+            "INSERT INTO passages (source_id, seq, start_char, end_char, text, codable, text_sha256)"
+            " VALUES (?, ?, ?, ?, 'a', 1, ?)", (source_id, i, i, i + 1, f"h{i}")).lastrowid for i in range(2500)]
+        for pid in ids:
+            project.set_reviewed_category(pid, {"category": "barrier", "reviewer": "r", "at": now_iso()})
+            project.db.execute("INSERT INTO passage_learned (passage_id, category) VALUES (?, 'enabler')", (pid,))
+        assert len(project.reviewed_categories(ids)) == 2500
+        assert len(project.learned_categories(ids)) == 2500

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import click
 
 from .. import interrupts
 from ..errors import SynthError
-from ..store import Project
+from ..store import Project, describe_sqlite_error
 
 # No command may reach the network: models load from local folders only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -53,16 +54,31 @@ def reports_errors(fn: Callable) -> Callable:
             from .display import shown  # an error names files and values: print them terminal-safe
 
             raise click.ClickException(shown(exc)) from exc
+        except sqlite3.Error as exc:  # the disk or the file failed outside a transaction (reading)
+            from .display import shown
+
+            why = describe_sqlite_error(exc)
+            if why is None:
+                raise
+            raise click.ClickException(shown(f"{kwargs.get('project', 'project')}: {why}")) from exc
+        except OSError as exc:  # a full disk or a file-size limit while writing an output file
+            from .display import shown
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(shown(f"{where}{exc.strerror or exc}")) from exc
         except KeyboardInterrupt:
-            click.echo("Interrupted: the project is as it was before this command.", err=True)
+            click.echo(interrupts.message(), err=True)
             sys.exit(130)
 
     return wrapper
 
 
 @contextmanager
-def open_project(path: str | Path, *, create: bool = False):
-    project = Project.open(path, create=create)
+def open_project(path: str | Path, *, create: bool = False, write: bool = True):
+    """The project, for one command. A command that only reads passes write=False: it then never
+    creates, migrates or writes the file, works on read-only files and folders, and does not wait
+    for a command that is writing."""
+    project = Project.open(path, create=create, write=write)
     try:
         yield project
     finally:
@@ -83,4 +99,5 @@ def main() -> None:
 
 
 # Register the command modules (each adds its commands to `cli`).
-from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, search  # noqa: E402,F401
+from . import ingest, discover, themes, review, theme, log, export, report, codebook, passage, validate  # noqa: E402,F401
+from . import scope, source, saturation, search  # noqa: E402,F401

@@ -45,7 +45,9 @@ def codebook_import_command(project: Path, file: Path, reviewer: str) -> None:
     """Load the codes of FILE (.qdc REFI-QDA codebook or .csv) into PROJECT as accepted themes.
 
     Codes keep their names, definitions, categories and GUIDs and count as the reviewer's own, so
-    discover never renames them. Importing the same codebook again changes nothing.
+    discover never renames them. Importing the same codebook again changes nothing. Codes a draft
+    codebook marks as suggested (`export … --include-suggested`) come in as suggested themes; a code
+    whose GUID is a theme a reviewer rejected or merged is skipped, and the output says why.
     """
     with open_project(project, create=False) as proj:
         report = import_codebook(proj, file, reviewer=reviewer)

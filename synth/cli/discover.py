@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -24,9 +25,14 @@ Examples:
   synth discover review.synth --embedder onnx-int8     # faster still on a CPU, near-identical vectors
   synth discover review.synth --embedder pytorch       # the bundled model in PyTorch
   synth discover review.synth --model ~/models/my-sentence-transformer
+  synth discover review.synth --engine ray                          # a local Ray cluster on this machine
+  synth discover review.synth --engine ray --ray-address HEAD:6379  # join a running Ray cluster
 """)
 @project_argument
 @click.option("--seed", default=42, show_default=True, help="Random seed; the same project and seed give identical results.")
+@click.option("--clusterer", default="consensus-ward", show_default=True,
+              type=click.Choice(["consensus-ward", "umap-hdbscan"]),
+              help="How passages are grouped: synth's consensus Ward, or BERTopic's UMAP + HDBSCAN (needs umap-learn).")
 @click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
 @click.option("--codebook", "use_codebook", is_flag=True, help="Seed with the imported codebook's codes: passages that match a code go to it first; new themes are found among the rest.")
 @click.option("--embedder", "embedder_route", default=AUTO, show_default=True, type=click.Choice(ROUTE_CHOICES),
@@ -35,17 +41,52 @@ Examples:
                    "project's last route, else takes onnx when ONNX Runtime is installed (PyTorch on a GPU). "
                    "See docs/benchmarks.md.")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, exists=True), help="A local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2).")
+@click.option("--engine", default="in-process", show_default=True, type=click.Choice(["in-process", "ray"]),
+              help="Where passages are embedded: in this process, or by a pool of Ray workers (pip install "
+                   "'synth[ray]'); the same themes either way. See README 'Large corpora: Ray'.")
+@click.option("--ray-address", help="With --engine ray: the cluster to join (host:port, or ray://host:10001); "
+                                    "without it a local cluster is started on this machine.")
+@click.option("--ray-workers", type=click.IntRange(1, None),
+              help="With --engine ray: embedding workers (default: one per CPU of the cluster).")
 @reports_errors
-def discover_command(project: Path, seed: int, min_theme_size: int | None, use_codebook: bool, embedder_route: str,
-                     model_dir: str | None) -> None:
+def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
+                     embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
+                     ray_workers: int | None) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
     previous run's, so ids, names and reviewers' decisions carry over.
     """
+    if engine != "ray" and (ray_address or ray_workers):
+        raise click.UsageError("--ray-address and --ray-workers need --engine ray")
+    console = Console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        embed_engine = None
+        if engine == "ray":
+            from ..ray_engine import RayEngine, RaySettings
+
+            embed_engine = stack.enter_context(RayEngine(project, RaySettings(ray_address, ray_workers),
+                                                         model_dir=model_dir))
+        report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
+                      embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer)
+        if embed_engine is not None:
+            embed_engine.finish()
+    click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
+               f"computed {report.embeddings_computed} (embedder {shown(report.embedder)}: "
+               f"{shown(report.embedder_reason)}{'; on Ray' if engine == 'ray' else ''})")
+    if use_codebook:
+        click.echo(f"codebook: {report.deductive} passages placed in its codes first")
+    click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
+               f"{report.passages - report.placed} unplaced")
+    changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
+               ("gone", report.gone)]
+    click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
+    click.echo(f"see them with: synth themes {shown(project)}")
+
+
+def _run(project: Path, console: Console, embed_engine, **options):
     from ..discover import discover  # here, not at the top: clustering and spaCy load only for discover
 
-    console = Console(stderr=True)
     with open_project(project) as proj, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("left"), TimeRemainingColumn(), console=console, transient=True,
@@ -57,16 +98,6 @@ def discover_command(project: Path, seed: int, min_theme_size: int | None, use_c
                 tasks[stage] = bar.add_task(STAGE_NAMES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = discover(proj, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
-                          embedder_route=embedder_route, use_codebook=use_codebook, progress=progress)
-    click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
-               f"computed {report.embeddings_computed} (embedder {shown(report.embedder)}: "
-               f"{shown(report.embedder_reason)})")
-    if use_codebook:
-        click.echo(f"codebook: {report.deductive} passages placed in its codes first")
-    click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
-               f"{report.passages - report.placed} unplaced")
-    changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
-               ("gone", report.gone)]
-    click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
-    click.echo(f"see them with: synth themes {shown(project)}")
+        if embed_engine is not None:
+            options["embed_engine"] = embed_engine
+        return discover(proj, progress=progress, **options)

@@ -75,27 +75,27 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
     for path in paths:
         if not path.exists():
             raise InputError(path, "no such file or folder")
-    created = not project.exists()
-    try:
-        with open_project(project, create=True) as proj, Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
-        ) as bar:
-            tasks: dict[str, int] = {}
+    with open_project(project, create=True) as proj, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
 
-            def progress(stage: str, done: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(STAGE_NAMES.get(stage, stage), total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(STAGE_NAMES.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
+        try:
             report = ingest(proj, list(paths), kind=kind, metadata=_parse_meta(meta), text_column=text_column,
                             id_column=id_column, code_interviewer=code_interviewer, max_chars=max_chars,
                             progress=progress)
-    except BaseException:
-        if created:  # a command that failed leaves no half-made project behind
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(project) + suffix).unlink(missing_ok=True)
-        raise
+        except BaseException:
+            # A command that failed leaves no half-made project behind. Only the command that made
+            # the file removes it, still holding the lock: never another command's new project.
+            if proj.created:
+                proj.discard()
+            raise
     for line in _added_lines(report.added):
         click.echo(line)
     for name in report.metadata_updated:

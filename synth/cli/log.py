@@ -23,7 +23,7 @@ Examples:
 @reports_errors
 def log_command(project: Path, as_json: bool) -> None:
     """Print PROJECT's decision log: who did what, when, from what to what (oldest first)."""
-    with open_project(project) as proj:
+    with open_project(project, write=False) as proj:
         decisions = proj.decisions()
     if as_json:
         click.echo(shown_json(json.dumps([asdict(d) for d in decisions], indent=2, ensure_ascii=False,

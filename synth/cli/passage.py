@@ -16,10 +16,12 @@ from .theme import reviewer_option
 Examples:
   synth passage structure review.synth
   synth passage include review.synth 212 230
+  synth passage categorise review.synth 1042 1043 --as barrier --reviewer alice
 """)
 def passage_group() -> None:
-    """Passages that ingest set aside as structure (headings, publication furniture, references,
-    captions), and including one as content after all.
+    """Review actions on single passages: those that ingest set aside as structure (headings,
+    publication furniture, references, captions) and including one as content after all; a
+    passage's category set by hand.
     """
 
 
@@ -34,7 +36,7 @@ Examples:
 @reports_errors
 def structure_command(project: Path, source_name: str | None, as_json: bool) -> None:
     """List the passages that are structure, with the reason, and whether a reviewer included them."""
-    with open_project(project) as proj:
+    with open_project(project, write=False) as proj:
         names = proj.source_names()
         rows = [p for p in proj.passages() if p.structure_kind is not None
                 and (source_name is None or names[p.source_id] == source_name)]
@@ -67,3 +69,37 @@ def include_command(project: Path, passage_ids: tuple[int, ...], reviewer: str) 
     with open_project(project) as proj:
         outcome = actions.include(proj, passage_ids, reviewer=reviewer)
     click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+
+
+def _say(outcome: actions.Outcome) -> None:
+    click.echo(f"{outcome.message}  [decision {outcome.decision_id}]")
+
+
+@passage_group.command("categorise", epilog="""\b
+Examples:
+  synth passage categorise review.synth 1042 --as barrier
+  synth passage categorise review.synth 1042 1043 1050 --as enabler --reviewer alice
+  synth theme undo review.synth --reviewer alice      # takes it back
+""")
+@project_argument
+@click.argument("passage_ids", nargs=-1, required=True, type=int)
+@click.option("--as", "category", required=True, metavar="barrier|enabler|practice|context",
+              help="The category the passages have.")
+@reviewer_option
+@reports_errors
+def categorise_command(project: Path, passage_ids: tuple[int, ...], category: str, reviewer: str) -> None:
+    """Set the category of passages PASSAGE_IDS by hand.
+
+    The reviewer's category is the passage's category from then on (exports, the themes' vote);
+    discover never changes it, and learns from it: the next `synth discover` (and the review app
+    at once) suggests the same category for passages like these. Recorded in the decision log,
+    undoable with `synth theme undo`.
+    """
+    from ..relearn import refresh_learned_categories
+
+    with open_project(project) as proj:
+        _say(actions.categorise(proj, passage_ids, category, reviewer=reviewer))
+        with proj.transaction():
+            changed = refresh_learned_categories(proj)
+    if changed:
+        click.echo(f"learned suggestions updated: {changed} passage(s) now suggested differently")

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from ..errors import SynthError
+from ..evidence import LEVELS
 from ..records import CATEGORIES
-from ..review import actions
+from ..review import actions, appraisal
 from . import cli, open_project, project_argument, reports_errors
 from .display import shown
 
@@ -42,9 +44,20 @@ def _status_command(name: str, fn, summary: str, example: str) -> None:
     @reviewer_option
     @reports_errors
     def command(project: Path, theme_ids: tuple[int, ...], reviewer: str) -> None:
-        with open_project(project) as proj:
-            for theme_id in theme_ids:
-                _say(fn(proj, theme_id, reviewer=reviewer))
+        ids = list(dict.fromkeys(theme_ids))
+        with open_project(project, create=False) as proj:
+            # All or nothing: one transaction for every id, so `accept P 1 2 99999` changes nothing.
+            try:
+                with proj.transaction():
+                    outcomes = [fn(proj, theme_id, reviewer=reviewer) for theme_id in ids]
+            except SynthError as exc:
+                if len(ids) == 1:
+                    raise
+                done = {"accept": "accepted", "reject": "rejected", "restore": "restored"}[name]
+                raise SynthError(f"{exc} (nothing was changed: none of themes {', '.join(map(str, ids))} "
+                                 f"was {done})") from exc
+        for outcome in outcomes:
+            _say(outcome)
 
 
 _status_command("accept", actions.accept, "Accept themes: a later discover keeps their passages.",
@@ -105,19 +118,19 @@ def merge_command(project: Path, target_id: int, other_ids: tuple[int, ...], rev
 
 @theme_group.command("split", epilog="""\b
 Examples:
-  synth theme split review.synth 3 --k 2
+  synth theme split review.synth 3 -k 2
   synth theme split review.synth 3 --by-category
 """)
 @project_argument
 @click.argument("theme_id", type=int)
-@click.option("--k", type=click.IntRange(2, None), help="Number of sub-themes, by re-clustering the passages' embeddings.")
+@click.option("-k", "--k", "k", type=click.IntRange(2, None), help="Number of sub-themes, by re-clustering the passages' embeddings.")
 @click.option("--by-category", is_flag=True, help="One sub-theme per passage category (barrier, enabler, …).")
 @reviewer_option
 @reports_errors
 def split_command(project: Path, theme_id: int, k: int | None, by_category: bool, reviewer: str) -> None:
     """Split theme THEME_ID into sub-themes; it is retired (undo brings it back)."""
     if (k is None) == (not by_category):
-        raise click.UsageError("give exactly one of --k N or --by-category")
+        raise click.UsageError("give exactly one of -k N (also written --k N) or --by-category")
     with open_project(project) as proj:
         _say(actions.split(proj, theme_id, k=k, by_category=by_category, reviewer=reviewer))
 
@@ -222,3 +235,22 @@ def add_command(project: Path, theme_id: int, passages: str, reviewer: str) -> N
 
     with open_project(project) as proj:
         _say(add_to_theme(proj, theme_id, _ids(passages), reviewer=reviewer))
+# --- the reviewer's confidence in a finding (GRADE-CERQual; synth.evidence, synth.review.appraisal) ---
+
+@theme_group.command("confidence", epilog="""\b
+Example:
+  synth theme confidence review.synth 3 --set moderate --reason "Two programmes only; coherent accounts."
+""")
+@project_argument
+@click.argument("theme_id", type=int)
+@click.option("--set", "level", required=True, type=click.Choice(LEVELS), help="The confidence in this finding.")
+@click.option("--reason", required=True, help="Why (shown beside synth's own reasons).")
+@reviewer_option
+@reports_errors
+def confidence_command(project: Path, theme_id: int, level: str, reason: str, reviewer: str) -> None:
+    """Set the confidence in theme THEME_ID's finding (GRADE-CERQual: high, moderate, low, very low).
+
+    synth's suggestion stays visible beside it; discover never overwrites the reviewer's level.
+    """
+    with open_project(project) as proj:
+        _say(appraisal.set_confidence(proj, theme_id, level, reason, reviewer=reviewer))

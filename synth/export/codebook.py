@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SynthError
+from ..evidence import EvidenceProfile, profiles_for
 from ..records import CATEGORIES
+from ..validate import theme_agreement_text
 from ..store import THEME_STATUSES, Decision, Project
 from ..summary import ProjectView, Quote, ThemeSummary, summarise
 from .refi import derived_guid
@@ -84,6 +86,8 @@ class Code:
     label_by_human: bool
     definition_by_human: bool
     category_by_human: bool = False
+    evidence: str = ""  # confidence and evidence profile (GRADE-CERQual), one paragraph; see synth.evidence
+    agreement: str = ""  # from the latest blind validation sample, when reviewers coded items of this theme
 
     @property
     def is_suggested(self) -> bool:
@@ -104,6 +108,10 @@ class Code:
         if self.examples:
             parts.append("Examples:\n" + "\n".join(f"- “{q.text}” ({q.citation})" for q in self.examples))
         parts.append(f"Size and spread: {self.spread}" + (f"; {self.triangulation}" if self.triangulation else ""))
+        if self.evidence:
+            parts.append(self.evidence)
+        if self.agreement:
+            parts.append(self.agreement)
         return "\n\n".join(parts)
 
 
@@ -123,6 +131,7 @@ class Codebook:
     groups: tuple[CodeGroup, ...]
     include_suggested: bool
     summaries: Mapping[int, ThemeSummary] = field(default_factory=dict, compare=False, repr=False)  # by theme id
+    profiles: Mapping[int, EvidenceProfile] = field(default_factory=dict, compare=False, repr=False)  # by theme id
 
     @property
     def codes(self) -> list[Code]:
@@ -177,10 +186,12 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
         raise no_themes_error(project, include_suggested)
     colours = theme_colours(project)
     summaries = {t.id: summarise(view, t) for t in themes}
+    profiles = profiles_for(project, themes)
     live = {t.id: t for t in project.themes(statuses=LIVE_STATUSES)}
     neighbours = _nearest_themes(project, [t.id for t in themes], list(live))
     labels = {t.id: t.label for t in project.themes(statuses=THEME_STATUSES)}
     edits = _reviewer_edits(project.decisions())
+    agreement = _agreement(project)
     codes: dict[str, list[Code]] = {}
     for theme in themes:
         s = summaries[theme.id]
@@ -193,7 +204,8 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
             examples=_examples(view, s), size=s.size, sources=s.spread.sources, spread=spread_text(s),
             triangulation=str(s.triangulation.get("label", "") or ""), colour=colours[theme.id],
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
-            category_by_human=theme.category_by_human,
+            category_by_human=theme.category_by_human, evidence=evidence_text(profiles[theme.id]),
+            agreement=theme_agreement_text(agreement, theme.id) if agreement else "",
         ))
     groups = tuple(
         CodeGroup(category=key, name=PARENT_NAMES_ALL[key], guid=parent_guid(key), colour=PARENT_COLOURS[key],
@@ -203,7 +215,25 @@ def build_codebook(project: Project, *, include_suggested: bool = False) -> Code
         for key in (*CATEGORIES, UNCATEGORISED) if key in codes
     )
     return Codebook(project_name=project.path.stem, groups=groups, include_suggested=include_suggested,
-                    summaries=summaries)
+                    summaries=summaries, profiles=profiles)
+
+
+def evidence_text(p: EvidenceProfile) -> str:
+    """The evidence profile as one paragraph of a code's description."""
+    who = (f"set by {p.reviewer['reviewer']}: {p.reviewer['reason']}; synth suggests {p.suggested}" if p.reviewer
+           else "suggested by synth")
+    components = "; ".join(f"{c.name}: {c.concern}{'' if c.concern == 'not assessed' else ' concerns'} ({c.explanation})"
+                           for c in p.components)
+    return f"Confidence (GRADE-CERQual): {p.confidence} ({who}). {components}."
+
+
+def _agreement(project: Project):
+    from ..validate import agreement
+
+    if not project.validation_samples():
+        return None
+    report = agreement(project)
+    return report if report.coded else None
 
 
 def spread_text(s: ThemeSummary) -> str:

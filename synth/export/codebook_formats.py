@@ -12,6 +12,7 @@ from lxml import etree
 from .. import __version__
 from ..store import Project
 from .codebook import Code, Codebook, build_codebook
+from .cells import csv_dict, xlsx_append
 from .files import atomic_write, writer_for
 from .refi import CODEBOOK_NS, check_valid, to_bytes, xml_safe
 
@@ -67,7 +68,7 @@ def write_csv(codebook: Codebook, out: Path) -> None:
     with atomic_write(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(csv_rows(codebook))
+        writer.writerows(csv_dict(row) for row in csv_rows(codebook))
 
 
 def write_xlsx(codebook: Codebook, out: Path) -> None:
@@ -77,11 +78,11 @@ def write_xlsx(codebook: Codebook, out: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Codebook"
-    ws.append(list(CSV_COLUMNS))
+    xlsx_append(ws, list(CSV_COLUMNS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in csv_rows(codebook):
-        append_row(ws, [row[c] for c in CSV_COLUMNS])
+        xlsx_append(ws, [row[c] for c in CSV_COLUMNS])
         colour = row["colour"].lstrip("#")
         ws.cell(ws.max_row, CSV_COLUMNS.index("colour") + 1).fill = PatternFill("solid", start_color=colour, end_color=colour)
     widths = {"guid": 38, "parent": 20, "name": 30, "definition": 50, "when_to_use": 50, "when_not_to_use": 50,
@@ -95,15 +96,6 @@ def write_xlsx(codebook: Codebook, out: Path) -> None:
     ws.freeze_panes = "D2"
     with atomic_write(out, "wb") as fh:
         wb.save(fh)
-
-
-def append_row(ws, values: list) -> None:
-    """Append a row of values as they are: openpyxl would store a string starting with '=' as a formula,
-    and a verbatim quote can start with anything, so such strings are forced back to text."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
 
 
 def codebook_dict(codebook: Codebook) -> dict:
@@ -128,6 +120,7 @@ def _code_dict(c: Code) -> dict:
         "passages": c.size, "sources": c.sources, "spread": c.spread, "triangulation": c.triangulation,
         "colour": c.colour, "label_by_human": c.label_by_human, "definition_by_human": c.definition_by_human,
         "category_by_human": c.category_by_human,
+        **({"agreement": c.agreement} if c.agreement else {}),  # only once a validation sample was coded
     }
 
 

@@ -18,6 +18,7 @@ from ..summary import ProjectView
 from ..synthesis import framework_matrix
 from ..records import CATEGORIES
 from .codebook import UNCATEGORISED, category_key, no_themes_error, statuses_for
+from .cells import csv_row, xlsx_append
 from .files import atomic_write, writer_for
 
 BUILT_IN_FIELDS = ("source", "kind")
@@ -97,8 +98,8 @@ def _row(line: MatrixLine, m: Matrix) -> list[object]:
 def write_csv(m: Matrix, out: Path) -> None:
     with atomic_write(out, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(_header(m))
-        writer.writerows(_row(line, m) for line in m.lines)
+        writer.writerow(csv_row(_header(m)))
+        writer.writerows(csv_row(_row(line, m)) for line in m.lines)
 
 
 def write_xlsx(m: Matrix, out: Path) -> None:
@@ -106,12 +107,10 @@ def write_xlsx(m: Matrix, out: Path) -> None:
     from openpyxl.formatting.rule import ColorScaleRule
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from .codebook_formats import append_row
-
     wb = Workbook()
     ws = wb.active
     ws.title = "Matrix"
-    ws.append(["theme", "category", "status", "passages", *m.columns])
+    xlsx_append(ws, ["theme", "category", "status", "passages", *m.columns])  # columns: source names, metadata
     peak = max((c.count for line in m.lines for c in line.cells.values()), default=1) or 1
     for line in m.lines:
         texts = []
@@ -119,7 +118,7 @@ def write_xlsx(m: Matrix, out: Path) -> None:
             cell = line.cells.get(col)
             texts.append(f"{cell.count} passage{'s' if cell.count != 1 else ''}\n“{cell.quote}”\n— {cell.citation}"
                          if cell else "")
-        append_row(ws, [line.label, line.category, line.status, line.total, *texts])
+        xlsx_append(ws, [line.label, line.category, line.status, line.total, *texts])
         for j, col in enumerate(m.columns, start=5):
             cell = line.cells.get(col)
             if cell:
@@ -139,9 +138,9 @@ def write_xlsx(m: Matrix, out: Path) -> None:
     ws.freeze_panes = "E2"
 
     counts = wb.create_sheet("Counts")
-    counts.append(["theme", "category", *m.columns, "total"])
+    xlsx_append(counts, ["theme", "category", *m.columns, "total"])
     for line in m.lines:
-        append_row(counts, [line.label, line.category,
+        xlsx_append(counts, [line.label, line.category,
                             *(line.cells[c].count if c in line.cells else 0 for c in m.columns), line.total])
     if m.lines and m.columns:
         last = counts.cell(1 + len(m.lines), 2 + len(m.columns)).coordinate
@@ -152,7 +151,7 @@ def write_xlsx(m: Matrix, out: Path) -> None:
         cell.font = Font(bold=True)
     counts.freeze_panes = "C2"
     ws_about = wb.create_sheet("About")
-    ws_about.append([f"Themes × {m.by}. Each cell: passages of the theme from that {m.by}, and the most "
+    xlsx_append(ws_about, [f"Themes × {m.by}. Each cell: passages of the theme from that {m.by}, and the most "
                      "representative one (closest to the theme's centre) with its citation: source [start–end] "
                      "character offsets."])
     with atomic_write(out, "wb") as fh:

@@ -48,7 +48,7 @@ _SKIPPED_NAMES = frozenset({MANIFEST_NAME, "thumbs.db", "desktop.ini"})
 _SKIPPED_STEMS = frozenset({"readme", "license", "licence"})
 
 # A synth project (and SQLite's files beside it) saved in a folder being ingested is not a source.
-PROJECT_SUFFIXES = (".synth", ".synth-wal", ".synth-shm", ".synth-journal")
+PROJECT_SUFFIXES = (".synth", ".synth-wal", ".synth-shm", ".synth-journal", ".synth.lock")
 
 NO_SPEAKERS_NOTE = "no speaker labels found: its passages will have no speaker"
 

@@ -27,6 +27,9 @@ Semantics chosen here:
   up to date (terms, category mix, machine-suggested links) does not block it. Sub-themes created
   by an undone split are retired, not deleted; nothing is ever deleted.
 - Remove: the passage stays linked to the theme but unplaced, by a human, so discover leaves it out.
+
+Over 450 lines because it holds one function per review action, each with its own validation;
+the decision-log machinery (snapshots, undo, describe) is to move to its own module (issue 12).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ import numpy as np
 
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
-from ..store import Decision, Membership, Project, ThemeRow
+from ..store import Decision, Membership, Project, ThemeRow, now_iso
+from .split_parts import MIN_PART, describe_parts, fold_small_groups
 
 LIVE = ("suggested", "accepted")
 MAX_LABEL = 200
@@ -84,6 +88,8 @@ def coding_key(passage_id: int, theme_id: int) -> str:
 
 def _coding_state(c) -> dict | None:
     return None if c is None else {"reviewer": c.reviewer, "at": c.at}
+def _code_state(code: Mapping | None) -> dict | None:
+    return None if code is None else {"theme_id": code["theme_id"], "category": code["category"], "at": code["at"]}
 
 
 class _Change:
@@ -91,8 +97,10 @@ class _Change:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "codings": {}}
-        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "codings": {}}
+        self.before: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "codings": {},
+                                        "passage_reviews": {}, "validation_codes": {}}
+        self.after: dict[str, dict] = {"themes": {}, "memberships": {}, "passages": {}, "codings": {},
+                                       "passage_reviews": {}, "validation_codes": {}}
         self.bump: set[int] = set()
 
     def passage_codable(self, passage_id: int, codable: bool) -> None:
@@ -154,6 +162,21 @@ class _Change:
             self.project.set_coding(passage_id, theme_id, reviewer=state["reviewer"], at=state["at"])
         self.bump.add(theme_id)
         self.after["codings"][key] = _coding_state(self.project.coding(passage_id, theme_id))
+    def reviewed_category(self, passage_id: int, state: Mapping | None) -> None:
+        """A reviewer's category for a passage (None: none set), recorded like a membership."""
+        key = str(passage_id)
+        if key not in self.before["passage_reviews"]:
+            self.before["passage_reviews"][key] = self.project.reviewed_categories([passage_id]).get(passage_id)
+        self.project.set_reviewed_category(passage_id, state)
+        self.after["passage_reviews"][key] = self.project.reviewed_categories([passage_id]).get(passage_id)
+
+    def validation_code(self, item_id: int, coder: str, state: Mapping | None) -> None:
+        """One reviewer's code of a validation item (keyed "item|reviewer")."""
+        key = f"{item_id}|{coder}"
+        if key not in self.before["validation_codes"]:
+            self.before["validation_codes"][key] = _code_state(self.project.validation_code(item_id, coder))
+        self.project.set_validation_code(item_id, coder, state)
+        self.after["validation_codes"][key] = _code_state(self.project.validation_code(item_id, coder))
 
     def log(self, *, reviewer: str, action: str, theme_id: int | None = None, passage_id: int | None = None,
             extra: Mapping | None = None, undoes: int | None = None) -> int:
@@ -170,12 +193,32 @@ class _Change:
 
 # --- checks ----------------------------------------------------------------------------------------
 
-def check_revisions(project: Project, expected: Mapping[int, int] | None) -> None:
-    """Refuse an edit based on a page that showed an older revision of any theme involved."""
+def check_revisions(project: Project, expected: Mapping[int, int] | None, reviewer: str | None = None) -> None:
+    """Refuse an edit based on a page that showed an older revision of any theme involved, saying
+    who changed it: the same reviewer in another tab or window is not "someone else"."""
     for theme_id, revision in (expected or {}).items():
         current = project.theme(int(theme_id)).revision
         if current != int(revision):
-            raise ConflictError(f"{STALE} (theme {theme_id} is at revision {current}; your page showed {revision}).")
+            last = _last_decision_on(project, int(theme_id))
+            detail = f"theme {theme_id} is at revision {current}; your page showed {revision}"
+            if last is not None and reviewer is not None and last.reviewer == reviewer:
+                raise ConflictError(f"You changed this theme in another tab or window since this page was loaded "
+                                    f"(your {last.action} at {last.at}); reload the page to see it ({detail}).")
+            if last is not None:
+                raise ConflictError(f"{STALE} ({last.reviewer}: {last.action} at {last.at}; {detail}).")
+            raise ConflictError(f"This theme changed since this page was loaded; reload the page ({detail}).")
+
+
+def _last_decision_on(project: Project, theme_id: int) -> Decision | None:
+    """The latest decision that touched the theme: as its subject, or among the themes or passages it changed."""
+    key = str(theme_id)
+    for d in reversed(project.decisions()):
+        if d.theme_id == theme_id or key in d.after.get("themes", {}) or key in d.before.get("themes", {}):
+            return d
+        states = [*d.before.get("memberships", {}).values(), *d.after.get("memberships", {}).values()]
+        if any(state and state.get("theme_id") == theme_id for state in states):
+            return d
+    return None
 
 
 def _theme(project: Project, theme_id: int) -> ThemeRow:
@@ -195,18 +238,24 @@ def _require_live(theme: ThemeRow, doing: str) -> None:
                          f"(`synth theme restore PROJECT {theme.id}`)")
 
 
+def or_list(words: Sequence[str]) -> str:
+    """'suggested or rejected'; 'rejected, merged or retired': a list as a sentence says it."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 # --- status ----------------------------------------------------------------------------------------
 
 def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequence[str], action: str, done: str, *,
                 reviewer: str, expected: Mapping[int, int] | None) -> Outcome:
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.status == status:
             raise SynthError(f"{_name(theme)} is already {status}")
         if theme.status not in allowed_from:
             raise SynthError(f"cannot {action} {_name(theme)}: it is {theme.status}; only a theme that is "
-                             f"{', '.join(allowed_from)} can be {done}")
+                             f"{or_list(allowed_from)} can be {done}")
         change = _Change(project)
         fields: dict[str, object] = {"status": status}
         if theme.merged_into is not None and status == "suggested":
@@ -249,7 +298,7 @@ def rename(project: Project, theme_id: int, label: str, *, reviewer: str,
     """Give a theme a reviewer's label; discover keeps it from then on."""
     label = " ".join(_clean(label, "label", MAX_LABEL).split())
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.label == label and theme.label_by_human:
             raise SynthError(f"{_name(theme)} already has that label")
@@ -264,7 +313,7 @@ def define(project: Project, theme_id: int, definition: str, *, reviewer: str,
     """Set a theme's definition; discover keeps it from then on."""
     definition = _clean(definition, "definition", MAX_TEXT, allow_empty=True)
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.definition == definition and theme.definition_by_human:
             raise SynthError(f"{_name(theme)} already has that definition")
@@ -280,14 +329,29 @@ def recategorise(project: Project, theme_id: int, category: str, *, reviewer: st
     if category not in CATEGORIES:
         raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
         if theme.category == category and theme.category_by_human:
             raise SynthError(f"{_name(theme)} is already {category}")
         change = _Change(project)
-        change.theme(theme.id, category=category, category_by_human=True)
+        change.theme(theme.id, category=category, category_by_human=True,
+                     **reviewer_category_fields(project, theme.id, category, f"reviewer {reviewer}"))
         decision = change.log(reviewer=reviewer, action="recategorise", theme_id=theme.id)
     return Outcome(decision, f"recategorised {_name(theme)}: {theme.category or 'none'} → {category}")
+
+
+def reviewer_category_fields(project: Project, theme_id: int, category: str, who: str) -> dict:
+    """Confidence and reasons for a category a person set: the evidence its passages give for THAT
+    category (not for the one synth had voted for), under a first reason saying who set it."""
+    members = project.memberships(theme_id=theme_id, placed=True)
+    categories = project.passage_categories([m.passage_id for m in members])
+    known = [m for m in members if m.passage_id in categories]
+    first = f"category set by {who}"
+    if not known:
+        return {"category_confidence": None, "category_reasons": [f"{first}; no passage has a category yet to weigh it"]}
+    tc = _theme_category(known, categories, category=category)
+    return {"category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
+            "category_reasons": [first, *tc.reasons]}
 
 
 # --- merge and split -------------------------------------------------------------------------------
@@ -301,7 +365,7 @@ def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewe
     if int(target_id) in others:
         raise SynthError(f"theme {target_id} cannot be merged into itself; name it once, as the target")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         target = _theme(project, target_id)
         _require_live(target, "merge into")
         themes = [_theme(project, t) for t in others]
@@ -339,37 +403,39 @@ def split(project: Project, theme_id: int, *, k: int | None = None, by_category:
     if by_category == (k is not None):
         raise SynthError("split needs either k (number of sub-themes) or by-category, not both or neither")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         parent = _theme(project, theme_id)
         _require_live(parent, "split")
         members = project.memberships(theme_id=parent.id, placed=True)
         if len(members) < 2:
             raise SynthError(f"{_name(parent)} has {len(members)} passage(s); a split needs at least 2")
         passages = {m.passage_id: project.passage(m.passage_id) for m in members}
+        vectors = _vectors(project, [passages[m.passage_id] for m in members])
         if by_category:
-            groups = _groups_by_category(project, parent, members)
+            groups = _groups_by_category(project, parent, members, passages, vectors)
         else:
             groups = _groups_by_embedding(project, parent, members, passages, int(k), seed)  # type: ignore[arg-type]
-        categories = project.passage_categories()
-        vectors = _vectors(project, [passages[m.passage_id] for m in members])
+        categories = project.passage_categories([m.passage_id for m in members])
+        parts = describe_parts(project, parent, [g for _, g in groups], passages, vectors,
+                               [name if by_category else "" for name, _ in groups])
         change = _Change(project)
         created = []
-        for i, (name, group) in enumerate(groups, start=1):
-            label = f"{parent.label} — {name}" if by_category else f"{parent.label} — part {i} of {len(groups)}"
+        for (name, group), part in zip(groups, parts, strict=True):
             ids = [m.passage_id for m in group]
             vecs = [vectors[passages[p].text_sha256] for p in ids if passages[p].text_sha256 in vectors]
             centroid = np.mean(vecs, axis=0) if vecs else None
-            child = project.create_theme(label=label, definition=parent.definition, top_terms=parent.top_terms,
+            # Named by its own passages (terms, definition, counts), not the parent's: see split_parts.
+            child = project.create_theme(label=part.label, definition=part.definition, top_terms=part.top_terms,
                                          status="accepted" if parent.status == "accepted" else "suggested",
                                          parent_id=parent.id, centroid=centroid, label_by_human=True,
-                                         definition_by_human=parent.definition_by_human, origin="split")
+                                         origin="split")
             project.update_theme(child, bump_revision=False, **_category_fields(group, categories, parent,
                                                                                  name if by_category else None))
             change.created_theme(child)
             for m in group:
                 change.membership(m.passage_id, {"theme_id": child, "probability": m.probability, "placed": True,
                                                  "by_human": True})
-            project.set_quotes(child, ids[:QUOTES_PER_THEME])
+            project.set_quotes(child, [*part.quotes, *(p for p in ids if p not in part.quotes)][:QUOTES_PER_THEME])
             change.after["themes"][str(child)] = _theme_state(project.theme(child), THEME_FIELDS)
             created.append(child)
         _carry_codings_to_parts(project, change, parent.id, created, by_category)
@@ -406,8 +472,9 @@ def _carry_codings_to_parts(project: Project, change: _Change, parent_id: int, p
             change.coding(c.passage_id, part, c.reviewer)
 
 
-def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership]) -> list[tuple[str, list[Membership]]]:
-    categories = project.passage_categories()
+def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
+                        vectors: Mapping[str, np.ndarray]) -> list[tuple[str, list[Membership]]]:
+    categories = project.passage_categories([m.passage_id for m in members])
     missing = [m.passage_id for m in members if m.passage_id not in categories]
     if missing:
         raise SynthError(f"{_name(parent)}: {len(missing)} passage(s) have no category yet (e.g. passage {missing[0]}); "
@@ -418,7 +485,13 @@ def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Me
     if len(groups) < 2:
         raise SynthError(f"all passages of {_name(parent)} are {next(iter(groups))}; there is nothing to split by "
                          "category (split with --k instead)")
-    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
+    folded = fold_small_groups(ordered, passages, vectors)  # no one-passage themes
+    if len(folded) < 2:
+        counts = ", ".join(f"{len(g)} {name}" for name, g in ordered)
+        raise SynthError(f"{_name(parent)}: its passages are {counts}; only one category has {MIN_PART} or more, "
+                         "so a split by category would make one-passage themes (split with --k instead)")
+    return folded
 
 
 def _vectors(project: Project, passages: Sequence) -> dict[str, np.ndarray]:
@@ -457,14 +530,22 @@ def _category_fields(group: Sequence[Membership], categories: Mapping[int, dict]
     known = [m for m in group if m.passage_id in categories]
     if not known:
         return {"category": chosen or parent.category, "category_by_human": chosen is not None}
-    from ..categorise import PassageCategory, categorise_theme  # imported here: loads spaCy
-
-    tc = categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
-                                           category=categories[m.passage_id]["category"], cues=()) for m in known],
-                          [max(m.probability, 1e-6) for m in known])
+    tc = _theme_category(known, categories, chosen)
     return {"category": chosen or tc.category, "category_by_human": chosen is not None,
             "category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
             "category_reasons": list(tc.reasons)}
+
+
+def _theme_category(members: Sequence[Membership], categories: Mapping[int, dict], category: str | None = None):
+    """The category vote of `members` (each with a stored passage category), as discover computes it,
+    cues included, so the reasons ("barrier cues: …") match what a discover run would say."""
+    from ..categorise import CueMatch, PassageCategory, categorise_theme  # imported here: loads spaCy
+
+    return categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
+                                             category=categories[m.passage_id]["category"],
+                                             cues=tuple(CueMatch.from_dict(c) for c in categories[m.passage_id]["cues"]))
+                             for m in members],
+                            [max(m.probability, 1e-6) for m in members], category=category)
 
 
 # --- passages --------------------------------------------------------------------------------------
@@ -486,7 +567,7 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
     if not ids:
         raise SynthError("choose at least one passage to move")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         target = _theme(project, theme_id)
         _require_live(target, "move passages into")
         change = _Change(project)
@@ -496,7 +577,8 @@ def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewe
             if old and old.placed and old.theme_id == target.id:
                 raise SynthError(f"passage {pid} is already in {_name(target)}")
             if only_unplaced and old and old.placed and project.theme(old.theme_id).status in LIVE:
-                raise ConflictError(f"{STALE} (passage {pid} was placed in theme {old.theme_id} meanwhile).")
+                raise ConflictError(f"Passage {pid} was placed in theme {old.theme_id} since this page was loaded "
+                                    "(in another tab or window, or by another reviewer); reload the page.")
             change.membership(pid, {"theme_id": target.id, "probability": old.probability if old else 1.0,
                                     "placed": True, "by_human": True})
             if project.coding(pid, target.id) is not None:  # now its primary theme: no second coding
@@ -517,7 +599,7 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
     if not ids:
         raise SynthError("choose at least one passage to remove")
     with project.transaction():
-        check_revisions(project, expected)
+        check_revisions(project, expected, reviewer)
         change = _Change(project)
         themes = set()
         for pid in ids:
@@ -540,6 +622,47 @@ def remove(project: Project, passage_ids: Sequence[int], *, reviewer: str,
     return Outcome(decision, f"removed {what} from its theme")
 
 
+def categorise(project: Project, passage_ids: Sequence[int], category: str, *, reviewer: str) -> Outcome:
+    """Set the category of passages by hand (barrier, enabler, practice or context).
+
+    A reviewer's category is the passage's category from then on (exports, themes' votes), discover
+    never changes it, and the next discover learns from it (synth/learn.py).
+    """
+    if category not in CATEGORIES:
+        raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    ids = list(dict.fromkeys(int(p) for p in passage_ids))
+    if not ids:
+        raise SynthError("choose at least one passage to categorise")
+    with project.transaction():
+        for pid in ids:
+            _passage(project, pid)  # every id must exist before anything is written
+        current = project.reviewed_categories(ids)
+        todo = [pid for pid in ids if current.get(pid, {}).get("category") != category]
+        if not todo:
+            what = f"passage {ids[0]} is" if len(ids) == 1 else "those passages are"
+            raise SynthError(f"{what} already {category} (set by a reviewer)")
+        change = _Change(project)
+        at = now_iso()
+        for pid in todo:
+            change.reviewed_category(pid, {"category": category, "reviewer": reviewer, "at": at})
+        decision = change.log(reviewer=reviewer, action="categorise", passage_id=todo[0] if len(todo) == 1 else None,
+                              extra={"category": category})
+    what = f"passage {todo[0]}" if len(todo) == 1 else f"{len(todo)} passages"
+    return Outcome(decision, f"set {what} to {category}")
+
+
+def code_validation_item(project: Project, item_id: int, theme_id: int | None, category: str, *,
+                         reviewer: str) -> Outcome:
+    """Record a reviewer's blind code of a validation item: a theme (or none) and a category."""
+    from ..validate import check_code  # imported here: the statistics load only for validation
+
+    with project.transaction():
+        item = check_code(project, item_id, theme_id, category)
+        change = _Change(project)
+        change.validation_code(item["id"], reviewer, {"theme_id": theme_id, "category": category, "at": now_iso()})
+        decision = change.log(reviewer=reviewer, action="validate", passage_id=item["passage_id"])
+    where = "no theme" if theme_id is None else f"theme {theme_id}"
+    return Outcome(decision, f"coded validation item {item['id']} (passage {item['passage_id']}): {where}, {category}")
 def include(project: Project, passage_ids: Sequence[int], *, reviewer: str) -> Outcome:
     """Code structure passages (a heading, furniture, a reference, a caption) as content after all.
 
@@ -621,13 +744,21 @@ def undo(project: Project, *, reviewer: str) -> Outcome:
             if _owned_by_discover(target, key) and not _membership_unchanged(project, target, key):
                 continue  # a machine suggestion that a later discover has already replaced: leave it
             change.membership(int(key), state)
+        for key, state in target.before.get("passage_reviews", {}).items():
+            change.reviewed_category(int(key), state)
+        for key, state in target.before.get("validation_codes", {}).items():
+            item, coder = key.split("|", 1)
+            change.validation_code(int(item), coder, state)
         for key, state in target.before.get("passages", {}).items():
             change.passage_codable(int(key), state["codable"])  # discover drops its placements of it
         for key, state in target.before.get("codings", {}).items():
             change.restore_coding(key, state)
+        from . import appraisal  # appraisals, scope and confidence keep their own snapshots
+
+        restored = appraisal.restore(project, target)
         decision = change.log(reviewer=reviewer, action="undo", theme_id=target.theme_id,
                               passage_id=target.passage_id, undoes=target.id,
-                              extra={"undid": target.action})
+                              extra={"undid": target.action, **restored})
     return Outcome(decision, f"undid decision {target.id} ({target.action}, {target.at})")
 
 
@@ -643,6 +774,9 @@ def _membership_unchanged(project: Project, decision: Decision, key: str) -> boo
 def _check_unchanged_since(project: Project, decision: Decision) -> None:
     """Refuse to undo over a later human edit. Fields discover keeps up to date (a new sub-theme's
     terms and category mix, machine memberships) are not a reviewer's edit and do not block."""
+    from . import appraisal
+
+    appraisal.check_unchanged(project, decision)
     created = {k for k, v in decision.before.get("themes", {}).items() if v is None}
     for key, state in decision.after.get("themes", {}).items():
         if key in created:
@@ -654,6 +788,15 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
         if not _owned_by_discover(decision, key) and not _membership_unchanged(project, decision, key):
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has moved "
                                 "since; undo the later change first, or move it directly")
+    for key, state in decision.after.get("passage_reviews", {}).items():
+        if project.reviewed_categories([int(key)]).get(int(key)) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): the category of passage {key} "
+                                "has been set again since; undo that first, or set it directly")
+    for key, state in decision.after.get("validation_codes", {}).items():
+        item, coder = key.split("|", 1)
+        if _code_state(project.validation_code(int(item), coder)) != state:
+            raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): validation item {item} "
+                                "has been coded again since; undo that first")
     for key, state in decision.after.get("passages", {}).items():
         if project.passage(int(key)).codable != state["codable"]:
             raise ConflictError(f"cannot undo decision {decision.id} ({decision.action}): passage {key} has been "
@@ -669,6 +812,10 @@ def _check_unchanged_since(project: Project, decision: Decision) -> None:
 
 def describe(decision: Decision) -> str:
     """One readable line per decision: what changed, from what to what."""
+    from . import appraisal
+
+    if (line := appraisal.describe(decision)) is not None:
+        return line
     if decision.action == "memo":
         subject = f"theme {decision.theme_id}" if decision.theme_id is not None else f"passage {decision.passage_id}"
         return f"memo on {subject}: {decision.after.get('memo', '')}"
@@ -689,6 +836,17 @@ def describe(decision: Decision) -> str:
         parts.append(f"{len(moved)} passage(s): " + ", ".join(
             f"{k} → {'theme ' + str(v['theme_id']) if v and v['placed'] else 'unplaced'}" for k, v in items)
             + (" …" if len(moved) > 5 else ""))
+    before_r = decision.before.get("passage_reviews", {})
+    for key, after in sorted(decision.after.get("passage_reviews", {}).items(), key=lambda kv: int(kv[0]))[:5]:
+        old = (before_r.get(key) or {}).get("category", "none")
+        parts.append(f"passage {key} category: {old} → {(after or {}).get('category', 'none')}")
+    if len(decision.after.get("passage_reviews", {})) > 5:
+        parts.append(f"… {len(decision.after['passage_reviews'])} passages in all")
+    for key, after in decision.after.get("validation_codes", {}).items():
+        item, coder = key.split("|", 1)
+        what = "cleared" if after is None else (f"theme {after['theme_id']}" if after["theme_id"] is not None
+                                                else "no theme") + f", {after['category']}"
+        parts.append(f"validation item {item} coded by {coder}: {what}")
     for key, after in sorted(decision.after.get("passages", {}).items(), key=lambda kv: int(kv[0]))[:5]:
         parts.append(f"passage {key} {'included as content' if after['codable'] else 'back to structure, not coded'}")
     coded = decision.after.get("codings", {})

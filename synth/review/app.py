@@ -8,11 +8,15 @@ Safety: pages are rendered with autoescaping, so any source text shows as text; 
 carry the app session's token (hidden form field or X-CSRF-Token header) and its cookie; the Host
 header must name this machine (against DNS rebinding); no request names a file: the project path
 is fixed when the app is made, and requests carry only numeric ids.
+
+Over 450 lines because it holds one view per page and per action, with the request plumbing they
+share; the read model of issue 12 is to take the queries and summaries out.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -33,12 +37,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..errors import ConflictError, NotFoundError, SynthError
+from ..errors import ConflictError, NotFoundError, ProjectBusyError, ProjectReadOnlyError, SynthError
 from ..records import CATEGORIES
-from ..store import THEME_STATUSES, Project, ThemeRow
+from ..store import MAX_ROW_ID, THEME_STATUSES, Project, ThemeRow
 from ..summary import ProjectView, ThemeSummary, list_entries, summarise
 from .. import search as searching
-from . import actions, coding
+from . import actions, appraisal, coding
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
@@ -51,7 +55,7 @@ STATUS_FILTERS = {
 }
 SORTS = ("id", "label", "size", "spread", "confidence")
 # Where a form may send the browser back to: a page of this app, never another site.
-LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#p\d+)?$")
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search|validate)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
 SEARCH_PAGE_SIZE = 50
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -73,14 +77,30 @@ class _SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def with_headers(message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
+                started = True
+                message["headers"] = list(message.get("headers", []))
                 names = {k.lower() for k, _ in message["headers"]}
                 message["headers"] += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            # A defect, not a user's error: the browser gets a plain 500 with the same headers as
+            # every other response (no traceback), the server's log gets the traceback.
+            if started:
+                raise
+            logging.getLogger("synth.review").exception("error while answering %s %s", scope.get("method"),
+                                                         scope.get("path"))
+            await with_headers({"type": "http.response.start", "status": 500,
+                                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b"Internal error: synth could not answer this "
+                                                              b"request. The project is unchanged.\n"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +118,13 @@ def create_app(project_path: str | Path, *, reviewer: str,
                allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> Starlette:
     """The review app for one project file, acting as `reviewer`."""
     path = Path(project_path)
-    Project.open(path, create=False).close()  # fail now, with the store's message, not on the first page
+    # Fail now, with the store's message, not on the first page; bring an older project's schema up
+    # to date. A read-only project (or one a discover is writing) is still reviewed: its pages work
+    # and each change says why it cannot be saved.
+    try:
+        Project.open(path, create=False).close()
+    except (ProjectBusyError, ProjectReadOnlyError):
+        Project.open(path, write=False).close()
     suffix = secrets.token_hex(4)
     session = _Session(path, reviewer, secrets.token_urlsafe(32), f"synth_token_{suffix}", f"synth_flash_{suffix}")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
@@ -122,11 +148,20 @@ def create_app(project_path: str | Path, *, reviewer: str,
         Route("/passages/remove", views.remove, methods=["POST"]),
         Route("/passages/{passage_id:int}/memo", views.passage_memo, methods=["POST"]),
         Route("/passages/{passage_id:int}/include", views.passage_include, methods=["POST"]),
+        Route("/sources/{source_id:int}/appraise", views.appraise, methods=["POST"]),
         Route("/undo", views.undo, methods=["POST"]),
+        # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
+        Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
+        Route("/passages/{passage_id:int}/categorise", views.passage_categorise, methods=["POST"]),
+        Route("/validate", views.validation),
+        Route("/validate/sample", views.validation_sample, methods=["POST"]),
+        Route("/validate/{item_id:int}", views.validation_code, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)), Middleware(_SecurityHeaders)]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={404: views.not_found})
+    # Security headers outermost, so every answer carries them: the host check's 400 and a 500 too.
+    middleware = [Middleware(_SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={404: views.not_found, SynthError: views.synth_error})
 
 
 class _Views:
@@ -160,8 +195,9 @@ class _Views:
     # -- plumbing ------------------------------------------------------------------------------
 
     @contextmanager
-    def project(self) -> Iterator[Project]:
-        project = Project.open(self.s.project_path, create=False)
+    def project(self, *, write: bool = False) -> Iterator[Project]:
+        """The project for one request: pages only read it (and never wait for a writer)."""
+        project = Project.open(self.s.project_path, create=False, write=write)
         try:
             yield project
         finally:
@@ -169,8 +205,11 @@ class _Views:
 
     def render(self, request: Request, name: str, context: dict, status: int = 200) -> Response:
         flash = request.cookies.get(self.s.flash_cookie)
-        with self.project() as project:
-            last = actions.undoable(project, self.s.reviewer)
+        try:
+            with self.project() as project:
+                last = actions.undoable(project, self.s.reviewer)
+        except SynthError:  # the error page itself must not fail on the project
+            last = None
         ctx = {"token": self.s.token, "reviewer": self.s.reviewer, "project_name": self.s.project_path.name,
                "flash": unquote(flash) if flash else None, "undo_of": last, "categories": CATEGORIES,
                "path": request.url.path, "title": "Error", "back": "/", **context}
@@ -180,13 +219,21 @@ class _Views:
             response.delete_cookie(self.s.flash_cookie)
         return response
 
-    def error(self, request: Request, status: int, message: str, back: str = "/") -> Response:
+    def error(self, request: Request, status: int, message: str, back: str = "/",
+              typed: list[tuple[str, str]] | None = None) -> Response:
+        """An error page; `typed` is the text the reviewer wrote in a refused form, shown back to them
+        so nothing they typed is lost (a stale page is refused, but their words are not)."""
         if _wants_json(request):
-            return JSONResponse({"ok": False, "error": message}, status_code=status)
-        return self.render(request, "error.html", {"status": status, "message": message, "back": back}, status)
+            return JSONResponse({"ok": False, "error": message, "typed": dict(typed or [])}, status_code=status)
+        return self.render(request, "error.html", {"status": status, "message": message, "back": back,
+                                                   "typed": typed or []}, status)
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         return self.error(request, 404, "No such page.")
+
+    async def synth_error(self, request: Request, exc: Exception) -> Response:
+        """A page that cannot be shown because of the project file (damaged, removed): say why."""
+        return self.error(request, 503, str(exc))
 
     async def _form(self, request: Request) -> FormData | Response:
         """The request's form, if it carries this session's token (else a 403 response)."""
@@ -205,14 +252,16 @@ class _Views:
             return form
         default_back = back(form, None)
         try:
-            with self.project() as project:
+            with self.project(write=True) as project:
                 outcome = do(project, form)
         except ConflictError as exc:
-            return self.error(request, 409, str(exc), default_back)
+            return self.error(request, 409, str(exc), default_back, typed=_typed(form))
+        except ProjectBusyError as exc:
+            return self.error(request, 503, str(exc), default_back)
         except NotFoundError as exc:
-            return self.error(request, 404, str(exc), default_back)
+            return self.error(request, 404, str(exc), default_back, typed=_typed(form))
         except (SynthError, _BadForm) as exc:
-            return self.error(request, 400, str(exc), default_back)
+            return self.error(request, 400, str(exc), default_back, typed=_typed(form))
         if _wants_json(request):
             return JSONResponse({"ok": True, "message": outcome.message, "decision": outcome.decision_id,
                                  "created": list(outcome.created)})
@@ -251,7 +300,7 @@ class _Views:
             summary = self._summary(project, view, theme, _world(project))
             members = project.theme_members(theme_id)  # placed members and a reviewer's further codings
             page, pages, shown = _paginate(members, request.query_params.get("page"))
-            categories = project.passage_categories([pid for pid, _, _ in shown])
+            categories = _categories(project, [pid for pid, _, _ in shown])
             memos = actions.memos(project)
             rows = [_passage_row(view, pid, categories, None if not primary else probability)
                     for pid, probability, primary in shown]
@@ -261,6 +310,9 @@ class _Views:
                 row["primary"] = primary
                 row["primary_theme"] = all_themes.get(m.theme_id) if m is not None and m.placed else None
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
+            from ..evidence import LEVELS, profiles_for  # the evidence profile (GRADE-CERQual) of this theme
+
+            profile = profiles_for(project, [theme])[theme.id]
         passage_memos = _memos_by_passage(memos)
         for row in rows:
             row["memos"] = passage_memos.get(row["id"], [])
@@ -268,7 +320,7 @@ class _Views:
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
             "member_count": len(members),
             "theme_memos": [m for m in memos if m.theme_id == theme_id and m.passage_id is None],
-            "history": history,
+            "history": history, "profile": profile, "levels": LEVELS,
             "parent": all_themes.get(theme.parent_id) if theme.parent_id else None,
             "merged_into": all_themes.get(theme.merged_into) if theme.merged_into else None,
             "children": [t for t in all_themes.values() if t.parent_id == theme.id],
@@ -285,7 +337,7 @@ class _Views:
             placed |= {c.passage_id for c in project.codings() if c.theme_id in live}  # coded by a reviewer
             candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
             page, pages, shown = _paginate(candidates, request.query_params.get("page"))
-            categories = project.passage_categories([p.id for p in shown])
+            categories = _categories(project, [p.id for p in shown])
             rows = [_passage_row(view, p.id, categories) for p in shown]
             nearest = _nearest_themes(project, shown, live)
             for row, p in zip(rows, shown):
@@ -325,7 +377,9 @@ class _Views:
                     also.setdefault(c.passage_id, []).append(themes[c.theme_id])
             memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
+            target_category = _categories(project, [target]).get(target) if target_passage else None
             notes = project.source_notes(source_id)
+            appraised = project.source_appraisals().get(source.name)
         segments = _segments(source.text, passages, member, target)
         current = [p for p in passages if p.source_id == source_id]
         for seg in segments:
@@ -337,7 +391,8 @@ class _Views:
             "structure": [p for p in current if p.structure_kind is not None],
             "target_theme": member.get(target) if target else None,
             "target_memos": memos.get(target, []) if target else [], "coded": len(member),
-            "passage_count": len(passages), "notes": notes,
+            "passage_count": len(passages), "notes": notes, "appraisal": appraised, "qualities": ("high", "moderate", "low"),
+            "target_category": target_category,
             "back": f"/sources/{source_id}" + (f"?passage={target}#p{target}" if target_passage else ""),
             "title": source.name})
 
@@ -427,15 +482,22 @@ class _Views:
         elif action == "memo":
             def do(p: Project, f: FormData) -> actions.Outcome:
                 return actions.memo(p, _field(f, "text"), theme_id=theme_id, reviewer=r)
+        elif action == "confidence":
+            def do(p: Project, f: FormData) -> actions.Outcome:
+                return appraisal.set_confidence(p, theme_id, _field(f, "level"), _field(f, "reason"), reviewer=r)
         else:
             return self.error(request, 404, f"no action {action!r}; use accept, reject, restore, rename, define, "
-                                            "recategorise, split or memo")
-        return await self.act(request, do, lambda f, o: _back(f, f"/themes/{theme_id}"))
+                                            "recategorise, split, memo or confidence")
+        def back(f: FormData, outcome: actions.Outcome | None) -> str:
+            if action == "split" and outcome and outcome.created:
+                return f"/themes/{outcome.created[0]}"  # the parent is retired: show the first part
+            return _back(f, f"/themes/{theme_id}")
+        return await self.act(request, do, back)
 
     async def merge(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
             target = _int_field(f, "target")
-            others = [int(v) for v in f.getlist("theme") if str(v).isdigit() and int(v) != target]
+            others = [v for v in _ints(f.getlist("theme")) if v != target]
             if not others:
                 raise _BadForm("tick at least one theme, other than the target, to merge into it")
             return actions.merge(p, target, others, reviewer=self.s.reviewer,
@@ -468,12 +530,91 @@ class _Views:
             return actions.memo(p, _field(f, "text"), passage_id=passage_id, reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
 
+    async def passage_categorise(self, request: Request) -> Response:
+        """Set one passage's category; the learned suggestions are refreshed at once (cheap: one small fit)."""
+        passage_id = request.path_params["passage_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            from ..relearn import refresh_learned_categories
+
+            category = f.get(f"category-{passage_id}") or f.get("category")
+            if not isinstance(category, str):
+                raise _BadForm("the form has no category for this passage")
+            outcome = actions.categorise(p, [passage_id], category, reviewer=self.s.reviewer)
+            with p.transaction():
+                changed = refresh_learned_categories(p)
+            if changed:
+                return actions.Outcome(outcome.decision_id, f"{outcome.message}; {changed} suggestion(s) updated")
+            return outcome
+
+        def back(f: FormData, o: actions.Outcome | None) -> str:
+            url = _back(f, "/")
+            anchor = {"/sources/": "p", "/themes/": "m", "/unplaced": "u"}
+            mark = next((m for prefix, m in anchor.items() if url.startswith(prefix)), None)
+            return url if "#" in url or mark is None else f"{url}#{mark}{passage_id}"  # back to the same passage
+        return await self.act(request, do, back)
+
+    def validation(self, request: Request) -> Response:
+        from .. import validate
+
+        with self.project() as project:
+            samples = project.validation_samples()
+            item = passage = source = report = None
+            done = total = 0
+            if samples:
+                item, done, total = validate.next_item(project, self.s.reviewer)
+                if item is not None:
+                    passage = project.passage(item["passage_id"])
+                    source = project.source(passage.source_id)
+                report = validate.agreement(project)
+            themes = project.themes()
+            codable = project.counts()["codable"]
+        return self.render(request, "validate.html", {
+            "samples": samples, "item": item, "passage": passage, "source": source, "done": done, "total": total,
+            "report": report, "themes": themes, "codable": codable, "back": "/validate", "title": "Validate"})
+
+    async def validation_sample(self, request: Request) -> Response:
+        form = await self._form(request)
+        if isinstance(form, Response):
+            return form
+        from .. import validate
+
+        try:
+            size = _int_field(form, "size")
+            seed = _int_or_none(form.get("seed")) or 0
+            with self.project(write=True) as project:
+                sample_id, counts = validate.draw_sample(project, size, seed=seed, reviewer=self.s.reviewer)
+        except (SynthError, _BadForm) as exc:
+            return self.error(request, 400, str(exc), "/validate")
+        response = RedirectResponse("/validate", status_code=303)
+        response.set_cookie(self.s.flash_cookie, quote(f"drew validation sample {sample_id}: {size} passages from "
+                                                       f"{len(counts)} strata"), httponly=True, samesite="strict")
+        return response
+
+    async def validation_code(self, request: Request) -> Response:
+        item_id = request.path_params["item_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            theme = _field(f, "theme_id")
+            theme_id = None if theme == "none" else _int_or_none(theme)
+            if theme_id is None and theme != "none":
+                raise _BadForm("choose a theme, or 'none of these'")
+            return actions.code_validation_item(p, item_id, theme_id, _field(f, "category"), reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: "/validate")
     async def passage_include(self, request: Request) -> Response:
         passage_id = request.path_params["passage_id"]
 
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.include(p, [passage_id], reviewer=self.s.reviewer)
         return await self.act(request, do, lambda f, o: _back(f, "/"))
+
+    async def appraise(self, request: Request) -> Response:
+        source_id = request.path_params["source_id"]
+
+        def do(p: Project, f: FormData) -> actions.Outcome:
+            return appraisal.appraise(p, source_id, _field(f, "quality"), str(f.get("note") or ""),
+                                      reviewer=self.s.reviewer)
+        return await self.act(request, do, lambda f, o: _back(f, f"/sources/{source_id}"))
 
     async def undo(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -485,6 +626,15 @@ class _Views:
 
 class _BadForm(Exception):
     """A form field that is missing or malformed (a 400, said plainly)."""
+
+
+TYPED_FIELDS = {"label": "Label", "definition": "Definition", "text": "Memo"}
+
+
+def _typed(form: FormData) -> list[tuple[str, str]]:
+    """The free text a form carried (label, definition, memo), to show back when the edit is refused."""
+    return [(name, value) for key, name in TYPED_FIELDS.items()
+            if isinstance(value := form.get(key), str) and value.strip()]
 
 
 def _wants_json(request: Request) -> bool:
@@ -499,7 +649,12 @@ def _field(form: FormData, name: str) -> str:
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    """A whole number written in ASCII digits that SQLite can hold; anything else (a superscript
+    '²' or Arabic-Indic digit passes str.isdigit) is None, answered as a 400, never a crash."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19):
+        return None
+    number = int(value)
+    return number if number <= MAX_ROW_ID else None
 
 
 def _int_field(form: FormData, name: str) -> int:
@@ -510,7 +665,7 @@ def _int_field(form: FormData, name: str) -> int:
 
 
 def _ints(values: list) -> list[int]:
-    return [int(v) for v in values if isinstance(v, str) and v.isdigit()]
+    return [n for n in (_int_or_none(v) for v in values) if n is not None]
 
 
 def _passage_ids(form: FormData) -> list[int]:
@@ -561,7 +716,16 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
     return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
             "speaker": p.speaker, "probability": probability, "section": p.section_heading,
             "structure": p.structure_kind,
-            "category": categories.get(p.id, {}).get("category")}
+            "category": categories.get(p.id, {}).get("category"), "category_by": categories.get(p.id, {}).get("by"),
+            "category_reasons": categories.get(p.id, {}).get("reasons", ())}
+
+
+def _categories(project: Project, passage_ids: list[int]) -> dict[int, dict]:
+    """Each passage's current category (the reviewer's, else learned, else the machine's) and who set it."""
+    from ..relearn import effective_categories
+
+    return {pid: {"category": c.category, "by": c.by, "reasons": c.reasons}
+            for pid, c in effective_categories(project, passage_ids).items()}
 
 
 def _neighbours(themes: list[ThemeRow], theme_id: int) -> dict:

@@ -1,0 +1,164 @@
+"""Theme recovery on every dev set, beside both BERTopic anchors, in one run.
+
+For each dev set (nhs-feedback: 8,791 comments, 44 staff subcategories; NaPiRE: the 1,679 answers
+with exactly one researcher code, sources = respondents; bills: 1,000 summaries, 21 topics) it runs
+synth's clusterer(s), plain BERTopic (the anchor's settings: UMAP seeded 42, HDBSCAN min cluster
+size 10) and BERTopic + `reduce_outliers` (strategy "embeddings", then "c-tf-idf"), all on the same
+cached all-MiniLM-L6-v2 vectors, and scores them with ../shared/tools/theme_metrics.py, the
+definitions of the held-out evaluation (unplaced = one cluster).
+
+    python scripts/bench_devsets.py [--cache DIR] [--sets nhs,napire,bills] [--methods synth,...]
+                                    [--seeds 42,1] [--no-bertopic] [--update-docs]
+
+Vectors are cached in --cache as NAME_emb.npy (computed once with synth's bundled model if absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(SHARED / "tools"))
+
+from theme_metrics import report as theme_report  # noqa: E402  (the held-out evaluation's metrics)
+
+from synth.cluster import ClusterParams, cluster_passages  # noqa: E402
+
+DEV = SHARED / "dev-data"
+
+
+def load(name: str) -> tuple[list[str], list[str], np.ndarray | None]:
+    """(texts, gold labels, source ids or None) of one dev set, in file order."""
+    if name == "nhs":
+        rows = list(csv.DictReader(open(DEV / "nhs-feedback" / "phase1_feedback.csv", encoding="utf-8")))
+        return [r["feedback"] for r in rows], [r["subcategory"] for r in rows], None
+    if name == "napire":
+        rows = [json.loads(x) for x in (DEV / "napire" / "labels_by_question.jsonl").read_text().splitlines() if x.strip()]
+        keep = [r for r in rows if len(r["napire_tags"]) == 1
+                and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
+        return [r["text"] for r in keep], [r["napire_tags"][0] for r in keep], np.array([r["respondent"] for r in keep])
+    if name == "bills":
+        rows = [json.loads(x) for x in (DEV / "bills" / "bills_subset.jsonl").read_text().splitlines() if x.strip()]
+        return [r["summary"] for r in rows], [r["topic"] for r in rows], None
+    raise SystemExit(f"unknown dev set {name!r}")
+
+
+def vectors(name: str, texts: list[str], cache: Path) -> np.ndarray:
+    path = cache / f"{name}_emb.npy"
+    if name == "napire" and not path.exists() and (cache / "napire_all_emb.npy").exists():
+        path = cache / "napire_all_emb.npy"
+    if path.exists():
+        V = np.load(path)
+        if name == "napire" and len(V) != len(texts):  # cached for all 2,436 answers: take the coded ones
+            rows = [json.loads(x) for x in (DEV / "napire" / "labels_by_question.jsonl").read_text().splitlines() if x.strip()]
+            keep = [i for i, r in enumerate(rows) if len(r["napire_tags"]) == 1
+                    and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
+            V = V[keep]
+        if len(V) != len(texts):
+            raise SystemExit(f"{path}: {len(V)} vectors for {len(texts)} texts")
+        return V.astype(np.float32)
+    from synth.embed import Embedder, resolve_model
+
+    V = Embedder(resolve_model(), device="cpu", batch_size=64).encode(texts)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, V)
+    return V.astype(np.float32)
+
+
+def bertopic_runs(texts: list[str], V: np.ndarray, seed: int = 42) -> dict[str, list]:
+    """The anchor exactly as ../shared/tools/bertopic_anchor.py runs it, on the given vectors."""
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BERTopic(umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                                         random_state=seed))
+        start = time.perf_counter()
+        topics, _ = model.fit_transform(texts, V)
+        seconds = time.perf_counter() - start
+        out = {"BERTopic defaults": (list(topics), seconds)}
+        for strategy in ("embeddings", "c-tf-idf"):
+            extra = {"embeddings": V} if strategy == "embeddings" else {}
+            out[f"BERTopic + reduce_outliers({strategy})"] = (
+                list(model.reduce_outliers(texts, topics, strategy=strategy, **extra)), seconds)
+    return out
+
+
+SYNTH_METHODS = {
+    "synth": dict(),  # the defaults: consensus Ward + recurring-idea floor + loose-theme splits + near placement
+    "synth before": dict(min_sources=0, split_loose=False, place_near=False),  # main before issue 13
+    "synth no splits": dict(split_loose=False),
+    "synth no near placement": dict(place_near=False),
+    "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
+}
+
+
+def synth_run(V: np.ndarray, groups, seed: int, **params) -> tuple[list[int], float, object]:
+    start = time.perf_counter()
+    if params.get("clusterer"):
+        from synth.clusterers import cluster_with
+
+        result = cluster_with(params["clusterer"], V, group_ids=groups, seed=seed)
+    else:
+        result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
+    return result.labels.tolist(), time.perf_counter() - start, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
+    ap.add_argument("--sets", default="nhs,napire,bills")
+    ap.add_argument("--methods", default=",".join(SYNTH_METHODS))
+    ap.add_argument("--seeds", default="42")
+    ap.add_argument("--no-bertopic", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON lines here")
+    args = ap.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    for name in args.sets.split(","):
+        texts, gold, groups = load(name)
+        V = vectors(name, texts, args.cache)
+        if not args.no_bertopic:
+            for variant, (labels, seconds) in bertopic_runs(texts, V).items():
+                rows.append({"set": name, "method": variant, **theme_report(labels, gold), "seconds": round(seconds, 1)})
+                print(json.dumps(rows[-1]), flush=True)
+        for method in args.methods.split(","):
+            runs = []
+            for seed in seeds:
+                labels, seconds, _ = synth_run(V, groups, seed, **SYNTH_METHODS[method])
+                runs.append(labels)
+                if seed == seeds[0]:
+                    row = {"set": name, "method": method, **theme_report(labels, gold), "seconds": round(seconds, 1)}
+            if len(runs) > 1:
+                row["seed_ARI"] = round(statistics.median(adjusted_rand_score(runs[i], runs[j])
+                                                          for i in range(len(runs)) for j in range(i + 1, len(runs))), 4)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if args.json:
+        args.json.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    print()
+    print("| set | method | themes | coverage | harmonic purity | NMI | ARI | seconds |" + (" seed ARI |" if len(seeds) > 1 else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|" if len(seeds) > 1 else ""))
+    for r in rows:
+        print(f"| {r['set']} | {r['method']} | {r['themes']} | {r['coverage']:.3f} | {r['harmonic_purity']:.3f} | "
+              f"{r['NMI']:.3f} | {r['ARI']:.3f} | {r['seconds']} |" + (f" {r.get('seed_ARI', '')} |" if len(seeds) > 1 else ""))
+
+
+if __name__ == "__main__":
+    main()

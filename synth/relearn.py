@@ -1,0 +1,167 @@
+"""What the project teaches: reads the reviewer's decisions, asks synth/learn.py, hands back records.
+
+Discover calls `learned_categories` and `taught_themes` (and writes what they return in its one
+transaction); the review app calls `refresh_learned_categories` right after a reviewer sets a
+category, so the suggestions on the next page already follow it. Every reader of a passage's
+category goes through `effective_categories`: the reviewer's where set, else the learned
+suggestion, else the machine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from typing import TYPE_CHECKING
+
+from . import learn
+from .records import CATEGORIES, Passage
+from .store import Project
+
+if TYPE_CHECKING:
+    from .categorise import PassageCategory
+
+# Above this many codable passages the app leaves relearning to the next discover (it would take
+# more than a moment on a laptop: reading every vector from the project file).
+REFRESH_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class EffectiveCategory:
+    category: str
+    by: str                        # "reviewer", "learned" or "machine"
+    scores: Mapping[str, float]    # the machine's or the learned model's (a reviewer's: 1 for their choice)
+    reasons: tuple[str, ...] = ()
+
+
+def effective_categories(project: Project, passage_ids: Sequence[int] | None = None) -> dict[int, EffectiveCategory]:
+    """Each passage's current category: the reviewer's where they set one, else the learned suggestion,
+    else the machine's."""
+    machine = project.passage_categories(passage_ids)
+    learned = project.learned_categories(passage_ids)
+    reviewed = project.reviewed_categories(passage_ids)
+    out: dict[int, EffectiveCategory] = {}
+    for pid in set(machine) | set(learned) | set(reviewed):
+        if pid in reviewed:
+            cat = reviewed[pid]["category"]
+            out[pid] = EffectiveCategory(cat, "reviewer", {c: float(c == cat) for c in CATEGORIES},
+                                         (f"set by {reviewed[pid]['reviewer']} at {reviewed[pid]['at']}",))
+        elif pid in learned:
+            out[pid] = EffectiveCategory(learned[pid]["category"], "learned", learned[pid]["scores"],
+                                         tuple(learned[pid]["reasons"]))
+        else:
+            out[pid] = EffectiveCategory(machine[pid]["category"], "machine", machine[pid]["scores"])
+    return out
+
+
+def _taught(project: Project, passages: Sequence[Passage]) -> dict[int, str]:
+    """Passage id → category a reviewer taught: set on the passage itself, or (weaker, and only where
+    the passage has none of its own) the category a reviewer gave the accepted theme it is placed in."""
+    ids = {p.id for p in passages}
+    taught: dict[int, str] = {}
+    accepted = {t.id: t.category for t in project.themes(statuses=("accepted",)) if t.category_by_human and t.category}
+    if accepted:
+        for m in project.memberships(placed=True):
+            if m.theme_id in accepted and m.passage_id in ids:
+                taught[m.passage_id] = accepted[m.theme_id]
+    for pid, r in project.reviewed_categories().items():
+        if pid in ids:
+            taught[pid] = r["category"]
+    return taught
+
+
+def machine_scores(machine: Sequence[PassageCategory | Mapping]) -> np.ndarray:
+    """(n, 4) scores in CATEGORIES order, from PassageCategory records or stored score dicts."""
+    return np.array([[(m.scores if hasattr(m, "scores") else m)[c] for c in CATEGORIES] for m in machine])
+
+
+def passage_contexts(project: Project, passages: Sequence[Passage]) -> list[tuple[str, ...]]:
+    """Where each passage comes from, as "key=value" items: its source's kind and metadata."""
+    kinds = {s.id: s.kind for s in project.sources()}
+    meta = project.source_metadata()
+    return [(f"kind={kinds.get(p.source_id, '')}", *(f"{k}={v}" for k, v in meta.get(p.source_id, {}).items()))
+            for p in passages]
+
+
+def learned_categories(project: Project, passages: Sequence[Passage], vectors: np.ndarray,
+                       scores: np.ndarray) -> dict[int, learn.LearnedCategory]:
+    """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was
+    taught); `scores` are the machine's, one row per passage in CATEGORIES order."""
+    taught = _taught(project, passages)
+    if not taught:
+        return {}
+    rows = [i for i, p in enumerate(passages) if p.id in taught]
+    examples = [learn.TaughtPassage(passages[i].id, taught[passages[i].id], passages[i].text) for i in rows]
+    results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows,
+                                     contexts=passage_contexts(project, passages))
+    reviewed = project.reviewed_categories()
+    return {p.id: r for p, r in zip(passages, results) if p.id not in reviewed}
+
+
+def store_learned(project: Project, learned: Mapping[int, learn.LearnedCategory], run_id: int | None) -> None:
+    project.replace_learned_categories({pid: {"category": r.category, "scores": dict(r.scores), "reasons": r.reasons}
+                                        for pid, r in learned.items()}, run_id)
+
+
+def with_learned(passages: Sequence[Passage], machine: Sequence[PassageCategory],
+                 learned: Mapping[int, learn.LearnedCategory], reviewed: Mapping[int, dict]) -> dict[int, PassageCategory]:
+    """The categories a theme's vote counts: the reviewer's, else the learned, else the machine's."""
+    from .categorise import PassageCategory
+    out = {}
+    for p, m in zip(passages, machine):
+        if p.id in reviewed:
+            cat = reviewed[p.id]["category"]
+            out[p.id] = PassageCategory(scores={c: float(c == cat) for c in CATEGORIES}, category=cat, cues=m.cues)
+        elif p.id in learned:
+            out[p.id] = PassageCategory(scores=dict(learned[p.id].scores), category=learned[p.id].category, cues=m.cues)
+        else:
+            out[p.id] = m
+    return out
+
+
+def refresh_learned_categories(project: Project) -> int:
+    """Relearn from the stored vectors and machine categories (the app, after a decision); returns how
+    many suggestions changed. Writes inside the caller's transaction. Skipped (0) on very large projects."""
+    run = project.latest_run()
+    if run is None:
+        return 0
+    passages = project.passages(codable_only=True)
+    if len(passages) > REFRESH_LIMIT:
+        return 0
+    vectors = project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
+    stored = project.passage_categories()
+    keep = [i for i, p in enumerate(passages) if p.text_sha256 in vectors and p.id in stored]
+    if not keep:
+        return 0
+    passages = [passages[i] for i in keep]
+    matrix = np.stack([vectors[p.text_sha256] for p in passages])
+    machine = machine_scores([stored[p.id]["scores"] for p in passages])
+    before = {pid: r.category for pid, r in effective_categories(project).items()}
+    learned = learned_categories(project, passages, matrix, machine)
+    store_learned(project, learned, run["id"])
+    return sum(1 for pid, r in learned.items() if before.get(pid) != r.category)
+
+
+def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set[int]) -> list[tuple[int, tuple[int, ...]]]:
+    """Live themes that teach placement: (theme id, rows of their hand-placed passages), for themes a
+    reviewer built: every placed passage placed by hand (built from examples, moved in, split out), at
+    least learn.MIN_EXAMPLES_PER_THEME of them.
+
+    A discovered theme that a reviewer only added to (a merge, a few moves) keeps being found by the
+    clustering and matched across runs as before; taking it out of the clustering would reshuffle the
+    other themes and re-create what the reviewer merged away."""
+    row_of = {p.id: i for i, p in enumerate(passages)}
+    live = {t.id for t in project.themes()} - exclude
+    examples: dict[int, list[int]] = {}
+    machine_placed: set[int] = set()
+    for m in project.memberships(placed=True):
+        if m.theme_id not in live:
+            continue
+        if not m.by_human:
+            machine_placed.add(m.theme_id)
+        elif m.passage_id in row_of:
+            examples.setdefault(m.theme_id, []).append(row_of[m.passage_id])
+    return [(tid, tuple(sorted(rows))) for tid, rows in sorted(examples.items())
+            if tid not in machine_placed and len(rows) >= learn.MIN_EXAMPLES_PER_THEME]

@@ -1,0 +1,62 @@
+"""At a phone's width (390 px) no page of the review app, and not the report, is wider than the
+screen: document.documentElement.scrollWidth <= 390. Real Chromium via Playwright. Issue 12, UX list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synth.review import actions
+from synth.store import Project
+from test_review_actions import Built, build_review_project
+from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"),
+]
+WIDTH = 390
+LONG_LABEL = "https://www.gov.uk/government/publications/" + "very-long-unbroken-path-segment-" * 4
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Built:
+    built = build_review_project(tmp_path / "review.synth")
+    with Project.open(built.path, create=False) as project:
+        actions.rename(project, built.themes["A"], LONG_LABEL[:200], reviewer="alice")
+        actions.memo(project, "see " + "x" * 150, theme_id=built.themes["A"], reviewer="alice")
+    return built
+
+
+def _width(page) -> int:
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def test_no_page_is_wider_than_a_phone(browser, built: Built, serve, synth, tmp_path) -> None:  # noqa: F811
+    url = serve(built.path, "alice")
+    report = tmp_path / "report.html"
+    synth.ok("report", built.path, "-o", report, "--include-suggested")
+    with Project.open(built.path, create=False) as project:
+        source = project.sources()[0].id
+    context = browser.new_context(viewport={"width": WIDTH, "height": 800})
+    page = context.new_page()
+    too_wide = {}
+    for path in ("/", f"/themes/{built.themes['A']}", "/unplaced", "/log", f"/sources/{source}"):
+        page.goto(url + path)
+        too_wide[path] = _width(page)
+    page.goto(report.as_uri())
+    too_wide["report"] = _width(page)
+    context.close()
+    assert all(w <= WIDTH for w in too_wide.values()), too_wide
+
+
+def test_the_wide_layout_is_unchanged_on_a_desktop(browser, built: Built, serve) -> None:  # noqa: F811
+    url = serve(built.path, "alice")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(url + "/")
+    # a real table on a desktop: the header row is visible, rows are table rows
+    assert page.locator("table.themes thead th").first.is_visible()
+    assert page.evaluate("() => getComputedStyle(document.querySelector('table.themes tbody tr')).display") == "table-row"
+    context.close()
