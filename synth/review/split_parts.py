@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..label import describe_themes
 from ..records import Passage
 from ..store import Membership, Project, ThemeRow
 
@@ -58,7 +57,8 @@ def describe_parts(project: Project, parent: ThemeRow, groups: Sequence[Sequence
                    suffixes: Sequence[str]) -> list[PartDescription]:
     """One description per group, from the group's own passages (see the module docstring)."""
     from ..cluster import Clustering
-    from ..nlp import display_forms_of, passage_terms, pipeline_fingerprint  # spaCy: only when splitting
+    from ..label import describe_themes  # spaCy and PyTorch: only when splitting, not for every command
+    from ..nlp import display_forms_of, passage_terms, pipeline_fingerprint
 
     order = [m.passage_id for g in groups for m in g]
     items = [passages[pid] for pid in order]
