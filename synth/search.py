@@ -78,11 +78,7 @@ def _check_filters(project: Project, kind: str | None, theme_id: int | None, lim
     if kind is not None and kind not in SOURCE_KINDS:
         raise SynthError(f"kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
     if theme_id is not None:
-        try:
-            project.theme(theme_id)
-        except NotFoundError:
-            raise NotFoundError(f"theme {theme_id} is not in {project.path}; list the themes with "
-                                f"`synth themes {project.path}`") from None
+        project.theme(theme_id)  # not found: says so, and how to list the themes
     if not 1 <= limit <= MAX_LIMIT:
         raise SynthError(f"limit {limit} must be between 1 and {MAX_LIMIT}")
 

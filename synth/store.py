@@ -555,28 +555,21 @@ class Project(ProjectCaches):
     def theme_substance_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per theme, per source kind: (distinct placed passages that are content, not structure (see
         `Passage.substantive`), their distinct current sources); what triangulation counts."""
-        out: dict[int, dict[str, tuple[int, int]]] = {}
-        for r in self.db.execute(
-            "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
-            " FROM (SELECT theme_id, passage_id FROM memberships WHERE placed = 1"
-            "       UNION ALL SELECT theme_id, passage_id FROM codings) m"
-            " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
-            " WHERE s.is_current = 1 AND (p.structure_kind IS NULL OR p.codable = 1)"
-            " GROUP BY m.theme_id, s.kind"
-        ):
-            out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
-        return out
+        return self._theme_kind_counts(" AND (p.structure_kind IS NULL OR p.codable = 1)")
 
     def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per theme, per source kind: (distinct placed passages, distinct current sources), every
         theme in one aggregate query (the theme list needs counts, not passages)."""
+        return self._theme_kind_counts("")
+
+    def _theme_kind_counts(self, passage_filter: str) -> dict[int, dict[str, tuple[int, int]]]:
         out: dict[int, dict[str, tuple[int, int]]] = {}
         for r in self.db.execute(
             "SELECT m.theme_id, s.kind, COUNT(DISTINCT p.id), COUNT(DISTINCT p.source_id)"
             " FROM (SELECT theme_id, passage_id FROM memberships WHERE placed = 1"
             "       UNION ALL SELECT theme_id, passage_id FROM codings) m"
             " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
-            " WHERE s.is_current = 1 GROUP BY m.theme_id, s.kind"
+            f" WHERE s.is_current = 1{passage_filter} GROUP BY m.theme_id, s.kind"
         ):
             out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
         return out
@@ -681,7 +674,7 @@ class Project(ProjectCaches):
     def theme(self, theme_id: int) -> ThemeRow:
         rows = self._themes("WHERE t.id = ?", (theme_id,)) if 0 <= theme_id <= MAX_ROW_ID else []
         if not rows:
-            raise NotFoundError(f"theme {theme_id} is not in {self.path}")
+            raise NotFoundError(f"theme {theme_id} is not in {self.path}; list the themes with `synth themes {self.path}`")
         return rows[0]
 
     def themes(self, *, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeRow]:

@@ -302,9 +302,5 @@ def check_code(project: Project, item_id: int, theme_id: int | None, category: s
     if category not in CATEGORIES:
         raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
     if theme_id is not None:
-        try:
-            project.theme(theme_id)
-        except NotFoundError:
-            raise NotFoundError(f"theme {theme_id} is not in {project.path}; list the themes with "
-                                f"`synth themes {project.path}`") from None
+        project.theme(theme_id)  # not found: says so, and how to list the themes
     return item

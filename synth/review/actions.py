@@ -222,10 +222,7 @@ def _last_decision_on(project: Project, theme_id: int) -> Decision | None:
 
 
 def _theme(project: Project, theme_id: int) -> ThemeRow:
-    try:
-        return project.theme(int(theme_id))
-    except NotFoundError:
-        raise NotFoundError(f"theme {theme_id} is not in {project.path}; list the themes with `synth themes {project.path}`") from None
+    return project.theme(int(theme_id))  # not found: the store says so, and how to list the themes
 
 
 def _name(theme: ThemeRow) -> str:
