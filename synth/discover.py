@@ -18,8 +18,6 @@ import numpy as np
 from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .cluster import ClusterParams, cluster_passages
 from . import learn, relearn
-from .clusterers import DEFAULT as DEFAULT_CLUSTERER
-from .clusterers import cluster_with
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
@@ -31,6 +29,10 @@ from .records import CATEGORIES, Passage, PassageTerms
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
+# synth.clusterers.DEFAULT, spelt out: importing synth.clusterers imports scikit-learn (and through it
+# pandas and scipy.stats: about a second of CPU per run), which only the other clusterers need, so
+# discover imports it only when one of them is asked for.
+DEFAULT_CLUSTERER = "consensus-ward"
 MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 
@@ -145,6 +147,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                           params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                           progress=cluster_progress)
         else:
+            from .clusterers import cluster_with
+
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress)
         lap("cluster")

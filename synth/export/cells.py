@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 REPLACEMENT = "\ufffd"
@@ -46,6 +44,10 @@ def csv_dict(row: dict) -> dict:
 
 def xlsx_text(value: object) -> object:
     """A value openpyxl can store: control characters XML cannot hold become U+FFFD."""
+    # Imported here: every command imports this module (through the export commands), only an XLSX
+    # export needs openpyxl, and importing it costs about 0.2 s at each start.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value) if isinstance(value, str) else value
 
 
