@@ -127,7 +127,7 @@ def write_csv(rows: list[dict], path: Path) -> None:
 # -- measuring a command ---------------------------------------------------------------------------
 
 def measure(cmd: list[str], log: Path, *, env: dict | None = None) -> dict:
-    """Wall time and peak RSS of one command, its own process (os.wait4 gives that child's rusage)."""
+    """Wall time, CPU time and peak RSS of one command, its own process (os.wait4 gives that child's rusage)."""
     with log.open("ab") as fh:
         fh.write(f"\n$ {' '.join(cmd)}\n".encode())
         fh.flush()
@@ -136,7 +136,10 @@ def measure(cmd: list[str], log: Path, *, env: dict | None = None) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
     proc.returncode = rc = os.waitstatus_to_exitcode(status)
-    result = {"wall_s": round(wall, 2), "peak_mib": round(usage.ru_maxrss / 1024, 1), "rc": rc}
+    # CPU time (user + system, all threads) as well as wall time: on a shared machine the wall time
+    # follows the other processes' load, the CPU time much less.
+    result = {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+              "peak_mib": round(usage.ru_maxrss / 1024, 1), "rc": rc}
     if rc != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd)} exited {rc}; last output:\n{tail}")
