@@ -33,6 +33,7 @@ from lxml import etree
 from .errors import InputError
 from .readers.decoding import decode_text
 from .records import CATEGORIES
+from .statuses import LIVE, THEME_STATUSES
 from .review.actions import MAX_LABEL, MAX_TEXT, THEME_FIELDS
 from .store import Project, ThemeRow
 from .export.codebook import DESCRIPTION_MARKERS, PARENT_NAMES
@@ -222,9 +223,9 @@ def import_codebook(project: Project, path: Path, *, reviewer: str) -> ImportRep
     codes = read_codebook(path)
     report = ImportReport(path=path)
     with project.transaction():
-        every = project.themes(statuses=("suggested", "accepted", "rejected", "merged", "retired"))
+        every = project.themes(statuses=THEME_STATUSES)
         by_guid = {normalise_guid(t.guid): t for t in every}
-        by_label = {t.label.lower(): t for t in every if t.status in ("suggested", "accepted")}
+        by_label = {t.label.lower(): t for t in every if t.status in LIVE}
         seen: set[str] = set()
         for code in codes:
             if code.name.lower() in seen:

@@ -288,9 +288,7 @@ def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, Evid
     """Profiles of `themes` (store `ThemeRow`s), reading each fact once for all of them."""
     if not themes:
         return {}
-    passages = {p.id: p for p in project.passages()}
     metadata = project.source_metadata()
-    categories = project.passage_categories()
     run = project.latest_run()
     fields_seen = project.metadata_fields()
     sources_with = Counter(k for meta in metadata.values() for k in meta)
@@ -301,7 +299,11 @@ def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, Evid
     out: dict[int, EvidenceProfile] = {}
     for theme in themes:
         items = []
-        for r in project.theme_evidence_rows(theme.id):
+        rows = project.theme_evidence_rows(theme.id)
+        # Only this theme's passages: a page of one theme must not read all of a large project's.
+        passages = project.passages_by_id([r["id"] for r in rows])
+        categories = project.passage_categories([r["id"] for r in rows])
+        for r in rows:
             cat = categories.get(r["id"], {})
             p = passages.get(r["id"])
             items.append(EvidenceItem(

@@ -29,12 +29,12 @@ from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .caches import ProjectCaches
 from .projectlock import LockBusy, WriterLock, file_state, verified_state
 from .records import ExtractedDocument, Passage, PassageSpan, Source
+from .statuses import LIVE, THEME_STATUSES
 
 # 'SYNT': marks a SQLite file as a synth project, so we never write into someone else's database.
 APPLICATION_ID = 0x53594E54
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
-THEME_STATUSES = ("suggested", "accepted", "rejected", "merged", "retired")
 SQL_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit on parameters (999)
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a larger id names nothing (and would overflow)
 
@@ -634,7 +634,7 @@ class Project(ProjectCaches):
             "sources": one("SELECT COUNT(*) FROM sources WHERE is_current = 1"),
             "passages": one("SELECT COUNT(*) FROM passages p JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1"),
             "codable": one("SELECT COUNT(*) FROM passages p JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1 AND p.codable = 1"),
-            "themes": one("SELECT COUNT(*) FROM themes WHERE status IN ('suggested', 'accepted')"),
+            "themes": one(f"SELECT COUNT(*) FROM themes WHERE status IN ({', '.join(repr(s) for s in LIVE)})"),
             "runs": one("SELECT COUNT(*) FROM runs"),
             "decisions": one("SELECT COUNT(*) FROM decisions"),
         }
@@ -647,6 +647,9 @@ class Project(ProjectCaches):
             (started_at, now_iso(), seed, model_id, _dumps(params), _dumps(stats), _dumps(report)),
         )
         return cur.lastrowid
+
+    def set_run_report(self, run_id: int, report_json: str) -> None:
+        self.db.execute("UPDATE runs SET report = ? WHERE id = ?", (report_json, run_id))
 
     def latest_run(self) -> dict | None:
         row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
@@ -677,7 +680,7 @@ class Project(ProjectCaches):
             raise NotFoundError(f"theme {theme_id} is not in {self.path}; list the themes with `synth themes {self.path}`")
         return rows[0]
 
-    def themes(self, *, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeRow]:
+    def themes(self, *, statuses: Sequence[str] = LIVE) -> list[ThemeRow]:
         marks = ",".join("?" * len(statuses))
         return self._themes(f"WHERE t.status IN ({marks})", tuple(statuses))
 
@@ -770,6 +773,17 @@ class Project(ProjectCaches):
             " placed = excluded.placed, by_human = excluded.by_human, run_id = excluded.run_id",
             (passage_id, theme_id, float(probability), int(placed), int(by_human), run_id),
         )
+
+    def set_machine_memberships(self, rows: Sequence[tuple[int, int, float, bool]], *, run_id: int | None) -> None:
+        """Discover's placements, (passage id, theme id, probability, placed) each, in one statement."""
+        self.db.executemany(
+            "INSERT INTO memberships (passage_id, theme_id, probability, placed, by_human, run_id) VALUES (?, ?, ?, ?, 0, ?)"
+            " ON CONFLICT (passage_id) DO UPDATE SET theme_id = excluded.theme_id, probability = excluded.probability,"
+            " placed = excluded.placed, by_human = 0, run_id = excluded.run_id",
+            [(pid, tid, float(p), int(placed), run_id) for pid, tid, p, placed in rows])
+
+    def clear_memberships(self, passage_ids: Sequence[int]) -> None:
+        self.db.executemany("DELETE FROM memberships WHERE passage_id = ?", [(pid,) for pid in passage_ids])
 
     def clear_membership(self, passage_id: int) -> None:
         self.db.execute("DELETE FROM memberships WHERE passage_id = ?", (passage_id,))
@@ -927,8 +941,7 @@ class Project(ProjectCaches):
     def decisions(self, *, theme_id: int | None = None) -> list[Decision]:
         where, args = ("WHERE theme_id = ?", (theme_id,)) if theme_id is not None else ("", ())
         rows = self.db.execute(f"SELECT * FROM decisions {where} ORDER BY id", args)
-        return [Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
-                         json.loads(r["before"]), json.loads(r["after"]), r["undoes"]) for r in rows]
+        return [_decision(r) for r in rows]
 
     # -- evidence appraisal (migration 9; see synth.evidence) ----------------------------------------
     # Written only by the review actions in synth.review.appraisal, never by discover.
@@ -1069,6 +1082,64 @@ class Project(ProjectCaches):
                         (item_id, reviewer, state["theme_id"], state["category"], state["at"]))
 
 
+    # -- the read model's queries (synth.readmodel): pages of a large project, in SQL ---------------
+
+    def summary_world(self) -> tuple:
+        """What every theme summary depends on beyond its own theme: the latest run, and the sources."""
+        return tuple(self.db.execute(
+            "SELECT (SELECT MAX(id) FROM runs), (SELECT COUNT(*) FROM sources WHERE is_current = 1),"
+            " (SELECT MAX(id) FROM sources), (SELECT COUNT(*) FROM source_metadata)").fetchone())
+
+    def theme_centroids(self, theme_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The centroid of each of `theme_ids` that has one."""
+        rows = self._rows_for_ids("SELECT id, centroid FROM themes WHERE id IN ({}) AND centroid IS NOT NULL",
+                                  theme_ids)
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    def passages_by_id(self, passage_ids: Sequence[int]) -> dict[int, Passage]:
+        return {r["id"]: _passage(r) for r in self._rows_for_ids("SELECT * FROM passages WHERE id IN ({})", passage_ids)}
+
+    def memberships_of(self, passage_ids: Sequence[int]) -> dict[int, Membership]:
+        """The membership (placed or not) of each of `passage_ids` that has one."""
+        return {r["passage_id"]: Membership(r["passage_id"], r["theme_id"], r["probability"], bool(r["placed"]),
+                                            bool(r["by_human"]))
+                for r in self._rows_for_ids("SELECT * FROM memberships WHERE passage_id IN ({})", passage_ids)}
+
+    def unplaced_passages(self, *, limit: int, offset: int = 0) -> tuple[int, list[Passage]]:
+        """(how many, one page of) codable passages of current sources that are in no live theme:
+        neither placed in one nor coded to one by a reviewer. In source order."""
+        live = ", ".join(repr(s) for s in LIVE)
+        where = ("FROM passages p JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1 AND p.codable = 1"
+                 " AND NOT EXISTS (SELECT 1 FROM memberships m JOIN themes t ON t.id = m.theme_id"
+                 f"  WHERE m.passage_id = p.id AND m.placed = 1 AND t.status IN ({live}))"
+                 " AND NOT EXISTS (SELECT 1 FROM codings c JOIN themes t ON t.id = c.theme_id"
+                 f"  WHERE c.passage_id = p.id AND t.status IN ({live}))")
+        total = self.db.execute(f"SELECT COUNT(*) {where}").fetchone()[0]
+        rows = self.db.execute(f"SELECT p.* {where} ORDER BY s.name, s.version, p.seq LIMIT ? OFFSET ?",
+                               (limit, offset))
+        return total, [_passage(r) for r in rows]
+
+    def live_memos(self, *, theme_id: int | None = None, passage_ids: Sequence[int] | None = None) -> list[Decision]:
+        """Memos not undone, oldest first: all, of one theme (on the theme itself), or on some passages."""
+        select = ("SELECT * FROM decisions d WHERE action = 'memo'"
+                  " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)")
+        if passage_ids is not None:
+            rows = self._rows_for_ids(select + " AND passage_id IN ({})", passage_ids)
+        elif theme_id is not None:
+            rows = self.db.execute(select + " AND theme_id = ? AND passage_id IS NULL", (theme_id,)).fetchall()
+        else:
+            rows = self.db.execute(select).fetchall()
+        return sorted((_decision(r) for r in rows), key=lambda d: d.id)
+
+    def latest_undoable(self, reviewer: str) -> Decision | None:
+        """The reviewer's latest decision that is not an undo and has not been undone."""
+        row = self.db.execute(
+            "SELECT * FROM decisions d WHERE reviewer = ? AND undoes IS NULL AND action != 'undo'"
+            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) ORDER BY id DESC LIMIT 1",
+            (reviewer,)).fetchone()
+        return _decision(row) if row is not None else None
+
+
 # Passage ids coded to theme ? (bound twice): its placed members, with their probability, and a
 # reviewer's further codings, which count as certain.
 _MEMBERS_OF_THEME = ("SELECT passage_id, probability FROM memberships WHERE theme_id = ? AND placed = 1"
@@ -1080,6 +1151,11 @@ def _passage(r: sqlite3.Row) -> Passage:
                    text=r["text"], speaker=r["speaker"], codable=bool(r["codable"]), text_sha256=r["text_sha256"],
                    structure_kind=r["structure_kind"], structure_reason=r["structure_reason"],
                    section_heading=r["section_heading"])
+
+
+def _decision(r: sqlite3.Row) -> Decision:
+    return Decision(r["id"], r["at"], r["reviewer"], r["action"], r["theme_id"], r["passage_id"],
+                    json.loads(r["before"]), json.loads(r["after"]), r["undoes"])
 
 
 def _dumps(value: object) -> str:

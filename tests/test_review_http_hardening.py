@@ -96,12 +96,12 @@ async def test_a_bad_host_400_carries_the_headers(built: Built) -> None:
 
 
 async def test_a_defect_is_a_plain_500_with_the_headers(built: Built, monkeypatch) -> None:
-    from synth.review import app as app_module
+    from synth.readmodel import ReadModel
 
     def broken(*args, **kwargs):
         raise RuntimeError("a defect")
 
-    monkeypatch.setattr(app_module, "list_entries", broken)
+    monkeypatch.setattr(ReadModel, "entries", broken)
     app = create_app(built.path, reviewer="tester")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                                  base_url=BASE) as c:

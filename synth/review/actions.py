@@ -41,10 +41,10 @@ import numpy as np
 
 from ..errors import ConflictError, NotFoundError, SynthError
 from ..records import CATEGORIES
+from ..statuses import LIVE, REVIEWABLE, TRANSITIONS, Transition
 from ..store import Decision, Membership, Project, ThemeRow, now_iso
 from .split_parts import MIN_PART, describe_parts, fold_small_groups
 
-LIVE = ("suggested", "accepted")
 MAX_LABEL = 200
 MAX_TEXT = 10_000
 QUOTES_PER_THEME = 5
@@ -243,40 +243,44 @@ def or_list(words: Sequence[str]) -> str:
 
 # --- status ----------------------------------------------------------------------------------------
 
-def _set_status(project: Project, theme_id: int, status: str, allowed_from: Sequence[str], action: str, done: str, *,
-                reviewer: str, expected: Mapping[int, int] | None) -> Outcome:
+def _set_status(project: Project, theme_id: int, move: Transition, *, reviewer: str,
+                expected: Mapping[int, int] | None) -> Outcome:
     with project.transaction():
         check_revisions(project, expected, reviewer)
         theme = _theme(project, theme_id)
-        if theme.status == status:
-            raise SynthError(f"{_name(theme)} is already {status}")
-        if theme.status not in allowed_from:
-            raise SynthError(f"cannot {action} {_name(theme)}: it is {theme.status}; only a theme that is "
-                             f"{or_list(allowed_from)} can be {done}")
+        if theme.status == move.to:
+            raise SynthError(f"{_name(theme)} is already {move.to}")
+        if theme.status not in move.from_statuses:
+            raise SynthError(f"cannot {move.action} {_name(theme)}: it is {theme.status}; only a theme that is "
+                             f"{or_list(move.from_statuses)} can be {move.done}")
         change = _Change(project)
-        fields: dict[str, object] = {"status": status}
-        if theme.merged_into is not None and status == "suggested":
+        fields: dict[str, object] = {"status": move.to}
+        if theme.merged_into is not None and move.to == "suggested":
             fields["merged_into"] = None
         change.theme(theme.id, **fields)
-        decision = change.log(reviewer=reviewer, action=action, theme_id=theme.id)
-    return Outcome(decision, f"{done} {_name(theme)}")
+        decision = change.log(reviewer=reviewer, action=move.action, theme_id=theme.id)
+    return Outcome(decision, f"{move.done} {_name(theme)}")
+
+
+def set_status(project: Project, theme_id: int, action: str, *, reviewer: str,
+               expected: Mapping[int, int] | None = None) -> Outcome:
+    """Make one of the status moves of `synth.statuses.TRANSITIONS` (accept, reject, restore)."""
+    return _set_status(project, theme_id, TRANSITIONS[action], reviewer=reviewer, expected=expected)
 
 
 def accept(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
     """Mark a suggested (or rejected) theme as accepted: discover then keeps its members."""
-    return _set_status(project, theme_id, "accepted", ("suggested", "rejected"), "accept", "accepted",
-                       reviewer=reviewer, expected=expected)
+    return _set_status(project, theme_id, TRANSITIONS["accept"], reviewer=reviewer, expected=expected)
 
 
 def reject(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
     """Mark a theme as rejected. It stays in the project and can be restored."""
-    return _set_status(project, theme_id, "rejected", LIVE, "reject", "rejected", reviewer=reviewer, expected=expected)
+    return _set_status(project, theme_id, TRANSITIONS["reject"], reviewer=reviewer, expected=expected)
 
 
 def restore(project: Project, theme_id: int, *, reviewer: str, expected: Mapping[int, int] | None = None) -> Outcome:
     """Bring a rejected, merged or retired theme back as a suggestion."""
-    return _set_status(project, theme_id, "suggested", ("rejected", "merged", "retired"), "restore", "restored",
-                       reviewer=reviewer, expected=expected)
+    return _set_status(project, theme_id, TRANSITIONS["restore"], reviewer=reviewer, expected=expected)
 
 
 # --- wording and category ----------------------------------------------------------------------
@@ -367,7 +371,7 @@ def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewe
         _require_live(target, "merge into")
         themes = [_theme(project, t) for t in others]
         for t in themes:
-            if t.status not in (*LIVE, "rejected"):
+            if t.status not in REVIEWABLE:
                 raise SynthError(f"cannot merge {_name(t)}: it is {t.status}; restore it first")
         change = _Change(project)
         moved = 0
@@ -706,22 +710,14 @@ def memo(project: Project, text: str, *, reviewer: str, theme_id: int | None = N
 
 def memos(project: Project, *, theme_id: int | None = None) -> list[Decision]:
     """Memos not undone, oldest first; of one theme, or all (for passages, filter by `passage_id`)."""
-    log = project.decisions()
-    undone = {d.undoes for d in log if d.undoes is not None}
-    return [d for d in log if d.action == "memo" and d.id not in undone
-            and (theme_id is None or d.theme_id == theme_id)]
+    return [d for d in project.live_memos() if theme_id is None or d.theme_id == theme_id]
 
 
 # --- undo ----------------------------------------------------------------------------------------
 
 def undoable(project: Project, reviewer: str) -> Decision | None:
     """The reviewer's latest decision that is not an undo and has not been undone."""
-    log = project.decisions()
-    undone = {d.undoes for d in log if d.undoes is not None}
-    for d in reversed(log):
-        if d.reviewer == reviewer and d.undoes is None and d.action != "undo" and d.id not in undone:
-            return d
-    return None
+    return project.latest_undoable(reviewer)
 
 
 def undo(project: Project, *, reviewer: str) -> Outcome:

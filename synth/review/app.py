@@ -26,7 +26,6 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlencode
 
 import jinja2
-import numpy as np
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
@@ -39,8 +38,12 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import ConflictError, NotFoundError, ProjectBusyError, ProjectReadOnlyError, SynthError
 from ..records import CATEGORIES
-from ..store import MAX_ROW_ID, THEME_STATUSES, Project, ThemeRow
-from ..summary import ProjectView, ThemeSummary, list_entries, summarise
+from .. import statuses
+from ..statuses import LIVE, REVIEWABLE, THEME_STATUSES, TRANSITIONS
+from ..store import MAX_ROW_ID, Project, ThemeRow
+from ..readmodel import ReadModel
+from ..records import Passage
+from ..summary import ThemeSummary
 from .. import search as searching
 from . import actions, appraisal, coding
 
@@ -49,7 +52,7 @@ PAGE_SIZE = 100
 LOG_PAGE_SIZE = 200
 NEAREST = 3
 STATUS_FILTERS = {
-    "review": ("suggested", "accepted", "rejected"),
+    "review": REVIEWABLE,
     "all": THEME_STATUSES,
     **{s: (s,) for s in THEME_STATUSES},
 }
@@ -131,6 +134,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x: "" if x is None else f"{x:.0%}"
     env.filters["num"] = lambda x, d=2: "" if x is None else f"{x:.{d}f}"
+    env.globals["statuses"] = statuses  # the status vocabulary and its moves, one table for every page
     templates = Jinja2Templates(env=env)
     views = _Views(session, templates)
     routes = [
@@ -184,13 +188,9 @@ class _Views:
             self._embedder = (run["model_id"], embedder_for(route_of_model_id(run["model_id"])))
         return self._embedder[1]
 
-    def _summary(self, project: Project, view: ProjectView, theme: ThemeRow, world: tuple) -> ThemeSummary:
-        key = (theme.revision, theme.updated_at, theme.status, theme.size, world)
-        cached = self._summaries.get(theme.id)
-        if cached is None or cached[0] != key:
-            cached = (key, summarise(view, theme))
-            self._summaries[theme.id] = cached
-        return cached[1]
+    def model(self, project: Project) -> ReadModel:
+        """The request's read model; theme summaries are kept across requests until their theme changes."""
+        return ReadModel(project, summary_cache=self._summaries)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class _Views:
         flash = request.cookies.get(self.s.flash_cookie)
         try:
             with self.project() as project:
-                last = actions.undoable(project, self.s.reviewer)
+                last = project.latest_undoable(self.s.reviewer)
         except SynthError:  # the error page itself must not fail on the project
             last = None
         ctx = {"token": self.s.token, "reviewer": self.s.reviewer, "project_name": self.s.project_path.name,
@@ -277,14 +277,14 @@ class _Views:
         category = q.get("category", "") if q.get("category") in (*CATEGORIES, "none") else ""
         sort = q.get("sort", "id") if q.get("sort") in SORTS else "id"
         with self.project() as project:
-            summaries = list_entries(project, STATUS_FILTERS[status])
+            summaries = self.model(project).entries(STATUS_FILTERS[status])
         if category:
             summaries = [s for s in summaries if (s.category or "none") == category]
         keys = {"id": lambda s: s.id, "label": lambda s: s.label.lower(), "size": lambda s: (-s.size, s.id),
                 "spread": lambda s: (-s.spread.sources, -s.size, s.id),
                 "confidence": lambda s: (-(s.confidence or 0.0), s.id)}
         summaries.sort(key=keys[sort])
-        live = [s for s in summaries if s.status in actions.LIVE]  # merge targets: shown, with their revision
+        live = [s for s in summaries if s.status in LIVE]  # merge targets: shown, with their revision
         return self.render(request, "themes.html", {
             "summaries": summaries, "live": live, "status": status, "category": category, "sort": sort,
             "status_filters": list(STATUS_FILTERS), "sorts": SORTS, "title": "Themes"})
@@ -292,64 +292,60 @@ class _Views:
     def theme(self, request: Request) -> Response:
         theme_id = request.path_params["theme_id"]
         with self.project() as project:
+            model = self.model(project)
             try:
-                theme = project.theme(theme_id)
+                theme = model.theme(theme_id)
             except NotFoundError as exc:
                 return self.error(request, 404, str(exc))
-            view = ProjectView(project)
-            summary = self._summary(project, view, theme, _world(project))
+            summary = model.summary(theme)
             members = project.theme_members(theme_id)  # placed members and a reviewer's further codings
             page, pages, shown = _paginate(members, request.query_params.get("page"))
-            categories = _categories(project, [pid for pid, _, _ in shown])
-            memos = actions.memos(project)
-            rows = [_passage_row(view, pid, categories, None if not primary else probability)
-                    for pid, probability, primary in shown]
-            all_themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
+            rows = _passage_rows(model, [pid for pid, _, _ in shown],
+                                 {pid: probability for pid, probability, primary in shown if primary})
+            all_themes = model.all_themes
+            elsewhere = project.memberships_of([pid for pid, _, primary in shown if not primary])
             for row, (pid, _, primary) in zip(rows, shown):
-                m = None if primary else project.membership(pid)
+                m = elsewhere.get(pid)
                 row["primary"] = primary
                 row["primary_theme"] = all_themes.get(m.theme_id) if m is not None and m.placed else None
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
             from ..evidence import LEVELS, profiles_for  # the evidence profile (GRADE-CERQual) of this theme
 
             profile = profiles_for(project, [theme])[theme.id]
-        passage_memos = _memos_by_passage(memos)
-        for row in rows:
-            row["memos"] = passage_memos.get(row["id"], [])
+            theme_memos = project.live_memos(theme_id=theme_id)
         return self.render(request, "theme.html", {
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
-            "member_count": len(members),
-            "theme_memos": [m for m in memos if m.theme_id == theme_id and m.passage_id is None],
+            "member_count": len(members), "theme_memos": theme_memos,
             "history": history, "profile": profile, "levels": LEVELS,
             "parent": all_themes.get(theme.parent_id) if theme.parent_id else None,
             "merged_into": all_themes.get(theme.merged_into) if theme.merged_into else None,
             "children": [t for t in all_themes.values() if t.parent_id == theme.id],
             "merged_in": [t for t in all_themes.values() if t.merged_into == theme.id],
-            "targets": [t for t in all_themes.values() if t.status in actions.LIVE and t.id != theme.id],
+            "targets": [t for t in all_themes.values() if t.status in LIVE and t.id != theme.id],
             **_neighbours(list(all_themes.values()), theme.id),
             "back": _page_url(f"/themes/{theme_id}", page), "title": theme.label})
 
     def unplaced(self, request: Request) -> Response:
         with self.project() as project:
-            view = ProjectView(project)
-            live = {t.id: t for t in project.themes()}
-            placed = {m.passage_id for m in project.memberships(placed=True) if m.theme_id in live}
-            placed |= {c.passage_id for c in project.codings() if c.theme_id in live}  # coded by a reviewer
-            candidates = [p for p in project.passages(codable_only=True) if p.id not in placed]
-            page, pages, shown = _paginate(candidates, request.query_params.get("page"))
-            categories = _categories(project, [p.id for p in shown])
-            rows = [_passage_row(view, p.id, categories) for p in shown]
-            nearest = _nearest_themes(project, shown, live)
+            model = self.model(project)
+            live = model.live()
+            # One page of candidates, found and counted in SQL: a large project has tens of thousands.
+            page = max(_int_or_none(request.query_params.get("page")) or 1, 1)
+            total, shown = project.unplaced_passages(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            pages = max(1, -(-total // PAGE_SIZE))
+            if page > pages:  # past the end (the list shrank since): show the last page
+                page = pages
+                total, shown = project.unplaced_passages(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            rows = _passage_rows(model, [p.id for p in shown], {}, passages={p.id: p for p in shown})
+            nearest = model.space.nearest_themes(shown, live, NEAREST) if model.space and live else {}
+            memberships = project.memberships_of([p.id for p in shown])
             for row, p in zip(rows, shown):
-                m = project.membership(p.id)
+                m = memberships.get(p.id)
                 row["nearest"] = nearest.get(p.id) or ([(live[m.theme_id], None)] if m and m.theme_id in live else [])
-                row["was_in"] = project.theme(m.theme_id) if m else None
+                row["was_in"] = model.theme(m.theme_id) if m else None
                 row["removed_by_human"] = bool(m and m.by_human and not m.placed)
-            memos = _memos_by_passage(actions.memos(project))
-        for row in rows:
-            row["memos"] = memos.get(row["id"], [])
         return self.render(request, "unplaced.html", {
-            "rows": rows, "page": page, "pages": pages, "total": len(candidates), "targets": list(live.values()),
+            "rows": rows, "page": page, "pages": pages, "total": total, "targets": list(live.values()),
             "back": _page_url("/unplaced", page), "title": "Unplaced passages"})
 
     def source(self, request: Request) -> Response:
@@ -361,12 +357,11 @@ class _Views:
             except NotFoundError as exc:
                 return self.error(request, 404, str(exc))
             passages = project.passages(source_id=source_id, current_only=False)
-            themes = {t.id: t for t in project.themes(statuses=THEME_STATUSES)}
+            themes = self.model(project).all_themes
             member = {}
-            for p in passages:
-                m = project.membership(p.id)
-                if m is not None and m.placed and m.theme_id in themes:
-                    member[p.id] = themes[m.theme_id]
+            for pid, m in project.memberships_of([p.id for p in passages]).items():
+                if m.placed and m.theme_id in themes:
+                    member[pid] = themes[m.theme_id]
             also: dict[int, list[ThemeRow]] = {}  # a reviewer's further codings: a second tag each
             for c in project.codings(passage_ids=[p.id for p in passages]):
                 if c.theme_id not in themes:
@@ -375,8 +370,8 @@ class _Views:
                     member[c.passage_id] = themes[c.theme_id]
                 elif member[c.passage_id].id != c.theme_id:
                     also.setdefault(c.passage_id, []).append(themes[c.theme_id])
-            memos = _memos_by_passage(actions.memos(project))
             target_passage = next((p for p in passages if p.id == target), None)
+            target_memos = project.live_memos(passage_ids=[target]) if target_passage else []
             target_category = _categories(project, [target]).get(target) if target_passage else None
             notes = project.source_notes(source_id)
             appraised = project.source_appraisals().get(source.name)
@@ -386,11 +381,11 @@ class _Views:
             if seg["passage"] is not None:
                 seg["also"] = also.get(seg["passage"].id, [])
         return self.render(request, "source.html", {
-            "targets": [t for t in themes.values() if t.status in actions.LIVE],
+            "targets": [t for t in themes.values() if t.status in LIVE],
             "source": source, "segments": segments, "target": target_passage,
             "structure": [p for p in current if p.structure_kind is not None],
             "target_theme": member.get(target) if target else None,
-            "target_memos": memos.get(target, []) if target else [], "coded": len(member),
+            "target_memos": target_memos, "coded": len(member),
             "passage_count": len(passages), "notes": notes, "appraisal": appraised, "qualities": ("high", "moderate", "low"),
             "target_category": target_category,
             "back": f"/sources/{source_id}" + (f"?passage={target}#p{target}" if target_passage else ""),
@@ -416,7 +411,7 @@ class _Views:
         page = max(1, _int_or_none(q.get("page")) or 1)
         results, problem = None, None
         with self.project() as project:
-            targets = project.theme_names(statuses=actions.LIVE)  # no passage counts: cheap on large projects
+            targets = project.theme_names(statuses=LIVE)  # no passage counts: cheap on large projects
             try:
                 if like is not None:
                     results = searching.similar(project, passage_id=like, kind=kind, theme_id=theme_id,
@@ -463,10 +458,9 @@ class _Views:
         theme_id = request.path_params["theme_id"]
         action = request.path_params["action"]
         r = self.s.reviewer
-        simple = {"accept": actions.accept, "reject": actions.reject, "restore": actions.restore}
-        if action in simple:
+        if action in TRANSITIONS:
             def do(p: Project, f: FormData) -> actions.Outcome:
-                return simple[action](p, theme_id, reviewer=r, expected=_revisions(f, theme_id))
+                return actions.set_status(p, theme_id, action, reviewer=r, expected=_revisions(f, theme_id))
         elif action in ("rename", "define", "recategorise"):
             fn, field = {"rename": (actions.rename, "label"), "define": (actions.define, "definition"),
                          "recategorise": (actions.recategorise, "category")}[action]
@@ -701,23 +695,24 @@ def _paginate(items: list, page: str | None, size: int = PAGE_SIZE) -> tuple[int
     return number, pages, items[(number - 1) * size:number * size]
 
 
-def _world(project: Project) -> tuple:
-    """What every summary depends on beyond its own theme: the latest run, and the sources."""
-    return project.db.execute(
-        "SELECT (SELECT MAX(id) FROM runs), (SELECT COUNT(*) FROM sources WHERE is_current = 1),"
-        " (SELECT MAX(id) FROM sources), (SELECT COUNT(*) FROM source_metadata)"
-    ).fetchone()[:]
-
-
-def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, dict],
-                 probability: float | None = None) -> dict:
-    p = view.passage(passage_id)
-    source = view.source(p.source_id)
-    return {"id": p.id, "text": p.text, "source": source, "start": p.start_char, "end": p.end_char,
-            "speaker": p.speaker, "probability": probability, "section": p.section_heading,
-            "structure": p.structure_kind,
-            "category": categories.get(p.id, {}).get("category"), "category_by": categories.get(p.id, {}).get("by"),
-            "category_reasons": categories.get(p.id, {}).get("reasons", ())}
+def _passage_rows(model: ReadModel, passage_ids: list[int], probabilities: Mapping[int, float], *,
+                  passages: Mapping[int, Passage] | None = None) -> list[dict]:
+    """What a page shows of each passage: its text, source, category and memos, read for the whole
+    page at once (a handful of queries, however many rows)."""
+    project = model.project
+    passages = passages if passages is not None else project.passages_by_id(passage_ids)
+    categories = _categories(project, passage_ids)
+    memos = _memos_by_passage(project.live_memos(passage_ids=passage_ids))
+    rows = []
+    for pid in passage_ids:
+        p = passages[pid]
+        c = categories.get(pid, {})
+        rows.append({"id": p.id, "text": p.text, "source": model.source(p.source_id), "start": p.start_char,
+                     "end": p.end_char, "speaker": p.speaker, "probability": probabilities.get(pid),
+                     "section": p.section_heading, "structure": p.structure_kind, "category": c.get("category"),
+                     "category_by": c.get("by"), "category_reasons": c.get("reasons", ()),
+                     "memos": memos.get(pid, [])})
+    return rows
 
 
 def _categories(project: Project, passage_ids: list[int]) -> dict[int, dict]:
@@ -741,31 +736,6 @@ def _memos_by_passage(memos: list) -> dict[int, list]:
     for m in memos:
         if m.passage_id is not None:
             out.setdefault(m.passage_id, []).append(m)
-    return out
-
-
-def _nearest_themes(project: Project, passages: list, live: Mapping) -> dict[int, list]:
-    """Up to NEAREST live themes per passage, by cosine similarity of its embedding to theme centroids."""
-    run = project.latest_run()
-    if run is None or not passages or not live:
-        return {}
-    vectors = project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
-    centroids = {tid: project.theme_centroid(tid) for tid in live}
-    ids = [tid for tid, c in centroids.items() if c is not None]
-    if not vectors or not ids:
-        return {}
-    c = np.stack([centroids[t] for t in ids]).astype(np.float64)
-    if len({v.shape for v in vectors.values()} | {c.shape[1:]}) != 1:
-        return {}  # vectors and centroids from different models: no honest similarity
-    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
-    out = {}
-    for p in passages:
-        v = vectors.get(p.text_sha256)
-        if v is None:
-            continue
-        sims = c @ (v / max(float(np.linalg.norm(v)), 1e-12))
-        order = np.argsort(-sims)[:NEAREST]
-        out[p.id] = [(live[ids[i]], float(sims[i])) for i in order]
     return out
 
 
