@@ -90,6 +90,7 @@ def build(path: Path, n: int) -> None:
 
 
 def pages(project_path: Path) -> dict[str, str]:
+    Project.open(project_path, create=False).close()  # brings an older project's schema up to date
     with Project.open(project_path, create=False, write=False) as project:
         themes = sorted(project.themes(), key=lambda t: (-t.size, t.id))
         biggest = themes[0]
