@@ -345,6 +345,10 @@ def _migration_10_read_indexes(db: sqlite3.Connection) -> None:
         CREATE INDEX decisions_theme ON decisions (theme_id);
         CREATE INDEX decisions_action ON decisions (action, passage_id);
     """)
+    # Counting a theme list's passages by kind (and which are content rather than structure), and
+    # listing the unplaced passages in source order, walk sources -> passages -> memberships; with
+    # this index neither reads a passage's row (its text) except for the page it shows.
+    db.execute("CREATE INDEX passages_source_content ON passages (source_id, codable, seq, structure_kind)")
 
 
 # (version, name, function): append only; never edit a released migration.

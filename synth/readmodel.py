@@ -20,6 +20,7 @@ import numpy as np
 from . import statuses
 from .records import CATEGORIES, Passage
 from .statuses import LIVE, THEME_STATUSES
+from .projectlock import file_state
 from .store import Decision, Project, ThemeRow
 from .summary import ProjectView, ThemeListEntry, ThemeSummary, list_entries, summarise
 from .synthesis import Evidence
@@ -109,23 +110,47 @@ class EmbeddingSpace:
 class ReadModel(ProjectView):
     """A project's themes as every reader sees them, read once per command or request (see the module doc).
 
-    `summary_cache` lets a long-lived reader (the review app) keep summaries across requests: it
-    maps a theme id to (key, summary), and a summary is reused while its key is unchanged.
+    A long-lived reader (the review app) hands in `shared`, a dict it keeps across requests: theme
+    summaries are kept there until their theme changes, and the whole-project counts (theme sizes,
+    the theme list's counts) until the project file changes at all (`version`).
     """
 
     statuses = statuses  # the vocabulary and its transitions, for templates and CLI choices
 
-    def __init__(self, project: Project, *, summary_cache: dict[int, tuple[tuple, ThemeSummary]] | None = None) -> None:
+    def __init__(self, project: Project, *, shared: dict | None = None) -> None:
         super().__init__(project)
-        self._summary_cache = summary_cache if summary_cache is not None else {}
+        self._shared = shared if shared is not None else {}
+        self._summary_cache: dict[int, tuple[tuple, ThemeSummary]] = self._shared.setdefault("summaries", {})
         self._evidence: dict[tuple[int, bool], list[Evidence]] = {}
+
+    @cached_property
+    def version(self) -> tuple:
+        """What changes whenever the project's contents do: the file's and its WAL's identity, size and
+        change times (as the writer lock records them), the latest decision and the run and sources.
+        Taken before anything it guards is read, so what is kept under it is never older than it."""
+        return (tuple(file_state(self.project.path) or ()), self.project.latest_decision_id(), self.world)
+
+    def _kept(self, name: str, compute):
+        """`compute()`, or what it gave for this same `version` of the project in an earlier request."""
+        version = self.version
+        held = self._shared.get(name)
+        if held is None or held[0] != version:
+            held = (version, compute())
+            self._shared[name] = held
+        return held[1]
 
     # -- themes ------------------------------------------------------------------------------------
 
     @cached_property
     def all_themes(self) -> dict[int, ThemeRow]:
-        """Every theme, whatever its status, by id (one query)."""
-        return {t.id: t for t in self.project.themes(statuses=THEME_STATUSES)}
+        """Every theme, whatever its status, by id (one query; sizes from the list counts when read)."""
+        sizes = self._kept("sizes", self.project.theme_sizes)
+        return {t.id: t for t in self.project.themes(statuses=THEME_STATUSES, sizes=sizes)}
+
+    @cached_property
+    def list_counts(self) -> tuple[dict, dict]:
+        """Per theme and source kind, (passages, sources) of all and of content passages (`theme_list_counts`)."""
+        return self._kept("list_counts", self.project.theme_list_counts)
 
     def themes(self, wanted: Sequence[str] = LIVE) -> list[ThemeRow]:
         return [t for t in self.all_themes.values() if t.status in wanted]
@@ -138,9 +163,14 @@ class ReadModel(ProjectView):
             return self.all_themes[theme_id]
         return self.project.theme(theme_id)  # raises the store's NotFoundError, with its advice
 
+    def unplaced_count(self) -> int:
+        """How many codable passages are in no live theme (kept while the project is unchanged)."""
+        return self._kept("unplaced_count", self.project.count_unplaced)
+
     def entries(self, wanted: Sequence[str] = LIVE) -> list[ThemeListEntry]:
         """What a list of themes shows, from one aggregate query (no passages read)."""
-        return list_entries(self.project, wanted, themes=self.themes(wanted))
+        counts = self.list_counts
+        return list_entries(self.project, wanted, themes=self.themes(wanted), counts=counts)
 
     @cached_property
     def world(self) -> tuple:

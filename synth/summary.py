@@ -82,11 +82,10 @@ class ThemeListEntry:
     revision: int
 
 
-def list_entries(project: Project, statuses: Sequence[str] = LIVE, *,
-                 themes: Sequence[ThemeRow] | None = None) -> list[ThemeListEntry]:
-    """The list entries of the themes of `statuses` (or of `themes`, already read)."""
-    counts = project.theme_kind_counts()
-    substance = project.theme_substance_counts()
+def list_entries(project: Project, statuses: Sequence[str] = LIVE, *, themes: Sequence[ThemeRow] | None = None,
+                 counts: tuple[dict, dict] | None = None) -> list[ThemeListEntry]:
+    """The list entries of the themes of `statuses` (or of `themes`, already read; `counts` likewise)."""
+    counts, substance = counts if counts is not None else project.theme_list_counts()
     out = []
     for theme in themes if themes is not None else project.themes(statuses=statuses):
         by_kind = counts.get(theme.id, {})

@@ -149,3 +149,25 @@ def test_the_read_model_is_one_read_of_the_themes(built: Built) -> None:
         first = model.summary(model.theme(built.themes["A"]))
         assert model.summary(model.theme(built.themes["A"])) is first  # memoised
         assert np.isclose(np.linalg.norm(unit_rows(np.array([3.0, 4.0]))), 1.0)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_counts_kept_between_requests_follow_a_change_made_elsewhere(built: Built, anyio_backend) -> None:
+    """The app keeps whole-project counts between requests; a change made by another program (the
+    CLI, another reviewer's app) must show on the next page all the same."""
+    app = create_app(built.path, reviewer="t")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        def size_listed(html: str) -> int:
+            row = re.search(rf'data-theme="{built.themes["A"]}".*?data-label="Size">(\d+)<', html, re.S)
+            return int(row.group(1))
+
+        before = (await client.get("/unplaced")).text
+        total = int(re.search(r"Unplaced passages \((\d+)\)", before).group(1))
+        size_before = size_listed((await client.get("/")).text)
+        with Project.open(built.path, create=False) as p:  # another program takes two passages out of theme A
+            actions.remove(p, built.passages["A1"][:2], reviewer="cli", theme_id=built.themes["A"])
+            size_a = p.theme(built.themes["A"]).size
+        after = (await client.get("/unplaced")).text
+        assert int(re.search(r"Unplaced passages \((\d+)\)", after).group(1)) == total + 2
+        assert size_listed((await client.get("/")).text) == size_a == size_before - 2

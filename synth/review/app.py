@@ -43,7 +43,6 @@ from ..statuses import LIVE, REVIEWABLE, THEME_STATUSES, TRANSITIONS
 from ..store import MAX_ROW_ID, Project, ThemeRow
 from ..readmodel import ReadModel
 from ..records import Passage
-from ..summary import ThemeSummary
 from .. import search as searching
 from . import actions, appraisal, coding
 
@@ -172,9 +171,11 @@ class _Views:
     def __init__(self, session: _Session, templates: Jinja2Templates) -> None:
         self.s = session
         self.templates = templates
-        # Theme summaries of a large project take seconds to build, and a review action changes only
-        # the themes it touches: keep each summary until its theme, the run or the sources change.
-        self._summaries: dict[int, tuple[tuple, ThemeSummary]] = {}
+        # What the read model keeps between requests (see ReadModel): theme summaries of a large
+        # project take seconds to build, and a review action changes only the themes it touches;
+        # whole-project counts are kept until the project file changes. Threads may both compute one
+        # value at once: each gets a right answer, the dict keeps one.
+        self._shared: dict = {}
         self._embedder: tuple[str, object] | None = None  # (model id, embedder) for searches by meaning
 
     def _query_embedder(self, project: Project) -> object | None:
@@ -190,7 +191,7 @@ class _Views:
 
     def model(self, project: Project) -> ReadModel:
         """The request's read model; theme summaries are kept across requests until their theme changes."""
-        return ReadModel(project, summary_cache=self._summaries)
+        return ReadModel(project, shared=self._shared)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -330,12 +331,10 @@ class _Views:
             model = self.model(project)
             live = model.live()
             # One page of candidates, found and counted in SQL: a large project has tens of thousands.
-            page = max(_int_or_none(request.query_params.get("page")) or 1, 1)
-            total, shown = project.unplaced_passages(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            total = model.unplaced_count()
             pages = max(1, -(-total // PAGE_SIZE))
-            if page > pages:  # past the end (the list shrank since): show the last page
-                page = pages
-                total, shown = project.unplaced_passages(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            page = min(max(_int_or_none(request.query_params.get("page")) or 1, 1), pages)
+            shown = project.unplaced_page(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
             rows = _passage_rows(model, [p.id for p in shown], {}, passages={p.id: p for p in shown})
             nearest = model.space.nearest_themes(shown, live, NEAREST) if model.space and live else {}
             memberships = project.memberships_of([p.id for p in shown])
