@@ -185,6 +185,12 @@ class ReadModel(ProjectView):
             self._summary_cache[theme.id] = cached
         return cached[1]
 
+    def profile(self, theme: ThemeRow):
+        """The theme's evidence profile (GRADE-CERQual, `synth.evidence`), kept while the project is unchanged."""
+        from .evidence import profiles_for  # evidence builds on the store and the summaries
+
+        return self._kept(f"profile {theme.id}", lambda: profiles_for(self.project, [theme])[theme.id])
+
     def summaries(self, wanted: Sequence[str] = LIVE) -> list[ThemeSummary]:
         return [self.summary(t) for t in self.themes(wanted)]
 

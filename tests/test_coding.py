@@ -378,8 +378,8 @@ def test_huge_result_sets_are_counted_to_a_cap_and_listed_in_order(project: Proj
 
     everything = search(project, "the OR a OR to OR we OR was OR of")
     assert everything.ranked and not everything.more
-    monkeypatch.setattr(store, "COUNT_CAP", 3)
-    monkeypatch.setattr(store, "RANK_CAP", 4)
+    monkeypatch.setattr(store.fulltext, "COUNT_CAP", 3)
+    monkeypatch.setattr(store.fulltext, "RANK_CAP", 4)
     capped = search(project, "the OR a OR to OR we OR was OR of")
     assert capped.more and capped.total == 3 and not capped.ranked
     ids = [h.passage_id for h in capped.hits]

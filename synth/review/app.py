@@ -310,9 +310,9 @@ class _Views:
                 row["primary"] = primary
                 row["primary_theme"] = all_themes.get(m.theme_id) if m is not None and m.placed else None
             history = [(d, actions.describe(d)) for d in project.decisions(theme_id=theme_id)]
-            from ..evidence import LEVELS, profiles_for  # the evidence profile (GRADE-CERQual) of this theme
+            from ..evidence import LEVELS  # the evidence profile (GRADE-CERQual) of this theme
 
-            profile = profiles_for(project, [theme])[theme.id]
+            profile = model.profile(theme)
             theme_memos = project.live_memos(theme_id=theme_id)
         return self.render(request, "theme.html", {
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
