@@ -33,75 +33,20 @@ The decision-log machinery (snapshots, undo, describe) is in `decisionlog`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
-import numpy as np
-
-from ..errors import ConflictError, NotFoundError, SynthError
+from ..errors import ConflictError, SynthError
 from ..records import CATEGORIES
-from ..statuses import LIVE, REVIEWABLE, TRANSITIONS, Transition
-from ..store import Decision, Membership, Project, ThemeRow, now_iso
+from ..statuses import LIVE, TRANSITIONS, Transition
+from ..store import Decision, Project, now_iso
 from .decisionlog import (THEME_FIELDS, Change, Outcome, _code_state, _coding_state,  # noqa: F401 (re-exported)
                           _membership_state, _theme_state, coding_key, describe, undo, undoable)
-from .split_parts import MIN_PART, describe_parts, fold_small_groups
+
+from .restructure import _category_fields, _theme_category, _vectors, merge, split  # noqa: F401 (re-exported)
+from .rules import (MAX_LABEL, MAX_TEXT, QUOTES_PER_THEME, STALE, _clean, _name, _passage,  # noqa: F401 (re-exported)
+                    _require_live, _theme, check_revisions, or_list)
 
 _Change = Change  # the name coding.py uses
-
-MAX_LABEL = 200
-MAX_TEXT = 10_000
-QUOTES_PER_THEME = 5
-STALE = "This theme was changed by someone else; reload the page"
-
-# --- checks ----------------------------------------------------------------------------------------
-
-def check_revisions(project: Project, expected: Mapping[int, int] | None, reviewer: str | None = None) -> None:
-    """Refuse an edit based on a page that showed an older revision of any theme involved, saying
-    who changed it: the same reviewer in another tab or window is not "someone else"."""
-    for theme_id, revision in (expected or {}).items():
-        current = project.theme(int(theme_id)).revision
-        if current != int(revision):
-            last = _last_decision_on(project, int(theme_id))
-            detail = f"theme {theme_id} is at revision {current}; your page showed {revision}"
-            if last is not None and reviewer is not None and last.reviewer == reviewer:
-                raise ConflictError(f"You changed this theme in another tab or window since this page was loaded "
-                                    f"(your {last.action} at {last.at}); reload the page to see it ({detail}).")
-            if last is not None:
-                raise ConflictError(f"{STALE} ({last.reviewer}: {last.action} at {last.at}; {detail}).")
-            raise ConflictError(f"This theme changed since this page was loaded; reload the page ({detail}).")
-
-
-def _last_decision_on(project: Project, theme_id: int) -> Decision | None:
-    """The latest decision that touched the theme: as its subject, or among the themes or passages it changed."""
-    key = str(theme_id)
-    for d in reversed(project.decisions()):
-        if d.theme_id == theme_id or key in d.after.get("themes", {}) or key in d.before.get("themes", {}):
-            return d
-        states = [*d.before.get("memberships", {}).values(), *d.after.get("memberships", {}).values()]
-        if any(state and state.get("theme_id") == theme_id for state in states):
-            return d
-    return None
-
-
-def _theme(project: Project, theme_id: int) -> ThemeRow:
-    return project.theme(int(theme_id))  # not found: the store says so, and how to list the themes
-
-
-def _name(theme: ThemeRow) -> str:
-    return f"theme {theme.id} ({theme.label})"
-
-
-def _require_live(theme: ThemeRow, doing: str) -> None:
-    if theme.status not in LIVE:
-        raise SynthError(f"cannot {doing} {_name(theme)}: it is {theme.status}; restore it first "
-                         f"(`synth theme restore PROJECT {theme.id}`)")
-
-
-def or_list(words: Sequence[str]) -> str:
-    """'suggested or rejected'; 'rejected, merged or retired': a list as a sentence says it."""
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-
 
 # --- status ----------------------------------------------------------------------------------------
 
@@ -146,15 +91,6 @@ def restore(project: Project, theme_id: int, *, reviewer: str, expected: Mapping
 
 
 # --- wording and category ----------------------------------------------------------------------
-
-def _clean(text: str, what: str, limit: int, *, allow_empty: bool = False) -> str:
-    text = (text or "").strip()
-    if not text and not allow_empty:
-        raise SynthError(f"the new {what} is empty; give some text")
-    if len(text) > limit:
-        raise SynthError(f"the new {what} has {len(text)} characters; keep it under {limit}")
-    return text
-
 
 def rename(project: Project, theme_id: int, label: str, *, reviewer: str,
            expected: Mapping[int, int] | None = None) -> Outcome:
@@ -217,208 +153,7 @@ def reviewer_category_fields(project: Project, theme_id: int, category: str, who
             "category_reasons": [first, *tc.reasons]}
 
 
-# --- merge and split -------------------------------------------------------------------------------
-
-def merge(project: Project, target_id: int, other_ids: Sequence[int], *, reviewer: str,
-          expected: Mapping[int, int] | None = None) -> Outcome:
-    """Fold other themes into the target: their passages become the target's (as human placements)."""
-    others = list(dict.fromkeys(int(t) for t in other_ids))
-    if not others:
-        raise SynthError("merge needs at least one other theme to fold into the target")
-    if int(target_id) in others:
-        raise SynthError(f"theme {target_id} cannot be merged into itself; name it once, as the target")
-    with project.transaction():
-        check_revisions(project, expected, reviewer)
-        target = _theme(project, target_id)
-        _require_live(target, "merge into")
-        themes = [_theme(project, t) for t in others]
-        for t in themes:
-            if t.status not in REVIEWABLE:
-                raise SynthError(f"cannot merge {_name(t)}: it is {t.status}; restore it first")
-        change = Change(project)
-        moved = 0
-        for t in themes:
-            for m in project.memberships(theme_id=t.id):
-                # Placed passages join the target for good; unplaced ones only point at it as their nearest.
-                change.membership(m.passage_id, {"theme_id": target.id, "probability": m.probability,
-                                                 "placed": m.placed, "by_human": m.by_human or m.placed})
-                moved += m.placed
-            for c in project.codings(theme_id=t.id):  # a reviewer's further codings follow the theme
-                change.coding(c.passage_id, t.id, None)
-                primary = project.membership(c.passage_id)
-                in_target = primary is not None and primary.placed and primary.theme_id == target.id
-                if not in_target and project.coding(c.passage_id, target.id) is None:
-                    change.coding(c.passage_id, target.id, c.reviewer)
-            change.theme(t.id, status="merged", merged_into=target.id)
-        change.theme(target.id)  # new revision, recorded as touched
-        decision = change.log(reviewer=reviewer, action="merge", theme_id=target.id,
-                              extra={"merged": [t.id for t in themes]})
-    names = ", ".join(str(t.id) for t in themes)
-    return Outcome(decision, f"merged theme(s) {names} into {_name(target)}: {moved} passages moved")
-
-
-def split(project: Project, theme_id: int, *, k: int | None = None, by_category: bool = False, reviewer: str,
-          expected: Mapping[int, int] | None = None, seed: int = 0) -> Outcome:
-    """Split a theme into sub-themes: k clusters of its passages' embeddings, or one per passage category.
-
-    The sub-themes get the passages as human placements; the split theme is retired (undo restores it).
-    """
-    if by_category == (k is not None):
-        raise SynthError("split needs either k (number of sub-themes) or by-category, not both or neither")
-    with project.transaction():
-        check_revisions(project, expected, reviewer)
-        parent = _theme(project, theme_id)
-        _require_live(parent, "split")
-        members = project.memberships(theme_id=parent.id, placed=True)
-        if len(members) < 2:
-            raise SynthError(f"{_name(parent)} has {len(members)} passage(s); a split needs at least 2")
-        passages = {m.passage_id: project.passage(m.passage_id) for m in members}
-        vectors = _vectors(project, [passages[m.passage_id] for m in members])
-        if by_category:
-            groups = _groups_by_category(project, parent, members, passages, vectors)
-        else:
-            groups = _groups_by_embedding(project, parent, members, passages, int(k), seed)  # type: ignore[arg-type]
-        categories = project.passage_categories([m.passage_id for m in members])
-        parts = describe_parts(project, parent, [g for _, g in groups], passages, vectors,
-                               [name if by_category else "" for name, _ in groups])
-        change = Change(project)
-        created = []
-        for (name, group), part in zip(groups, parts, strict=True):
-            ids = [m.passage_id for m in group]
-            vecs = [vectors[passages[p].text_sha256] for p in ids if passages[p].text_sha256 in vectors]
-            centroid = np.mean(vecs, axis=0) if vecs else None
-            # Named by its own passages (terms, definition, counts), not the parent's: see split_parts.
-            child = project.create_theme(label=part.label, definition=part.definition, top_terms=part.top_terms,
-                                         status="accepted" if parent.status == "accepted" else "suggested",
-                                         parent_id=parent.id, centroid=centroid, label_by_human=True,
-                                         origin="split")
-            project.update_theme(child, bump_revision=False, **_category_fields(group, categories, parent,
-                                                                                 name if by_category else None))
-            change.created_theme(child)
-            for m in group:
-                change.membership(m.passage_id, {"theme_id": child, "probability": m.probability, "placed": True,
-                                                 "by_human": True})
-            project.set_quotes(child, [*part.quotes, *(p for p in ids if p not in part.quotes)][:QUOTES_PER_THEME])
-            change.after["themes"][str(child)] = _theme_state(project.theme(child), THEME_FIELDS)
-            created.append(child)
-        _carry_codings_to_parts(project, change, parent.id, created, by_category)
-        change.theme(parent.id, status="retired")
-        decision = change.log(reviewer=reviewer, action="split", theme_id=parent.id,
-                              extra={"into": created, "by": "category" if by_category else f"k={k}"})
-    return Outcome(decision, f"split {_name(parent)} into themes {', '.join(map(str, created))}", tuple(created))
-
-
-def _carry_codings_to_parts(project: Project, change: Change, parent_id: int, parts: Sequence[int],
-                            by_category: bool) -> None:
-    """A reviewer's further codings of a split theme go to the part that fits each passage best: the
-    part of its category (split by category), else the part whose centroid is nearest its vector."""
-    codings = project.codings(theme_id=parent_id)
-    if not codings:
-        return
-    categories = project.passage_categories([c.passage_id for c in codings])
-    passages = {c.passage_id: project.passage(c.passage_id) for c in codings}
-    vectors = _vectors(project, list(passages.values()))
-    themes = {t: project.theme(t) for t in parts}
-    centroids = {t: project.theme_centroid(t) for t in parts}
-    for c in codings:
-        part = parts[0]
-        category = categories.get(c.passage_id, {}).get("category")
-        vector = vectors.get(passages[c.passage_id].text_sha256)
-        if by_category and any(themes[t].category == category for t in parts):
-            part = next(t for t in parts if themes[t].category == category)
-        elif vector is not None and all(centroids[t] is not None and centroids[t].shape == vector.shape for t in parts):
-            part = max(parts, key=lambda t: float(np.dot(centroids[t], vector) /
-                                                 max(np.linalg.norm(centroids[t]) * np.linalg.norm(vector), 1e-12)))
-        change.coding(c.passage_id, parent_id, None)
-        primary = project.membership(c.passage_id)
-        if not (primary and primary.placed and primary.theme_id == part):
-            change.coding(c.passage_id, part, c.reviewer)
-
-
-def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
-                        vectors: Mapping[str, np.ndarray]) -> list[tuple[str, list[Membership]]]:
-    categories = project.passage_categories([m.passage_id for m in members])
-    missing = [m.passage_id for m in members if m.passage_id not in categories]
-    if missing:
-        raise SynthError(f"{_name(parent)}: {len(missing)} passage(s) have no category yet (e.g. passage {missing[0]}); "
-                         "run `synth discover` first, or split with --k")
-    groups: dict[str, list[Membership]] = {}
-    for m in members:
-        groups.setdefault(categories[m.passage_id]["category"], []).append(m)
-    if len(groups) < 2:
-        raise SynthError(f"all passages of {_name(parent)} are {next(iter(groups))}; there is nothing to split by "
-                         "category (split with --k instead)")
-    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), CATEGORIES.index(kv[0]) if kv[0] in CATEGORIES else 99))
-    folded = fold_small_groups(ordered, passages, vectors)  # no one-passage themes
-    if len(folded) < 2:
-        counts = ", ".join(f"{len(g)} {name}" for name, g in ordered)
-        raise SynthError(f"{_name(parent)}: its passages are {counts}; only one category has {MIN_PART} or more, "
-                         "so a split by category would make one-passage themes (split with --k instead)")
-    return folded
-
-
-def _vectors(project: Project, passages: Sequence) -> dict[str, np.ndarray]:
-    run = project.latest_run()
-    if run is None:
-        return {}
-    return project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
-
-
-def _groups_by_embedding(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
-                         k: int, seed: int) -> list[tuple[str, list[Membership]]]:
-    if not 2 <= k <= len(members):
-        raise SynthError(f"k={k}: {_name(parent)} has {len(members)} passages, so k must be between 2 and {len(members)}")
-    vectors = _vectors(project, list(passages.values()))
-    missing = [m.passage_id for m in members if passages[m.passage_id].text_sha256 not in vectors]
-    if missing:
-        raise SynthError(f"{_name(parent)}: no stored embedding for {len(missing)} passage(s) (e.g. passage {missing[0]}); "
-                         "run `synth discover` first, or split --by-category")
-    from sklearn.cluster import KMeans  # imported here: only a split needs it
-
-    x = np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]).astype(np.float64)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    if len(np.unique(x.round(6), axis=0)) < k:
-        raise SynthError(f"{_name(parent)} has fewer than {k} distinct passages; choose a smaller k")
-    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x).labels_
-    groups: dict[int, list[Membership]] = {}
-    for m, label in zip(members, labels):
-        groups.setdefault(int(label), []).append(m)
-    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0].passage_id))
-    return [(str(i), g) for i, g in enumerate(ordered, start=1)]
-
-
-def _category_fields(group: Sequence[Membership], categories: Mapping[int, dict], parent: ThemeRow,
-                     chosen: str | None) -> dict:
-    """A sub-theme's category: the one it was split by, else the vote of its passages (as discover does)."""
-    known = [m for m in group if m.passage_id in categories]
-    if not known:
-        return {"category": chosen or parent.category, "category_by_human": chosen is not None}
-    tc = _theme_category(known, categories, chosen)
-    return {"category": chosen or tc.category, "category_by_human": chosen is not None,
-            "category_confidence": round(float(tc.confidence), 4), "category_mix": dict(tc.mix),
-            "category_reasons": list(tc.reasons)}
-
-
-def _theme_category(members: Sequence[Membership], categories: Mapping[int, dict], category: str | None = None):
-    """The category vote of `members` (each with a stored passage category), as discover computes it,
-    cues included, so the reasons ("barrier cues: …") match what a discover run would say."""
-    from ..categorise import CueMatch, PassageCategory, categorise_theme  # imported here: loads spaCy
-
-    return categorise_theme([PassageCategory(scores=categories[m.passage_id]["scores"],
-                                             category=categories[m.passage_id]["category"],
-                                             cues=tuple(CueMatch.from_dict(c) for c in categories[m.passage_id]["cues"]))
-                             for m in members],
-                            [max(m.probability, 1e-6) for m in members], category=category)
-
-
 # --- passages --------------------------------------------------------------------------------------
-
-def _passage(project: Project, passage_id: int):
-    try:
-        return project.passage(int(passage_id))
-    except NotFoundError:
-        raise NotFoundError(f"passage {passage_id} is not in {project.path}") from None
-
 
 def move(project: Project, passage_ids: Sequence[int], theme_id: int, *, reviewer: str,
          expected: Mapping[int, int] | None = None, only_unplaced: bool = False) -> Outcome:
