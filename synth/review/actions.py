@@ -33,12 +33,12 @@ The decision-log machinery (snapshots, undo, describe) is in `decisionlog`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import ConflictError, SynthError
 from ..records import CATEGORIES
 from ..statuses import LIVE, TRANSITIONS, Transition
-from ..store import Decision, Project, now_iso
+from ..store import Decision, Project, ThemeRow, now_iso
 from .decisionlog import (THEME_FIELDS, Change, Outcome, _code_state, _coding_state,  # noqa: F401 (re-exported)
                           _membership_state, _theme_state, coding_key, describe, undo, undoable)
 
@@ -92,18 +92,27 @@ def restore(project: Project, theme_id: int, *, reviewer: str, expected: Mapping
 
 # --- wording and category ----------------------------------------------------------------------
 
+def _set_by_reviewer(project: Project, theme_id: int, field: str, value: str, *, action: str, already: str,
+                     reviewer: str, expected: Mapping[int, int] | None,
+                     more: Callable[[ThemeRow], dict] | None = None) -> tuple[ThemeRow, int]:
+    """Set a theme's label, definition or category as a person's (discover keeps it from then on);
+    the theme as it was, and the decision logged."""
+    with project.transaction():
+        check_revisions(project, expected, reviewer)
+        theme = _theme(project, theme_id)
+        if getattr(theme, field) == value and getattr(theme, f"{field}_by_human"):
+            raise SynthError(f"{_name(theme)} {already}")
+        change = Change(project)
+        change.theme(theme.id, **{field: value, f"{field}_by_human": True}, **(more(theme) if more else {}))
+        return theme, change.log(reviewer=reviewer, action=action, theme_id=theme.id)
+
+
 def rename(project: Project, theme_id: int, label: str, *, reviewer: str,
            expected: Mapping[int, int] | None = None) -> Outcome:
     """Give a theme a reviewer's label; discover keeps it from then on."""
     label = " ".join(_clean(label, "label", MAX_LABEL).split())
-    with project.transaction():
-        check_revisions(project, expected, reviewer)
-        theme = _theme(project, theme_id)
-        if theme.label == label and theme.label_by_human:
-            raise SynthError(f"{_name(theme)} already has that label")
-        change = Change(project)
-        change.theme(theme.id, label=label, label_by_human=True)
-        decision = change.log(reviewer=reviewer, action="rename", theme_id=theme.id)
+    theme, decision = _set_by_reviewer(project, theme_id, "label", label, action="rename",
+                                       already="already has that label", reviewer=reviewer, expected=expected)
     return Outcome(decision, f"renamed theme {theme.id}: {theme.label!r} → {label!r}")
 
 
@@ -111,14 +120,8 @@ def define(project: Project, theme_id: int, definition: str, *, reviewer: str,
            expected: Mapping[int, int] | None = None) -> Outcome:
     """Set a theme's definition; discover keeps it from then on."""
     definition = _clean(definition, "definition", MAX_TEXT, allow_empty=True)
-    with project.transaction():
-        check_revisions(project, expected, reviewer)
-        theme = _theme(project, theme_id)
-        if theme.definition == definition and theme.definition_by_human:
-            raise SynthError(f"{_name(theme)} already has that definition")
-        change = Change(project)
-        change.theme(theme.id, definition=definition, definition_by_human=True)
-        decision = change.log(reviewer=reviewer, action="define", theme_id=theme.id)
+    theme, decision = _set_by_reviewer(project, theme_id, "definition", definition, action="define",
+                                       already="already has that definition", reviewer=reviewer, expected=expected)
     return Outcome(decision, f"changed the definition of {_name(theme)}")
 
 
@@ -127,15 +130,11 @@ def recategorise(project: Project, theme_id: int, category: str, *, reviewer: st
     """Set a theme's category (barrier, enabler, practice or context); discover keeps it."""
     if category not in CATEGORIES:
         raise SynthError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
-    with project.transaction():
-        check_revisions(project, expected, reviewer)
-        theme = _theme(project, theme_id)
-        if theme.category == category and theme.category_by_human:
-            raise SynthError(f"{_name(theme)} is already {category}")
-        change = Change(project)
-        change.theme(theme.id, category=category, category_by_human=True,
-                     **reviewer_category_fields(project, theme.id, category, f"reviewer {reviewer}"))
-        decision = change.log(reviewer=reviewer, action="recategorise", theme_id=theme.id)
+    theme, decision = _set_by_reviewer(
+        project, theme_id, "category", category, action="recategorise", already=f"is already {category}",
+        reviewer=reviewer, expected=expected,
+        # confidence and reasons for the category the person chose, not the one synth had voted for
+        more=lambda t: reviewer_category_fields(project, t.id, category, f"reviewer {reviewer}"))
     return Outcome(decision, f"recategorised {_name(theme)}: {theme.category or 'none'} → {category}")
 
 

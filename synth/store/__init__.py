@@ -28,7 +28,7 @@ from .fulltext import COUNT_CAP, RANK_CAP, SearchTables  # noqa: F401 (re-export
 from .reads import ReadTables
 from .review import ReviewTables
 from .rows import (MATCH_END, MATCH_START, MAX_ROW_ID, SQL_CHUNK, Coding, Decision, Membership,  # noqa: F401
-                   SearchPage, SearchRow, ThemeName, ThemeRow, now_iso)
+                   PassageAt, SearchPage, SearchRow, ThemeName, ThemeRow, now_iso)
 from .sources import SourceTables
 from .themes import ThemeTables
 

@@ -75,7 +75,9 @@ MATCH_START, MATCH_END = "\ue000", "\ue001"
 
 
 @dataclass(frozen=True)
-class SearchRow:
+class PassageAt:
+    """A passage where it stands: its source, its offsets in the source's text, and its text."""
+
     passage_id: int
     source_id: int
     source_name: str
@@ -84,6 +86,10 @@ class SearchRow:
     end_char: int
     text: str
     speaker: str | None
+
+
+@dataclass(frozen=True)
+class SearchRow(PassageAt):
     marked: str   # the text with each match between MATCH_START and MATCH_END
     score: float  # bm25 relevance, higher is better
 
