@@ -4,7 +4,9 @@ Builds a project of N passages directly through the store's tables (as scripts/b
 does: sources of 100 passages, a 384-float embedding per passage, 200 themes with centroids,
 quotes and categories; 85 % of codable passages placed, 10 % unplaced with a nearest theme, 5 %
 never placed; a decision log of a few hundred reviewer decisions and memos), serves it with the
-review app under uvicorn on 127.0.0.1, and times real HTTP GETs of every page: median of R.
+review app under uvicorn on 127.0.0.1, and times real HTTP GETs of every page: median of R; then
+the theme list, a theme and the unplaced page again, each GET just after another program changed
+the project (so nothing the app keeps between requests can serve it).
 
 The project is built once and kept (`--project PATH`, reused when it exists), because building
 100k passages takes minutes on a small machine.
@@ -144,6 +146,22 @@ def time_pages(project_path: Path, repeats: int) -> dict[str, dict]:
                         raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
                 out[name] = {"url": url, "median_s": statistics.median(times), "first_s": times[0],
                              "bytes": len(response.content)}
+            # The same pages just after another program changed the project (a memo by another
+            # reviewer, as the CLI would add it): nothing the app kept between requests holds then.
+            from synth.review import actions
+
+            for name in ("theme list", "theme page", "unplaced"):
+                times = []
+                for i in range(repeats):
+                    with Project.open(project_path, create=False) as project:
+                        actions.memo(project, f"bench change {i}", theme_id=1, reviewer="bench-other")
+                    started = time.perf_counter()
+                    response = client.get(urls[name])
+                    times.append(time.perf_counter() - started)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"GET {urls[name]}: HTTP {response.status_code}")
+                out[f"{name}, after a change elsewhere"] = {"url": urls[name], "median_s": statistics.median(times),
+                                                          "first_s": times[0], "bytes": len(response.content)}
     finally:
         server.terminate()
         server.wait(timeout=30)
