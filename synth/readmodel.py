@@ -12,7 +12,6 @@ actions, and a new `ReadModel` sees it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -105,6 +104,12 @@ class EmbeddingSpace:
             if best is not None:
                 out[tid] = best
         return out
+
+
+def latest_space(project: Project) -> EmbeddingSpace | None:
+    """The latest run's embedding space, for a reader that needs only that (a split, a search)."""
+    run = project.latest_run()
+    return EmbeddingSpace(project, run) if run is not None else None
 
 
 class ReadModel(ProjectView):

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import SynthError
+from ..readmodel import latest_space, unit_rows
 from ..records import CATEGORIES
 from ..statuses import REVIEWABLE
 from ..store import Membership, Project, ThemeRow
@@ -127,8 +128,7 @@ def _carry_codings_to_parts(project: Project, change: Change, parent_id: int, pa
         if by_category and any(themes[t].category == category for t in parts):
             part = next(t for t in parts if themes[t].category == category)
         elif vector is not None and all(centroids[t] is not None and centroids[t].shape == vector.shape for t in parts):
-            part = max(parts, key=lambda t: float(np.dot(centroids[t], vector) /
-                                                 max(np.linalg.norm(centroids[t]) * np.linalg.norm(vector), 1e-12)))
+            part = max(parts, key=lambda t: float(unit_rows(centroids[t])[0] @ unit_rows(vector)[0]))
         change.coding(c.passage_id, parent_id, None)
         primary = project.membership(c.passage_id)
         if not (primary and primary.placed and primary.theme_id == part):
@@ -158,10 +158,8 @@ def _groups_by_category(project: Project, parent: ThemeRow, members: Sequence[Me
 
 
 def _vectors(project: Project, passages: Sequence) -> dict[str, np.ndarray]:
-    run = project.latest_run()
-    if run is None:
-        return {}
-    return project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
+    space = latest_space(project)
+    return space.vectors(p.text_sha256 for p in passages) if space is not None else {}
 
 
 def _groups_by_embedding(project: Project, parent: ThemeRow, members: Sequence[Membership], passages: Mapping,
@@ -175,8 +173,7 @@ def _groups_by_embedding(project: Project, parent: ThemeRow, members: Sequence[M
                          "run `synth discover` first, or split --by-category")
     from sklearn.cluster import KMeans  # imported here: only a split needs it
 
-    x = np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]).astype(np.float64)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = unit_rows(np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]))
     if len(np.unique(x.round(6), axis=0)) < k:
         raise SynthError(f"{_name(parent)} has fewer than {k} distinct passages; choose a smaller k")
     labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x).labels_
