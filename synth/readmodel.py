@@ -149,7 +149,10 @@ class ReadModel(ProjectView):
     @cached_property
     def all_themes(self) -> dict[int, ThemeRow]:
         """Every theme, whatever its status, by id (one query; sizes from the list counts when read)."""
-        sizes = self._kept("sizes", self.project.theme_sizes)
+        if "list_counts" in self.__dict__:  # a theme's size is its distinct passages over all kinds
+            sizes = {t: sum(n for n, _ in kinds.values()) for t, kinds in self.list_counts[0].items()}
+        else:
+            sizes = self._kept("sizes", self.project.theme_sizes)
         return {t.id: t for t in self.project.themes(statuses=THEME_STATUSES, sizes=sizes)}
 
     @cached_property
@@ -174,7 +177,7 @@ class ReadModel(ProjectView):
 
     def entries(self, wanted: Sequence[str] = LIVE) -> list[ThemeListEntry]:
         """What a list of themes shows, from one aggregate query (no passages read)."""
-        counts = self.list_counts
+        counts = self.list_counts  # first: the themes' sizes are then read from these counts
         return list_entries(self.project, wanted, themes=self.themes(wanted), counts=counts)
 
     @cached_property

@@ -171,3 +171,21 @@ async def test_counts_kept_between_requests_follow_a_change_made_elsewhere(built
         after = (await client.get("/unplaced")).text
         assert int(re.search(r"Unplaced passages \((\d+)\)", after).group(1)) == total + 2
         assert size_listed((await client.get("/")).text) == size_a == size_before - 2
+
+
+def test_theme_sizes_in_one_pass_equal_each_themes_own_count(built: Built) -> None:
+    """All themes' sizes come from one aggregate (two ways: with and without further codings); each
+    must equal the theme's own count, which reads its members one by one."""
+    with Project.open(built.path, create=False) as p:
+        def check() -> None:
+            every = {t.id: t.size for t in p.themes(statuses=statuses.THEME_STATUSES)}
+            assert every == {t: p.theme(t).size for t in every}
+            counts = p.theme_list_counts()[0]
+            assert {t: sum(n for n, _ in kinds.values()) for t, kinds in counts.items()} == \
+                {t: n for t, n in every.items() if n}
+
+        check()
+        with p.transaction():  # a further coding: into another theme, and into its own (counted once)
+            p.set_coding(built.passages["A1"][0], built.themes["B"], reviewer="t")
+            p.set_coding(built.passages["B"][0], built.themes["B"], reviewer="t")
+        check()

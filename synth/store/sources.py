@@ -132,55 +132,6 @@ class SourceTables:
             " JOIN passages p ON p.id = m.passage_id JOIN sources s ON s.id = p.source_id"
             " WHERE s.is_current = 1 GROUP BY p.id ORDER BY probability DESC, p.id", (theme_id, theme_id))]
 
-    def theme_substance_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
-        """Per theme, per source kind: (distinct placed passages that are content, not structure (see
-        `Passage.substantive`), their distinct current sources); what triangulation counts."""
-        return self.theme_list_counts()[1]
-
-    def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
-        """Per theme, per source kind: (distinct placed passages, distinct current sources), every
-        theme in one aggregate query (the theme list needs counts, not passages)."""
-        return self.theme_list_counts()[0]
-
-    def theme_list_counts(self) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, dict[str, tuple[int, int]]]]:
-        """`theme_kind_counts` and `theme_substance_counts` together, from one pass over the placed
-        passages. The pass starts from the current sources and walks covering indexes (sources ->
-        passages -> memberships by primary key), never reading a passage's row: at 100,000 passages
-        that is ten times faster than joining each membership to its passage."""
-        every: dict[int, dict[str, tuple[int, int]]] = {}
-        substance: dict[int, dict[str, tuple[int, int]]] = {}
-        content = "(p.structure_kind IS NULL OR p.codable = 1)"
-        for r in self.db.execute(
-            "WITH coded (theme_id, kind, passage_id, source_id, content) AS ("
-            f" SELECT m.theme_id, s.kind, p.id, s.id, {content} FROM sources s"
-            "  CROSS JOIN passages p ON p.source_id = s.id CROSS JOIN memberships m ON m.passage_id = p.id"
-            "  WHERE s.is_current = 1 AND m.placed = 1"
-            f" UNION ALL SELECT c.theme_id, s.kind, p.id, s.id, {content} FROM codings c"
-            "  JOIN passages p ON p.id = c.passage_id JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1)"
-            " SELECT theme_id, kind, COUNT(DISTINCT passage_id), COUNT(DISTINCT source_id),"
-            " COUNT(DISTINCT CASE WHEN content THEN passage_id END), COUNT(DISTINCT CASE WHEN content THEN source_id END)"
-            " FROM coded GROUP BY theme_id, kind"
-        ):
-            every.setdefault(r[0], {})[r[1]] = (r[2], r[3])
-            if r[4]:
-                substance.setdefault(r[0], {})[r[1]] = (r[4], r[5])
-        return every, substance
-
-    def theme_sizes(self) -> dict[int, int]:
-        """Each theme's size: placed passages of current sources, and a reviewer's further codings
-        of others (once per passage), for every theme in one pass (see `theme_list_counts`)."""
-        sizes: dict[int, int] = {}
-        for theme_id, n in self.db.execute(
-            "SELECT m.theme_id, COUNT(*) FROM sources s CROSS JOIN passages p ON p.source_id = s.id"
-            " CROSS JOIN memberships m ON m.passage_id = p.id WHERE s.is_current = 1 AND m.placed = 1"
-            " GROUP BY m.theme_id"
-            " UNION ALL SELECT c.theme_id, COUNT(*) FROM codings c JOIN passages p ON p.id = c.passage_id"
-            " JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1 AND NOT EXISTS (SELECT 1 FROM memberships m"
-            " WHERE m.passage_id = c.passage_id AND m.theme_id = c.theme_id AND m.placed = 1) GROUP BY c.theme_id"
-        ):
-            sizes[theme_id] = sizes.get(theme_id, 0) + n
-        return sizes
-
     def metadata_of_theme_sources(self, theme_id: int) -> dict[int, dict[str, str]]:
         """Metadata of the sources a theme's placed passages come from."""
         out: dict[int, dict[str, str]] = {}

@@ -66,6 +66,66 @@ class ThemeTables:
         )
         return [_theme_row(r, r["size"]) for r in rows]
 
+    def theme_substance_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per theme, per source kind: (distinct placed passages that are content, not structure (see
+        `Passage.substantive`), their distinct current sources); what triangulation counts."""
+        return self.theme_list_counts()[1]
+
+    def theme_kind_counts(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per theme, per source kind: (distinct placed passages, distinct current sources), every
+        theme in one aggregate query (the theme list needs counts, not passages)."""
+        return self.theme_list_counts()[0]
+
+    def theme_list_counts(self) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, dict[str, tuple[int, int]]]]:
+        """`theme_kind_counts` and `theme_substance_counts` together, from one pass over the placed
+        passages. The pass starts from the current sources and walks covering indexes (sources ->
+        passages -> memberships by primary key), never reading a passage's row: at 100,000 passages
+        that is ten times faster than joining each membership to its passage."""
+        every: dict[int, dict[str, tuple[int, int]]] = {}
+        substance: dict[int, dict[str, tuple[int, int]]] = {}
+        content = "(p.structure_kind IS NULL OR p.codable = 1)"
+        # With no further codings each passage is in at most one theme's count (its membership is
+        # unique), so only sources need counting as distinct: a cheaper grouping, the same figures.
+        simple = self.db.execute("SELECT 1 FROM codings LIMIT 1").fetchone() is None
+        query = (
+            f"SELECT m.theme_id, s.kind, COUNT(*), COUNT(DISTINCT s.id), SUM({content}),"
+            f" COUNT(DISTINCT CASE WHEN {content} THEN s.id END) FROM sources s"
+            " CROSS JOIN passages p ON p.source_id = s.id CROSS JOIN memberships m ON m.passage_id = p.id"
+            " WHERE s.is_current = 1 AND m.placed = 1 GROUP BY m.theme_id, s.kind") if simple else (
+            "WITH coded (theme_id, kind, passage_id, source_id, content) AS ("
+            f" SELECT m.theme_id, s.kind, p.id, s.id, {content} FROM sources s"
+            "  CROSS JOIN passages p ON p.source_id = s.id CROSS JOIN memberships m ON m.passage_id = p.id"
+            "  WHERE s.is_current = 1 AND m.placed = 1"
+            f" UNION ALL SELECT c.theme_id, s.kind, p.id, s.id, {content} FROM codings c"
+            "  JOIN passages p ON p.id = c.passage_id JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1)"
+            " SELECT theme_id, kind, COUNT(DISTINCT passage_id), COUNT(DISTINCT source_id),"
+            " COUNT(DISTINCT CASE WHEN content THEN passage_id END), COUNT(DISTINCT CASE WHEN content THEN source_id END)"
+            " FROM coded GROUP BY theme_id, kind")
+        for r in self.db.execute(query):
+            every.setdefault(r[0], {})[r[1]] = (r[2], r[3])
+            if r[4]:
+                substance.setdefault(r[0], {})[r[1]] = (r[4], r[5])
+        return every, substance
+
+    def theme_sizes(self) -> dict[int, int]:
+        """Each theme's size: placed passages of current sources, and a reviewer's further codings
+        of others (once per passage), for every theme in one pass (see `theme_list_counts`)."""
+        sizes: dict[int, int] = {}
+        # Every source current (nothing re-ingested): each passage counts, and the count needs only
+        # the memberships index, not a walk through the passages.
+        current = ("SELECT theme_id, COUNT(*) FROM memberships m WHERE placed = 1 GROUP BY theme_id"
+                   if self.db.execute("SELECT 1 FROM sources WHERE is_current = 0 LIMIT 1").fetchone() is None else
+                   "SELECT m.theme_id, COUNT(*) FROM sources s CROSS JOIN passages p ON p.source_id = s.id"
+                   " CROSS JOIN memberships m ON m.passage_id = p.id WHERE s.is_current = 1 AND m.placed = 1"
+                   " GROUP BY m.theme_id")
+        for theme_id, n in self.db.execute(
+            current + " UNION ALL SELECT c.theme_id, COUNT(*) FROM codings c JOIN passages p ON p.id = c.passage_id"
+            " JOIN sources s ON s.id = p.source_id WHERE s.is_current = 1 AND NOT EXISTS (SELECT 1 FROM memberships m"
+            " WHERE m.passage_id = c.passage_id AND m.theme_id = c.theme_id AND m.placed = 1) GROUP BY c.theme_id"
+        ):
+            sizes[theme_id] = sizes.get(theme_id, 0) + n
+        return sizes
+
     def theme_names(self, *, statuses: Sequence[str] = THEME_STATUSES) -> list[ThemeName]:
         """Id, label and status of themes, without counting their passages (for menus and search hits)."""
         marks = ",".join("?" * len(statuses))
