@@ -6,7 +6,6 @@ pages give what the old whole-project walks gave."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -19,14 +18,9 @@ from synth.report.build import gather
 from synth.review import actions
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, build_review_project
+from test_review_actions import Built, built  # noqa: F401 (a fixture)
 
 BASE = "http://127.0.0.1"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 def test_every_move_of_the_table_is_what_the_actions_allow(built: Built) -> None:
