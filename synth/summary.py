@@ -137,6 +137,12 @@ class ProjectView:
             self._categories = self.project.passage_categories()
         return self._categories
 
+    def read_sources(self, source_ids: Sequence[int]) -> None:
+        """Read the sources of `source_ids` not read yet, in one go (a page of passages from many)."""
+        missing = [s for s in dict.fromkeys(source_ids) if s not in self._sources]
+        if missing:
+            self._sources.update(self.project.sources_by_id(missing))
+
     def source(self, source_id: int) -> Source:
         if source_id not in self._sources:
             self._sources[source_id] = self.project.source(source_id)

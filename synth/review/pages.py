@@ -226,6 +226,7 @@ def _passage_rows(model: ReadModel, passage_ids: list[int], probabilities: Mappi
     passages = passages if passages is not None else project.passages_by_id(passage_ids)
     categories = _categories(project, passage_ids)
     memos = _memos_by_passage(project.live_memos(passage_ids=passage_ids))
+    model.read_sources([passages[pid].source_id for pid in passage_ids])
     rows = []
     for pid in passage_ids:
         p = passages[pid]

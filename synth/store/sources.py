@@ -103,9 +103,19 @@ class SourceTables:
     def source_notes(self, source_id: int) -> list[str]:
         return json.loads(self.db.execute("SELECT notes FROM sources WHERE id = ?", (source_id,)).fetchone()[0])
 
-    def _source(self, row: sqlite3.Row) -> Source:
-        meta = {r["key"]: r["value"] for r in self.db.execute(
-            "SELECT key, value FROM source_metadata WHERE source_id = ? ORDER BY key", (row["id"],))}
+    def sources_by_id(self, source_ids: Sequence[int]) -> dict[int, Source]:
+        """The sources of `source_ids` that exist, with their metadata, in two queries (for a page of passages)."""
+        meta: dict[int, dict[str, str]] = {}
+        for r in self._rows_for_ids("SELECT source_id, key, value FROM source_metadata WHERE source_id IN ({})"
+                                    " ORDER BY source_id, key", source_ids):
+            meta.setdefault(r[0], {})[r[1]] = r[2]
+        return {r["id"]: self._source(r, meta.get(r["id"], {}))
+                for r in self._rows_for_ids("SELECT * FROM sources WHERE id IN ({})", source_ids)}
+
+    def _source(self, row: sqlite3.Row, meta: dict[str, str] | None = None) -> Source:
+        if meta is None:
+            meta = {r["key"]: r["value"] for r in self.db.execute(
+                "SELECT key, value FROM source_metadata WHERE source_id = ? ORDER BY key", (row["id"],))}
         return Source(id=row["id"], name=row["name"], kind=row["kind"], path=row["path"], sha256=row["sha256"],
                       text=row["text"], version=row["version"], metadata=meta)
 
