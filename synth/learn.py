@@ -49,6 +49,7 @@ PRIOR_ROUNDS = 20        # EM rounds of the per-stratum priors (converged well b
 MAX_POOL = 2000          # pseudo-labelled passages the regression sees (a random subset on large projects)
 PSEUDO_WEIGHT = 1.0      # an untouched passage's weight, times the adjusted model's confidence in it
 TAUGHT_WEIGHT = 20.0     # a reviewer's category: twenty confident pseudo-labels' worth
+TAUGHT_SHARE = 1.0       # at most: the taught passages together weigh as much as the pseudo-labels
 REGULARISATION = 1.0     # inverse L2 strength (scikit-learn's C)
 MIN_EXAMPLES_PER_THEME = 3   # a reviewer's theme teaches placement from this many hand-placed passages
 MIN_SIMILARITY = 0.40    # a placed passage's cosine similarity to its theme's examples (as synth/deductive.py)
@@ -128,8 +129,12 @@ def adjusted_priors(machine: np.ndarray, strata: np.ndarray, taught_rows: Sequen
                     smoothing: float = PRIOR_SMOOTHING) -> np.ndarray:
     """(n, 4) the machine's probabilities re-weighted by each stratum's own category prior, estimated
     by EM (Saerens et al. 2002); the taught rows count with their reviewer's category. With one stratum
-    and nothing taught it returns the machine's probabilities (the fixed point it starts from)."""
+    it returns the machine's probabilities."""
     p0 = _probabilities(machine)
+    if len(set(strata.tolist())) < 2:
+        # One stratum: nothing to tell apart, and EM on the machine's flat scores would turn a few
+        # one-sided fixes into a project-wide shift (measured: a fixing reviewer then made it worse).
+        return p0
     overall = p0.mean(axis=0)
     taught = np.asarray(taught_rows, dtype=int)
     fixed = np.zeros((len(taught), len(CATEGORIES)))
@@ -160,7 +165,11 @@ def _fit_on_pseudo_labels(features: np.ndarray, adjusted: np.ndarray, taught_row
     labels = np.concatenate([pseudo, np.asarray(taught_labels, dtype=pseudo.dtype)])
     if len(set(labels)) < 2:
         return adjusted
-    weights = np.concatenate([PSEUDO_WEIGHT * adjusted[pool].max(axis=1), np.full(len(taught_rows), TAUGHT_WEIGHT)])
+    pseudo_weights = PSEUDO_WEIGHT * adjusted[pool].max(axis=1)
+    # The reviewer's passages together weigh at most as much as all the pseudo-labels: in a small
+    # project a few one-sided fixes would otherwise outweigh everything the machine gets right.
+    taught_weight = min(TAUGHT_WEIGHT, max(1.0, TAUGHT_SHARE * pseudo_weights.sum() / max(len(taught_rows), 1)))
+    weights = np.concatenate([pseudo_weights, np.full(len(taught_rows), taught_weight)])
     model = LogisticRegression(C=REGULARISATION, max_iter=1000)
     model.fit(features[np.concatenate([pool, taught_rows])], labels, sample_weight=weights)
     out = np.full((len(features), len(CATEGORIES)), 1e-6)
