@@ -4,6 +4,7 @@ categoriser), and `synth passage next`, the "check next" queue, on a real projec
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +145,7 @@ def test_a_theme_made_from_examples_attracts_passages_like_them(embedder) -> Non
 
 def test_passage_next_lists_the_least_certain_unreviewed_passages(tmp_path: Path, synth) -> None:
     built = build_review_project(tmp_path / "review.synth")
-    a, b, c = built.passages["A1"][:1] + built.passages["B1"][:1] + built.passages["None"][:1]
+    a, b, c = built.passages["A1"][:1] + built.passages["B"][:1] + built.passages["None"][:1]
     with Project.open(built.path, create=False) as p, p.transaction():
         p.set_passage_category(a, "barrier", {"barrier": 0.34, "enabler": 0.33, "practice": 0.2, "context": 0.13}, [])
         p.set_passage_category(b, "enabler", {"barrier": 0.3, "enabler": 0.4, "practice": 0.2, "context": 0.1}, [])
@@ -159,3 +160,28 @@ def test_passage_next_lists_the_least_certain_unreviewed_passages(tmp_path: Path
     assert "unsure" in text and len(text.strip().splitlines()) == 1
     bad = synth("passage", "next", built.path, "--count", "0")
     assert bad.exit_code != 0 and "--count" in bad.output
+
+
+@pytest.mark.anyio
+async def test_check_next_page_lists_the_least_certain_and_drops_a_decided_one(tmp_path: Path) -> None:
+    import httpx
+
+    from synth.review.app import create_app
+
+    built = build_review_project(tmp_path / "review.synth")
+    a, b = built.passages["A1"][0], built.passages["B"][0]
+    with Project.open(built.path, create=False) as p, p.transaction():
+        p.set_passage_category(a, "barrier", {"barrier": 0.34, "enabler": 0.33, "practice": 0.2, "context": 0.13}, [])
+        p.set_passage_category(b, "enabler", {"barrier": 0.3, "enabler": 0.4, "practice": 0.2, "context": 0.1}, [])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(built.path, reviewer="alice")),
+                                 base_url="http://127.0.0.1") as client:
+        r = await client.get("/check")
+        assert r.status_code == 200 and 'href="/check" aria-current="page"' in r.text
+        assert r.text.index(f'id="c{a}"') < r.text.index(f'id="c{b}"')  # the least sure first
+        assert f'formaction="/passages/{a}/categorise"' in r.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+        r = await client.post(f"/passages/{a}/categorise", data={"csrf_token": token, f"category-{a}": "barrier",
+                                                                 "back": "/check"})
+        assert r.status_code == 303 and r.headers["location"] == "/check"
+        r = await client.get("/check")
+        assert f'id="c{a}"' not in r.text and f'id="c{b}"' in r.text  # confirmed: settled, not asked again

@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
 LOG_PAGE_SIZE = 200
 NEAREST = 3
+CHECK_NEXT_SHOWN = 20  # passages on the "check next" page: one sitting's worth
 STATUS_FILTERS = {
     "review": ("suggested", "accepted", "rejected"),
     "all": THEME_STATUSES,
@@ -55,7 +56,7 @@ STATUS_FILTERS = {
 }
 SORTS = ("id", "label", "size", "spread", "confidence")
 # Where a form may send the browser back to: a page of this app, never another site.
-LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search|validate)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search|validate|check)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
 SEARCH_PAGE_SIZE = 50
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -153,6 +154,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
         # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
         Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
         Route("/passages/{passage_id:int}/categorise", views.passage_categorise, methods=["POST"]),
+        Route("/check", views.check_next),
         Route("/validate", views.validation),
         Route("/validate/sample", views.validation_sample, methods=["POST"]),
         Route("/validate/{item_id:int}", views.validation_code, methods=["POST"]),
@@ -351,6 +353,21 @@ class _Views:
         return self.render(request, "unplaced.html", {
             "rows": rows, "page": page, "pages": pages, "total": len(candidates), "targets": list(live.values()),
             "back": _page_url("/unplaced", page), "title": "Unplaced passages"})
+
+    def check_next(self, request: Request) -> Response:
+        """The passages whose category synth is least sure of (relearn.check_next): confirm or correct each."""
+        from ..relearn import check_next
+
+        with self.project() as project:
+            view = ProjectView(project)
+            queue = check_next(project, CHECK_NEXT_SHOWN)
+            categories = {q.passage.id: {"category": q.category.category, "by": q.category.by,
+                                         "reasons": q.category.reasons} for q in queue}
+            rows = [{**_passage_row(view, q.passage.id, categories), "uncertainty": q.uncertainty} for q in queue]
+            memos = _memos_by_passage(actions.memos(project))
+        for row in rows:
+            row["memos"] = memos.get(row["id"], [])
+        return self.render(request, "check.html", {"rows": rows, "back": "/check", "title": "Check next"})
 
     def source(self, request: Request) -> Response:
         source_id = request.path_params["source_id"]
