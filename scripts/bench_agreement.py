@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import bench_learning as bl  # noqa: E402
 from benchdocs import replace_section  # noqa: E402
 from synth import learn, validate  # noqa: E402
-from synth.records import CATEGORIES  # noqa: E402
 
 EXAMPLES = 5
 CORRECTIONS = 40

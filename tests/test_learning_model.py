@@ -73,7 +73,7 @@ def test_each_learned_suggestion_names_the_nearest_taught_passages(survey) -> No
     target = 7  # "Quieter wards at night so we can sleep."
     sims = {100 + r: float(np.dot(vectors[target], vectors[r]) / np.linalg.norm(vectors[target]) / np.linalg.norm(vectors[r]))
             for r in rows}
-    named = [int(x) for x in __import__("re").findall(r"passage (\d+) \(", learned[target].reasons[-1])]
+    named = [int(x) for x in re.findall(r"passage (\d+) \(", learned[target].reasons[-1])]
     assert named == sorted(sims, key=lambda pid: -sims[pid])  # every taught passage, the nearest first
     assert learned[target].reasons[0].startswith("learned from 3 passage(s) a reviewer categorised")
 
