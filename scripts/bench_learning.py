@@ -1,23 +1,26 @@
 """Learning curves: how much better synth gets as a reviewer teaches it (synth/learn.py).
 
-Categories: a simulated reviewer sets the right category on k passages; synth's learned model
-(the machine's cues and prototypes plus what those k taught) then categorises the passages the
-reviewer did not touch. Two reviewers are simulated:
+Categories: a simulated reviewer sets the right category on k passages; synth's learned model then
+categorises the passages the reviewer did not touch. Three reviewers are simulated:
   - "labels": sets the category of k passages drawn at random (whether synth had them right or not);
   - "fixes": reads passages in random order and fixes only synth's mistakes, until k are fixed
-    (every passage read is touched, and left out of the score; only the fixes are training data).
+    (every passage read is touched, and left out of the score; only the fixes are training data);
+  - "check next": works through `synth passage next` (the passages the current model is least sure
+    of), ten at a time, confirming or correcting each; synth relearns after every ten.
 Data: NHS phase-1 feedback (criticality < 0 → barrier / "what could be better", > 0 → enabler /
 "what was good"; scored as the side of barrier+practice against enabler), NaPiRE (barrier /
-enabler / practice answers; three-class macro-F1 and barrier-vs-enabler accuracy).
+enabler / practice answers; three-class macro-F1 and barrier-vs-enabler accuracy). The passages'
+context is the survey question (and, for NHS, the trust), as source metadata carries it in a project.
 
 Placement: a codebook of themes, each given by m example passages (3 / 5 / 10), places every other
-passage; accuracy and NMI against the human themes, for synth's refined centres (learn.place_by_examples
-without thresholds) and for a nearest-centroid baseline on the same examples. Data: NHS subcategories
-(themes with more than 10 comments), bills topics and subtopics (themes with more than 10 bills).
+passage; accuracy and NMI against the human themes, for synth's learned placement (learn.theme_scores:
+embedding + TF-IDF similarity to the examples, spread over the neighbour graph; discover's thresholds
+left out, every passage placed) and for a nearest-centroid baseline on the same examples. Data: NHS
+subcategories, bills topics and subtopics, NaPiRE codes (themes with more than 10 passages).
 
 Every figure is the median over --draws random draws (seeds 0..draws-1).
 
-    python scripts/bench_learning.py [--draws 5] [--update-docs]
+    python scripts/bench_learning.py [--draws 3] [--sets nhs,napire,bills] [--parts categories,placement] [--update-docs]
 
 Embeddings of every text (the bundled model) and synth's machine categories are cached as .npy
 under /tmp/synth-learn-cache, so a re-run only computes the learning.
@@ -98,50 +101,58 @@ def load_bills():
 
 # --- categories ---------------------------------------------------------------------------------------
 
-def simulate(truth: np.ndarray, machine_pred: np.ndarray, k: int, protocol: str, rng) -> tuple[np.ndarray, np.ndarray]:
-    """(taught rows, touched rows) for a reviewer who makes k category decisions."""
-    order = rng.permutation(len(truth))
-    if protocol == "labels" or k == 0:
-        return order[:k], order[:k]
-    wrong = np.flatnonzero(machine_pred[order] != truth[order])
-    if len(wrong) < k:
-        return order[wrong], order
-    last = wrong[k - 1]
-    read = order[:last + 1]
-    return read[machine_pred[read] != truth[read]], read
+STRATEGIES = ("labels", "fixes", "check next")
+BATCH = 10  # the "check next" reviewer's decisions between two relearns
 
 
-def learned_scores(vectors, machine, texts, truth, taught, contexts=None) -> np.ndarray:
+def learned_scores(vectors, machine, truth, taught, contexts=None) -> np.ndarray:
     """(n, 4) scores after learning from the taught rows (a taught row: the reviewer's category, 1.0)."""
-    if len(taught) == 0:
-        return machine.copy()
-    examples = [learn.TaughtPassage(int(i), str(truth[i]), texts[i]) for i in taught]
-    out = learn.learn_categories(examples, vectors[taught], vectors, machine, shown=0, taught_rows=taught,
-                                 contexts=contexts)
-    scores = np.array([[o.scores[c] for c in CATEGORIES] for o in out])
+    taught = np.asarray(taught, dtype=int)
+    scores = learn.learned_probabilities(vectors, machine, taught, list(truth[taught]), contexts=contexts)
     scores[taught] = [[float(c == truth[i]) for c in CATEGORIES] for i in taught]  # never overridden
     return scores
 
 
-def category_curves(name: str, texts, vectors, machine, truth, score, draws: int, contexts=None) -> list[str]:
+def reviewer_rounds(strategy: str, truth, vectors, machine, contexts, rng) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """k -> (taught rows, touched rows, scores after learning) for every k in KS."""
+    machine_pred = np.array(CATEGORIES)[machine.argmax(axis=1)]
+    order = rng.permutation(len(truth))
+    out = {}
+    if strategy == "check next":
+        taught, scores = np.zeros(0, dtype=int), machine.copy()
+        for k in range(0, max(KS) + 1, BATCH):
+            if k in KS:
+                out[k] = (taught, taught, scores)
+            doubt = learn.uncertainty(scores)
+            doubt[taught] = -1.0
+            pick = np.lexsort((rng.random(len(doubt)), -doubt))[:BATCH]
+            taught = np.concatenate([taught, pick])
+            scores = learned_scores(vectors, machine, truth, taught, contexts)
+        return out
+    wrong = np.flatnonzero(machine_pred[order] != truth[order])
+    for k in KS:
+        if strategy == "labels" or k == 0:
+            taught = touched = order[:k]
+        else:
+            touched = order[:wrong[min(k, len(wrong)) - 1] + 1]
+            taught = touched[machine_pred[touched] != truth[touched]]
+        out[k] = (taught, touched, learned_scores(vectors, machine, truth, taught, contexts) if k else machine.copy())
+    return out
+
+
+def category_curves(name: str, vectors, machine, truth, score, draws: int, contexts=None) -> list[str]:
     lines = []
-    # What the reviewer sees as a mistake: the machine's category against the true one.
-    machine_pred = np.array([CATEGORIES[i] for i in machine.argmax(axis=1)])
-    for protocol in ("labels", "fixes"):
-        cells = []
-        for k in KS:
-            values = []
-            for seed in range(draws):
-                rng = np.random.default_rng(seed)
-                taught, touched = simulate(truth, machine_pred, k, protocol, rng)
-                scores = learned_scores(vectors, machine, texts, truth, taught, contexts)
+    for strategy in STRATEGIES:
+        per_k = {k: [] for k in KS}
+        for seed in range(draws):
+            for k, (_, touched, scores) in reviewer_rounds(strategy, truth, vectors, machine, contexts,
+                                                           np.random.default_rng(seed)).items():
                 rest = np.setdiff1d(np.arange(len(truth)), touched)
-                values.append(score(truth[rest], scores[rest]))
-            med = {key: statistics.median(v[key] for v in values) for key in values[0]}
-            cells.append(med)
-        keys = list(cells[0])
-        for key in keys:
-            lines.append(f"| {name} | {protocol} | {key} | " + " | ".join(f"{c[key]:.3f}" for c in cells) + " |")
+                per_k[k].append(score(truth[rest], scores[rest]))
+        for key in per_k[0][0]:
+            lines.append(f"| {name} | {strategy} | {key} | "
+                         + " | ".join(f"{statistics.median(v[key] for v in per_k[k]):.3f}" for k in KS) + " |")
+        print("\n".join(lines[-len(per_k[0][0]):]), flush=True)
     return lines
 
 
@@ -171,11 +182,15 @@ def napire_score(truth, scores):
 
 # --- placement ----------------------------------------------------------------------------------------
 
-def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, draws: int, min_size: int = 11) -> list[str]:
+def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: list[str], draws: int,
+                   min_size: int = 11) -> list[str]:
     values, counts = np.unique(labels, return_counts=True)
     keep_labels = values[counts >= min_size]
     rows = np.flatnonzero(np.isin(labels, keep_labels))
     x, y = vectors[rows], labels[rows]
+    sub_texts = [texts[i] for i in rows]
+    graph = learn.neighbour_graph(x)  # depends on the passages only: built once for every draw
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
     out = []
     for m in MS:
         ours, base = [], []
@@ -188,76 +203,94 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, draws: in
                 examples.update(int(i) for i in pick)
             rest = np.array(sorted(set(range(len(y))) - examples))
             truth = np.searchsorted(keep_labels, y[rest])
-            centroid = learn.theme_centres(x, themes, rounds=0)
-            refined = learn.theme_centres(x, themes)
-            xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-            for centres, sink in ((refined, ours), (centroid, base)):
-                pred = (xn[rest] @ centres.T).argmax(axis=1)
+            share, _ = learn.theme_scores(x, themes, sub_texts, graph=graph)
+            centroid = (xn[rest] @ learn.theme_centres(x, themes).T).argmax(axis=1)
+            for pred, sink in ((share[rest].argmax(axis=1), ours), (centroid, base)):
                 sink.append((accuracy_score(truth, pred), normalized_mutual_info_score(truth, pred)))
         med = lambda v, i: statistics.median(t[i] for t in v)  # noqa: E731
         out.append(f"| {name} ({len(keep_labels)} themes) | {m} | {med(ours, 0):.3f} | {med(ours, 1):.3f} | "
                    f"{med(base, 0):.3f} | {med(base, 1):.3f} |")
+        print(out[-1], flush=True)
     return out
 
 
 METHOD = """\
-Method (`synth/learn.py`): categories — two logistic regressions on the passages' embeddings (and,
-where the project has it, where each passage comes from: its source's kind and metadata, here the
-survey question and trust), one fitted to the machine's own categories of the project's passages,
-one to the same plus the reviewer's examples weighing a quarter of the project together; the
-difference of their log-probabilities is added to the machine's (cues + prototypes) log-scores. A
-reviewer's own category is never changed. Placement — each theme's centre starts at the mean of its
-example passages and is refined by five rounds of seeded spherical k-means over all passages, the
-examples held in their themes; every other passage goes to the nearest centre (discover also requires
-similarity >= 0.40 and a margin of 0.03, leaving the rest to clustering; here every passage is placed,
-as the baseline places every passage). Nearest centroid: the same examples' mean, no refinement.\
+Method (`synth/learn.py`): categories — once a reviewer has taught anything, (1) each stratum of
+passages with the same context (the survey question, the trust: a source's metadata) gets its own
+category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
+al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
+one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
+passages as weak pseudo-labels (weight 1 x confidence) and to the reviewer's categories (weight 20);
+its probabilities are the learned category. A reviewer's own category is never changed; with nothing
+taught the machine's category stands (k = 0). Placement — every passage's cosine similarity to each
+theme's example centroid plus half its TF-IDF similarity to the examples' mean, a softmax
+(temperature 0.05), spread over the passages' 10-nearest-neighbour graph (label spreading, alpha 0.8,
+30 rounds); here every passage goes to its best theme (discover also requires cosine >= 0.40 to the
+theme's examples and a share margin of 0.10, leaving the rest to clustering). Nearest centroid: the
+same examples' mean embedding, nothing else.\
 """
 
 
-def run(draws: int) -> str:
+def run(draws: int, sets: set[str], parts: set[str]) -> str:
     started = time.perf_counter()
-    frame, nhs_texts, nhs_vec, crit = load_nhs()
-    sided = np.flatnonzero(~np.isnan(crit) & (crit != 0))
-    nhs_machine = _machine("nhs", nhs_texts, nhs_vec)[sided]
-    nhs_truth = np.where(crit[sided] < 0, "barrier", "enabler")
-    napire_rows, napire_vec = load_napire()
-    three = [i for i, r in enumerate(napire_rows) if r["label"] in ("barrier", "enabler", "practice")]
-    napire_texts = [napire_rows[i]["text"] for i in three]
-    napire_machine = _machine("napire", [r["text"] for r in napire_rows], napire_vec)[three]
-    napire_truth = np.array([napire_rows[i]["label"] for i in three])
-
     lines = ["| set | reviewer | measure | " + " | ".join(f"k = {k}" for k in KS) + " |",
              "|---|---|---|" + "---|" * len(KS)]
-    nhs_context = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}") for i in sided]
-    for label, ctx in (("text only", None), ("text + survey question", nhs_context)):
-        lines += category_curves(f"NHS ({len(sided)}), {label}", [nhs_texts[i] for i in sided], nhs_vec[sided],
-                                 nhs_machine, nhs_truth, nhs_side_score, draws, ctx)
-    napire_context = [(f"question={napire_rows[i]['question']}",) for i in three]
-    for label, ctx in (("text only", None), ("text + survey question", napire_context)):
-        lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_texts, napire_vec[three], napire_machine,
-                                 napire_truth, napire_score, draws, ctx)
-
-    bills_rows, bills_vec = load_bills()
     place = ["| set | examples per theme | synth accuracy | synth NMI | nearest-centroid accuracy | nearest-centroid NMI |",
              "|---|---|---|---|---|---|"]
-    place += placement_rows("NHS subcategories", nhs_vec, frame.subcategory.astype(str).to_numpy(), draws)
-    place += placement_rows("bills topics", bills_vec, np.array([r["topic"] for r in bills_rows]), draws)
-    place += placement_rows("bills subtopics", bills_vec, np.array([r["subtopic"] for r in bills_rows]), draws)
+    if "nhs" in sets:
+        frame, nhs_texts, nhs_vec, crit = load_nhs()
+        if "categories" in parts:
+            sided = np.flatnonzero(~np.isnan(crit) & (crit != 0))
+            nhs_machine = _machine("nhs", nhs_texts, nhs_vec)[sided]
+            nhs_truth = np.where(crit[sided] < 0, "barrier", "enabler")
+            ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}") for i in sided]
+            lines += category_curves(f"NHS ({len(sided)}), text + survey question", nhs_vec[sided], nhs_machine,
+                                     nhs_truth, nhs_side_score, draws, ctx)
+        if "placement" in parts:
+            place += placement_rows("NHS subcategories", nhs_vec, frame.subcategory.astype(str).to_numpy(),
+                                    nhs_texts, draws)
+    if "napire" in sets:
+        napire_rows, napire_vec = load_napire()
+        if "categories" in parts:
+            three = [i for i, r in enumerate(napire_rows) if r["label"] in ("barrier", "enabler", "practice")]
+            napire_machine = _machine("napire", [r["text"] for r in napire_rows], napire_vec)[three]
+            napire_truth = np.array([napire_rows[i]["label"] for i in three])
+            ctx = [(f"question={napire_rows[i]['question']}",) for i in three]
+            for label, context in (("text only", None), ("text + survey question", ctx)):
+                lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_vec[three], napire_machine,
+                                         napire_truth, napire_score, draws, context)
+        if "placement" in parts:
+            single = [i for i, r in enumerate(napire_rows) if len(r["napire_tags"]) == 1
+                      and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
+            place += placement_rows("NaPiRE codes", napire_vec[single],
+                                    np.array([napire_rows[i]["napire_tags"][0] for i in single]),
+                                    [napire_rows[i]["text"] for i in single], draws)
+    if "bills" in sets and "placement" in parts:
+        bills_rows, bills_vec = load_bills()
+        bills_texts = [r["summary"] for r in bills_rows]
+        place += placement_rows("bills topics", bills_vec, np.array([r["topic"] for r in bills_rows]), bills_texts, draws)
+        place += placement_rows("bills subtopics", bills_vec, np.array([r["subtopic"] for r in bills_rows]),
+                                bills_texts, draws)
     seconds = time.perf_counter() - started
-    return "\n".join([
-        "Command: `python scripts/bench_learning.py --draws %d --update-docs` (embeddings and machine categories "
-        "cached under /tmp/synth-learn-cache; medians over %d random draws; %.0f s on 2 shared cores)." % (draws, draws, seconds),
-        "", METHOD, "", "Categories on the passages the simulated reviewer did not touch, after k category decisions:", "",
-        *lines, "", "Placement of every other passage by a codebook given as m example passages per theme:", "",
-        *place])
+    out = ["Command: `python scripts/bench_learning.py --draws %d --sets %s --parts %s --update-docs` (embeddings and "
+           "machine categories cached under /tmp/synth-learn-cache; medians over %d random draws; %.0f s on 2 shared "
+           "cores)." % (draws, ",".join(sorted(sets)), ",".join(sorted(parts)), draws, seconds), "", METHOD]
+    if "categories" in parts:
+        out += ["", "Categories on the passages the simulated reviewer did not touch, after k category decisions:",
+                "", *lines]
+    if "placement" in parts:
+        out += ["", "Placement of every other passage by a codebook given as m example passages per theme:", "", *place]
+    return "\n".join(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--sets", default="nhs,napire,bills", help="comma-separated: nhs, napire, bills")
+    parser.add_argument("--parts", default="categories,placement", help="comma-separated: categories, placement")
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
-    report = run(args.draws)
+    report = run(args.draws, set(args.sets.split(",")), set(args.parts.split(",")))
     print(report)
     if args.update_docs:
         replace_section(DOCS, "Learning from the reviewer", report)

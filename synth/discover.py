@@ -131,7 +131,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if by_text else None
     code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
         if codes else {}
-    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught]) \
+    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught],
+                                         texts) \
         if taught else None
     placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
         (by_example.placed if by_example else np.zeros(len(passages), bool))

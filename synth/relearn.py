@@ -165,3 +165,29 @@ def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set
             examples.setdefault(m.theme_id, []).append(row_of[m.passage_id])
     return [(tid, tuple(sorted(rows))) for tid, rows in sorted(examples.items())
             if tid not in machine_placed and len(rows) >= learn.MIN_EXAMPLES_PER_THEME]
+
+
+@dataclass(frozen=True)
+class CheckNext:
+    """A passage worth a reviewer's look: the current model is least sure of its category."""
+
+    passage: Passage
+    category: EffectiveCategory
+    uncertainty: float  # 1 minus the margin between the two best categories (0: sure, 1: a toss-up)
+
+
+def check_next(project: Project, count: int = 10) -> list[CheckNext]:
+    """The `count` codable passages, not categorised by a reviewer, whose current category (learned or
+    machine) is least certain: confirming or correcting these teaches the model most (uncertainty
+    sampling). Ties go to the earlier passage, so the queue is the same on every machine."""
+    if count < 1:
+        raise ValueError(f"count {count}: ask for at least one passage")
+    passages = {p.id: p for p in project.passages(codable_only=True)}
+    current = {pid: c for pid, c in effective_categories(project).items()
+               if c.by != "reviewer" and pid in passages}
+    if not current:
+        return []
+    ids = sorted(current)
+    doubt = learn.uncertainty(np.array([[current[pid].scores.get(c, 0.0) for c in CATEGORIES] for pid in ids]))
+    order = np.lexsort((np.array(ids), -doubt))[:count]
+    return [CheckNext(passages[ids[i]], current[ids[i]], float(doubt[i])) for i in order]

@@ -243,6 +243,29 @@ def _agreement(name_a: str, name_b: str, pairs: list[tuple[dict, dict]]) -> Agre
                      Rate(sum(x == y for x, y in zip(ca, cb)), len(pairs)))
 
 
+def theme_rates(pairs: Sequence[tuple[Mapping, Mapping]], labels: Mapping[int, str]) -> tuple[list[dict], dict[str, Rate]]:
+    """Per theme and overall precision and recall of synth (the first of each pair: {"theme_id": …})
+    against a reviewer (the second), as counts that carry their Wilson intervals."""
+    themes = sorted({m["theme_id"] for m, _ in pairs if m["theme_id"] is not None}
+                    | {r["theme_id"] for _, r in pairs if r["theme_id"] is not None})
+    rows = []
+    for t in themes:
+        said = [(m, r) for m, r in pairs if m["theme_id"] == t]
+        truth = [(m, r) for m, r in pairs if r["theme_id"] == t]
+        rows.append({"theme": f"theme {t}", "theme_id": t, "label": labels.get(t, ""),
+                     "precision": Rate(sum(r["theme_id"] == t for _, r in said), len(said)),
+                     "recall": Rate(sum(m["theme_id"] == t for m, _ in truth), len(truth))})
+    placed = [(m, r) for m, r in pairs if m["theme_id"] is not None]
+    wanted = [(m, r) for m, r in pairs if r["theme_id"] is not None]
+    return rows, {"precision": Rate(sum(m["theme_id"] == r["theme_id"] for m, r in placed), len(placed)),
+                  "recall": Rate(sum(m["theme_id"] == r["theme_id"] for m, r in wanted), len(wanted))}
+
+
+def agreement_of(name_a: str, name_b: str, pairs: Sequence[tuple[Mapping, Mapping]]) -> Agreement:
+    """κ, α and raw agreement on themes and categories between two coders' codes of the same items."""
+    return _agreement(name_a, name_b, list(pairs))
+
+
 def agreement(project: Project, sample_id: int | None = None) -> ValidationReport:
     """Synth against each reviewer, and reviewers against each other, on a sample (default: the latest)."""
     if sample_id is None:
@@ -261,20 +284,7 @@ def agreement(project: Project, sample_id: int | None = None) -> ValidationRepor
     for reviewer, mine in sorted(codes.items()):
         pairs = [(machine[i], mine[i]) for i in sorted(mine)]
         agreements.append(_agreement("synth", reviewer, pairs))
-        themes = sorted({p[0]["theme_id"] for p in pairs if p[0]["theme_id"] is not None}
-                        | {p[1]["theme_id"] for p in pairs if p[1]["theme_id"] is not None})
-        rows = []
-        for t in themes:
-            said = [(m, r) for m, r in pairs if m["theme_id"] == t]
-            truth = [(m, r) for m, r in pairs if r["theme_id"] == t]
-            rows.append({"theme": f"theme {t}", "theme_id": t, "label": labels.get(t, ""),
-                         "precision": Rate(sum(r["theme_id"] == t for _, r in said), len(said)),
-                         "recall": Rate(sum(m["theme_id"] == t for m, _ in truth), len(truth))})
-        placed = [(m, r) for m, r in pairs if m["theme_id"] is not None]
-        wanted = [(m, r) for m, r in pairs if r["theme_id"] is not None]
-        per_theme[reviewer] = rows
-        overall[reviewer] = {"precision": Rate(sum(m["theme_id"] == r["theme_id"] for m, r in placed), len(placed)),
-                             "recall": Rate(sum(m["theme_id"] == r["theme_id"] for m, r in wanted), len(wanted))}
+        per_theme[reviewer], overall[reviewer] = theme_rates(pairs, labels)
     names = sorted(codes)
     for i, a in enumerate(names):
         for b in names[i + 1:]:

@@ -103,3 +103,44 @@ def categorise_command(project: Path, passage_ids: tuple[int, ...], category: st
             changed = refresh_learned_categories(proj)
     if changed:
         click.echo(f"learned suggestions updated: {changed} passage(s) now suggested differently")
+
+
+@passage_group.command("next", epilog="""\b
+Examples:
+  synth passage next review.synth
+  synth passage next review.synth --count 20 --json
+  synth passage categorise review.synth 1042 --as barrier   # confirm or correct what it shows
+""")
+@project_argument
+@click.option("--count", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many passages to list.")
+@click.option("--json", "as_json", is_flag=True,
+              help="As JSON: id, source, category, by, uncertainty, scores, reasons, text.")
+@reports_errors
+def next_command(project: Path, count: int, as_json: bool) -> None:
+    """List the passages to check next: those whose category synth is least sure of.
+
+    Confirming or correcting these (`synth passage categorise … --as …`, a confirmation being the
+    category synth already shows) teaches the learned model most per decision. Passages a reviewer
+    categorised are never listed.
+    """
+    from ..relearn import check_next
+
+    with open_project(project, write=False) as proj:
+        names = proj.source_names()
+        queue = check_next(proj, count)
+    if as_json:
+        click.echo(json.dumps([{"id": q.passage.id, "source": names.get(q.passage.source_id, ""),
+                                "category": q.category.category, "by": q.category.by,
+                                "uncertainty": round(q.uncertainty, 4),
+                                "scores": {c: round(v, 4) for c, v in q.category.scores.items()},
+                                "reasons": list(q.category.reasons), "text": q.passage.text} for q in queue],
+                              indent=2, ensure_ascii=False))
+        return
+    if not queue:
+        click.echo("nothing to check: no passage has a category that a reviewer has not set (run `synth discover`)")
+        return
+    for q in queue:
+        text = " ".join(q.passage.text.split())
+        click.echo(f"{q.passage.id:>6}  {q.category.category:<8} ({q.category.by}, unsure {q.uncertainty:.2f})  "
+                   f"{names.get(q.passage.source_id, '')}: {text[:80]}{'…' if len(text) > 80 else ''}")

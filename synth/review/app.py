@@ -144,6 +144,7 @@ def create_app(project_path: str | Path, *, reviewer: str,
         # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
         Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
         Route("/passages/{passage_id:int}/categorise", views.passage_categorise, methods=["POST"]),
+        Route("/check", views.check_next),
         Route("/validate", views.validation),
         Route("/validate/sample", views.validation_sample, methods=["POST"]),
         Route("/validate/{item_id:int}", views.validation_code, methods=["POST"]),

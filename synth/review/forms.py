@@ -13,7 +13,7 @@ from ..store import MAX_ROW_ID
 
 PAGE_SIZE = 100
 # Where a form may send the browser back to: a page of this app, never another site.
-LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search|validate)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
+LOCAL_PAGE = re.compile(r"^/(?:themes/\d+|unplaced|sources/\d+|log|search|validate|check)?(?:\?[A-Za-z0-9_=&%.-]*)?(?:#[pmu]\d+)?$")
 
 
 class _BadForm(Exception):

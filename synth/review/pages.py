@@ -21,6 +21,7 @@ from .forms import LOCAL_PAGE, PAGE_SIZE, _int_or_none, _page_url, _paginate
 
 LOG_PAGE_SIZE = 200
 NEAREST = 3
+CHECK_NEXT_SHOWN = 20  # passages on the "check next" page: one sitting's worth
 STATUS_FILTERS = {
     "review": REVIEWABLE,
     "all": THEME_STATUSES,
@@ -107,6 +108,18 @@ class PageViews:
         return self.render(request, "unplaced.html", {
             "rows": rows, "page": page, "pages": pages, "total": total, "targets": list(live.values()),
             "back": _page_url("/unplaced", page), "title": "Unplaced passages"})
+
+    def check_next(self, request: Request) -> Response:
+        """The passages whose category synth is least sure of (relearn.check_next): confirm or correct each."""
+        from ..relearn import check_next
+
+        with self.project() as project:
+            queue = check_next(project, CHECK_NEXT_SHOWN)
+            rows = _passage_rows(self.model(project), [q.passage.id for q in queue], {},
+                                 passages={q.passage.id: q.passage for q in queue})
+            for row, q in zip(rows, queue):
+                row["uncertainty"] = q.uncertainty
+        return self.render(request, "check.html", {"rows": rows, "back": "/check", "title": "Check next"})
 
     def source(self, request: Request) -> Response:
         source_id = request.path_params["source_id"]
