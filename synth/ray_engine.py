@@ -120,10 +120,7 @@ class RayEngine:
             run.close()
         self._runs.clear()
         if self._started_here:
-            if self._actors and self.settings.address:  # a joined cluster outlives us: free its CPUs
-                for actor in self._actors:
-                    self.ray.kill(actor)
-            self._actors = None
+            self._release_pool()
             self._shared.clear()
             self.ray.shutdown()
             self._started_here = False
@@ -173,6 +170,7 @@ class RayEngine:
     def _embed_on_cluster(self, todo: dict[str, str], embedder, shards: Path, progress: ProgressFn | None,
                           total: int) -> None:
         ray = self.ray
+        self._release_pool()  # its actors hold CPUs the encoder pool needs
         digests, texts = list(todo), list(todo.values())
         groups = plan_batches(embedder, texts)
         rows = [{"digests": [digests[i] for i in group], "texts": [texts[i] for i in group]} for group in groups]
@@ -238,6 +236,11 @@ class RayEngine:
             remote = self.ray.remote(num_cpus=1, max_restarts=0)(PassageActor)
             self._actors = [remote.remote() for _ in range(self.pool_size())]
         return self._actors
+
+    def _release_pool(self) -> None:
+        for actor in self._actors or ():
+            self.ray.kill(actor)  # on a joined cluster, which outlives this run, this frees its CPUs
+        self._actors = None
 
     def _map(self, call: Callable, blocks: list, stage: str) -> list:
         """call(actor, block) for every block on the pool, results in block order."""
