@@ -260,3 +260,64 @@ def test_run_vectors_are_memory_mapped_and_filled_by_digest(tmp_path):
     assert sorted(new) == ["d0", "d3", "d4"] and np.array_equal(new["d3"], vectors["d3"]) and "d5" not in new
     run.close()
     assert not run.path.exists()
+
+
+# Runs `synth discover --engine ray`, announcing on stderr when a stage starts on the cluster.
+RAY_CHILD = r"""
+import sys
+from synth.ray_engine import RayEngine
+
+def announced(name, method):
+    def call(self, *args, **kwargs):
+        print(f"STAGE {name}", file=sys.stderr, flush=True)
+        return method(self, *args, **kwargs)
+    return call
+
+RayEngine._embed_on_cluster = announced("embed", RayEngine._embed_on_cluster)
+RayEngine.passage_terms = announced("lemmas", RayEngine.passage_terms)
+
+from synth.cli import main
+sys.argv = ["synth", *sys.argv[1:]]
+main()
+"""
+
+
+@needs_ray
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["embed", "lemmas"])
+def test_ctrl_c_on_the_cluster_leaves_the_project_as_it_was(tmp_path, synth, stage):
+    import signal
+    import subprocess
+    import threading
+
+    from test_interrupt import snapshot
+
+    project = tmp_path / "review.synth"
+    synth.ok("ingest", project, DEMO)
+    before = snapshot(project)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", RAY_CHILD, "discover", str(project), "--engine", "ray",
+                             "--ray-workers", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.strip() == f"STAGE {stage}":
+                started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert started.wait(300), "".join(lines)
+        assert proc.poll() is None, "".join(lines)
+        proc.send_signal(signal.SIGINT)  # the workers are starting or at work on the stage
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = "".join(lines)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted: the project is as it was before this command." in stderr
+    assert "Traceback" not in stderr
+    assert snapshot(project) == before
