@@ -8,7 +8,7 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py stages --passages 2000
 
 `memory`: passages are texts built as scripts/bench_speed.py builds its sets (dev-set texts, then
-sentence-level recombinations; no text twice). Embedding a million on two cores would take hours,
+sentence-level recombinations; no text twice), up to 20,000, then pairs of those joined. Embedding a million on two cores would take hours,
 so their vectors are synthetic (seeded Gaussian, unit length, 384 floats) written as Parquet shards
 exactly where the Ray workers write theirs; the driver then does what `discover --engine ray` does
 with them: assembles the run's matrix from the shards (`RayEngine.__call__`, nothing left to embed)
@@ -73,9 +73,28 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f} MiB"
 
 
-def memory(n: int, keep: Path | None, cluster: bool) -> None:
+BASE_TEXTS = 20_000  # bench_speed's generator slows down as distinct texts run short: pair beyond this
+
+
+def corpus(n: int) -> list[str]:
+    """`n` distinct passages: bench_speed's set of up to 20,000 (dev-set texts and their sentence-level
+    recombinations), then pairs of them joined, as one respondent's longer answer."""
     from bench_speed import make_corpus
 
+    rows, _ = make_corpus(min(n, BASE_TEXTS), 0)
+    base = [r["text"] for r in rows]
+    texts, seen = list(base), set(base)
+    rng = np.random.default_rng(0)
+    while len(texts) < n:
+        for i, j in rng.integers(0, len(base), size=(n - len(texts), 2)):
+            text = f"{base[i]} {base[j]}"
+            if i != j and text not in seen:
+                seen.add(text)
+                texts.append(text)
+    return texts[:n]
+
+
+def memory(n: int, keep: Path | None, cluster: bool) -> None:
     from synth.embed import text_sha256
     from synth.fast_embed import embedder_for
     from synth.ray_engine import RayEngine, _safe
@@ -83,9 +102,7 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
     from synth.store import Project
 
     tick = time.perf_counter()
-    rows, _ = make_corpus(n, 0)
-    texts = [r["text"] for r in rows]
-    del rows
+    texts = corpus(n)
     hashes = [text_sha256(t) for t in texts]
     print(f"{n} texts built in {time.perf_counter() - tick:.0f} s; driver now {_mib(_status_kib('RssAnon'))} anon",
           flush=True)
@@ -134,15 +151,12 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
 
 
 def stages(n: int, repeats: int) -> None:
-    from bench_speed import make_corpus
-
     from synth.categorise import PrototypeIndex, categorise_passages
     from synth.fast_embed import embedder_for
     from synth.nlp import load_nlp, passage_terms
     from synth.ray_engine import RayEngine, RaySettings
 
-    rows, _ = make_corpus(n, 0)
-    texts = [r["text"] for r in rows]
+    texts = corpus(n)
     embedder = embedder_for("onnx")
     vectors = embedder.encode(texts)
     prototypes = PrototypeIndex.build(embedder.encode)
