@@ -25,7 +25,7 @@ class EncodeActor:
     filesystem) sends its vectors back instead, and the driver writes the shard."""
 
     def __init__(self, route: str, model_dir: str | None, model_id: str, batch_size: int, device: str,
-                 shard_dir: str = "") -> None:
+                 shard_dir: str = "", marker: str = "") -> None:
         from .fast_embed import OnnxEmbedder, embedder_for
 
         embedder = embedder_for(route, model_dir)
@@ -39,7 +39,8 @@ class EncodeActor:
         elif isinstance(embedder, Embedder):
             embedder = Embedder(embedder.spec, batch_size=batch_size, device=device)
         self.embedder = embedder
-        self.shard_dir = shard_dir
+        # The driver's marker file proves this is the driver's folder, not a same-named one on another node.
+        self.shard_dir = shard_dir if shard_dir and marker and os.path.isfile(os.path.join(shard_dir, marker)) else ""
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from .ray_shards import write_shard
@@ -50,7 +51,7 @@ class EncodeActor:
             vectors.append(self.embedder.encode([str(t) for t in group_texts]))
             digests.extend(str(d) for d in group_digests)
         matrix = np.vstack(vectors).astype(np.float32, copy=False)
-        if self.shard_dir and os.path.isdir(self.shard_dir):
+        if self.shard_dir:
             write_shard(Path(self.shard_dir), dict(zip(digests, matrix)))
             blobs = [b""] * len(digests)  # on disk: the driver reads them from the shard
         else:

@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import socket
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +172,9 @@ class RayEngine:
                           total: int) -> None:
         ray = self.ray
         self._release_pool()  # its actors hold CPUs the encoder pool needs
+        shards.mkdir(parents=True, exist_ok=True)
+        marker = shards / f".driver-{uuid.uuid4().hex}"
+        marker.touch()
         digests, texts = list(todo), list(todo.values())
         groups = plan_batches(embedder, texts)
         rows = [{"digests": [digests[i] for i in group], "texts": [texts[i] for i in group]} for group in groups]
@@ -181,12 +185,12 @@ class RayEngine:
             EncodeActor, batch_size=GROUPS_PER_TASK, batch_format="numpy",
             fn_constructor_kwargs={"route": _route_name(embedder), "model_dir": self.model_dir,
                                    "model_id": embedder.spec.model_id, "batch_size": embedder.batch_size,
-                                   "device": "cuda" if use_gpu else "cpu", "shard_dir": str(shards)},
+                                   "device": "cuda" if use_gpu else "cpu", "shard_dir": str(shards),
+                                   "marker": marker.name},
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
         )
         done = total - len(todo)
-        shards.mkdir(parents=True, exist_ok=True)
         try:
             for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
                 returned = {d: np.frombuffer(b, dtype=np.float32)
@@ -200,6 +204,8 @@ class RayEngine:
             if failure is None:
                 raise
             raise failure from exc
+        finally:
+            marker.unlink(missing_ok=True)
 
     # -- lemmas and categories ---------------------------------------------------------------------
 

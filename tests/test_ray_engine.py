@@ -321,3 +321,25 @@ def test_ctrl_c_on_the_cluster_leaves_the_project_as_it_was(tmp_path, synth, sta
     assert "Interrupted: the project is as it was before this command." in stderr
     assert "Traceback" not in stderr
     assert snapshot(project) == before
+
+
+def test_the_encoder_actor_writes_its_shard_only_into_the_drivers_folder(tmp_path):
+    """A worker writes its vectors beside the project when it sees the driver's marker there; a
+    same-named folder without it (another node's disk) gets nothing, and the vectors go back."""
+    pytest.importorskip("pyarrow")
+    from synth.fast_embed import embedder_for
+    from synth.ray_actors import EncodeActor
+    from synth.ray_shards import read_shards, shard_names
+
+    embedder = embedder_for("onnx")
+    texts = ["The bus to the jobcentre is too expensive.", "Childcare closes before the shift ends."]
+    batch = {"digests": np.array([["a", "b"]], dtype=object), "texts": np.array([texts], dtype=object)}
+    settings = {"route": "onnx", "model_dir": None, "model_id": embedder.spec.model_id,
+                "batch_size": embedder.batch_size, "device": "cpu", "shard_dir": str(tmp_path)}
+    (tmp_path / ".driver-x").touch()
+    written = EncodeActor(**settings, marker=".driver-x")(batch)
+    assert list(written["blob"]) == [b"", b""] and len(shard_names(tmp_path)) == 1
+    assert np.allclose(np.vstack(list(read_shards(tmp_path, {"a", "b"}).values())), embedder.encode(texts), atol=1e-6)
+    sent = EncodeActor(**settings, marker=".driver-elsewhere")(batch)
+    assert len(shard_names(tmp_path)) == 1  # nothing written: the vectors travel back instead
+    assert np.allclose(np.frombuffer(sent["blob"][1], dtype=np.float32), embedder.encode(texts)[1], atol=1e-6)
