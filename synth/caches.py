@@ -28,7 +28,8 @@ class ProjectCaches:
     def store_embeddings(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
         self.db.executemany(
             "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)",
-            [(model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()],
+            # A generator, not a list: a large run's vectors go in one by one instead of all at once.
+            ((model_id, digest, np.asarray(v, dtype=np.float32).tobytes()) for digest, v in vectors.items()),
         )
 
     def cached_passage_terms(self, pipeline: str, text_hashes: Iterable[str]) -> dict[str, PassageTerms]:

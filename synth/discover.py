@@ -69,7 +69,9 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache) -> DiscoverReport:
     """`embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
-    on a Ray cluster): same contract as `embed_with_cache`, the same vectors."""
+    on a Ray cluster): same contract as `embed_with_cache`, the same vectors. An engine that also has
+    `passage_terms` and `categorise_passages` (the Ray engine) computes lemmas and categories too, with
+    the contracts of the in-process functions of those names."""
     started_at = now_iso()
     report = DiscoverReport()
     clock = time.perf_counter()
@@ -139,7 +141,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
-    sub_vectors = vectors[inductive]
+    # All of them (no codebook): the engine's matrix itself, not a copy (the Ray engine's is memory-mapped).
+    sub_vectors = vectors if len(inductive) == len(passages) else vectors[inductive]
     group_ids = np.array([p.source_id for p in sub_passages])
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     if len(sub_passages) >= MIN_CODABLE_PASSAGES:
@@ -156,7 +159,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
-                                             report)
+                                             report, compute=getattr(embed_engine, "passage_terms", None))
         names = project.source_names()
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
                                        forms=display_forms_of(terms), encode=encode_cached,
@@ -177,9 +180,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     report.categories_reused = len(passages) - len(todo)
     report.categories_computed = len(todo)
     prototypes = PrototypeIndex.build(encode_cached)
+    score = getattr(embed_engine, "categorise_passages", categorise_passages)
     for start in range(0, len(todo), CATEGORISE_CHUNK):  # passages are scored independently
         chunk = todo[start:start + CATEGORISE_CHUNK]
-        scored = categorise_passages([texts[i] for i in chunk], vectors[chunk], prototypes=prototypes)
+        scored = score([texts[i] for i in chunk], vectors[chunk], prototypes=prototypes)
         for i, category in zip(chunk, scored, strict=True):
             passage_categories[i] = category
         if progress:
@@ -250,12 +254,13 @@ def _short_name(name: str) -> str:
 
 
 def _terms_with_cache(project: Project, pipeline: str, texts: list[str], hashes: list[str],
-                      report: DiscoverReport) -> tuple[list[PassageTerms], dict[str, PassageTerms]]:
+                      report: DiscoverReport, compute: Callable | None = None,
+                      ) -> tuple[list[PassageTerms], dict[str, PassageTerms]]:
     """Each passage's lemmas and written forms: kept ones where this pipeline made them, the rest
     computed (once per distinct text). Returns them in passage order, and the new ones by text hash."""
     stored = project.cached_passage_terms(pipeline, hashes)
     todo = {h: text for h, text in zip(hashes, texts, strict=True) if h not in stored}
-    computed = dict(zip(todo, passage_terms(todo.values()), strict=True))
+    computed = dict(zip(todo, (compute or passage_terms)(list(todo.values())), strict=True))
     report.lemmas_computed = sum(1 for h in hashes if h in computed)
     report.lemmas_reused = len(hashes) - report.lemmas_computed
     return [stored[h] if h in stored else computed[h] for h in hashes], computed

@@ -1,19 +1,28 @@
-"""`synth discover --engine ray`: passages embedded by a pool of Ray actors (Ray Data `map_batches`).
+"""`synth discover --engine ray`: the per-passage stages of discover on a Ray cluster.
 
-Only the embedding stage runs on the cluster: it is the per-passage stage that dominates discover's
-time. Lemmas, categories and clustering stay in the driver process (clustering fits on the whole
-fit set; see docs/benchmarks.md "Ray engine" for what remains for 10^7 passages).
+What runs where. Embedding: Ray Data `map_batches` over a pool of actors, each holding the verified
+model once (`ray_actors.EncodeActor`); each actor writes the vectors it computes to Parquet shards
+beside the project (`PROJECT.vectors/<model id>/`). Lemmas and categories: a pool of actors with
+the spaCy pipeline loaded once (`ray_actors.PassageActor`), fed blocks of passages by the driver
+(`_map`), at most two blocks in flight per actor, results taken back in order. Clustering and
+labelling stay in the driver: they need the whole fit set, and their in-process result is the
+reference (see docs/benchmarks.md "Ray engine" for what this means at 10^7).
 
-Exactly the same vectors as in-process: the driver plans the encoder's batches exactly as the
-in-process encoder would cut them (the same global sort by length, the same batch size), and each
-actor encodes whole planned batches with the same verified route, so every padded matrix, and so
-every vector, is the one the in-process engine computes. Same vectors, same seed: same themes.
+Exactly the in-process results: the driver plans the encoder's batches exactly as the in-process
+encoder would cut them (the same global sort by length, the same batch size), and each actor
+encodes whole planned batches with the same route, so every padded matrix, and so every vector,
+is the one the in-process engine computes. Lemmas and categories depend on the passage alone (and
+its vector), and the actors compute them with synth's own functions. Same inputs, same seed: the
+same themes, placements, labels and categories.
 
-Interruptions: vectors come back to the driver as the actors finish them and are written to
-Parquet shards beside the project (`PROJECT.vectors/<model id>/`, each shard written to a temporary
-name and renamed), never into the project file. Ctrl-C, a dead worker or a lost cluster therefore
-leave the project exactly as it was, and the next run takes every shard already written. Once a
-run has committed (its vectors are then in the project's own cache), `finish` removes the shards.
+Memory. The run's vectors are assembled from the shards, by memory-mapped record batches, into a
+matrix that is itself a memory-mapped file (`ray_shards.RunVectors`), never in the driver's own
+heap; see docs/benchmarks.md for what the driver still holds (texts, and clustering's copies).
+
+Interruptions: nothing reaches the project file until discover's one transaction at the end.
+Ctrl-C, a dead worker or a lost cluster stop the run before it, with the project as it was, and the
+next run takes every shard already written (a shard is written whole or not at all). Once a run
+has committed (its vectors are then in the project's own cache), `finish` removes the shards.
 """
 
 from __future__ import annotations
@@ -23,17 +32,23 @@ import re
 import shutil
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .embed import Embedder, EmbeddingResult, ProgressFn
-from .errors import ModelError, SynthError
+from .embed import EmbeddingResult, ProgressFn
+from .errors import SynthError
+from .ray_actors import EncodeActor, PassageActor
+from .ray_shards import RowsOf, RunVectors, read_shards, shard_names, write_shard
+
+__all__ = ["RayEngine", "RaySettings", "plan_batches", "read_shards", "write_shard"]
 
 NEEDS_RAY = "synth discover --engine ray needs Ray: pip install 'synth[ray]'"
 GROUPS_PER_TASK = 8  # planned encoder batches per Ray Data batch: big enough to amortise scheduling
+TERMS_BLOCK = 500    # passages per lemma task: a few hundred ms of spaCy, well above Ray's per-call cost
+IN_FLIGHT = 2        # blocks queued per passage actor, so none waits for the driver between blocks
 
 
 @dataclass(frozen=True)
@@ -52,8 +67,9 @@ def _import_ray():
 
 
 class RayEngine:
-    """Joins (or starts) a Ray cluster and embeds with `embed_with_cache`'s contract, so discover
-    can take it in place of the in-process function. Use as a context manager."""
+    """Joins (or starts) a Ray cluster. Called, it embeds with `embed_with_cache`'s contract;
+    `passage_terms` and `categorise_passages` have the contracts of the in-process functions of
+    those names: discover takes each in place of its in-process stage. Use as a context manager."""
 
     def __init__(self, project_path: str | Path, settings: RaySettings = RaySettings(), *,
                  route: str = "", model_dir: str | None = None) -> None:
@@ -63,7 +79,10 @@ class RayEngine:
         self.model_dir = model_dir
         self._started_here = False
         self._model_ids: set[str] = set()
-        self.shard_root = self.project_path.with_name(self.project_path.name + ".vectors")
+        self._runs: list[RunVectors] = []
+        self._actors: list | None = None
+        self._shared: dict[int, object] = {}  # id(object) -> its ObjectRef, put once per run
+        self.shard_root = (self.project_path.parent.resolve() / (self.project_path.name + ".vectors"))
 
     # -- cluster -----------------------------------------------------------------------------------
 
@@ -98,7 +117,12 @@ class RayEngine:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
         if self._started_here:
+            self._release_pool()
+            self._shared.clear()
             self.ray.shutdown()
             self._started_here = False
 
@@ -114,22 +138,26 @@ class RayEngine:
 
     def __call__(self, texts: Sequence[str], hashes: Sequence[str], cached: dict[str, np.ndarray],
                  embedder, progress: ProgressFn | None = None) -> EmbeddingResult:
-        """`embed.embed_with_cache`, with the missing vectors computed on the cluster."""
-        missing: dict[str, str] = {}
-        for text, digest in zip(texts, hashes, strict=True):
-            if digest not in cached and digest not in missing:
-                missing[digest] = text
+        """`embed.embed_with_cache`, with the missing vectors computed on the cluster; `vectors` is a
+        memory-mapped matrix, `new_vectors` reads its rows when asked."""
         model_id = embedder.spec.model_id
         self._model_ids.add(model_id)
         shards = self.shard_root / _safe(model_id)
-        new_vectors = read_shards(shards, set(missing))
-        todo = {d: t for d, t in missing.items() if d not in new_vectors}
+        known = shard_names(shards)
+        run = RunVectors(shards, hashes, _dimension(embedder, cached, shards, known))
+        self._runs.append(run)
+        run.fill({d: cached[d] for d in run.rows if d in cached})
+        reused = len(run.found)
+        run.fill_from_shards(shards, known)
+        todo = {d: texts[run.rows[d][0]] for d in run.missing()}
         if todo:
-            new_vectors.update(self._embed_on_cluster(todo, embedder, shards, progress, len(missing)))
-        lookup = {**cached, **new_vectors}
-        vectors = np.vstack([lookup[d] for d in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
-        return EmbeddingResult(vectors.astype(np.float32, copy=False), len(set(hashes)) - len(missing),
-                               len(missing), new_vectors)
+            self._embed_on_cluster(todo, embedder, shards, progress, len(run.rows) - reused)
+            run.fill_from_shards(shards, shard_names(shards) - known)
+            if run.missing():
+                raise SynthError(f"Ray engine: {len(run.missing())} passages came back without a vector from "
+                                 f"the workers; the project is unchanged (shards in {shards})")
+        new = set(todo) | run.from_shards
+        return EmbeddingResult(run.matrix, reused, len(run.rows) - reused, RowsOf(run.matrix, run.rows, new))
 
     def finish(self) -> None:
         """The run committed: its vectors are in the project's cache, so the shards have served."""
@@ -141,8 +169,12 @@ class RayEngine:
             pass  # shards of another model, or never made
 
     def _embed_on_cluster(self, todo: dict[str, str], embedder, shards: Path, progress: ProgressFn | None,
-                          total: int) -> dict[str, np.ndarray]:
+                          total: int) -> None:
         ray = self.ray
+        self._release_pool()  # its actors hold CPUs the encoder pool needs
+        shards.mkdir(parents=True, exist_ok=True)
+        marker = shards / f".driver-{uuid.uuid4().hex}"
+        marker.touch()
         digests, texts = list(todo), list(todo.values())
         groups = plan_batches(embedder, texts)
         rows = [{"digests": [digests[i] for i in group], "texts": [texts[i] for i in group]} for group in groups]
@@ -150,55 +182,95 @@ class RayEngine:
         workers = self.pool_size() if not use_gpu else max(1, int(self.cluster_gpus()))
         dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), workers * 4)))
         encoded = dataset.map_batches(
-            _EncodeActor, batch_size=GROUPS_PER_TASK, batch_format="numpy",
+            EncodeActor, batch_size=GROUPS_PER_TASK, batch_format="numpy",
             fn_constructor_kwargs={"route": _route_name(embedder), "model_dir": self.model_dir,
                                    "model_id": embedder.spec.model_id, "batch_size": embedder.batch_size,
-                                   "device": "cuda" if use_gpu else "cpu"},
+                                   "device": "cuda" if use_gpu else "cpu", "shard_dir": str(shards),
+                                   "marker": marker.name},
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
         )
         done = total - len(todo)
-        out: dict[str, np.ndarray] = {}
-        shards.mkdir(parents=True, exist_ok=True)
         try:
             for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
-                got = dict(zip(batch["digest"].tolist(), np.asarray(batch["vector"], dtype=np.float32)))
-                write_shard(shards, got)  # kept even if the run stops: the next one starts from here
-                out.update(got)
-                done += len(got)
+                returned = {d: np.frombuffer(b, dtype=np.float32)
+                            for d, b in zip(batch["digest"].tolist(), batch["blob"].tolist()) if b}
+                write_shard(shards, returned)  # a worker without the shard folder sent its vectors here
+                done += len(batch["digest"])
                 if progress:
                     progress(done, total)
-        except ray.exceptions.RayError as exc:
-            raise SynthError(f"Ray engine: a worker failed while embedding ({_first_line(exc)}); the project is "
-                             f"unchanged, and a re-run reuses the {len(out)} vectors already in {shards}") from exc
-        return out
+        except Exception as exc:
+            failure = _worker_failure(exc, "embedding", f"; a re-run reuses the vectors already in {shards}")
+            if failure is None:
+                raise
+            raise failure from exc
+        finally:
+            marker.unlink(missing_ok=True)
 
+    # -- lemmas and categories ---------------------------------------------------------------------
 
-class _EncodeActor:
-    """One per worker: loads and verifies the model once, then encodes whole planned batches."""
+    def passage_terms(self, texts: Iterable[str]) -> list:
+        """`nlp.passage_terms`, block by block on the pool."""
+        texts = list(texts)
+        blocks = [texts[start:start + TERMS_BLOCK] for start in range(0, len(texts), TERMS_BLOCK)]
+        results = self._map(lambda actor, block: actor.terms.remote(block), blocks, "lemmatising")
+        return [terms for block in results for terms in block]
 
-    def __init__(self, route: str, model_dir: str | None, model_id: str, batch_size: int, device: str) -> None:
-        from .fast_embed import OnnxEmbedder, embedder_for
+    def categorise_passages(self, texts: Sequence[str], embeddings: np.ndarray, *, prototypes=None) -> list:
+        """`categorise.categorise_passages`, its passages split across the pool."""
+        n = len(texts)
+        if n == 0:
+            return []
+        step = max(50, -(-n // (self.pool_size() * IN_FLIGHT)))
+        protos = self._put(prototypes)
+        blocks = [(list(texts[start:start + step]), np.asarray(embeddings[start:start + step]))
+                  for start in range(0, n, step)]
+        results = self._map(lambda actor, block: actor.categorise.remote(block[0], block[1], protos),
+                            blocks, "categorising")
+        return [category for block in results for category in block]
 
-        embedder = embedder_for(route, model_dir)
-        if embedder.spec.model_id != model_id:
-            # A worker on another machine built its route from its own model files: its vectors
-            # would not be the driver's, and must not enter the project's cache under its id.
-            raise ModelError(f"Ray worker's model {embedder.spec.model_id} is not the driver's {model_id}; "
-                             f"install the same synth and model on every node")
-        if isinstance(embedder, OnnxEmbedder):
-            embedder = OnnxEmbedder(embedder.spec, batch_size=batch_size, threads=1)  # one CPU per actor
-        elif isinstance(embedder, Embedder):
-            embedder = Embedder(embedder.spec, batch_size=batch_size, device=device)
-        self.embedder = embedder
+    def _put(self, value):
+        if value is None:
+            return None
+        if id(value) not in self._shared:
+            self._shared.clear()  # one run's prototypes at a time
+            self._shared[id(value)] = (value, self.ray.put(value))
+        return self._shared[id(value)][1]
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        digests: list[str] = []
-        vectors: list[np.ndarray] = []
-        for group_digests, group_texts in zip(batch["digests"], batch["texts"], strict=True):
-            vectors.append(self.embedder.encode([str(t) for t in group_texts]))
-            digests.extend(str(d) for d in group_digests)
-        return {"digest": np.array(digests, dtype=object), "vector": np.vstack(vectors)}
+    def _pool(self) -> list:
+        if self._actors is None:
+            remote = self.ray.remote(num_cpus=1, max_restarts=0)(PassageActor)
+            self._actors = [remote.remote() for _ in range(self.pool_size())]
+        return self._actors
+
+    def _release_pool(self) -> None:
+        for actor in self._actors or ():
+            self.ray.kill(actor)  # on a joined cluster, which outlives this run, this frees its CPUs
+        self._actors = None
+
+    def _map(self, call: Callable, blocks: list, stage: str) -> list:
+        """call(actor, block) for every block on the pool, results in block order."""
+        ray = self.ray
+        results: list = [None] * len(blocks)
+        try:
+            free = [actor for actor in self._pool() for _ in range(IN_FLIGHT)]
+            pending: dict = {}
+            following = 0
+            while following < len(blocks) or pending:
+                while free and following < len(blocks):
+                    actor = free.pop()
+                    pending[call(actor, blocks[following])] = (following, actor)
+                    following += 1
+                (ready,), _ = ray.wait(list(pending), num_returns=1)
+                index, actor = pending.pop(ready)
+                results[index] = ray.get(ready)
+                free.append(actor)
+        except Exception as exc:
+            failure = _worker_failure(exc, stage, "")
+            if failure is None:
+                raise
+            raise failure from exc
+        return results
 
 
 def plan_batches(embedder, texts: Sequence[str]) -> list[list[int]]:
@@ -223,41 +295,29 @@ def plan_batches(embedder, texts: Sequence[str]) -> list[list[int]]:
     return [order[start:start + step] for start in range(0, n, step)]
 
 
-def write_shard(folder: Path, vectors: dict[str, np.ndarray]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _dimension(embedder, cached: dict[str, np.ndarray], shards: Path, known: set[str]) -> int:
+    """The model's vector length: from a vector at hand, else from one short encoding."""
+    for vector in cached.values():
+        return len(vector)
+    from .ray_shards import shard_blocks
 
-    if not vectors:
-        return
-    matrix = np.vstack(list(vectors.values())).astype(np.float32, copy=False)
-    table = pa.table({"digest": pa.array(list(vectors), pa.string()),
-                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.ravel()), matrix.shape[1])})
-    name = f"part-{uuid.uuid4().hex}.parquet"
-    tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, folder / name)  # a shard is whole or absent
+    for name in sorted(known):
+        for _, matrix in shard_blocks(shards / name):
+            return matrix.shape[1]
+    return int(np.asarray(embedder.encode(["dimension"])).shape[1])
 
 
-def read_shards(folder: Path, wanted: set[str]) -> dict[str, np.ndarray]:
-    """The vectors of `wanted` digests found in the folder's shards (an unreadable shard is skipped:
-    its vectors are computed again)."""
-    import pyarrow.parquet as pq
+def _worker_failure(exc: Exception, stage: str, more: str) -> SynthError | None:
+    """A failure on the cluster as one line (None: not Ray's own, so it goes up unchanged and a
+    defect is not reported as a lost worker)."""
+    from ray.exceptions import RayError
 
-    found: dict[str, np.ndarray] = {}
-    if not wanted or not folder.is_dir():
-        return found
-    for shard in sorted(folder.glob("part-*.parquet")):
-        try:
-            table = pq.read_table(shard)
-            digests = table.column("digest").to_pylist()
-            column = table.column("vector").combine_chunks()
-            matrix = column.values.to_numpy().astype(np.float32).reshape(len(digests), column.type.list_size)
-        except Exception:  # pyarrow raises several kinds for a damaged file
-            continue
-        for digest, vector in zip(digests, matrix):
-            if digest in wanted:
-                found[digest] = vector
-    return found
+    if isinstance(exc, SynthError):
+        return None
+    if not (isinstance(exc, (RayError, ConnectionError)) or type(exc).__module__.startswith("ray.")):
+        return None
+    return SynthError(f"Ray engine: a worker failed while {stage} ({_first_line(exc)}); the project is "
+                      f"unchanged{more}")
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

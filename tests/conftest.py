@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,14 @@ def synth() -> Synth:
 
 def file_digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@pytest.fixture(scope="module", params=["in-process", pytest.param("ray", marks=pytest.mark.slow)])
+def engine(request) -> tuple[str, ...]:
+    """`synth discover` options choosing its engine: a test that holds for both runs once with each
+    (the Ray engine on a local cluster of two workers; skipped where Ray is not installed)."""
+    if request.param == "ray":
+        if importlib.util.find_spec("ray") is None:
+            pytest.skip("Ray is not installed (pip install 'synth[ray]'); the Ray engine is untested here")
+        return ("--engine", "ray", "--ray-workers", "2")
+    return ()

@@ -14,7 +14,7 @@ Childcare and caring responsibilities,"Looking after children or relatives makes
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+def seeded(tmp_path_factory, engine):
     from conftest import Synth
 
     synth = Synth()
@@ -24,7 +24,7 @@ def seeded(tmp_path_factory):
     codebook.write_text(CODEBOOK, encoding="utf-8")
     synth.ok("ingest", project, DEMO)
     synth.ok("codebook", "import", project, codebook)
-    output = synth.ok("discover", project, "--codebook", "--seed", "42")
+    output = synth.ok("discover", project, "--codebook", "--seed", "42", *engine)
     return project, output
 
 

@@ -5,6 +5,7 @@ worker fails."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import socket
 import sqlite3
@@ -13,7 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import DEMO, file_digest
+from conftest import DEMO, REPO, file_digest
+
+NHS = REPO.parent / "shared" / "dev-data" / "nhs-feedback" / "phase1_feedback.csv"
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="Ray is not installed (pip install 'synth[ray]'); the Ray engine is untested here")
@@ -145,3 +148,198 @@ def test_a_rerun_reuses_finished_batches_and_a_failed_worker_is_one_line(tmp_pat
             engine(["A passage no worker will embed."], [text_sha256("A passage no worker will embed.")], {}, wrong)
         message = str(failure.value)
         assert "\n" not in message and "worker" in message and "project is unchanged" in message
+
+
+def _nhs_table(folder, rows: int):
+    """The first `rows` NHS feedback comments, as the table a survey team would ingest."""
+    import csv
+
+    with NHS.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        kept = [r for _, r in zip(range(rows), reader)]
+    path = folder / "nhs.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["row_index", "organization", "feedback"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(kept)
+    return path
+
+
+@needs_ray
+@pytest.mark.slow
+@pytest.mark.skipif(not NHS.exists(), reason="the NHS feedback dev set (../shared/dev-data) is not here")
+def test_two_thousand_survey_comments_give_exactly_the_in_process_themes(tmp_path, synth):
+    """A few thousand passages: enough for several blocks per worker in every stage on the cluster."""
+    in_process, on_ray = tmp_path / "in-process.synth", tmp_path / "ray.synth"
+    synth.ok("ingest", in_process, _nhs_table(tmp_path, 2000), "--text-column", "feedback", "--kind", "survey")
+    shutil.copyfile(in_process, on_ray)
+    synth.ok("discover", in_process, "--seed", "7")
+    synth.ok("discover", on_ray, "--seed", "7", "--engine", "ray", "--ray-workers", "2")
+    a, b = _results(in_process), _results(on_ray)
+    assert len(a["themes"]) >= 5 and len(a["categories"]) >= 1900
+    for key in ("themes", "members", "quotes", "categories"):
+        assert a[key] == b[key], key
+    with sqlite3.connect(in_process) as one, sqlite3.connect(on_ray) as other:
+        query = "SELECT text_sha256, lemmas, forms FROM passage_terms ORDER BY text_sha256"
+        assert one.execute(query).fetchall() == other.execute(query).fetchall()
+
+
+@needs_ray
+def test_lemmas_and_categories_on_the_pool_are_the_in_process_ones(tmp_path):
+    """The per-passage stages on a local cluster (two workers), block by block: each passage's
+    lemmas and category are what the in-process functions give it (runs in CI: not slow)."""
+    from synth.categorise import PrototypeIndex, categorise_passages
+    from synth.fast_embed import embedder_for
+    from synth.nlp import passage_terms
+    from synth.ray_engine import RayEngine, RaySettings
+
+    texts = [line for path in sorted((DEMO / "interviews").glob("*.txt"))
+             for line in path.read_text(encoding="utf-8").splitlines() if len(line.split()) > 4][:150]
+    assert len(texts) > 60
+    embedder = embedder_for("onnx")
+    vectors = embedder.encode(texts)
+    prototypes = PrototypeIndex.build(embedder.encode)
+    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
+        terms = engine.passage_terms(texts)
+        categories = engine.categorise_passages(texts, vectors, prototypes=prototypes)
+        pids = set(engine.ray.get([actor.pid.remote() for actor in engine._pool()]))
+    assert len(pids) == 2 and os.getpid() not in pids  # two worker processes, not this one
+    assert terms == passage_terms(texts)
+    expected = categorise_passages(texts, vectors, prototypes=prototypes)
+    assert [c.category for c in categories] == [c.category for c in expected]
+    assert [c.cues for c in categories] == [c.cues for c in expected]
+    for got, want in zip(categories, expected):
+        assert got.scores == pytest.approx(want.scores, abs=1e-6)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_worker_that_dies_is_one_line_and_leaves_the_project_unchanged(tmp_path, synth):
+    import signal
+
+    from synth.discover import discover
+    from synth.errors import SynthError
+    from synth.ray_engine import RayEngine, RaySettings
+    from synth.store import Project
+
+    project_path = tmp_path / "review.synth"
+    synth.ok("ingest", project_path, DEMO)
+    before = file_digest(project_path)
+    with RayEngine(project_path, RaySettings(workers=1)) as engine:
+        def lose_the_worker(stage: str, done: int, total: int) -> None:
+            if stage == "label" and done == 0:  # themes found; the lemmas' worker goes before its first block
+                (actor,) = engine._pool()
+                os.kill(engine.ray.get(actor.pid.remote()), signal.SIGKILL)
+
+        with Project.open(project_path, create=False) as project, pytest.raises(SynthError) as failure:
+            discover(project, seed=42, embed_engine=engine, progress=lose_the_worker)
+    message = str(failure.value)
+    assert "\n" not in message and "a worker failed while lemmatising" in message
+    assert "project is unchanged" in message
+    assert file_digest(project_path) == before
+    # The vectors the run computed stay beside the project for the next run.
+    assert any(project_path.with_name(project_path.name + ".vectors").rglob("part-*.parquet"))
+
+
+def test_run_vectors_are_memory_mapped_and_filled_by_digest(tmp_path):
+    pytest.importorskip("pyarrow")
+    from synth.ray_shards import RowsOf, RunVectors, shard_names, write_shard
+
+    rng = np.random.default_rng(1)
+    vectors = {f"d{i}": rng.standard_normal(8).astype(np.float32) for i in range(6)}
+    write_shard(tmp_path, {d: vectors[d] for d in ("d0", "d1", "d2")})
+    write_shard(tmp_path, {d: vectors[d] for d in ("d3", "d4")})
+    hashes = ["d4", "d0", "d5", "d0", "d3"]  # a repeated text fills both its rows
+    run = RunVectors(tmp_path, hashes, 8)
+    run.fill({"d5": vectors["d5"]})
+    run.fill_from_shards(tmp_path, shard_names(tmp_path))
+    assert isinstance(run.matrix, np.memmap) and run.missing() == []
+    assert np.array_equal(run.matrix, np.vstack([vectors[d] for d in hashes]))
+    assert run.from_shards == {"d0", "d3", "d4"}
+    new = RowsOf(run.matrix, run.rows, run.from_shards)
+    assert sorted(new) == ["d0", "d3", "d4"] and np.array_equal(new["d3"], vectors["d3"]) and "d5" not in new
+    run.close()
+    assert not run.path.exists()
+
+
+# Runs `synth discover --engine ray`, announcing on stderr when a stage starts on the cluster.
+RAY_CHILD = r"""
+import sys
+from synth.ray_engine import RayEngine
+
+def announced(name, method):
+    def call(self, *args, **kwargs):
+        print(f"STAGE {name}", file=sys.stderr, flush=True)
+        return method(self, *args, **kwargs)
+    return call
+
+RayEngine._embed_on_cluster = announced("embed", RayEngine._embed_on_cluster)
+RayEngine.passage_terms = announced("lemmas", RayEngine.passage_terms)
+
+from synth.cli import main
+sys.argv = ["synth", *sys.argv[1:]]
+main()
+"""
+
+
+@needs_ray
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["embed", "lemmas"])
+def test_ctrl_c_on_the_cluster_leaves_the_project_as_it_was(tmp_path, synth, stage):
+    import signal
+    import subprocess
+    import threading
+
+    from test_interrupt import snapshot
+
+    project = tmp_path / "review.synth"
+    synth.ok("ingest", project, DEMO)
+    before = snapshot(project)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", RAY_CHILD, "discover", str(project), "--engine", "ray",
+                             "--ray-workers", "2"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.strip() == f"STAGE {stage}":
+                started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert started.wait(300), "".join(lines)
+        assert proc.poll() is None, "".join(lines)
+        proc.send_signal(signal.SIGINT)  # the workers are starting or at work on the stage
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = "".join(lines)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted: the project is as it was before this command." in stderr
+    assert "Traceback" not in stderr
+    assert snapshot(project) == before
+
+
+def test_the_encoder_actor_writes_its_shard_only_into_the_drivers_folder(tmp_path):
+    """A worker writes its vectors beside the project when it sees the driver's marker there; a
+    same-named folder without it (another node's disk) gets nothing, and the vectors go back."""
+    pytest.importorskip("pyarrow")
+    from synth.fast_embed import embedder_for
+    from synth.ray_actors import EncodeActor
+    from synth.ray_shards import read_shards, shard_names
+
+    embedder = embedder_for("onnx")
+    texts = ["The bus to the jobcentre is too expensive.", "Childcare closes before the shift ends."]
+    batch = {"digests": np.array([["a", "b"]], dtype=object), "texts": np.array([texts], dtype=object)}
+    settings = {"route": "onnx", "model_dir": None, "model_id": embedder.spec.model_id,
+                "batch_size": embedder.batch_size, "device": "cpu", "shard_dir": str(tmp_path)}
+    (tmp_path / ".driver-x").touch()
+    written = EncodeActor(**settings, marker=".driver-x")(batch)
+    assert list(written["blob"]) == [b"", b""] and len(shard_names(tmp_path)) == 1
+    assert np.allclose(np.vstack(list(read_shards(tmp_path, {"a", "b"}).values())), embedder.encode(texts), atol=1e-6)
+    sent = EncodeActor(**settings, marker=".driver-elsewhere")(batch)
+    assert len(shard_names(tmp_path)) == 1  # nothing written: the vectors travel back instead
+    assert np.allclose(np.frombuffer(sent["blob"][1], dtype=np.float32), embedder.encode(texts)[1], atol=1e-6)

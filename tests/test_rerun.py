@@ -27,11 +27,11 @@ def _demo_without_one_interview(tmp_path):
     return corpus, held, full
 
 
-def test_adding_a_source_keeps_ids_and_human_names(tmp_path, synth):
+def test_adding_a_source_keeps_ids_and_human_names(tmp_path, synth, engine):
     corpus, held, full_manifest = _demo_without_one_interview(tmp_path)
     project_path = tmp_path / "review.synth"
     synth.ok("ingest", project_path, corpus)
-    synth.ok("discover", project_path, "--seed", "42")
+    synth.ok("discover", project_path, "--seed", "42", *engine)
     with Project.open(project_path, create=False) as project:
         before = {t.id: t for t in project.themes()}
         renamed = max(before.values(), key=lambda t: t.size)
@@ -44,7 +44,7 @@ def test_adding_a_source_keeps_ids_and_human_names(tmp_path, synth):
     (corpus / "interviews" / "sources.csv").write_text(full_manifest, encoding="utf-8")
     added = synth.ok("ingest", project_path, corpus)
     assert HELD_BACK in added and "unchanged" in added
-    rerun = synth.ok("discover", project_path, "--seed", "42")
+    rerun = synth.ok("discover", project_path, "--seed", "42", *engine)
     assert "computed" in rerun and "kept" in rerun
 
     with Project.open(project_path, create=False) as project:
@@ -68,17 +68,17 @@ def _stored_categories(project_path) -> dict[tuple[str, int, int], tuple]:
                 for p in project.passages(codable_only=True)}
 
 
-def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synth):
+def test_a_rerun_scores_only_new_passages_and_matches_a_fresh_run(tmp_path, synth, engine):
     import json
 
     corpus, held, full_manifest = _demo_without_one_interview(tmp_path)
     project_path = tmp_path / "review.synth"
     synth.ok("ingest", project_path, corpus)
-    synth.ok("discover", project_path)
+    synth.ok("discover", project_path, *engine)
     shutil.move(held, corpus / "interviews" / HELD_BACK)
     (corpus / "interviews" / "sources.csv").write_text(full_manifest, encoding="utf-8")
     synth.ok("ingest", project_path, corpus)
-    synth.ok("discover", project_path)
+    synth.ok("discover", project_path, *engine)
     with Project.open(project_path, create=False) as project:
         report = project.latest_run()["report"]
         report = report if isinstance(report, dict) else json.loads(report)

@@ -1,0 +1,209 @@
+"""The Ray engine at scale: the driver's memory with 10^5-10^6 passages, and each per-passage stage's
+rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine").
+
+    # driver memory: vectors of N passages in shards -> the run's matrix -> the project's cache
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py memory --passages 100000 --cluster
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py memory --passages 1000000
+    # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py stages --passages 2000
+
+`memory`: passages are texts built as scripts/bench_speed.py builds its sets (dev-set texts, then
+sentence-level recombinations; no text twice), up to 20,000, then pairs of those joined. Embedding a million on two cores would take hours,
+so their vectors are synthetic (seeded Gaussian, unit length, 384 floats) written as Parquet shards
+exactly where the Ray workers write theirs; the driver then does what `discover --engine ray` does
+with them: assembles the run's matrix from the shards (`RayEngine.__call__`, nothing left to embed)
+and writes the new vectors into a real project's cache in one transaction (`Project.store_embeddings`).
+A thread samples the driver's /proc/self/status every 20 ms: anonymous memory (the heap: what the
+process really holds) and resident memory (including file pages mapped in, which the kernel can drop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+SHARD_ROWS = 10_000
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Peak:
+    """Largest RssAnon and VmRSS seen while running, sampled on a thread."""
+
+    def __init__(self) -> None:
+        self.anon = self.rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            time.sleep(0.02)
+
+    def sample(self) -> None:
+        self.anon = max(self.anon, _status_kib("RssAnon"))
+        self.rss = max(self.rss, _status_kib("VmRSS"))
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:,.0f} MiB"
+
+
+BASE_TEXTS = 20_000  # bench_speed's generator slows down as distinct texts run short: pair beyond this
+
+
+def corpus(n: int) -> list[str]:
+    """`n` distinct passages: bench_speed's set of up to 20,000 (dev-set texts and their sentence-level
+    recombinations), then pairs of them joined, as one respondent's longer answer."""
+    from bench_speed import make_corpus
+
+    rows, _ = make_corpus(min(n, BASE_TEXTS), 0)
+    base = [r["text"] for r in rows]
+    texts, seen = list(base), set(base)
+    rng = np.random.default_rng(0)
+    while len(texts) < n:
+        for i, j in rng.integers(0, len(base), size=(n - len(texts), 2)):
+            text = f"{base[i]} {base[j]}"
+            if i != j and text not in seen:
+                seen.add(text)
+                texts.append(text)
+    return texts[:n]
+
+
+def memory(n: int, keep: Path | None, cluster: bool) -> None:
+    from synth.embed import text_sha256
+    from synth.fast_embed import embedder_for
+    from synth.ray_engine import RayEngine, _safe
+    from synth.ray_shards import write_shard
+    from synth.store import Project
+
+    tick = time.perf_counter()
+    texts = corpus(n)
+    hashes = [text_sha256(t) for t in texts]
+    print(f"{n} texts built in {time.perf_counter() - tick:.0f} s; driver now {_mib(_status_kib('RssAnon'))} anon",
+          flush=True)
+    root = keep or Path(tempfile.mkdtemp(prefix="ray-scale-"))
+    project_path = root / "bench.synth"
+    embedder = embedder_for("onnx")
+    engine = RayEngine(project_path)  # not entered: every vector is in the shards, no cluster is needed
+    folder = engine.shard_root / _safe(embedder.spec.model_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    tick = time.perf_counter()
+    rng = np.random.default_rng(0)
+    for start in range(0, n, SHARD_ROWS):  # as the workers write them: a shard per finished batch
+        block = rng.standard_normal((min(SHARD_ROWS, n - start), 384)).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        write_shard(folder, dict(zip(hashes[start:start + SHARD_ROWS], block)))
+    print(f"shards written in {time.perf_counter() - tick:.0f} s", flush=True)
+    before = _status_kib("RssAnon")
+    with Peak() as assemble:
+        tick = time.perf_counter()
+        result = engine(texts, hashes, {}, embedder)
+        assembled = time.perf_counter() - tick
+    assert result.computed == n and result.vectors.shape == (n, 384)
+    with Peak() as store, Project.open(project_path, create=True) as project:
+        tick = time.perf_counter()
+        with project.transaction():
+            project.store_embeddings(embedder.spec.model_id, result.new_vectors)
+        stored = time.perf_counter() - tick
+    clustered = ""
+    if cluster:  # what the driver's clustering adds (in-process, as with either engine), on the same matrix
+        from synth.cluster import ClusterParams, cluster_passages
+
+        with Peak() as fit:
+            tick = time.perf_counter()
+            themes = cluster_passages(result.vectors, params=ClusterParams(seed=42))
+            clustered = (f"clustering: {time.perf_counter() - tick:.0f} s, {themes.n_themes} themes, "
+                         f"peak anon {_mib(fit.anon)}, peak RSS {_mib(fit.rss)}")
+    engine.__exit__(None, None, None)
+    size = project_path.stat().st_size
+    print(f"\n| passages | texts + hashes (anon) | assemble: time, peak anon, peak RSS | store in the project: "
+          f"time, peak anon, peak RSS | project file |\n|---:|---:|---|---|---:|")
+    print(f"| {n:,} | {_mib(before)} | {assembled:.1f} s, {_mib(assemble.anon)}, {_mib(assemble.rss)} | "
+          f"{stored:.1f} s, {_mib(store.anon)}, {_mib(store.rss)} | {size / 2**20:,.0f} MiB |")
+    print(f"(the vectors alone: {n * 384 * 4 / 2**20:,.0f} MiB)")
+    if clustered:
+        print(clustered)
+
+
+def stages(n: int, repeats: int) -> None:
+    from synth.categorise import PrototypeIndex, categorise_passages
+    from synth.fast_embed import embedder_for
+    from synth.nlp import load_nlp, passage_terms
+    from synth.ray_engine import RayEngine, RaySettings
+
+    texts = corpus(n)
+    embedder = embedder_for("onnx")
+    vectors = embedder.encode(texts)
+    prototypes = PrototypeIndex.build(embedder.encode)
+    load_nlp()
+    times: dict[str, list[float]] = {}
+
+    def timed(key: str, work) -> None:
+        tick = time.perf_counter()
+        work()
+        times.setdefault(key, []).append(time.perf_counter() - tick)
+        print(f"{key}: {times[key][-1]:.1f} s", flush=True)
+
+    for _ in range(repeats):
+        timed("lemmas, in-process", lambda: passage_terms(texts))
+        timed("categories, in-process", lambda: categorise_passages(texts, vectors, prototypes=prototypes))
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            tick = time.perf_counter()
+            with RayEngine(Path(tmp) / "bench.synth", RaySettings(workers=workers)) as engine:
+                print(f"local cluster of {workers}: started in {time.perf_counter() - tick:.1f} s", flush=True)
+                timed(f"pool start ({workers} workers: actors, spaCy loaded)",
+                      lambda: engine.ray.get([a.pid.remote() for a in engine._pool()]))
+                for _ in range(repeats):
+                    timed(f"lemmas, Ray {workers} worker(s)", lambda: engine.passage_terms(texts))
+                    timed(f"categories, Ray {workers} worker(s)",
+                          lambda: engine.categorise_passages(texts, vectors, prototypes=prototypes))
+    print(f"\n{n} passages, median of {repeats}\n\n| stage | median s | passages/s | s per 10^6 passages |\n|---|---:|---:|---:|")
+    for key, values in times.items():
+        median = statistics.median(values)
+        rate = f"{n / median:,.0f}" if not key.startswith("pool") else ""
+        per_million = f"{median * 1e6 / n:,.0f}" if not key.startswith("pool") else ""
+        print(f"| {key} | {median:.1f} | {rate} | {per_million} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["memory", "stages"])
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
+    parser.add_argument("--cluster", action="store_true", help="memory: then cluster the matrix, as discover does")
+    args = parser.parse_args()
+    if args.what == "memory":
+        memory(args.passages, args.keep, args.cluster)
+    else:
+        stages(args.passages, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

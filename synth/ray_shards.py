@@ -1,0 +1,138 @@
+"""The Ray engine's vectors on disk: Parquet shards beside the project, and one run's vectors as a
+memory-mapped matrix.
+
+Shards (`PROJECT.vectors/<model id>/part-*.parquet`, a `digest` string column and a fixed-size
+`vector` list column) are written by the workers as they finish batches, each under a temporary
+name and then renamed, so a shard is whole or absent: an interrupted run leaves only whole shards,
+and the next run takes them. They are read back by record batches from a memory-mapped file, and
+each vector goes straight to its rows of the run's matrix, itself a file mapped into memory
+(`RunVectors`): the driver never holds the vectors of a corpus in its own (anonymous) memory, only
+the pages the operating system maps in and can drop again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def write_shard(folder: Path | str, vectors: Mapping[str, np.ndarray]) -> str:
+    """Writes one shard; returns its file name ('' when there was nothing to write)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not vectors:
+        return ""
+    folder = Path(folder)
+    matrix = np.vstack(list(vectors.values())).astype(np.float32, copy=False)
+    table = pa.table({"digest": pa.array(list(vectors), pa.string()),
+                      "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.ravel()), matrix.shape[1])})
+    name = f"part-{uuid.uuid4().hex}.parquet"
+    tmp = folder / f".{name}.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, folder / name)  # a shard is whole or absent
+    return name
+
+
+def shard_names(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob("part-*.parquet")} if folder.is_dir() else set()
+
+
+def shard_blocks(path: Path) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(digests, vectors) of a shard, one Parquet record batch at a time, read from a memory map.
+    A damaged shard ends early or yields nothing: its vectors are computed again."""
+    import pyarrow.parquet as pq
+
+    try:
+        reader = pq.ParquetFile(path, memory_map=True)
+        for batch in reader.iter_batches(batch_size=8192, columns=["digest", "vector"]):
+            column = batch.column("vector")
+            matrix = column.values.to_numpy(zero_copy_only=False).reshape(len(batch), column.type.list_size)
+            yield batch.column("digest").to_pylist(), matrix
+    except Exception:  # pyarrow raises several kinds for a damaged file
+        return
+
+
+def read_shards(folder: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    """The vectors of `wanted` digests found in the folder's shards (small sets: tests, tools)."""
+    found: dict[str, np.ndarray] = {}
+    if not wanted:
+        return found
+    for name in sorted(shard_names(folder)):
+        for digests, matrix in shard_blocks(folder / name):
+            for digest, vector in zip(digests, matrix):
+                if digest in wanted:
+                    found[digest] = vector.astype(np.float32, copy=True)
+    return found
+
+
+class RunVectors:
+    """One run's vectors, a row per passage in the run's order, in a file mapped into memory.
+
+    `fill_*` put vectors in place by digest (every row of a repeated text); `missing` says which
+    digests have none yet. The file is temporary: `close` removes it (the mapping stays readable
+    until the last array over it goes)."""
+
+    def __init__(self, folder: Path, hashes: Sequence[str], dim: int) -> None:
+        self.rows: dict[str, list[int]] = {}
+        for row, digest in enumerate(hashes):
+            self.rows.setdefault(digest, []).append(row)
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".run-", suffix=".f32", dir=folder)
+        os.close(handle)
+        self.path = Path(name)
+        shape = (len(hashes), dim)
+        self.matrix = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=shape) \
+            if len(hashes) else np.zeros(shape, np.float32)
+        self.found: set[str] = set()
+        self.from_shards: set[str] = set()
+
+    def fill(self, vectors: Mapping[str, np.ndarray]) -> None:
+        for digest, vector in vectors.items():
+            self._put(digest, vector)
+
+    def fill_from_shards(self, folder: Path, names: set[str]) -> None:
+        for name in sorted(names):
+            for digests, matrix in shard_blocks(folder / name):
+                for digest, vector in zip(digests, matrix):
+                    if digest in self.rows and digest not in self.found:
+                        self._put(digest, vector)
+                        self.from_shards.add(digest)
+
+    def _put(self, digest: str, vector: np.ndarray) -> None:
+        rows = self.rows.get(digest)
+        if rows is None or digest in self.found:
+            return
+        self.matrix[rows] = vector
+        self.found.add(digest)
+
+    def missing(self) -> list[str]:
+        return [d for d in self.rows if d not in self.found]
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class RowsOf(Mapping):
+    """digest -> its vector, read from the run's matrix when asked (the project's cache writes them
+    one by one, so they are never all copied out at once)."""
+
+    def __init__(self, matrix: np.ndarray, rows: Mapping[str, list[int]], digests: set[str]) -> None:
+        self.matrix, self.rows, self.digests = matrix, rows, sorted(digests)
+        self._known = digests
+
+    def __getitem__(self, digest: str) -> np.ndarray:
+        if digest not in self._known:
+            raise KeyError(digest)
+        return np.asarray(self.matrix[self.rows[digest][0]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.digests)
+
+    def __len__(self) -> int:
+        return len(self.digests)
