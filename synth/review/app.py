@@ -19,7 +19,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,6 +316,7 @@ class _Views:
         passage_memos = _memos_by_passage(memos)
         for row in rows:
             row["memos"] = passage_memos.get(row["id"], [])
+        _mark_label(rows, summary.label_locations)
         return self.render(request, "theme.html", {
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
             "member_count": len(members),
@@ -718,6 +719,22 @@ def _passage_row(view: ProjectView, passage_id: int, categories: Mapping[int, di
             "structure": p.structure_kind,
             "category": categories.get(p.id, {}).get("category"), "category_by": categories.get(p.id, {}).get("by"),
             "category_reasons": categories.get(p.id, {}).get("reasons", ())}
+
+
+def _mark_label(rows: list[dict], locations: Sequence[Mapping]) -> None:
+    """Cut each row's text where the theme's label occurs, so the page can highlight it (issue 13, item 4)."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for loc in locations:
+        spans.setdefault(loc["passage_id"], []).append((loc["start"], loc["end"]))
+    for row in rows:
+        at, parts = 0, []
+        for start, end in sorted(spans.get(row["id"], ())):
+            if start < at:
+                continue
+            parts += [(row["text"][at:start], False), (row["text"][start:end], True)]
+            at = end
+        if parts:
+            row["text_parts"] = [*parts, (row["text"][at:], False)]
 
 
 def _categories(project: Project, passage_ids: list[int]) -> dict[int, dict]:
