@@ -31,6 +31,7 @@ from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
+from .recurring import carve_recurring
 from .stance import StanceResult, split_by_stance
 from .store import Membership, Project, now_iso
 
@@ -183,6 +184,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         # Stance within a topic: a theme whose passages divide between barrier and enabler (or
         # practice) becomes linked siblings (synth/stance.py); reviewers' themes are never cut.
         held = _held_placements(project, sub_passages)
+        if clusterer == DEFAULT_CLUSTERER:  # small recurring ideas out of broader themes (synth/recurring.py)
+            clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
         stance = split_by_stance(clustering, sub_vectors, group_ids, [by_passage[p.id].category for p in sub_passages],
                                  held=held, texts=sub_texts)
         clustering = stance.clustering

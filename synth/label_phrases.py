@@ -43,14 +43,21 @@ _FALLBACK_PASSAGES = 3  # central passages a theme with no recurring phrase take
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 # Words that may sit inside a noun phrase ("data by ethnicity", "shuttle bus from the town"); any
 # other stop word inside a candidate (was, are, can, have, they …) makes it a clause, not a name.
-_NP_INSIDE = frozenset("of the a an in on for to from at by with and or without into across between per".split())
+_NP_INSIDE = frozenset("of the a an in on for to from at by with and without into across between per who that which".split())
+# "-ing" words that end a noun phrase as nouns; any other "-ing" (or "-ly") last word ends a clause
+# fragment ("job search to getting", "overseas qualifications properly").
+_ING_NOUNS = frozenset("""
+    building funding housing meeting mentoring training learning planning marketing screening setting
+    wellbeing understanding evening morning clothing parking spending teaching nursing engineering
+    reporting monitoring recruiting coaching counselling listening shopping staffing timing
+""".split())
 # Verbs that open an instruction or an action rather than name a thing ("set up an email").
 _VERB_OPENERS = frozenset("""
     add adopt agree allocate allow appoint ask avoid bring build call change check come create deliver
     develop do employ encourage engage ensure establish expand extend find follow get give go hire
     improve include increase introduce invest involve keep let listen look make move offer organise
     organize pay prioritise promote provide put recruit reduce run see send set share simplify start
-    stop take talk teach tell translate try write fill apply attach sit meet pair
+    stop take talk teach tell translate try write fill apply attach sit meet pair speak spoke record
 """.split())
 _EXTRA_STOP = {"yes", "yeah", "okay", "ok", "lot", "lots", "thing", "things", "really", "just", "like", "think",
                "know", "mean", "say", "said", "got", "get", "going", "want", "bit", "kind", "sort", "way"}
@@ -91,7 +98,9 @@ def noun_like(phrase: str) -> bool:
     """A POS-free test that a candidate names a thing: it does not open with a verb of instruction
     and holds no stop word but a preposition, article or conjunction inside."""
     words = phrase.split()
-    if words[0] in _VERB_OPENERS:
+    last = words[-1]
+    if words[0] in _VERB_OPENERS or last in _VERB_OPENERS or last.endswith("ly") \
+            or (last.endswith("ing") and last.rsplit("-", 1)[-1] not in _ING_NOUNS):
         return False
     return all(w in _NP_INSIDE or not _stop(w) for w in words[1:-1])
 
@@ -101,7 +110,8 @@ def _tier(phrase: str, *, recurs: bool) -> int:
     ("qualifications aren't recognised"); 2 a noun phrase of a central passage; 3 an instruction."""
     if noun_like(phrase):
         return 0 if recurs else 2
-    return 3 if phrase.split()[0] in _VERB_OPENERS else 1
+    words = phrase.split()
+    return 3 if words[0] in _VERB_OPENERS or words[-1].endswith("ly") else 1
 
 
 def phrase_labels(

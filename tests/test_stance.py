@@ -242,3 +242,29 @@ async def test_theme_page_links_siblings_and_marks_the_label(demo, tmp_path, any
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
         r = await client.get(f"/themes/{renamed}")
         assert '<mark class="label-phrase"' in r.text
+
+
+def test_carve_recurring_pulls_a_tight_idea_from_three_sources_out_of_its_theme():
+    from synth.recurring import carve_recurring
+
+    rng = np.random.default_rng(3)
+    common = rng.normal(size=16)  # themes of one corpus resemble each other
+    centres = [common + rng.normal(size=16) for _ in range(4)]
+    idea = common + rng.normal(size=16)
+    X = np.concatenate([centres[0] + 0.5 * rng.normal(size=(12, 16)),   # the broad theme ...
+                        idea + 0.1 * rng.normal(size=(4, 16)),           # ... with a tight idea from four sources
+                        *(c + 0.5 * rng.normal(size=(12, 16)) for c in centres[1:])]).astype(np.float32)
+    labels = np.array([0] * 16 + [1] * 12 + [2] * 12 + [3] * 12)
+    groups = np.array(list(range(12)) + [20, 21, 22, 23] + list(range(36)))
+    out, carved = carve_recurring(_clustering(labels, X), X, groups)
+    assert carved >= 1
+    assert len(set(out.labels[12:16])) == 1 and out.labels[12] not in (0, 1)
+    # From one source, the same idea is no recurring idea: not carved.
+    one_source = groups.copy()
+    one_source[12:16] = 20
+    _, carved = carve_recurring(_clustering(labels, X), X, one_source)
+    assert carved == 0
+    # A theme a reviewer holds together is never cut.
+    held = np.array([5] * 16 + [-1] * 36)
+    _, carved = carve_recurring(_clustering(labels, X), X, groups, held=held)
+    assert carved == 0

@@ -1,0 +1,70 @@
+"""Recurring ideas inside a larger theme (issue 13, item 2): an idea that a few sources raise in a
+few passages ("flexible appointment times" in three interviews) can be pulled into a broader theme
+("caring responsibilities") by the clustering, which sees corpus-wide structure and smooths each
+passage with its neighbours. After clustering, each theme is bisected once on the passages' own
+vectors; its smaller half becomes a theme of its own when it is a recurring idea in its own right:
+
+- at least `min_passages` passages from at least `min_sources` sources (the recurring floor of
+  `synth.cluster`, so the same rule decides whether a small theme stands),
+- as tight as a typical theme (the median of the themes' mean cosine to their centre), and
+- as far from the rest of its theme as a typical theme is from its closest other theme.
+
+Unplaced passages of the theme follow the closer half. Pure function over arrays; deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .cluster import Clustering
+from .refine import bisect, cohesion
+from .stance import _held_together
+
+
+def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+                    min_sources: int = 3, min_passages: int = 3,
+                    held: np.ndarray | None = None) -> tuple[Clustering, int]:
+    """The clustering with recurring ideas carved out of their themes, and how many were carved.
+    held[i] >= 0: a reviewer's decisions hold passage i in a theme; a theme they hold is not cut."""
+    if groups is None or min_sources <= 0 or clustering.n_themes < 2:
+        return clustering, 0
+    groups = np.asarray(groups)
+    X = np.asarray(vectors, dtype=np.float32)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    k = clustering.n_themes
+    members = [np.flatnonzero(labels == j) for j in range(k)]
+    shapes = [cohesion(X, m) if len(m) else (np.zeros(X.shape[1], np.float32), 0.0) for m in members]
+    tight = float(np.median([t for (_, t), m in zip(shapes, members) if len(m)]))
+    centres = np.stack([c for c, _ in shapes]).astype(np.float32)
+    between = centres @ centres.T
+    np.fill_diagonal(between, -np.inf)
+    apart = float(np.median(between.max(axis=1)))
+    centroids = list(clustering.centroids)
+    carved = 0
+    for j in range(k):
+        placed = members[j]
+        if len(placed) < 2 * min_passages or (held is not None and _held_together(held[placed])):
+            continue
+        side = bisect(X, placed)
+        small, large = (placed[side], placed[~side]) if side.sum() <= (~side).sum() else (placed[~side], placed[side])
+        if len(small) < min_passages or len(np.unique(groups[small])) < min_sources:
+            continue
+        (c_small, t_small), (c_large, _) = cohesion(X, small), cohesion(X, large)
+        if t_small < tight or float(c_small @ c_large) >= apart:
+            continue
+        new = len(centroids)
+        around = np.flatnonzero(nearest == j)
+        to_small = np.isin(around, small) | (~np.isin(around, placed) & (X[around] @ c_small > X[around] @ c_large))
+        nearest[around[to_small]] = new
+        labels[small] = new
+        centroids[j] = c_large.astype(np.float32)
+        centroids.append(c_small.astype(np.float32))
+        carved += 1
+    if not carved:
+        return clustering, 0
+    stats = {**clustering.stats, "recurring_carved": carved, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), carved
