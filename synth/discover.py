@@ -69,8 +69,10 @@ class DiscoverReport:
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
-             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache) -> DiscoverReport:
-    """`embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
+             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
+             stance: bool = True) -> DiscoverReport:
+    """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
+    (synth/stance.py). `embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
     on a Ray cluster): same contract as `embed_with_cache`, the same vectors."""
     started_at = now_iso()
     report = DiscoverReport()
@@ -186,9 +188,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         held = _held_placements(project, sub_passages)
         if clusterer == DEFAULT_CLUSTERER:  # small recurring ideas out of broader themes (synth/recurring.py)
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
-        stance = split_by_stance(clustering, sub_vectors, group_ids, [by_passage[p.id].category for p in sub_passages],
-                                 held=held, texts=sub_texts)
-        clustering = stance.clustering
+        stance_split = split_by_stance(clustering, sub_vectors, group_ids,
+                                       [by_passage[p.id].category for p in sub_passages], held=held,
+                                       texts=sub_texts) if stance else None
+        clustering = stance_split.clustering if stance_split else clustering
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
@@ -199,7 +202,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                        source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
-        clustering, descriptions, new_terms, stance = None, [], {}, None
+        clustering, descriptions, new_terms, stance_split = None, [], {}, None
 
 
     # Centroids from another model (or route) live in another vector space: match on members only.
@@ -215,7 +218,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes), "clusterer": clusterer},
+                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
@@ -223,7 +226,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         held = _held_placements(project, sub_passages)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
-        _write_stance_links(project, run_id, stance, theme_of_cluster)
+        _write_stance_links(project, run_id, stance_split, theme_of_cluster)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)

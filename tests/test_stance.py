@@ -268,3 +268,11 @@ def test_carve_recurring_pulls_a_tight_idea_from_three_sources_out_of_its_theme(
     held = np.array([5] * 16 + [-1] * 36)
     _, carved = carve_recurring(_clustering(labels, X), X, groups, held=held)
     assert carved == 0
+
+
+def test_no_stance_keeps_divided_themes_whole(demo, tmp_path):
+    path = _copy(demo, tmp_path / "whole.synth")
+    out = Synth().ok("discover", path, "--seed", "42", "--no-stance")
+    assert "themes" in out
+    with Project.open(path, create=False, write=False) as project:
+        assert project.stance_links() == {}
