@@ -1,6 +1,6 @@
 """What the two steps discover runs after clustering do to theme quality on the dev sets (issue 13).
 
-`synth/recurring.py` (recurring ideas carved out of broader themes) and `synth/stance.py` (themes
+`synth/recurring.py` (recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
 divided between barrier and enabler/practice become siblings) run in discover after the clusterer;
 `scripts/bench_devsets.py` scores the clusterer alone. This scores, on the same cached vectors and
 with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
@@ -28,7 +28,7 @@ import bench_devsets as dev  # noqa: E402  (loads the sets and their cached vect
 from synth.categorise import PrototypeIndex, categorise_passages  # noqa: E402
 from synth.cluster import ClusterParams, cluster_passages  # noqa: E402
 from synth.embed import Embedder, resolve_model  # noqa: E402
-from synth.recurring import carve_recurring  # noqa: E402
+from synth.recurring import carve_recurring, gather_unplaced  # noqa: E402
 from synth.stance import split_by_stance  # noqa: E402
 
 
@@ -53,11 +53,12 @@ def main() -> None:
             base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
             t1 = time.perf_counter()
             carved, n_carved = carve_recurring(base, V, groups)
+            carved, n_gathered = gather_unplaced(carved, V, groups)
             t2 = time.perf_counter()
             stance = split_by_stance(carved, V, groups, cats, texts=texts)
             t3 = time.perf_counter()
             for method, result, seconds in (("clusterer", base, t1 - t0),
-                                            (f"+ recurring ({n_carved} carved)", carved, t2 - t0),
+                                            (f"+ recurring ({n_carved} carved, {n_gathered} gathered)", carved, t2 - t0),
                                             (f"+ recurring + stance ({len(stance.splits)} split)", stance.clustering,
                                              t3 - t0 + cat_seconds)):
                 r = dev.theme_report(result.labels.tolist(), gold)

@@ -17,8 +17,9 @@ and a softmax turns the logits into scores that sum to 1. A theme's category is 
 of its passages; its mix shows how far they agree, and a theme whose passages divide between
 categories is offered for splitting.
 
-Over 450 lines because passage scoring, prototype similarity and theme aggregation are tuned
-together as one method; the cue lists and prototypes already live in `synth.cues`.
+Over 450 lines because passage scoring, prototype similarity, the survey question's prior (which
+reuses the cue matcher) and theme aggregation are tuned together as one method; the cue lists and
+prototypes already live in `synth.cues`.
 """
 
 from __future__ import annotations
@@ -440,6 +441,7 @@ def _question_lexicon() -> _Lexicon:
     return _Lexicon(matcher, labels)
 
 
+@functools.lru_cache(maxsize=4096)  # a survey asks few questions of many rows
 def question_prior(question: str) -> QuestionPrior:
     """Which category a question's answers lean to, from the question's own wording: the question
     cue phrases (`synth.cues.QUESTION_CUES`, "get in the way", "go well", "change") and the general

@@ -85,7 +85,6 @@ class ClusterParams:
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
-    split_recurring: bool = True  # a split half may stand on the recurring floor (min_sources), not only on size
 
 
 @dataclass(frozen=True)
@@ -214,16 +213,14 @@ def _cluster(
     # A fixed number of themes is the user's choice; the splits only refine the adaptive default.
     # Halves are judged on the smoothed vectors: on raw ones a split could separate sources' styles.
     split = params.split_loose and params.n_themes is None
-    # Halves may be recurring ideas (issue 13, item 2): the same floor as for keeping a small theme.
-    stands = viable if params.split_recurring else (lambda members: len(members) >= m)
     if split:
-        nearest, parent, splits = split_loose(smoothed, smoothed, nearest, stands)
+        nearest, parent, splits = split_loose(smoothed, smoothed, nearest, lambda members: len(members) >= m)
         probability = votes[rows, parent[nearest]] / params.n_resamples  # halves inherit the parent's agreement
     placed = probability >= params.place_threshold
     if params.place_near:
         placed = place_near(X, nearest, placed)
     if split:
-        nearest, undone = undo_weak_splits(nearest, parent, placed, stands)
+        nearest, undone = undo_weak_splits(nearest, parent, placed, lambda members: len(members) >= m)
         splits -= undone
     if params.place_near:
         placed = place_near(X, nearest, placed)

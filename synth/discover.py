@@ -4,6 +4,10 @@ The computing happens first, in memory; then one transaction writes the run. Hum
 are never overwritten: labels, definitions and categories a reviewer set stay; passages a
 reviewer placed stay where they were put; accepted themes keep their members; rejected themes
 stay rejected even when the clustering finds them again.
+
+Over 450 lines because every write of a run (themes, memberships, stance links, categories, quotes,
+label locations) happens here in one transaction, beside the reads that decide what a reviewer's
+decisions hold; the computing stages live in their own modules.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
-from .recurring import carve_recurring
+from .recurring import carve_recurring, gather_unplaced
 from .stance import StanceResult, split_by_stance
 from .store import Membership, Project, now_iso
 
@@ -188,6 +192,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         held = _held_placements(project, sub_passages)
         if clusterer == DEFAULT_CLUSTERER:  # small recurring ideas out of broader themes (synth/recurring.py)
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
+            clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
         stance_split = split_by_stance(clustering, sub_vectors, group_ids,
                                        [by_passage[p.id].category for p in sub_passages], held=held,
                                        texts=sub_texts) if stance else None

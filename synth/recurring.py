@@ -9,7 +9,12 @@ vectors; its smaller half becomes a theme of its own when it is a recurring idea
 - as tight as a typical theme (the median of the themes' mean cosine to their centre), and
 - as far from the rest of its theme as a typical theme is from its closest other theme.
 
-Unplaced passages of the theme follow the closer half. Pure function over arrays; deterministic.
+Unplaced passages of the theme follow the closer half.
+
+`gather_unplaced` does the same for passages the clustering left unplaced (its refits disagreed on
+them): unplaced passages that group tightly (average linkage, cut at the themes' typical similarity)
+become a theme when they meet the same floor, so an idea three interviews raise in one passage each
+is not left on the unplaced page. Pure functions over arrays; deterministic.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from .cluster import Clustering
 from .refine import bisect, cohesion
@@ -68,3 +74,41 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     stats = {**clustering.stats, "recurring_carved": carved, "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), carved
+
+
+def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+                    min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
+    """The clustering with tight groups of unplaced passages from enough sources made themes."""
+    unplaced = np.flatnonzero(clustering.labels < 0)
+    if groups is None or min_sources <= 0 or len(unplaced) < min_passages or clustering.n_themes < 1:
+        return clustering, 0
+    groups = np.asarray(groups)
+    X = np.asarray(vectors, dtype=np.float32)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
+    tight = float(np.median([cohesion(X, m)[1] for m in members if len(m)]))
+    # Mean pairwise cosine of a theme's members, typically: the linkage cut.
+    pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
+                            for m in members if len(m) >= 2]))
+    tree = linkage(X[unplaced].astype(np.float64), method="average", metric="cosine")
+    found = fcluster(tree, t=1.0 - pair, criterion="distance")
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    probability = clustering.probability.copy()
+    made = 0
+    for g in np.unique(found):
+        group = unplaced[found == g]
+        if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
+            continue
+        centre, t = cohesion(X, group)
+        if t < tight:
+            continue
+        labels[group] = nearest[group] = len(centroids)
+        probability[group] = np.maximum(probability[group], 0.5)
+        centroids.append(centre.astype(np.float32))
+        made += 1
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, "recurring_gathered": made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest, probability=probability,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .cluster import Clustering
-from .label_phrases import candidate_phrases
+from .label_phrases import _clause_words, _stop, candidate_phrases
 
 STANCES = ("barrier", "enabler", "practice")
 MIN_SHARE = 0.25       # the same share at which categorise suggests splitting a theme by category
@@ -168,6 +168,4 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
 
 def _single_words(text: str) -> set[str]:
     """Content words of a text (a topic is often one noun: "transport", "appointments")."""
-    from .label_phrases import _clause_words, _stop
-
     return {w for words in _clause_words(text) for w in words if not _stop(w) and len(w) > 3}

@@ -276,3 +276,27 @@ def test_no_stance_keeps_divided_themes_whole(demo, tmp_path):
     assert "themes" in out
     with Project.open(path, create=False, write=False) as project:
         assert project.stance_links() == {}
+
+
+def test_gather_unplaced_makes_a_theme_of_a_tight_idea_from_three_sources():
+    from synth.recurring import gather_unplaced
+
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=16)
+    centres = [common + rng.normal(size=16) for _ in range(3)]
+    idea = common + rng.normal(size=16)
+    X = np.concatenate([*(c + 0.5 * rng.normal(size=(10, 16)) for c in centres),
+                        idea + 0.1 * rng.normal(size=(3, 16)),          # three unplaced passages, one idea
+                        rng.normal(size=(3, 16)) * 3]).astype(np.float32)  # three unplaced strays
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 10 + [-1] * 6)
+    clustering = _clustering(np.where(labels < 0, 0, labels), X)
+    clustering = Clustering(labels=labels, nearest=clustering.nearest, probability=np.where(labels < 0, 0.2, 1.0),
+                            centroids=clustering.centroids, stats={})
+    groups = np.array(list(range(30)) + [40, 41, 42] + [50, 51, 52])
+    out, made = gather_unplaced(clustering, X, groups)
+    assert made == 1
+    assert len(set(out.labels[30:33])) == 1 and out.labels[30] == 3
+    assert (out.labels[33:] == -1).all()  # strays stay unplaced
+    one_source = groups.copy()
+    one_source[30:33] = 40
+    assert gather_unplaced(clustering, X, one_source)[1] == 0
