@@ -25,6 +25,10 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from .cluster import Clustering
+
+# Average linkage holds a distance matrix over the unplaced passages (n^2 / 2 floats): above this many
+# unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
+MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
 from .stance import _held_together
 
@@ -82,6 +86,8 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     unplaced = np.flatnonzero(clustering.labels < 0)
     if groups is None or min_sources <= 0 or len(unplaced) < min_passages or clustering.n_themes < 1:
         return clustering, 0
+    if len(unplaced) > MAX_UNPLACED:
+        return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
     groups = np.asarray(groups)
     X = np.asarray(vectors, dtype=np.float32)
     X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)

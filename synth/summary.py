@@ -208,9 +208,12 @@ def stance_siblings(project: Project, theme_id: int) -> tuple[dict, ...]:
     return tuple(out)
 
 
+LABEL_SPANS_SHOWN = 500  # a label in thousands of passages: the first 500 say where it comes from
+
+
 def label_spans(project: Project, theme: ThemeRow) -> list[dict]:
-    """Where the theme's label occurs in its placed passages: as discover stored it, or, after a
-    reviewer renamed the theme, found now for the new label."""
+    """Where the theme's label occurs in its placed passages (at most LABEL_SPANS_SHOWN): as discover
+    stored it, or, after a reviewer renamed the theme, found now for the new label."""
     from .label_spans import label_locations  # no spaCy or model: a regex over the passages
 
     stored_label, stored = project.label_locations(theme.id)
@@ -218,8 +221,10 @@ def label_spans(project: Project, theme: ThemeRow) -> list[dict]:
     if stored_label != theme.label:
         passages = [project.passage(pid) for pid in sorted(members)]
         stored = [(passages[k].id, start, end) for k, start, end in label_locations(theme.label, [p.text for p in passages])]
-    out = []
+    out: list[dict] = []
     for pid, start, end in stored:
+        if len(out) >= LABEL_SPANS_SHOWN:
+            break
         if pid not in members:
             continue  # moved away since discover
         p = project.passage(pid)
