@@ -187,10 +187,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         else:
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress)
-        # Stance within a topic: a theme whose passages divide between barrier and enabler (or
-        # practice) becomes linked siblings (synth/stance.py); reviewers' themes are never cut.
+        # Small recurring ideas carved out of broader themes or gathered from the unplaced
+        # (synth/recurring.py); then stance within a topic: a theme whose passages divide between
+        # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
+        # a theme a reviewer's decisions hold together.
         held = _held_placements(project, sub_passages)
-        if clusterer == DEFAULT_CLUSTERER:  # small recurring ideas out of broader themes (synth/recurring.py)
+        if clusterer == DEFAULT_CLUSTERER:
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
             clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
         stance_split = split_by_stance(clustering, sub_vectors, group_ids,
@@ -208,7 +210,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms, stance_split = None, [], {}, None
-
+    begin("store")
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
