@@ -187,7 +187,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False, model: 
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
             category_by_human=theme.category_by_human, evidence=evidence_text(profiles[theme.id]),
             agreement=theme_agreement_text(agreement, theme.id) if agreement else "",
-            siblings=siblings_text(s), label_found=label_found_text(view, s),
+            siblings=siblings_text(s), label_found=label_found_text(model, s),
         ))
     groups = tuple(
         CodeGroup(category=key, name=PARENT_NAMES_ALL[key], guid=parent_guid(key), colour=PARENT_COLOURS[key],
@@ -227,7 +227,7 @@ def siblings_text(s: ThemeSummary) -> str:
         for x in s.siblings) + "."
 
 
-def label_found_text(view: ProjectView, s: ThemeSummary, most: int = 10) -> str:
+def label_found_text(view: ReadModel, s: ThemeSummary, most: int = 10) -> str:
     """Where the label phrase occurs, as citations with offsets in the source: "name [start–end]; …"."""
     cites = [f"{view.source(loc['source_id']).name} [{loc['source_start']}–{loc['source_end']}]"
              for loc in s.label_locations[:most]]
