@@ -17,8 +17,9 @@ and a softmax turns the logits into scores that sum to 1. A theme's category is 
 of its passages; its mix shows how far they agree, and a theme whose passages divide between
 categories is offered for splitting.
 
-Over 450 lines because passage scoring, prototype similarity and theme aggregation are tuned
-together as one method; the cue lists and prototypes already live in `synth.cues`.
+Over 450 lines because passage scoring, prototype similarity, the survey question's prior (which
+reuses the cue matcher) and theme aggregation are tuned together as one method; the cue lists and
+prototypes already live in `synth.cues`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from spacy.matcher import PhraseMatcher
@@ -64,6 +65,7 @@ class CueMatch:
     lemma: str = ""
     weight: float = 1.0
     wished: bool = False  # an enabler word after "should", "need", "would like" …: the state wanted
+    question: str = ""  # non-empty: found in the question this passage answers (offsets into it), not the passage
 
     @property
     def counts_for(self) -> str | None:
@@ -77,16 +79,19 @@ class CueMatch:
         """Everything a stored cue needs to give the same reasons when read back (see `from_dict`)."""
         return {"phrase": self.phrase, "category": self.category, "start_char": self.start_char,
                 "end_char": self.end_char, "negated": self.negated, "lemma": self.lemma, "weight": self.weight,
-                "wished": self.wished}
+                "wished": self.wished, **({"question": self.question} if self.question else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CueMatch:
         return cls(phrase=d["phrase"], category=d["category"], start_char=int(d["start_char"]),
                    end_char=int(d["end_char"]), negated=bool(d["negated"]), lemma=d.get("lemma", ""),
-                   weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)))
+                   weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)),
+                   question=str(d.get("question", "")))
 
     def describe(self) -> str:
         target = self.counts_for
+        if self.question:
+            return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
         if self.wished:
             return f'"{self.phrase}" ({self.category} word in a wish → practice)'
         if not self.negated:
@@ -109,10 +114,18 @@ class PassageCategory:
         """Why the passage got its category, in words an analyst can check against the text."""
         out = [f"{self.category} {self.scores[self.category]:.2f} ("
                + ", ".join(f"{c} {self.scores[c]:.2f}" for c in CATEGORIES if c != self.category) + ")"]
-        if self.cues:
-            out.append("cues: " + ", ".join(c.describe() for c in self.cues))
+        asked = [c for c in self.cues if c.question]
+        if asked:
+            leaning = question_category(asked)
+            out.append(f'answers the question "{asked[0].question}": '
+                       + (f"leans {leaning} (+{QUESTION_WEIGHT:g} to its score)" if leaning else "no clear leaning")
+                       + " (" + ", ".join(f'"{c.phrase}" {c.counts_for}' for c in asked) + ")")
+        own = [c for c in self.cues if not c.question]
+        if own:
+            out.append("cues: " + ", ".join(c.describe() for c in own))
         else:
-            out.append("no cue phrases; decided by similarity to the prototype statements")
+            out.append("no cue phrases in the passage; decided by similarity to the prototype statements"
+                       + (" and the question" if asked else ""))
         if self.similarity:
             out.append("similarity to prototypes: " + ", ".join(f"{c} {self.similarity[c]:.2f}" for c in CATEGORIES))
         if self.nearest_prototype:
@@ -269,7 +282,7 @@ def cue_totals(matches: Sequence[CueMatch]) -> dict[str, float]:
     totals = dict.fromkeys(CATEGORIES, 0.0)
     for m in matches:
         target = m.counts_for
-        if target is None:
+        if target is None or m.question:  # a question's cues are its prior, added once (question_prior)
             continue
         factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" else 1.0
         totals[target] += m.weight * factor
@@ -342,13 +355,19 @@ def prototype_similarity(embeddings: np.ndarray, prototypes: PrototypeIndex,
 
 def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
                         prototypes: PrototypeIndex | None = None,
-                        use_cues: bool = True, use_prototypes: bool = True) -> list[PassageCategory]:
+                        use_cues: bool = True, use_prototypes: bool = True,
+                        questions: Sequence[str | None] | None = None) -> list[PassageCategory]:
     """Scores for barrier, enabler, practice and context for each passage, with the cues behind them.
 
     `embeddings` are the passages' vectors, one row per text; `prototypes` must come from the same
     model (the default is synth's default model). `use_cues` / `use_prototypes` switch a component
-    off, for ablations.
+    off, for ablations. `questions[i]`: the survey question passage i answers, if any; its leaning
+    (`question_prior`) adds QUESTION_WEIGHT to that category's logit, and its cues join the passage's
+    (marked as the question's) so that the reasons show it.
     """
+    if questions is not None and len(questions) != len(texts):
+        raise ValueError(f"questions: expected one per text ({len(texts)}), got {len(questions)}")
+    priors = {q: question_prior(q) for q in set(questions or ()) if q and q.strip()}
     if not texts:
         return []
     embeddings = np.asarray(embeddings)
@@ -372,6 +391,11 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
         totals = cue_totals(matches)
         cue_vec = np.array([math.log1p(totals[c]) for c in CATEGORIES])
         logits = SIM_WEIGHT * sims[i] + CUE_WEIGHT * cue_vec + bias
+        prior = priors.get(questions[i]) if questions is not None else None
+        if prior is not None:
+            matches = prior.cues + matches
+            if prior.category is not None:
+                logits = logits + QUESTION_WEIGHT * np.array([c == prior.category for c in CATEGORIES], dtype=float)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         winner = CATEGORIES[int(probs.argmax())]
@@ -385,6 +409,80 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
             cue_weight=dict(totals),
             nearest_prototype=proto_text))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The question a survey answer replies to
+
+# A strong prior: about as much as two decisive cue phrases in the answer itself, so an answer to
+# "What made it harder?" reads as a barrier unless its own words clearly say otherwise
+# (docs/benchmarks.md, "Categories: the question as a prior").
+QUESTION_WEIGHT = 2.0
+QUESTION_MARGIN = 0.5  # the leading category's cue weight must exceed the next one's by this much
+
+
+@dataclass(frozen=True)
+class QuestionPrior:
+    question: str
+    category: str | None  # the category the question asks for; None when its wording does not say
+    cues: tuple[CueMatch, ...]  # what in the question says so (offsets into the question)
+
+
+@functools.cache
+def _question_lexicon() -> _Lexicon:
+    nlp = _nlp()
+    matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+    labels: dict[int, tuple[str, str, float]] = {}
+    for category, items in lexicon.QUESTION_CUES.items():
+        for phrase, weight in items:
+            key = f"question:{category}:{phrase}"
+            matcher.add(key, [nlp(phrase.lower())])
+            labels[nlp.vocab.strings[key]] = (category, phrase, weight)
+    return _Lexicon(matcher, labels)
+
+
+@functools.lru_cache(maxsize=4096)  # a survey asks few questions of many rows
+def question_prior(question: str) -> QuestionPrior:
+    """Which category a question's answers lean to, from the question's own wording: the question
+    cue phrases (`synth.cues.QUESTION_CUES`, "get in the way", "go well", "change") and the general
+    cues, with negation ("not satisfied" asks about a shortfall). None when no category leads by
+    QUESTION_MARGIN ("What happened to make you satisfied, when you were not?")."""
+    question = " ".join(question.split())
+    doc = _parse([question])[0]
+    lex = _question_lexicon()
+    framed = []
+    for match_id, start, end in lex.matcher(doc):
+        category, phrase, weight = lex.labels[match_id]
+        framed.append((doc[start:end], category, phrase, weight))
+    kept = filter_spans([f[0] for f in framed])
+    spans = {(s.start, s.end) for s in kept}
+    cues: list[CueMatch] = []
+    seen: set[tuple[int, int]] = set()
+    for span, category, phrase, weight in sorted(framed, key=lambda f: f[0].start):
+        if (span.start, span.end) in spans and (span.start, span.end) not in seen:
+            seen.add((span.start, span.end))
+            neg = _negator_before(doc, span, {t.i for t in doc if t.lower_ in lexicon.NEGATORS})
+            start = doc[neg].idx if neg is not None else span.start_char
+            cues.append(CueMatch(phrase=question[start:span.end_char], category=category, start_char=start,
+                                 end_char=span.end_char, negated=neg is not None, lemma=phrase, weight=weight,
+                                 question=question))
+    covered = {i for s in kept for i in range(s.start_char, s.end_char)}
+    for m in match_cues(question, doc):
+        if not covered.intersection(range(m.start_char, m.end_char)) and m.category != "context":
+            cues.append(replace(m, question=question))
+    cues.sort(key=lambda c: c.start_char)
+    return QuestionPrior(question, question_category(cues), tuple(cues))
+
+
+def question_category(cues: Sequence[CueMatch]) -> str | None:
+    """The category a question's cues lean to, when one leads the others by QUESTION_MARGIN."""
+    totals = dict.fromkeys(("barrier", "enabler", "practice"), 0.0)
+    for c in cues:
+        target = c.counts_for
+        if target in totals:
+            totals[target] += c.weight
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return ranked[0][0] if ranked[0][1] > 0 and ranked[0][1] - ranked[1][1] >= QUESTION_MARGIN else None
 
 
 @functools.cache

@@ -390,3 +390,20 @@ def all_prototypes() -> dict[str, tuple[str, ...]]:
     """The hand-written prototypes followed by the template statements, per category."""
     generated = template_statements()
     return {c: PROTOTYPES[c] + generated[c] for c in PROTOTYPES}
+
+
+# How a survey question frames its answers (issue 13, item 5): matched, like the cues above, over the
+# question's lemmas, before the general cues (which also apply to a question). "What got in the way?"
+# asks for barriers, "What went well?" for enablers, "What would you change?" for practices; the
+# question's leaning is a strong prior for each answer's category (`categorise.question_prior`).
+QUESTION_CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    "barrier": (("get in the way", 1.0), ("go wrong", 1.0), ("hold you back", 1.0), ("stop you", 1.0),
+                ("prevent", 1.0), ("harder", 1.0), ("hard", 1.0), ("difficult", 1.0), ("bad", 1.0),
+                ("worst", 1.0), ("dislike", 1.0), ("problem", 1.0), ("barrier", 1.0), ("challenge", 1.0)),
+    "enabler": (("go well", 1.0), ("work well", 1.0), ("help", 1.0), ("helpful", 1.0), ("most useful", 1.0),
+                ("best", 1.0), ("like most", 1.0), ("like about", 1.0), ("easier", 1.0), ("good", 1.0),
+                ("strength", 1.0)),
+    "practice": (("improve", 1.0), ("change", 1.0), ("do differently", 1.0), ("recommend", 1.0),
+                 ("suggest", 1.0), ("should", 1.0), ("could be do", 1.0), ("would make", 1.0),
+                 ("what would you", 1.0), ("advice", 1.0), ("better", 1.0)),
+}

@@ -4,6 +4,10 @@ The computing happens first, in memory; then one transaction writes the run. Hum
 are never overwritten: labels, definitions and categories a reviewer set stay; passages a
 reviewer placed stay where they were put; accepted themes keep their members; rejected themes
 stay rejected even when the clustering finds them again.
+
+Over 450 lines because every write of a run (themes, memberships, stance links, categories, quotes,
+label locations) happens here in one transaction, beside the reads that decide what a reviewer's
+decisions hold; the computing stages live in their own modules.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
+from .categorise import question_prior
+from .readers.tables import QUESTION_FIELD
 from .cluster import ClusterParams, cluster_passages
 from . import learn, relearn
 from .deductive import DeductivePlacement, code_text, place_deductively
@@ -23,9 +29,12 @@ from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
+from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
+from .recurring import carve_recurring, gather_unplaced
+from .stance import StanceResult, split_by_stance
 from .statuses import REVIEWABLE
 from .store import Membership, Project, now_iso
 
@@ -67,11 +76,13 @@ class DiscoverReport:
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
-             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache) -> DiscoverReport:
-    """`embed_engine` computes the passages' vectors (in this process by default; `ray_engine.RayEngine`
-    on a Ray cluster): same contract as `embed_with_cache`, the same vectors. An engine that also has
-    `passage_terms` and `categorise_passages` (the Ray engine) computes lemmas and categories too, with
-    the contracts of the in-process functions of those names."""
+             progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
+             stance: bool = True) -> DiscoverReport:
+    """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
+    (synth/stance.py). `embed_engine` computes the passages' vectors (in this process by default;
+    `ray_engine.RayEngine` on a Ray cluster): same contract as `embed_with_cache`, the same vectors.
+    An engine that also has `passage_terms` and `categorise_passages` (the Ray engine) computes
+    lemmas and categories too, with the contracts of the in-process functions of those names."""
     started_at = now_iso()
     report = DiscoverReport()
     clock = time.perf_counter()
@@ -138,6 +149,36 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if taught else None
     placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
         (by_example.placed if by_example else np.zeros(len(passages), bool))
+    # A passage's category depends only on its text, its vector and the categoriser: reuse the
+    # categories that this model and this categoriser already computed, score the rest.
+    made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
+    stored = project.passage_categories_made_by(made_by)
+    # The question a survey answer replies to is a prior for its category (categorise.question_prior);
+    # a stored category is reused only when it was made with the same question.
+    metadata = project.source_metadata()
+    questions = [(metadata.get(p.source_id, {}).get(QUESTION_FIELD) or "").strip() or None for p in passages]
+    passage_categories: list[PassageCategory | None] = [
+        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0],
+                        cues=tuple(CueMatch.from_dict(c) for c in stored[p.id][2]))
+        if p.id in stored and _same_question(stored[p.id][2], q) else None
+        for p, q in zip(passages, questions)]
+    todo = [i for i, c in enumerate(passage_categories) if c is None]
+    report.categories_reused = len(passages) - len(todo)
+    report.categories_computed = len(todo)
+    prototypes = PrototypeIndex.build(encode_cached)
+    score = getattr(embed_engine, "categorise_passages", categorise_passages)
+    for start in range(0, len(todo), CATEGORISE_CHUNK):  # passages are scored independently
+        chunk = todo[start:start + CATEGORISE_CHUNK]
+        scored = score([texts[i] for i in chunk], vectors[chunk], prototypes=prototypes,
+                                     questions=[questions[i] for i in chunk])
+        for i, category in zip(chunk, scored, strict=True):
+            passage_categories[i] = category
+        if progress:
+            progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
+    lap("categorise")
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
+    by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
+
     inductive = np.flatnonzero(~placed_first)
     sub_passages = [passages[i] for i in inductive]
     sub_texts = [texts[i] for i in inductive]
@@ -156,6 +197,18 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
 
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress)
+        # Small recurring ideas carved out of broader themes or gathered from the unplaced
+        # (synth/recurring.py); then stance within a topic: a theme whose passages divide between
+        # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
+        # a theme a reviewer's decisions hold together.
+        held = _held_placements(project, sub_passages)
+        if clusterer == DEFAULT_CLUSTERER:
+            clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
+            clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
+        stance_split = split_by_stance(clustering, sub_vectors, group_ids,
+                                       [by_passage[p.id].category for p in sub_passages], held=held,
+                                       texts=sub_texts) if stance else None
+        clustering = stance_split.clustering if stance_split else clustering
         lap("cluster")
         begin("label")
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
@@ -166,31 +219,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                        source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
-        clustering, descriptions, new_terms = None, [], {}
-
-    # A passage's category depends only on its text, its vector and the categoriser: reuse the
-    # categories that this model and this categoriser already computed, score the rest.
-    made_by = f"{spec.model_id}|{categoriser_fingerprint()}"
-    stored = project.passage_categories_made_by(made_by)
-    passage_categories: list[PassageCategory | None] = [
-        PassageCategory(scores=stored[p.id][1], category=stored[p.id][0],
-                        cues=tuple(CueMatch.from_dict(c) for c in stored[p.id][2])) if p.id in stored else None
-        for p in passages]
-    todo = [i for i, c in enumerate(passage_categories) if c is None]
-    report.categories_reused = len(passages) - len(todo)
-    report.categories_computed = len(todo)
-    prototypes = PrototypeIndex.build(encode_cached)
-    score = getattr(embed_engine, "categorise_passages", categorise_passages)
-    for start in range(0, len(todo), CATEGORISE_CHUNK):  # passages are scored independently
-        chunk = todo[start:start + CATEGORISE_CHUNK]
-        scored = score([texts[i] for i in chunk], vectors[chunk], prototypes=prototypes)
-        for i, category in zip(chunk, scored, strict=True):
-            passage_categories[i] = category
-        if progress:
-            progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
-    lap("categorise")
+        clustering, descriptions, new_terms, stance_split = None, [], {}, None
     begin("store")
-    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
 
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
@@ -205,7 +235,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes), "clusterer": clusterer},
+                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance},
             stats=clustering.stats if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
@@ -213,6 +243,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         held = _held_placements(project, sub_passages)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
+        _write_stance_links(project, run_id, stance_split, theme_of_cluster)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)
@@ -226,12 +257,12 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             project.set_passage_category(passages[i].id, category.category, category.scores,
                                          [c.to_dict() for c in category.cues], made_by=made_by)
         relearn.store_learned(project, learned, run_id)
-        by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
         quote_proposals = {theme_of_cluster[k]: [sub_passages[i].id for i in d.quote_indices]
                            for k, d in enumerate(descriptions)}
         for code in [*codes, *(project.theme(t) for t, _ in taught if t not in code_vectors)]:
             quote_proposals[code.id] = []  # codes quote their most similar members
         _write_theme_categories_and_quotes(project, quote_proposals, by_passage)
+        _write_label_locations(project, {p.id: p.text for p in passages})
         report.run_id = run_id
         report.passages = len(passages)
         report.embeddings_reused = embedded.reused
@@ -245,6 +276,15 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("store")
         project.set_run_report(run_id, _report_json(report))
     return report
+
+
+def _same_question(stored_cues: list[dict], question: str | None) -> bool:
+    """Whether a stored category was made for this question: the question its cues name, if any
+    (a question without cue words leaves none, and then nothing to compare)."""
+    asked = {c.get("question", "") for c in stored_cues} - {""}
+    if not asked:
+        return not question or not question_prior(question).cues
+    return asked == {" ".join(question.split())} if question else False
 
 
 def _short_name(name: str) -> str:
@@ -364,6 +404,17 @@ def _write_themes(project: Project, run_id: int, descriptions, clustering, match
     return theme_of_cluster
 
 
+def _write_stance_links(project: Project, run_id: int, stance: StanceResult | None,
+                        theme_of_cluster: dict[int, int]) -> None:
+    """This run's stance siblings replace the last run's (a theme a reviewer merged away is not linked)."""
+    links = []
+    for split in (stance.splits if stance else ()):
+        a, b = (theme_of_cluster.get(side) for side in split.sides)
+        if a is not None and b is not None and a != b:
+            links.append((a, b, split.topic, split.stances))
+    project.replace_stance_links(links, run_id=run_id)
+
+
 def _retire_unmatched(project: Project, gone: tuple[int, ...], report: DiscoverReport) -> None:
     for theme_id in gone:
         theme = project.theme(theme_id)
@@ -420,6 +471,14 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
             if pid not in quotes:
                 quotes.append(pid)
         project.set_quotes(theme_id, quotes[:MAX_QUOTES])
+
+
+def _write_label_locations(project: Project, text_of: dict[int, str]) -> None:
+    """Where each live theme's label (the reviewer's, where renamed) occurs in its placed passages."""
+    for theme in project.themes():
+        ids = [m.passage_id for m in project.memberships(theme_id=theme.id, placed=True) if m.passage_id in text_of]
+        found = label_locations(theme.label, [text_of[i] for i in ids])
+        project.replace_label_locations(theme.id, theme.label, [(ids[k], start, end) for k, start, end in found])
 
 
 def _report_json(report: DiscoverReport) -> str:

@@ -51,12 +51,13 @@ class IngestReport:
 def ingest(project: Project, paths: Sequence[Path], *, kind: str | None = None,
            metadata: Mapping[str, str] | None = None, text_column: str | None = None,
            id_column: str | None = None, code_interviewer: bool = False, max_chars: int = 600,
-           progress: Callable[[str, int, int | None], None] | None = None) -> IngestReport:
+           progress: Callable[[str, int, int | None], None] | None = None,
+           question_column: str | None = None) -> IngestReport:
     """`progress(stage, done, total)`: stages "files" and "rows" (reading), "segment" and "store"."""
     # The project's own files, if saved inside a folder being ingested, are passed over without a word.
     own_files = [Path(f"{project.path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".lock")]
     read = read_sources(paths, kind=kind, metadata=metadata, text_column=text_column, id_column=id_column,
-                        exclude=own_files, progress=progress)
+                        exclude=own_files, progress=progress, question_column=question_column)
     docs = read.documents
     _refuse_name_clashes(docs)
     report = IngestReport(skipped=read.skipped)

@@ -351,6 +351,32 @@ def _migration_10_read_indexes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX passages_source_content ON passages (source_id, codable, seq, structure_kind)")
 
 
+def _migration_11_stance_links_and_label_locations(db: sqlite3.Connection) -> None:
+    # Stance siblings (synth/stance.py): two themes on one topic that differ in stance. Discover
+    # replaces its own links each run; a link is shown only while both themes are live.
+    # Label locations: where a theme's label phrase occurs in its passages (offsets into the
+    # passage text), so a reader can trace the label; written by discover for the label it stored.
+    _run_script(db, """
+        CREATE TABLE theme_links (
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            other_id INTEGER NOT NULL REFERENCES themes(id),
+            relation TEXT NOT NULL CHECK (relation IN ('stance')),
+            topic TEXT NOT NULL DEFAULT '',
+            stances TEXT NOT NULL DEFAULT '[]',
+            run_id INTEGER REFERENCES runs(id),
+            PRIMARY KEY (theme_id, other_id, relation)
+        ) WITHOUT ROWID;
+        CREATE TABLE label_locations (
+            theme_id INTEGER NOT NULL REFERENCES themes(id),
+            passage_id INTEGER NOT NULL REFERENCES passages(id),
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            PRIMARY KEY (theme_id, passage_id, start_char)
+        ) WITHOUT ROWID;
+    """)
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
@@ -363,5 +389,6 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (8, "reviewer categories and validation", _migration_8_reviewer_categories_and_validation),
     (9, "evidence appraisal: source appraisals, review scope, theme confidence", _migration_9_evidence_appraisal),
     (10, "decision log indexes for the read model", _migration_10_read_indexes),
+    (11, "stance links between themes and label locations", _migration_11_stance_links_and_label_locations),
 )
 SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)  # numbers may land out of order (9 before 6)

@@ -72,10 +72,10 @@ class PassageActor:
 
         return passage_terms(texts)
 
-    def categorise(self, texts: Sequence[str], vectors: np.ndarray, prototypes):
+    def categorise(self, texts: Sequence[str], vectors: np.ndarray, prototypes, questions=None):
         from .categorise import categorise_passages
 
-        return categorise_passages(list(texts), vectors, prototypes=prototypes)
+        return categorise_passages(list(texts), vectors, prototypes=prototypes, questions=questions)
 
     def pid(self) -> int:
         return os.getpid()

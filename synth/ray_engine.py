@@ -216,16 +216,18 @@ class RayEngine:
         results = self._map(lambda actor, block: actor.terms.remote(block), blocks, "lemmatising")
         return [terms for block in results for terms in block]
 
-    def categorise_passages(self, texts: Sequence[str], embeddings: np.ndarray, *, prototypes=None) -> list:
+    def categorise_passages(self, texts: Sequence[str], embeddings: np.ndarray, *, prototypes=None,
+                            questions: Sequence[str | None] | None = None) -> list:
         """`categorise.categorise_passages`, its passages split across the pool."""
         n = len(texts)
         if n == 0:
             return []
         step = max(50, -(-n // (self.pool_size() * IN_FLIGHT)))
         protos = self._put(prototypes)
-        blocks = [(list(texts[start:start + step]), np.asarray(embeddings[start:start + step]))
-                  for start in range(0, n, step)]
-        results = self._map(lambda actor, block: actor.categorise.remote(block[0], block[1], protos),
+        questions = list(questions) if questions is not None else [None] * n
+        blocks = [(list(texts[start:start + step]), np.asarray(embeddings[start:start + step]),
+                   questions[start:start + step]) for start in range(0, n, step)]
+        results = self._map(lambda actor, block: actor.categorise.remote(block[0], block[1], protos, block[2]),
                             blocks, "categorising")
         return [category for block in results for category in block]
 

@@ -57,6 +57,10 @@ class ThemeSummary:
     triangulation: dict = field(default_factory=dict)
     transferability: dict = field(default_factory=dict)
     revision: int = 1
+    # Same topic, other stance (synth/stance.py): {other_id, label, category, topic, stance, other_stance}.
+    siblings: tuple[dict, ...] = ()
+    # Where the label occurs: {passage_id, start, end} in the passage, {source_start, source_end} in its source.
+    label_locations: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -198,8 +202,43 @@ def summarise(view: ProjectView, theme: ThemeRow) -> ThemeSummary:
         reasons=theme.category_reasons, top_terms=theme.top_terms, size=len(evidence), spread=spread_of(evidence),
         quotes=tuple(view.quote(p) for p in view.project.quotes(theme.id)),
         triangulation=_plain(tri), transferability=_plain(transfer) if transfer else {},
-        revision=theme.revision,
+        revision=theme.revision, siblings=stance_siblings(view.project, theme.id),
+        label_locations=tuple(label_spans(view.project, theme)),
     )
+
+
+def stance_siblings(project: Project, theme_id: int) -> tuple[dict, ...]:
+    """The live themes on the same topic with another stance, with their label and category."""
+    out = []
+    for link in project.stance_links(theme_id).get(theme_id, []):
+        other = project.theme(link["other_id"])
+        out.append({**link, "label": other.label, "category": other.category})
+    return tuple(out)
+
+
+LABEL_SPANS_SHOWN = 500  # a label in thousands of passages: the first 500 say where it comes from
+
+
+def label_spans(project: Project, theme: ThemeRow) -> list[dict]:
+    """Where the theme's label occurs in its placed passages (at most LABEL_SPANS_SHOWN): as discover
+    stored it, or, after a reviewer renamed the theme, found now for the new label."""
+    from .label_spans import label_locations  # no spaCy or model: a regex over the passages
+
+    stored_label, stored = project.label_locations(theme.id)
+    members = {m.passage_id for m in project.memberships(theme_id=theme.id, placed=True)}
+    if stored_label != theme.label:
+        passages = [project.passage(pid) for pid in sorted(members)]
+        stored = [(passages[k].id, start, end) for k, start, end in label_locations(theme.label, [p.text for p in passages])]
+    out: list[dict] = []
+    for pid, start, end in stored:
+        if len(out) >= LABEL_SPANS_SHOWN:
+            break
+        if pid not in members:
+            continue  # moved away since discover
+        p = project.passage(pid)
+        out.append({"passage_id": pid, "start": start, "end": end, "source_id": p.source_id,
+                    "source_start": p.start_char + start, "source_end": p.start_char + end})
+    return out
 
 
 def summarise_all(project: Project, statuses: Sequence[str] = LIVE) -> list[ThemeSummary]:

@@ -48,10 +48,13 @@ Examples:
                                     "without it a local cluster is started on this machine.")
 @click.option("--ray-workers", type=click.IntRange(1, None),
               help="With --engine ray: embedding workers (default: one per CPU of the cluster).")
+@click.option("--no-stance", "no_stance", is_flag=True,
+              help="Keep a theme whose passages divide between barrier and enabler (or practice) as one, instead "
+                   "of proposing two linked themes on the same topic.")
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
                      embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
-                     ray_workers: int | None) -> None:
+                     ray_workers: int | None, no_stance: bool) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -68,7 +71,8 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
             embed_engine = stack.enter_context(RayEngine(project, RaySettings(ray_address, ray_workers),
                                                          model_dir=model_dir))
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
-                      embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer)
+                      embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer,
+                      stance=not no_stance)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "

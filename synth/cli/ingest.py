@@ -53,6 +53,7 @@ Examples:
   synth ingest review.synth corpora/demo
   synth ingest review.synth interviews/ --kind interview --meta programme=JCP
   synth ingest review.synth answers.csv --text-column answer --id-column respondent_id
+  synth ingest review.synth answers.csv --text-column answer --question-column prompt
 """)
 @project_argument
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -60,11 +61,14 @@ Examples:
 @click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE", help="Metadata for every source given; repeatable.")
 @click.option("--text-column", help="Tables: the column holding the text (default: text/response/answer/comment).")
 @click.option("--id-column", help="Tables: the column whose value names each row's source.")
+@click.option("--question-column", help="Tables: the column holding the question each row answers (default: a column "
+              "named 'question'); its wording leans the answer's category (\"What made it harder?\" → barrier).")
 @click.option("--code-interviewer", is_flag=True, help="Make interviewer turns codable too (default: context only).")
 @click.option("--max-chars", default=600, show_default=True, type=click.IntRange(100, 5000), help="Largest passage, in characters.")
 @reports_errors
 def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, meta: tuple[str, ...],
-                   text_column: str | None, id_column: str | None, code_interviewer: bool, max_chars: int) -> None:
+                   text_column: str | None, id_column: str | None, question_column: str | None,
+                   code_interviewer: bool, max_chars: int) -> None:
     """Add sources (files or folders) to PROJECT, cut into passages with exact offsets.
 
     Reads .txt .md .docx .pdf .csv .xlsx .vtt .srt. Unchanged files are skipped; a changed file
@@ -89,7 +93,7 @@ def ingest_command(project: Path, paths: tuple[Path, ...], kind: str | None, met
         try:
             report = ingest(proj, list(paths), kind=kind, metadata=_parse_meta(meta), text_column=text_column,
                             id_column=id_column, code_interviewer=code_interviewer, max_chars=max_chars,
-                            progress=progress)
+                            progress=progress, question_column=question_column)
         except BaseException:
             # A command that failed leaves no half-made project behind. Only the command that made
             # the file removes it, still holding the lock: never another command's new project.

@@ -48,12 +48,27 @@ def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> N
         console = Console(width=int(columns) if columns.isascii() and columns.isdigit() and int(columns) >= 40 else 180)
     table = _themes_table(summaries, profiles, shown_text(f"Themes in {project}"), narrow=console.width < WIDE)
     console.print(table)
+    for line in _sibling_lines(summaries):
+        click.echo(line)
     if summaries:
         click.echo(textwrap.fill("CERQual: confidence in the finding, synth's suggestion or the reviewer's where set; "
                                  "the evidence profile and reasons are in --json (evidence) and the report",
                                  width=console.width))
     if not summaries:
         click.echo("no themes yet: run `synth discover` first")
+
+
+def _sibling_lines(summaries) -> list[str]:
+    """One line per pair of stance siblings (synth/stance.py): the same topic, another stance."""
+    shown_ids = {s.id for s in summaries}
+    lines = []
+    for s in summaries:
+        for sib in s.siblings:
+            if sib["other_id"] in shown_ids and s.id < sib["other_id"]:
+                topic = f' on "{sib["topic"]}"' if sib["topic"] else ""
+                lines.append(shown_text(f"same topic{topic}, other stance: {s.id} {s.label} ({s.category}) ↔ "
+                                        f"{sib['other_id']} {sib['label']} ({sib['category']})").plain)
+    return lines
 
 
 WIDE = 160  # below this many columns the table folds triangulation, transferability and CERQual under the label

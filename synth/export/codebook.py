@@ -77,6 +77,8 @@ class Code:
     category_by_human: bool = False
     evidence: str = ""  # confidence and evidence profile (GRADE-CERQual), one paragraph; see synth.evidence
     agreement: str = ""  # from the latest blind validation sample, when reviewers coded items of this theme
+    siblings: str = ""  # "Same topic, other stance: …" (synth/stance.py)
+    label_found: str = ""  # where the label phrase occurs: "source [start–end]; …" (issue 13, item 4)
 
     @property
     def is_suggested(self) -> bool:
@@ -97,6 +99,10 @@ class Code:
         if self.examples:
             parts.append("Examples:\n" + "\n".join(f"- “{q.text}” ({q.citation})" for q in self.examples))
         parts.append(f"Size and spread: {self.spread}" + (f"; {self.triangulation}" if self.triangulation else ""))
+        if self.siblings:
+            parts.append(self.siblings)
+        if self.label_found:
+            parts.append(f"The label occurs in: {self.label_found}")
         if self.evidence:
             parts.append(self.evidence)
         if self.agreement:
@@ -181,6 +187,7 @@ def build_codebook(project: Project, *, include_suggested: bool = False, model: 
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
             category_by_human=theme.category_by_human, evidence=evidence_text(profiles[theme.id]),
             agreement=theme_agreement_text(agreement, theme.id) if agreement else "",
+            siblings=siblings_text(s), label_found=label_found_text(model, s),
         ))
     groups = tuple(
         CodeGroup(category=key, name=PARENT_NAMES_ALL[key], guid=parent_guid(key), colour=PARENT_COLOURS[key],
@@ -209,6 +216,23 @@ def _agreement(project: Project):
         return None
     report = agreement(project)
     return report if report.coded else None
+
+
+def siblings_text(s: ThemeSummary) -> str:
+    """The themes on the same topic with another stance, as a sentence (empty when none)."""
+    if not s.siblings:
+        return ""
+    return "Same topic, other stance: " + "; ".join(
+        f"{x['label']} ({x['category'] or x['other_stance']}{', both about “' + x['topic'] + '”' if x['topic'] else ''})"
+        for x in s.siblings) + "."
+
+
+def label_found_text(view: ReadModel, s: ThemeSummary, most: int = 10) -> str:
+    """Where the label phrase occurs, as citations with offsets in the source: "name [start–end]; …"."""
+    cites = [f"{view.source(loc['source_id']).name} [{loc['source_start']}–{loc['source_end']}]"
+             for loc in s.label_locations[:most]]
+    more = len(s.label_locations) - most
+    return "; ".join(cites) + (f"; and {more} more" if more > 0 else "")
 
 
 def spread_text(s: ThemeSummary) -> str:

@@ -18,7 +18,7 @@ from .refi import CODEBOOK_NS, check_valid, to_bytes, xml_safe
 
 CSV_COLUMNS = ("guid", "parent", "name", "category", "status", "definition", "when_to_use", "when_not_to_use",
                *(f"example_{i}{part}" for i in range(1, 4) for part in ("", "_citation")),
-               "passages", "sources", "spread", "colour")
+               "passages", "sources", "spread", "colour", "same_topic_other_stance", "label_locations")
 
 
 def code_elements(parent: etree._Element, codebook: Codebook, namespace: str) -> None:
@@ -54,7 +54,8 @@ def csv_rows(codebook: Codebook) -> list[dict]:
             row = {"guid": code.guid, "parent": group.name, "name": code.name, "category": code.category,
                    "status": code.status, "definition": code.definition, "when_to_use": code.when_to_use,
                    "when_not_to_use": code.when_not_to_use, "passages": code.size, "sources": code.sources,
-                   "spread": code.spread, "colour": code.colour}
+                   "spread": code.spread, "colour": code.colour, "same_topic_other_stance": code.siblings,
+                   "label_locations": code.label_found}
             for i in range(1, 4):
                 q = code.examples[i - 1] if i <= len(code.examples) else None
                 row[f"example_{i}"] = q.text if q else ""
@@ -119,7 +120,8 @@ def _code_dict(c: Code) -> dict:
                       "citation": q.citation} for q in c.examples],
         "passages": c.size, "sources": c.sources, "spread": c.spread, "triangulation": c.triangulation,
         "colour": c.colour, "label_by_human": c.label_by_human, "definition_by_human": c.definition_by_human,
-        "category_by_human": c.category_by_human,
+        "category_by_human": c.category_by_human, "same_topic_other_stance": c.siblings,
+        "label_locations": c.label_found,
         **({"agreement": c.agreement} if c.agreement else {}),  # only once a validation sample was coded
     }
 

@@ -99,6 +99,7 @@ def read_sources(
     id_column: str | None = None,
     exclude: Collection[Path] = (),
     progress: Progress | None = None,
+    question_column: str | None = None,
 ) -> ReadResult:
     """Read files and folders (recursively, in sorted order) into documents, all of them or none.
 
@@ -125,7 +126,7 @@ def read_sources(
             progress("files", done, len(planned))
         rows = None if progress is None else (lambda n, total: progress("rows", n, total))
         documents.extend(_read(item, kind=kind, extra=extra, text_column=text_column, id_column=id_column,
-                               row_progress=rows))
+                               row_progress=rows, question_column=question_column))
     if progress is not None:
         progress("files", len(planned), len(planned))
     return ReadResult(documents, skipped)
@@ -202,7 +203,7 @@ def _walk(folder: Path, root: Path, visited: set[Path], excluded: set[Path], ski
 
 def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_column: str | None,
           id_column: str | None, row_progress: Callable[[int, int | None], None] | None = None,
-          ) -> list[ExtractedDocument]:
+          question_column: str | None = None) -> list[ExtractedDocument]:
     path, ext = item.path, item.path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         raise InputError(path, f"unsupported file type '{ext or '(no extension)'}': supported are {_supported()}; "
@@ -219,7 +220,7 @@ def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_colum
         raise InputError(path, "empty file (nothing but whitespace): add its text or leave it out")
     if ext in TABLE_EXTENSIONS:
         return _read_rows(item, data, kind=kind, extra=extra, text_column=text_column, id_column=id_column,
-                          progress=row_progress)
+                          progress=row_progress, question_column=question_column)
 
     metadata = {**item.entry.metadata, **extra}
     notes: tuple[str, ...] = ()
@@ -259,8 +260,10 @@ def _read(item: _Planned, *, kind: str | None, extra: dict[str, str], text_colum
 
 def _read_rows(item: _Planned, data: bytes, *, kind: str | None, extra: dict[str, str],
                text_column: str | None, id_column: str | None,
-               progress: Callable[[int, int | None], None] | None = None) -> list[ExtractedDocument]:
-    table = read_table(item.path, data, text_column=text_column, id_column=id_column, progress=progress)
+               progress: Callable[[int, int | None], None] | None = None,
+               question_column: str | None = None) -> list[ExtractedDocument]:
+    table = read_table(item.path, data, text_column=text_column, id_column=id_column, progress=progress,
+                       question_column=question_column)
     doc_kind = kind or item.entry.kind or "survey"
     # An id that repeats (one respondent answering several questions) names each of its rows by
     # row number too, so every row stays its own source with a stable, readable name.

@@ -15,6 +15,9 @@ from synth.readers.decoding import decode_text
 from synth.readers.limits import check_chars, check_zip
 
 TEXT_COLUMN_NAMES = ("text", "response", "answer", "comment", "responses", "answers", "comments")
+# The metadata field that holds the question a row answers: a column of this name, or the column
+# named by --question-column (copied here). Its wording is a prior for the answer's category.
+QUESTION_FIELD = "question"
 _DELIMITERS = (",", ";", "\t", "|")
 _PROGRESS_EVERY = 5000  # rows between progress reports
 
@@ -39,7 +42,9 @@ class Table:
 
 
 def read_table(path: Path, data: bytes, *, text_column: str | None, id_column: str | None,
-               progress: RowProgress | None = None) -> Table:
+               progress: RowProgress | None = None, question_column: str | None = None) -> Table:
+    """The table's rows. `question_column`: the column holding the question each row answers; its cell
+    is kept under QUESTION_FIELD (a column already named so is used without being named)."""
     if path.suffix.lower() == ".xlsx":
         grid, notes = _xlsx_grid(path, progress), ()
     else:
@@ -58,6 +63,13 @@ def read_table(path: Path, data: bytes, *, text_column: str | None, id_column: s
                   f"cells are kept as {', '.join(header[len(grid[header_at]):][:3])}",)
     text_idx = _column(path, header, text_column, "text column", default=TEXT_COLUMN_NAMES)
     id_idx = _column(path, header, id_column, "id column") if id_column else None
+    question_idx = _column(path, header, question_column, "question column") if question_column else None
+    if question_idx is not None and header[question_idx] != QUESTION_FIELD and QUESTION_FIELD in header:
+        raise InputError(path, f"--question-column '{question_column}': the table also has a column named "
+                               f"'{QUESTION_FIELD}', which would be overwritten; rename one of them")
+    if question_idx is not None and question_idx == text_idx:
+        raise InputError(path, f"--question-column '{question_column}' is the text column; name the column "
+                               "holding the questions, not the answers")
     rows: list[Row] = []
     skipped = 0
     for number, cells in enumerate(grid[header_at + 1:], start=1):
@@ -70,6 +82,8 @@ def read_table(path: Path, data: bytes, *, text_column: str | None, id_column: s
             continue
         metadata = {name: cells[i].strip() for i, name in enumerate(header)
                     if i != text_idx and cells[i].strip()}
+        if question_idx is not None and cells[question_idx].strip():
+            metadata[QUESTION_FIELD] = cells[question_idx].strip()
         row_id = (cells[id_idx].strip() or None) if id_idx is not None else None
         rows.append(Row(number, text, metadata, row_id))
     if not rows:

@@ -3,7 +3,7 @@ decision log, search and validation. Each reads the project through one `ReadMod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -76,6 +76,7 @@ class PageViews:
 
             profile = model.profile(theme)
             theme_memos = project.live_memos(theme_id=theme_id)
+        _mark_label(rows, summary.label_locations)
         return self.render(request, "theme.html", {
             "theme": theme, "summary": summary, "rows": rows, "page": page, "pages": pages,
             "member_count": len(members), "theme_memos": theme_memos,
@@ -295,3 +296,19 @@ def _segments(text: str, passages: list, member: Mapping, target: int | None) ->
     if at < len(text):
         out.append({"text": text[at:], "passage": None})
     return out
+
+
+def _mark_label(rows: list[dict], locations: Sequence[Mapping]) -> None:
+    """Cut each row's text where the theme's label occurs, so the page can highlight it (issue 13, item 4)."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for loc in locations:
+        spans.setdefault(loc["passage_id"], []).append((loc["start"], loc["end"]))
+    for row in rows:
+        at, parts = 0, []
+        for start, end in sorted(spans.get(row["id"], ())):
+            if start < at:
+                continue
+            parts += [(row["text"][at:start], False), (row["text"][start:end], True)]
+            at = end
+        if parts:
+            row["text_parts"] = [*parts, (row["text"][at:], False)]

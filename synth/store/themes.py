@@ -216,6 +216,43 @@ class ThemeTables:
 
     # -- a reviewer's further codings (multi-coding) -------------------------------------------
 
+    # -- stance siblings and label locations (migration 11) ------------------------------------
+
+    def replace_stance_links(self, links: Sequence[tuple[int, int, str, Sequence[str]]], *, run_id: int | None) -> None:
+        """Discover's stance siblings, (theme, other theme, shared topic, (stance, other stance)); both directions."""
+        self.db.execute("DELETE FROM theme_links WHERE relation = 'stance'")
+        rows = []
+        for a, b, topic, stances in links:
+            rows.append((a, b, topic, _dumps(list(stances)), run_id))
+            rows.append((b, a, topic, _dumps(list(stances)[::-1]), run_id))
+        self.db.executemany("INSERT OR REPLACE INTO theme_links VALUES (?, ?, 'stance', ?, ?, ?)", rows)
+
+    def stance_links(self, theme_id: int | None = None) -> dict[int, list[dict]]:
+        """Per theme, its live stance siblings: {other_id, topic, stance, other_stance}."""
+        where, args = ("AND l.theme_id = ?", (theme_id,)) if theme_id is not None else ("", ())
+        rows = self.db.execute(
+            "SELECT l.* FROM theme_links l JOIN themes a ON a.id = l.theme_id JOIN themes b ON b.id = l.other_id"
+            " WHERE l.relation = 'stance' AND a.status IN ('suggested', 'accepted')"
+            f" AND b.status IN ('suggested', 'accepted') {where} ORDER BY l.theme_id, l.other_id", args)
+        out: dict[int, list[dict]] = {}
+        for r in rows:
+            stances = json.loads(r["stances"]) or ["", ""]
+            out.setdefault(r["theme_id"], []).append({"other_id": r["other_id"], "topic": r["topic"],
+                                                      "stance": stances[0], "other_stance": stances[1]})
+        return out
+
+    def replace_label_locations(self, theme_id: int, label: str, locations: Sequence[tuple[int, int, int]]) -> None:
+        """Where `label` occurs in the theme's passages: (passage id, start, end) in the passage's text."""
+        self.db.execute("DELETE FROM label_locations WHERE theme_id = ?", (theme_id,))
+        self.db.executemany("INSERT OR REPLACE INTO label_locations VALUES (?, ?, ?, ?, ?)",
+                            [(theme_id, pid, start, end, label) for pid, start, end in locations])
+
+    def label_locations(self, theme_id: int) -> tuple[str, list[tuple[int, int, int]]]:
+        """The label the stored locations were found for, and the locations (passage id, start, end)."""
+        rows = self.db.execute("SELECT * FROM label_locations WHERE theme_id = ? ORDER BY passage_id, start_char",
+                               (theme_id,)).fetchall()
+        return (rows[0]["label"] if rows else "", [(r["passage_id"], r["start_char"], r["end_char"]) for r in rows])
+
     def codings(self, *, theme_id: int | None = None, passage_ids: Sequence[int] | None = None) -> list[Coding]:
         """Codings beyond each passage's primary theme, of current sources; of one theme, or of some passages."""
         clauses, args = ["s.is_current = 1"], []

@@ -1,0 +1,70 @@
+"""What the two steps discover runs after clustering do to theme quality on the dev sets (issue 13).
+
+`synth/recurring.py` (recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
+divided between barrier and enabler/practice become siblings) run in discover after the clusterer;
+`scripts/bench_devsets.py` scores the clusterer alone. This scores, on the same cached vectors and
+with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
+what discover uses: one source per NaPiRE respondent, one per NHS comment and per bill.
+
+    python scripts/bench_stance.py [--cache DIR] [--sets napire,bills,nhs] [--seeds 42,1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT.parent))
+
+import bench_devsets as dev  # noqa: E402  (loads the sets and their cached vectors the same way)
+
+from synth.categorise import PrototypeIndex, categorise_passages  # noqa: E402
+from synth.cluster import ClusterParams, cluster_passages  # noqa: E402
+from synth.embed import Embedder, resolve_model  # noqa: E402
+from synth.recurring import carve_recurring, gather_unplaced  # noqa: E402
+from synth.stance import split_by_stance  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
+    ap.add_argument("--sets", default="napire,bills,nhs")
+    ap.add_argument("--seeds", default="42,1")
+    args = ap.parse_args()
+    prototypes = PrototypeIndex.build(Embedder(resolve_model(), device="cpu").encode)
+    print("| set | seed | method | themes | coverage | NMI | harmonic purity | ARI | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.sets.split(","):
+        texts, gold, groups = dev.load(name)
+        V = dev.vectors(name, texts, args.cache)
+        groups = np.arange(len(texts)) if groups is None else groups
+        started = time.perf_counter()
+        cats = [c.category for c in categorise_passages(texts, V, prototypes=prototypes)]
+        cat_seconds = time.perf_counter() - started
+        for seed in (int(s) for s in args.seeds.split(",")):
+            t0 = time.perf_counter()
+            base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
+            t1 = time.perf_counter()
+            carved, n_carved = carve_recurring(base, V, groups)
+            carved, n_gathered = gather_unplaced(carved, V, groups)
+            t2 = time.perf_counter()
+            stance = split_by_stance(carved, V, groups, cats, texts=texts)
+            t3 = time.perf_counter()
+            for method, result, seconds in (("clusterer", base, t1 - t0),
+                                            (f"+ recurring ({n_carved} carved, {n_gathered} gathered)", carved, t2 - t0),
+                                            (f"+ recurring + stance ({len(stance.splits)} split)", stance.clustering,
+                                             t3 - t0 + cat_seconds)):
+                r = dev.theme_report(result.labels.tolist(), gold)
+                print(f"| {name} | {seed} | {method} | {r['themes']} | {r['coverage']:.3f} | {r['NMI']:.3f} | "
+                      f"{r['harmonic_purity']:.3f} | {r['ARI']:.3f} | {seconds:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Where a theme's label occurs in passages: the label is a verbatim phrase, so a reader can trace it.
+
+Kept apart from `synth.label_phrases` (spaCy, the model) so that the commands and pages that only
+show themes can find label locations without loading either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
+
+
+def label_locations(label: str, texts: Sequence[str]) -> list[tuple[int, int, int]]:
+    """Where `label` occurs in each text, case-insensitive and across any run of spaces or
+    punctuation between its words: (text index, start, end), offsets into that text."""
+    words = _WORD.findall(label.lower())
+    if not words:
+        return []
+    pattern = re.compile(r"(?<![\w'’])" + r"[\W_]+".join(re.escape(w) for w in words) + r"(?![\w'’])", re.IGNORECASE)
+    return [(i, m.start(), m.end()) for i, text in enumerate(texts) for m in pattern.finditer(text)]
+
+

@@ -1,0 +1,120 @@
+"""Recurring ideas inside a larger theme (issue 13, item 2): an idea that a few sources raise in a
+few passages ("flexible appointment times" in three interviews) can be pulled into a broader theme
+("caring responsibilities") by the clustering, which sees corpus-wide structure and smooths each
+passage with its neighbours. After clustering, each theme is bisected once on the passages' own
+vectors; its smaller half becomes a theme of its own when it is a recurring idea in its own right:
+
+- at least `min_passages` passages from at least `min_sources` sources (the recurring floor of
+  `synth.cluster`, so the same rule decides whether a small theme stands),
+- as tight as a typical theme (the median of the themes' mean cosine to their centre), and
+- as far from the rest of its theme as a typical theme is from its closest other theme.
+
+Unplaced passages of the theme follow the closer half.
+
+`gather_unplaced` does the same for passages the clustering left unplaced (its refits disagreed on
+them): unplaced passages that group tightly (average linkage, cut at the themes' typical similarity)
+become a theme when they meet the same floor, so an idea three interviews raise in one passage each
+is not left on the unplaced page. Pure functions over arrays; deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from .cluster import Clustering
+
+# Average linkage holds a distance matrix over the unplaced passages (n^2 / 2 floats): above this many
+# unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
+MAX_UNPLACED = 4000
+from .refine import bisect, cohesion
+from .stance import _held_together
+
+
+def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+                    min_sources: int = 3, min_passages: int = 3,
+                    held: np.ndarray | None = None) -> tuple[Clustering, int]:
+    """The clustering with recurring ideas carved out of their themes, and how many were carved.
+    held[i] >= 0: a reviewer's decisions hold passage i in a theme; a theme they hold is not cut."""
+    if groups is None or min_sources <= 0 or clustering.n_themes < 2:
+        return clustering, 0
+    groups = np.asarray(groups)
+    X = np.asarray(vectors, dtype=np.float32)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    k = clustering.n_themes
+    members = [np.flatnonzero(labels == j) for j in range(k)]
+    shapes = [cohesion(X, m) if len(m) else (np.zeros(X.shape[1], np.float32), 0.0) for m in members]
+    tight = float(np.median([t for (_, t), m in zip(shapes, members) if len(m)]))
+    centres = np.stack([c for c, _ in shapes]).astype(np.float32)
+    between = centres @ centres.T
+    np.fill_diagonal(between, -np.inf)
+    apart = float(np.median(between.max(axis=1)))
+    centroids = list(clustering.centroids)
+    carved = 0
+    for j in range(k):
+        placed = members[j]
+        if len(placed) < 2 * min_passages or (held is not None and _held_together(held[placed])):
+            continue
+        side = bisect(X, placed)
+        small, large = (placed[side], placed[~side]) if side.sum() <= (~side).sum() else (placed[~side], placed[side])
+        if len(small) < min_passages or len(np.unique(groups[small])) < min_sources:
+            continue
+        (c_small, t_small), (c_large, _) = cohesion(X, small), cohesion(X, large)
+        if t_small < tight or float(c_small @ c_large) >= apart:
+            continue
+        new = len(centroids)
+        around = np.flatnonzero(nearest == j)
+        to_small = np.isin(around, small) | (~np.isin(around, placed) & (X[around] @ c_small > X[around] @ c_large))
+        nearest[around[to_small]] = new
+        labels[small] = new
+        centroids[j] = c_large.astype(np.float32)
+        centroids.append(c_small.astype(np.float32))
+        carved += 1
+    if not carved:
+        return clustering, 0
+    stats = {**clustering.stats, "recurring_carved": carved, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), carved
+
+
+def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+                    min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
+    """The clustering with tight groups of unplaced passages from enough sources made themes."""
+    unplaced = np.flatnonzero(clustering.labels < 0)
+    if groups is None or min_sources <= 0 or len(unplaced) < min_passages or clustering.n_themes < 1:
+        return clustering, 0
+    if len(unplaced) > MAX_UNPLACED:
+        return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
+    groups = np.asarray(groups)
+    X = np.asarray(vectors, dtype=np.float32)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
+    tight = float(np.median([cohesion(X, m)[1] for m in members if len(m)]))
+    # Mean pairwise cosine of a theme's members, typically: the linkage cut.
+    pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
+                            for m in members if len(m) >= 2]))
+    tree = linkage(X[unplaced].astype(np.float64), method="average", metric="cosine")
+    found = fcluster(tree, t=1.0 - pair, criterion="distance")
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    probability = clustering.probability.copy()
+    made = 0
+    for g in np.unique(found):
+        group = unplaced[found == g]
+        if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
+            continue
+        centre, t = cohesion(X, group)
+        if t < tight:
+            continue
+        labels[group] = nearest[group] = len(centroids)
+        probability[group] = np.maximum(probability[group], 0.5)
+        centroids.append(centre.astype(np.float32))
+        made += 1
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, "recurring_gathered": made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest, probability=probability,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
