@@ -56,6 +56,7 @@ from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
+from .graph_partition import _CONSENSUS_RUNS, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import cohesion, place_near, split_loose, undo_weak_splits
 
 ProgressCallback = Callable[[int, int], None]
@@ -85,6 +86,8 @@ class ClusterParams:
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
+    partition: str = "leiden"  # "leiden": consensus Leiden on the k-NN graph; "ward": consensus Ward (before)
+    graph_neighbors: int = 15  # neighbours per passage in the Leiden graph
 
 
 @dataclass(frozen=True)
@@ -162,44 +165,15 @@ def _cluster(
     n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
 
     steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
-    tick = time.perf_counter()
     use_groups = groups if params.cross_source else None
     workers = _worker_count(params.workers)
-    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
-    seconds["neighbours"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    fit_distances = _unit_distances(smoothed[fit], workers)
-    reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
-    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
-        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
-    k = len(reference)
-    ref_labels = _nearest_centroid(smoothed, reference)
-    steps.step()
-    seconds["partition"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    votes = np.zeros((n, k), np.uint16)
+    if params.partition == "leiden":
+        smoothed, ref_labels, votes = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds)
+    else:
+        smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, rng, steps, workers,
+                                                  seconds)
+    k = votes.shape[1]
     rows = np.arange(n)
-    size = max(1, math.ceil(params.resample_fraction * len(fit)))
-    # Subsets are drawn up front, in order, so the seed alone decides them whatever the thread count.
-    subsets = [np.sort(rng.choice(len(fit), size, replace=False)) for _ in range(params.n_resamples)]
-
-    def refit(subset: np.ndarray) -> np.ndarray:
-        rows_of_subset = fit[subset]
-        return _fit_centroids(
-            smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
-        )
-
-    for refit_centroids in _in_threads(refit, subsets, workers):
-        refit_labels = _nearest_centroid(smoothed, refit_centroids)
-        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
-        mapped = to_reference[refit_labels]
-        ok = mapped >= 0
-        votes[rows[ok], mapped[ok]] += 1
-        steps.step()
-    del fit_distances
-    seconds["resample"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
@@ -253,6 +227,88 @@ def _cluster(
     return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
 
 
+def _ward_votes(X, fit, use_groups, k, n_neighbors, params, rng, steps, workers, seconds):
+    """Consensus Ward (the method before the graph): smoothed vectors, the reference partition's labels
+    and each passage's votes per reference theme from the resampled refits."""
+    n = len(X)
+    tick = time.perf_counter()
+    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
+    seconds["neighbours"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    fit_distances = _unit_distances(smoothed[fit], workers)
+    reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
+    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
+        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
+    k = len(reference)
+    ref_labels = _nearest_centroid(smoothed, reference)
+    steps.step()
+    seconds["partition"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    votes = np.zeros((n, k), np.uint16)
+    rows = np.arange(n)
+    size = max(1, math.ceil(params.resample_fraction * len(fit)))
+    # Subsets are drawn up front, in order, so the seed alone decides them whatever the thread count.
+    subsets = [np.sort(rng.choice(len(fit), size, replace=False)) for _ in range(params.n_resamples)]
+
+    def refit(subset: np.ndarray) -> np.ndarray:
+        rows_of_subset = fit[subset]
+        return _fit_centroids(
+            smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
+        )
+
+    for refit_centroids in _in_threads(refit, subsets, workers):
+        refit_labels = _nearest_centroid(smoothed, refit_centroids)
+        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
+        mapped = to_reference[refit_labels]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+        steps.step()
+    del fit_distances
+    seconds["resample"] = time.perf_counter() - tick
+    return smoothed, ref_labels, votes
+
+
+def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds):
+    """Consensus Leiden (the default, `synth.graph_partition`): the k-NN graph of the fit set, the
+    resolution that gives k themes of at least m passages, `n_resamples` seeded runs, their consensus
+    as the reference, and each passage's votes per reference theme from the runs. The partition is
+    judged on the raw vectors: the graph already pools each passage with its neighbours."""
+    n = len(X)
+    tick = time.perf_counter()
+    degree = max(1, min(params.graph_neighbors, len(fit) - 1))
+    near, sims = _neighbours(X, fit, degree, use_groups, steps, workers)
+    fit_position = np.arange(len(fit))
+    pairs, weights = graph_edges(near[fit], sims[fit], fit_position)
+    seconds["neighbours"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, params.n_resamples + 1 + _CONSENSUS_RUNS)]
+    # Themes are counted in the fit set, where a theme of m passages has m * len(fit) / n of them.
+    resolution = resolution_for(len(fit), pairs, weights, k, max(2, round(m * len(fit) / n)), seeds[0])
+    steps.step()
+    seconds["partition"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    runs = []
+    for s in seeds[1:params.n_resamples + 1]:
+        runs.append(leiden(len(fit), pairs, weights, resolution, s))
+        steps.step()
+    reference_fit = consensus(len(fit), pairs, weights, runs, resolution, seeds[params.n_resamples + 1:])
+    k = int(reference_fit.max()) + 1
+    ref_labels = propagate(reference_fit, near, sims, fit, k)
+    votes = np.zeros((n, k), np.uint16)
+    rows = np.arange(n)
+    for labels_fit in runs:
+        to_reference = _align(labels_fit, reference_fit, int(labels_fit.max()) + 1, k)
+        mapped = to_reference[propagate(labels_fit, near, sims, fit, int(labels_fit.max()) + 1)]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+    seconds["resample"] = time.perf_counter() - tick
+    return X, ref_labels, votes
+
+
 class _Steps:
     """Counts a run's steps for the progress callback, which sees one done/total pair."""
 
@@ -276,6 +332,10 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"resample_fraction={params.resample_fraction}: must be in (0, 1]")
     if not 0 <= params.place_threshold <= 1:
         raise ClusteringError(f"place_threshold={params.place_threshold}: must be in [0, 1]")
+    if params.partition not in ("leiden", "ward"):
+        raise ClusteringError(f"partition={params.partition!r}: choose 'leiden' or 'ward'")
+    if params.graph_neighbors < 1:
+        raise ClusteringError(f"graph_neighbors={params.graph_neighbors}: must be at least 1")
     if params.max_fit < 2:
         raise ClusteringError(f"max_fit={params.max_fit}: must be at least 2")
     if params.workers is not None and params.workers < 1:
@@ -356,6 +416,41 @@ def _unit_rows(A: np.ndarray) -> np.ndarray:
     return A / np.where(norms == 0, 1, norms)
 
 
+def _neighbours(
+    X: np.ndarray,
+    fit: np.ndarray,
+    n_neighbors: int,
+    groups: np.ndarray | None,
+    steps: _Steps,
+    workers: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each passage's n_neighbors nearest fit-set passages (positions in fit), other sources first,
+    and their cosine similarities; a passage is never its own neighbour."""
+    n = len(X)
+    pool = X[fit]
+    position = np.full(n, -1)
+    position[fit] = np.arange(len(fit))
+    pool_groups = groups[fit] if groups is not None else None
+    near = np.empty((n, n_neighbors), np.int64)
+    sims = np.empty((n, n_neighbors), np.float32)
+
+    def block(start: int) -> None:
+        stop = min(start + _BLOCK, n)
+        S = X[start:stop] @ pool.T
+        if pool_groups is not None:
+            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
+        own = position[start:stop]
+        inside = np.nonzero(own >= 0)[0]
+        S[inside, own[inside]] = -np.inf
+        found = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        near[start:stop] = found
+        sims[start:stop] = np.einsum("ij,ikj->ik", X[start:stop], pool[found])
+
+    for _ in _in_threads(block, range(0, n, _BLOCK), workers):
+        steps.step()
+    return near, sims
+
+
 def _smooth(
     X: np.ndarray,
     fit: np.ndarray,
@@ -370,25 +465,11 @@ def _smooth(
         for _ in range(0, n, _BLOCK):
             steps.step()
         return X.copy()
+    near, _ = _neighbours(X, fit, n_neighbors, groups, steps, workers)
     pool = X[fit]
-    position = np.full(n, -1)
-    position[fit] = np.arange(len(fit))
-    pool_groups = groups[fit] if groups is not None else None
     out = np.empty_like(X)
-
-    def smooth_block(start: int) -> None:
-        stop = min(start + _BLOCK, n)
-        S = X[start:stop] @ pool.T
-        if pool_groups is not None:
-            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
-        own = position[start:stop]
-        inside = np.nonzero(own >= 0)[0]
-        S[inside, own[inside]] = -np.inf
-        near = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        out[start:stop] = X[start:stop] + pool[near].sum(axis=1)
-
-    for _ in _in_threads(smooth_block, range(0, n, _BLOCK), workers):
-        steps.step()
+    for start in range(0, n, _BLOCK):
+        out[start:start + _BLOCK] = X[start:start + _BLOCK] + pool[near[start:start + _BLOCK]].sum(axis=1)
     return _unit_rows(out)
 
 
