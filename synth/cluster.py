@@ -87,7 +87,7 @@ class ClusterParams:
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
     partition: str = "leiden"  # "leiden": consensus Leiden on the k-NN graph; "ward": consensus Ward (before)
-    graph_neighbors: int = 15  # neighbours per passage in the Leiden graph
+    graph_neighbors: int = 15  # neighbours per passage in the Leiden graph; never more than min_theme_size - 1
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,9 @@ def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds
     judged on the raw vectors: the graph already pools each passage with its neighbours."""
     n = len(X)
     tick = time.perf_counter()
-    degree = max(1, min(params.graph_neighbors, len(fit) - 1))
+    # As in smoothing, never more neighbours than a minimum-size theme has other members: a small
+    # corpus's small ideas must be able to form dense communities of their own.
+    degree = max(1, min(params.graph_neighbors, m - 1, len(fit) - 1))
     near, sims = _neighbours(X, fit, degree, use_groups, steps, workers)
     fit_position = np.arange(len(fit))
     pairs, weights = graph_edges(near[fit], sims[fit], fit_position)
