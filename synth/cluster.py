@@ -57,7 +57,7 @@ from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
 from .graph_partition import _CONSENSUS_RUNS, consensus, graph_edges, leiden, propagate, resolution_for
-from .refine import cohesion, place_near, split_loose, undo_weak_splits
+from .refine import place_near, split_loose, undo_weak_splits
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
@@ -168,8 +168,10 @@ def _cluster(
     use_groups = groups if params.cross_source else None
     workers = _worker_count(params.workers)
     if params.partition == "leiden":
-        smoothed, ref_labels, votes = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds)
+        smoothed, ref_labels, votes, graph = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers,
+                                                           seconds)
     else:
+        graph = None
         smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, rng, steps, workers,
                                                   seconds)
     k = votes.shape[1]
@@ -180,7 +182,7 @@ def _cluster(
     tally = votes.astype(np.int32) * 2
     tally[rows, ref_labels] += 1
     nearest = np.argmax(tally, axis=1)
-    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m))
+    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m), graph)
     nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m, viable)
     probability = votes[rows, nearest] / params.n_resamples
     splits = 0
@@ -308,7 +310,7 @@ def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds
         ok = mapped >= 0
         votes[rows[ok], mapped[ok]] += 1
     seconds["resample"] = time.perf_counter() - tick
-    return X, ref_labels, votes
+    return X, ref_labels, votes, (fit[near], sims)
 
 
 class _Steps:
@@ -551,24 +553,46 @@ def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference
 
 
 def _viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],
-            tight: float) -> Callable[[np.ndarray], bool]:
+            tight: float, graph: tuple[np.ndarray, np.ndarray] | None = None) -> Callable[[np.ndarray], bool]:
     """Whether a set of passages (indices) may stand as a theme: m of them, or at least the recurring
     floor from enough sources *and* as tight as a typical full-size theme (so that on noise, three
-    passages from three sources do not make a theme)."""
+    passages from three sources do not make a theme). With the graph partition, the small set must
+    also hold most of its members' neighbour weight: a few tight passages cut out of a larger idea
+    have most of their neighbours outside, a separate small idea has them inside."""
     floor, min_sources, groups = recurring
+
+    def closed(members: np.ndarray) -> bool:
+        if graph is None:
+            return True
+        near, sims = graph
+        w = np.maximum(sims[members], 0).astype(np.float64)
+        return float((w * np.isin(near[members], members)).sum()) >= 0.5 * float(w.sum())
 
     def viable(members: np.ndarray) -> bool:
         if len(members) >= m:
             return True
         return (groups is not None and len(members) >= floor and len(np.unique(groups[members])) >= min_sources
-                and cohesion(X, members)[1] >= tight)
+                and _held_out_cohesion(X, members) >= tight and closed(members))
 
     return viable
 
 
+def _held_out_cohesion(X: np.ndarray, members: np.ndarray) -> float:
+    """Mean cosine of each member to the centre of the *other* members. With the member itself in the
+    centre, a handful of passages always looks tighter than a full theme (by about 1/size), and a
+    graph partition's small fragments of one idea would pass for recurring ideas of their own."""
+    if len(members) < 2:
+        return 0.0
+    rows = X[members].astype(np.float64)
+    others = rows.sum(axis=0) - rows
+    norms = np.linalg.norm(others, axis=1)
+    return float(((rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)).mean())
+
+
 def _typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:
-    """Median cohesion (mean cosine of members to their centre) of the themes with at least m members."""
-    values = [cohesion(X, np.flatnonzero(nearest == j))[1] for j, size in enumerate(np.bincount(nearest)) if size >= m]
+    """Median held-out cohesion of the themes with at least m members."""
+    values = [_held_out_cohesion(X, np.flatnonzero(nearest == j))
+              for j, size in enumerate(np.bincount(nearest)) if size >= m]
     return float(np.median(values)) if values else 1.0
 
 
