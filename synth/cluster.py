@@ -2,23 +2,26 @@
 
 The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
 
-1. Cross-source neighbourhood smoothing. Every passage is replaced by the normalised sum of itself
-   and its `n_neighbors` most similar passages *from other sources* (same-source passages are used
-   only when too few others exist). A theme then has to be an idea that recurs across sources: one
-   document's vocabulary cannot pull its own passages together. Averaging over neighbours also
-   denoises the embeddings, which is what makes the partition stable; UMAP does the same job in
-   BERTopic but is random, slow to start and changes with every seed.
-2. A deterministic reference partition: Ward's hierarchical clustering cut at k themes, refined by
-   spherical k-means. No random initialisation, so one corpus gives one answer.
-3. Consensus over resampled fits: the partition is refitted on `n_resamples` random subsets
-   (the `seed` draws them), each refit is aligned to the reference (Hungarian matching), and each
-   passage's `probability` is the share of refits that put it in its theme. A passage is placed when
-   that is at least `place_threshold` and stays visible as unplaced otherwise; `nearest` is the
-   majority theme for everyone.
+1. A partition with a consensus. By default (`partition="leiden"`, `synth.graph_partition`) every
+   passage is linked to its `graph_neighbors` nearest passages, other sources' first (a theme has to
+   be an idea that recurs across sources: one document's vocabulary cannot pull its own passages
+   together), and the graph is cut into communities by Leiden at the resolution that gives k themes
+   of the minimum size. `n_resamples` seeded runs vote; their consensus is the reference. Measured
+   against Ward on the dev sets in docs/benchmarks.md ("Theme discovery on the dev sets").
+2. The earlier partition (`partition="ward"`, `synth discover --clusterer consensus-ward`):
+   cross-source neighbourhood smoothing (each passage replaced by the normalised sum of itself and
+   its `n_neighbors` most similar passages from other sources), Ward's clustering cut at k themes
+   and refined by spherical k-means as the deterministic reference, and refits on `n_resamples`
+   random subsets (the `seed` draws them) as the votes.
+3. Each refit or run is aligned to the reference (Hungarian matching), and each passage's
+   `probability` is the share that put it in its theme. A passage is placed when that is at least
+   `place_threshold` and stays visible as unplaced otherwise; `nearest` is the majority theme for
+   everyone.
 4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes,
    unless they recur: at least `min_sources` sources carry them and they are as tight as a typical
-   theme (`_viable`), so an idea three interviews raise survives beside a long literature set whose
-   volume sets the minimum size.
+   theme (`_viable`; with the graph partition it must also hold most of its members' neighbours), so
+   an idea three interviews raise survives beside a long literature set whose volume sets the
+   minimum size.
 5. With the adaptive number of themes, loose catch-all themes are split (`synth.refine.split_loose`),
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
@@ -56,7 +59,7 @@ from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
-from .graph_partition import _CONSENSUS_RUNS, consensus, graph_edges, leiden, propagate, resolution_for
+from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
 
 ProgressCallback = Callable[[int, int], None]
@@ -290,14 +293,15 @@ def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds
     tick = time.perf_counter()
     seeds = [int(s) for s in rng.integers(0, 2**31 - 1, params.n_resamples + 1 + _CONSENSUS_RUNS)]
     # Themes are counted in the fit set, where a theme of m passages has m * len(fit) / n of them.
-    resolution = resolution_for(len(fit), pairs, weights, k, max(2, round(m * len(fit) / n)), seeds[0])
+    graph = as_graph(len(fit), pairs, weights)
+    resolution = resolution_for(len(fit), pairs, weights, k, max(2, round(m * len(fit) / n)), seeds[0], graph)
     steps.step()
     seconds["partition"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     runs = []
     for s in seeds[1:params.n_resamples + 1]:
-        runs.append(leiden(len(fit), pairs, weights, resolution, s))
+        runs.append(leiden(len(fit), pairs, weights, resolution, s, graph=graph))
         steps.step()
     reference_fit = consensus(len(fit), pairs, weights, runs, resolution, seeds[params.n_resamples + 1:])
     k = int(reference_fit.max()) + 1

@@ -55,12 +55,21 @@ def graph_edges(near: np.ndarray, sims: np.ndarray, fit_position: np.ndarray) ->
     return pairs, w[keep][order][first]
 
 
-def leiden(n: int, pairs: np.ndarray, weights: np.ndarray, resolution: float, seed: int,
-           initial: np.ndarray | None = None) -> np.ndarray:
-    """Community per node (0..c-1) of a Leiden run on the weighted graph, optimising modularity."""
+def as_graph(n: int, pairs: np.ndarray, weights: np.ndarray):
+    """The igraph graph of the edges: built once and reused by every run on it (building it costs as
+    much as a Leiden run)."""
     import igraph as ig
 
-    graph = ig.Graph(n=n, edges=pairs, edge_attrs={"weight": weights})
+    return ig.Graph(n=n, edges=pairs.tolist(), edge_attrs={"weight": weights.tolist()})
+
+
+def leiden(n: int, pairs: np.ndarray, weights: np.ndarray, resolution: float, seed: int,
+           initial: np.ndarray | None = None, graph=None) -> np.ndarray:
+    """Community per node (0..c-1) of a Leiden run on the weighted graph, optimising modularity;
+    `graph`, when given, is `as_graph(n, pairs, weights)` built beforehand."""
+    import igraph as ig
+
+    graph = graph if graph is not None else as_graph(n, pairs, weights)
     with _RNG_LOCK:
         ig.set_random_number_generator(random.Random(seed))
         try:
@@ -85,14 +94,16 @@ def _themes(labels: np.ndarray, min_size: int) -> tuple[int, bool]:
     return int(big.sum()), bool(sizes[~big].sum() > len(labels) / 2)
 
 
-def resolution_for(n: int, pairs: np.ndarray, weights: np.ndarray, k: int, min_size: int, seed: int) -> float:
+def resolution_for(n: int, pairs: np.ndarray, weights: np.ndarray, k: int, min_size: int, seed: int,
+                   graph=None) -> float:
     """The resolution whose partition has about k communities of at least min_size members, by
     bisection in log space on the rising side of the count."""
+    graph = graph if graph is not None else as_graph(n, pairs, weights)
     low, high = np.log(_RESOLUTION_RANGE[0]), np.log(_RESOLUTION_RANGE[1])
     best, best_gap = float(np.exp((low + high) / 2)), np.inf
     for _ in range(_BISECT_STEPS):
         middle = (low + high) / 2
-        found, shattered = _themes(leiden(n, pairs, weights, float(np.exp(middle)), seed), min_size)
+        found, shattered = _themes(leiden(n, pairs, weights, float(np.exp(middle)), seed, graph=graph), min_size)
         gap = abs(found - k) if not shattered else np.inf
         if gap < best_gap:
             best, best_gap = float(np.exp(middle)), gap
@@ -115,7 +126,8 @@ def consensus(n: int, pairs: np.ndarray, weights: np.ndarray, runs: list[np.ndar
             break  # the runs agree on every edge: any of them is the consensus
         keep = together > threshold
         pairs, weights = pairs[keep], weights[keep] * together[keep]
-        runs = [leiden(n, pairs, weights, resolution, s) for s in seeds]
+        graph = as_graph(n, pairs, weights)
+        runs = [leiden(n, pairs, weights, resolution, s, graph=graph) for s in seeds]
     return runs[0]
 
 
