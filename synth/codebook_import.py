@@ -33,7 +33,9 @@ from lxml import etree
 from .errors import InputError
 from .readers.decoding import decode_text
 from .records import CATEGORIES
-from .review.actions import MAX_LABEL, MAX_TEXT, THEME_FIELDS
+from .statuses import LIVE, THEME_STATUSES
+from .review.actions import MAX_LABEL, MAX_TEXT
+from .review.decisionlog import Change
 from .store import Project, ThemeRow
 from .export.codebook import DESCRIPTION_MARKERS, PARENT_NAMES
 from .export.refi import CODEBOOK_NS, normalise_guid
@@ -211,20 +213,15 @@ def _kept_out(project: Project, code: CodebookCode, theme: ThemeRow) -> str:
             f"(to accept it: `synth theme accept {project.path} {theme.id}`)")
 
 
-def _state(theme: ThemeRow) -> dict:
-    """The theme as the review log snapshots it (same fields, same shape), so `synth theme undo` works on imports."""
-    return {f: list(v) if isinstance(v, tuple) else v for f in THEME_FIELDS for v in [getattr(theme, f)]}
-
-
 def import_codebook(project: Project, path: Path, *, reviewer: str) -> ImportReport:
     """Add the codebook's codes to the project as accepted themes (see the module docstring)."""
     path = Path(path)
     codes = read_codebook(path)
     report = ImportReport(path=path)
     with project.transaction():
-        every = project.themes(statuses=("suggested", "accepted", "rejected", "merged", "retired"))
+        every = project.themes(statuses=THEME_STATUSES)
         by_guid = {normalise_guid(t.guid): t for t in every}
-        by_label = {t.label.lower(): t for t in every if t.status in ("suggested", "accepted")}
+        by_label = {t.label.lower(): t for t in every if t.status in LIVE}
         seen: set[str] = set()
         for code in codes:
             if code.name.lower() in seen:
@@ -238,15 +235,15 @@ def import_codebook(project: Project, path: Path, *, reviewer: str) -> ImportRep
             status = "accepted"
             if code.suggested:  # a draft's suggestion stays one; a theme accepted since stays accepted
                 status = theme.status if theme is not None and theme.status == "accepted" else "suggested"
+            # Through the decision log's Change, as every review action: `synth theme undo` works on imports.
+            change = Change(project)
             if theme is None:
                 theme_id = project.create_theme(label=code.name, definition=code.definition, status=status,
                                                 label_by_human=True, definition_by_human=True, origin="codebook",
                                                 guid=code.guid if code.guid and code.guid not in by_guid else None)
-                before = None
                 report.created.append(theme_id)
             else:
                 theme_id = theme.id
-                before = _state(theme)
             fields: dict[str, object] = {"label": code.name, "status": status, "label_by_human": True,
                                          "definition_by_human": True}
             if code.suggested and theme is not None:
@@ -256,25 +253,24 @@ def import_codebook(project: Project, path: Path, *, reviewer: str) -> ImportRep
                     fields.update(label=code.name, label_by_human=True)
                 if code.definition and code.definition != theme.definition:
                     fields.update(definition=code.definition, definition_by_human=True)
-            if (code.definition or before is None) and not (code.suggested and theme is not None):
+            if (code.definition or theme is None) and not (code.suggested and theme is not None):
                 fields["definition"] = code.definition
             if code.category and not (code.suggested and theme is not None and code.category == theme.category):
                 fields.update(category=code.category, category_by_human=True,
                               category_reasons=[f"category from the imported codebook {path.name}"])
             current = project.theme(theme_id)
-            if before is not None and all(getattr(current, k) == v for k, v in fields.items() if k != "category_reasons"):
+            if theme is not None and all(getattr(current, k) == v for k, v in fields.items() if k != "category_reasons"):
                 report.unchanged.append(theme_id)
                 continue
-            project.update_theme(theme_id, **fields)
-            if before is not None:
+            if theme is None:
+                project.update_theme(theme_id, **fields)
+                change.created_theme(theme_id)
+            else:
+                change.theme(theme_id, **fields)
                 report.updated.append(theme_id)
             after = project.theme(theme_id)
             by_guid[normalise_guid(after.guid)] = after
             by_label[after.label.lower()] = after
-            project.log_decision(
-                reviewer=reviewer, action=ACTION, theme_id=theme_id,
-                before={"themes": {str(theme_id): before}},
-                after={"themes": {str(theme_id): _state(after)},
-                       "codebook": {"file": path.name, "guid": code.guid, "category": code.category}},
-            )
+            change.log(reviewer=reviewer, action=ACTION, theme_id=theme_id,
+                       extra={"codebook": {"file": path.name, "guid": code.guid, "category": code.category}})
     return report

@@ -28,6 +28,7 @@ from .label import describe_themes
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
+from .statuses import REVIEWABLE
 from .store import Membership, Project, now_iso
 
 MIN_CODABLE_PASSAGES = 10
@@ -233,7 +234,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         report.placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in live)
         report.coverage = round(report.placed / len(passages), 4)
         lap("store")
-        project.db.execute("UPDATE runs SET report = ? WHERE id = ?", (_report_json(report), run_id))
+        project.set_run_report(run_id, _report_json(report))
     return report
 
 
@@ -280,7 +281,7 @@ def _previous_themes(project: Project, exclude: set[int], *, with_centroids: boo
         if m.passage_id in hash_of:
             members.setdefault(m.theme_id, set()).add(hash_of[m.passage_id])
     previous = {}
-    for theme in project.themes(statuses=("suggested", "accepted", "rejected")):
+    for theme in project.themes(statuses=REVIEWABLE):
         if theme.id in exclude:
             continue
         centroid = project.theme_centroid(theme.id) if with_centroids else None
@@ -365,17 +366,21 @@ def _retire_unmatched(project: Project, gone: tuple[int, ...], report: DiscoverR
 
 def _write_memberships(project: Project, run_id: int, passages: list[Passage], clustering, theme_of_cluster: dict[int, int]) -> None:
     accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    existing = project.memberships_of([p.id for p in passages])  # one read for all, not a query per passage
+    cleared, rows = [], []
     for i, passage in enumerate(passages):
-        existing = project.membership(passage.id)
-        if _held_by_a_reviewer(existing, accepted):
+        held = existing.get(passage.id)
+        if _held_by_a_reviewer(held, accepted):
             continue
         nearest = int(clustering.nearest[i])
         if nearest < 0 or nearest not in theme_of_cluster:
-            if existing:
-                project.clear_membership(passage.id)
+            if held:
+                cleared.append(passage.id)
             continue
-        project.set_membership(passage.id, theme_of_cluster[nearest], probability=float(clustering.probability[i]),
-                               placed=bool(clustering.labels[i] >= 0), by_human=False, run_id=run_id)
+        rows.append((passage.id, theme_of_cluster[nearest], float(clustering.probability[i]),
+                     bool(clustering.labels[i] >= 0)))
+    project.clear_memberships(cleared)
+    project.set_machine_memberships(rows, run_id=run_id)
 
 
 def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[int, list[int]], by_passage) -> None:

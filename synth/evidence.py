@@ -288,10 +288,10 @@ def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, Evid
     """Profiles of `themes` (store `ThemeRow`s), reading each fact once for all of them."""
     if not themes:
         return {}
-    passages = {p.id: p for p in project.passages()}
     metadata = project.source_metadata()
-    categories = project.passage_categories()
-    run = project.latest_run()
+    from .readmodel import latest_space  # the read model builds on this module's neighbours
+
+    space = latest_space(project)
     fields_seen = project.metadata_fields()
     sources_with = Counter(k for meta in metadata.values() for k in meta)
     fields = group_fields(fields_seen, sources_with)
@@ -301,7 +301,11 @@ def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, Evid
     out: dict[int, EvidenceProfile] = {}
     for theme in themes:
         items = []
-        for r in project.theme_evidence_rows(theme.id):
+        rows = project.theme_evidence_rows(theme.id)
+        # Only this theme's passages: a page of one theme must not read all of a large project's.
+        passages = project.passages_by_id([r["id"] for r in rows])
+        categories = project.passage_categories([r["id"] for r in rows])
+        for r in rows:
             cat = categories.get(r["id"], {})
             p = passages.get(r["id"])
             items.append(EvidenceItem(
@@ -310,9 +314,9 @@ def profiles_for(project: Project, themes: Sequence[ThemeRow]) -> dict[int, Evid
                 start_char=r["start_char"], end_char=r["end_char"], text=r["text"],
                 category=cat.get("category"), category_score=cat.get("scores", {})))
         vectors: dict[int, np.ndarray] = {}
-        if run is not None:
+        if space is not None:
             hashes = {e.passage_id: passages[e.passage_id].text_sha256 for e in items if e.passage_id in passages}
-            cached = project.cached_embeddings(run["model_id"], list(hashes.values()))
+            cached = space.vectors(hashes.values())
             vectors = {pid: cached[h] for pid, h in hashes.items() if h in cached}
             if len({v.shape for v in vectors.values()}) > 1:
                 vectors = {}  # vectors of different models: no honest similarity

@@ -336,6 +336,21 @@ def _migration_7_search_and_codings(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA writable_schema = OFF")
 
 
+def _migration_10_read_indexes(db: sqlite3.Connection) -> None:
+    # The review app's pages ask the decision log for live memos and for a reviewer's last decision
+    # not undone ("is there a decision that undoes this one?"), and a theme's history; without these
+    # indexes each is a scan of the whole log per row, which grows with every decision.
+    _run_script(db, """
+        CREATE INDEX decisions_undoes ON decisions (undoes);
+        CREATE INDEX decisions_theme ON decisions (theme_id);
+        CREATE INDEX decisions_action ON decisions (action, passage_id);
+    """)
+    # Counting a theme list's passages by kind (and which are content rather than structure), and
+    # listing the unplaced passages in source order, walk sources -> passages -> memberships; with
+    # this index neither reads a passage's row (its text) except for the page it shows.
+    db.execute("CREATE INDEX passages_source_content ON passages (source_id, codable, seq, structure_kind)")
+
+
 # (version, name, function): append only; never edit a released migration.
 MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (1, "initial schema", _migration_1_initial),
@@ -347,5 +362,6 @@ MIGRATIONS: tuple[tuple[int, str, object], ...] = (
     (7, "passage search and multi-coding", _migration_7_search_and_codings),
     (8, "reviewer categories and validation", _migration_8_reviewer_categories_and_validation),
     (9, "evidence appraisal: source appraisals, review scope, theme confidence", _migration_9_evidence_appraisal),
+    (10, "decision log indexes for the read model", _migration_10_read_indexes),
 )
 SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)  # numbers may land out of order (9 before 6)

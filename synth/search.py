@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import NotFoundError, SynthError
 from .records import SOURCE_KINDS
-from .store import Project, SearchRow
+from .store import PassageAt, Project, SearchRow
 
 MAX_LIMIT = 1000
 MAX_QUERY = 1000
@@ -25,15 +25,9 @@ HOW_TO = ('words match anywhere; use "double quotes" for a phrase, word* for a p
 
 
 @dataclass(frozen=True)
-class Hit:
-    passage_id: int
-    source_id: int
-    source_name: str
-    source_kind: str
-    start_char: int
-    end_char: int
-    text: str
-    speaker: str | None
+class Hit(PassageAt):
+    """A search result: the passage where it stands, how well it matched, and where it is coded."""
+
     score: float                          # bm25 (higher is better) or cosine similarity
     matches: tuple[tuple[int, int], ...]  # matched stretches, offsets into `text`
     theme_id: int | None                  # the primary theme, where the passage is placed in one

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from .records import Passage, Source
+from .statuses import LIVE
 from .store import Project, ThemeRow
 from .synthesis import Evidence, transferability, triangulate, triangulate_counts
 
@@ -81,11 +82,12 @@ class ThemeListEntry:
     revision: int
 
 
-def list_entries(project: Project, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeListEntry]:
-    counts = project.theme_kind_counts()
-    substance = project.theme_substance_counts()
+def list_entries(project: Project, statuses: Sequence[str] = LIVE, *, themes: Sequence[ThemeRow] | None = None,
+                 counts: tuple[dict, dict] | None = None) -> list[ThemeListEntry]:
+    """The list entries of the themes of `statuses` (or of `themes`, already read; `counts` likewise)."""
+    counts, substance = counts if counts is not None else project.theme_list_counts()
     out = []
-    for theme in project.themes(statuses=statuses):
+    for theme in themes if themes is not None else project.themes(statuses=statuses):
         by_kind = counts.get(theme.id, {})
         passages = {kind: n for kind, (n, _) in by_kind.items()}
         sources = {kind: n for kind, (_, n) in by_kind.items()}
@@ -134,6 +136,12 @@ class ProjectView:
         if self._categories is None:
             self._categories = self.project.passage_categories()
         return self._categories
+
+    def read_sources(self, source_ids: Sequence[int]) -> None:
+        """Read the sources of `source_ids` not read yet, in one go (a page of passages from many)."""
+        missing = [s for s in dict.fromkeys(source_ids) if s not in self._sources]
+        if missing:
+            self._sources.update(self.project.sources_by_id(missing))
 
     def source(self, source_id: int) -> Source:
         if source_id not in self._sources:
@@ -194,9 +202,10 @@ def summarise(view: ProjectView, theme: ThemeRow) -> ThemeSummary:
     )
 
 
-def summarise_all(project: Project, statuses: Sequence[str] = ("suggested", "accepted")) -> list[ThemeSummary]:
-    view = ProjectView(project)
-    return [summarise(view, t) for t in project.themes(statuses=statuses)]
+def summarise_all(project: Project, statuses: Sequence[str] = LIVE) -> list[ThemeSummary]:
+    from .readmodel import ReadModel  # the read model builds on this module's view
+
+    return ReadModel(project).summaries(statuses)
 
 
 def _plain(obj: object) -> dict:

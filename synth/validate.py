@@ -25,6 +25,7 @@ import numpy as np
 from .errors import NotFoundError, SynthError
 from .records import CATEGORIES
 from .relearn import effective_categories
+from .statuses import THEME_STATUSES
 from .store import Project
 
 NONE = "none"
@@ -254,7 +255,7 @@ def agreement(project: Project, sample_id: int | None = None) -> ValidationRepor
     codes: dict[str, dict[int, dict]] = {}
     for c in project.validation_codes(sample["id"]):
         codes.setdefault(c["reviewer"], {})[c["item_id"]] = c
-    labels = {t.id: t.label for t in project.themes(statuses=("suggested", "accepted", "rejected", "merged", "retired"))}
+    labels = {t.id: t.label for t in project.themes(statuses=THEME_STATUSES)}
     machine = {i: {"theme_id": it["machine_theme_id"], "category": it["machine_category"]} for i, it in items.items()}
     per_theme, overall, agreements = {}, {}, []
     for reviewer, mine in sorted(codes.items()):

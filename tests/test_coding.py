@@ -21,18 +21,7 @@ from synth.review import actions, coding
 from synth.search import search, similar
 from synth.store import Project
 from synth.summary import list_entries
-from test_review_actions import CORPUS, HOSTILE, Built, build_review_project, members
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
-
-
-@pytest.fixture
-def project(built: Built):
-    with Project.open(built.path, create=False) as p:
-        yield p
+from test_review_actions import CORPUS, HOSTILE, Built, build_review_project, built, members, project  # noqa: F401 (fixtures)
 
 
 def snapshot(path: Path) -> dict:
@@ -371,15 +360,14 @@ def test_split_gives_each_further_coding_to_the_part_that_fits(project: Project,
     assert all(c.theme_id == a for c in project.codings())
 
 
-
 def test_huge_result_sets_are_counted_to_a_cap_and_listed_in_order(project: Project, built: Built,
                                                                    monkeypatch) -> None:
     import synth.store as store
 
     everything = search(project, "the OR a OR to OR we OR was OR of")
     assert everything.ranked and not everything.more
-    monkeypatch.setattr(store, "COUNT_CAP", 3)
-    monkeypatch.setattr(store, "RANK_CAP", 4)
+    monkeypatch.setattr(store.fulltext, "COUNT_CAP", 3)
+    monkeypatch.setattr(store.fulltext, "RANK_CAP", 4)
     capped = search(project, "the OR a OR to OR we OR was OR of")
     assert capped.more and capped.total == 3 and not capped.ranked
     ids = [h.passage_id for h in capped.hits]

@@ -5,33 +5,15 @@ from ticked passages on every list, coding from the source view, and the CSP kep
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 from markupsafe import escape
 
-from synth.store import Project
-from test_review_actions import HOSTILE, Built, build_review_project
-from test_review_http import client_for, page, post, state
+from test_review_actions import HOSTILE, Built, built  # noqa: F401 (a fixture)
+from test_review_http import anyio_backend, client, client_for, page, post, state  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
-
-
-@pytest.fixture
-async def client(built: Built):
-    async with client_for(built.path) as c:
-        yield c
 
 
 async def test_every_page_has_the_search_box(client, built: Built) -> None:

@@ -19,14 +19,9 @@ from conftest import DEMO
 from synth.review import actions
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, build_review_project
+from test_review_actions import Built, built  # noqa: F401 (a fixture)
 
 BASE = "http://127.0.0.1"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 def _snapshot(path: Path) -> tuple:

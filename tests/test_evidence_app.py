@@ -3,25 +3,14 @@ HTTP (httpx + ASGITransport) on a real project file."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from test_review_actions import Built, build_review_project
-from test_review_http import client_for, page, post
+from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from test_review_http import anyio_backend, client_for, page, post  # noqa: F401 (a fixture)
 from synth.store import Project
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 async def test_theme_page_shows_the_profile_and_sets_the_confidence(built: Built) -> None:

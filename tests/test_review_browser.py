@@ -14,7 +14,7 @@ import pytest
 
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, build_review_project, members
+from test_review_actions import Built, built, members  # noqa: F401 (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -35,11 +35,6 @@ def browser():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from markupsafe import escape
 
 from synth.review.app import PAGE_SIZE, create_app
 from synth.store import Project
-from test_review_actions import HOSTILE, Built, build_big_project, build_review_project, members
+from test_review_actions import HOSTILE, Built, build_big_project, built, members  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1"
@@ -23,11 +23,6 @@ BASE = "http://127.0.0.1"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 def client_for(path: Path, reviewer: str = "tester") -> httpx.AsyncClient:

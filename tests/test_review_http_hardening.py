@@ -4,28 +4,18 @@ errors included, carries the security headers. Issue 12, item 17; the favicon fr
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
 from synth.review.app import create_app
-from test_review_actions import Built, build_review_project
+from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from test_review_http import anyio_backend  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1"
 HUGE = str(2**63)  # one past SQLite's largest integer
 HUGER = "9" * 40
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
-    return build_review_project(tmp_path / "review.synth")
 
 
 @pytest.fixture
@@ -96,12 +86,12 @@ async def test_a_bad_host_400_carries_the_headers(built: Built) -> None:
 
 
 async def test_a_defect_is_a_plain_500_with_the_headers(built: Built, monkeypatch) -> None:
-    from synth.review import app as app_module
+    from synth.readmodel import ReadModel
 
     def broken(*args, **kwargs):
         raise RuntimeError("a defect")
 
-    monkeypatch.setattr(app_module, "list_entries", broken)
+    monkeypatch.setattr(ReadModel, "entries", broken)
     app = create_app(built.path, reviewer="tester")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                                  base_url=BASE) as c:

@@ -10,6 +10,7 @@ import click
 from ..errors import SynthError
 from ..evidence import LEVELS
 from ..records import CATEGORIES
+from ..statuses import TRANSITIONS, Transition
 from ..review import actions, appraisal
 from . import cli, open_project, project_argument, reports_errors
 from .display import shown
@@ -37,8 +38,8 @@ def _say(outcome: actions.Outcome) -> None:
     click.echo(f"{shown(outcome.message)}  [decision {outcome.decision_id}]")
 
 
-def _status_command(name: str, fn, summary: str, example: str) -> None:
-    @theme_group.command(name, help=summary, epilog=f"\b\nExample:\n  {example}")
+def _status_command(move: Transition, summary: str, example: str) -> None:
+    @theme_group.command(move.action, help=summary, epilog=f"\b\nExample:\n  {example}")
     @project_argument
     @click.argument("theme_ids", nargs=-1, required=True, type=int)
     @reviewer_option
@@ -49,22 +50,22 @@ def _status_command(name: str, fn, summary: str, example: str) -> None:
             # All or nothing: one transaction for every id, so `accept P 1 2 99999` changes nothing.
             try:
                 with proj.transaction():
-                    outcomes = [fn(proj, theme_id, reviewer=reviewer) for theme_id in ids]
+                    outcomes = [actions.set_status(proj, theme_id, move.action, reviewer=reviewer)
+                                for theme_id in ids]
             except SynthError as exc:
                 if len(ids) == 1:
                     raise
-                done = {"accept": "accepted", "reject": "rejected", "restore": "restored"}[name]
                 raise SynthError(f"{exc} (nothing was changed: none of themes {', '.join(map(str, ids))} "
-                                 f"was {done})") from exc
+                                 f"was {move.done})") from exc
         for outcome in outcomes:
             _say(outcome)
 
 
-_status_command("accept", actions.accept, "Accept themes: a later discover keeps their passages.",
+_status_command(TRANSITIONS["accept"], "Accept themes: a later discover keeps their passages.",
                 "synth theme accept review.synth 3 7")
-_status_command("reject", actions.reject, "Reject themes (they stay in the project; `restore` brings them back).",
+_status_command(TRANSITIONS["reject"], "Reject themes (they stay in the project; `restore` brings them back).",
                 "synth theme reject review.synth 5")
-_status_command("restore", actions.restore, "Bring rejected, merged or retired themes back as suggestions.",
+_status_command(TRANSITIONS["restore"], "Bring rejected, merged or retired themes back as suggestions.",
                 "synth theme restore review.synth 5")
 
 
@@ -95,7 +96,7 @@ def define_command(project: Path, theme_id: int, text: str, reviewer: str) -> No
 @theme_group.command("recategorise", epilog="\b\nExample:\n  synth theme recategorise review.synth 3 barrier")
 @project_argument
 @click.argument("theme_id", type=int)
-@click.argument("category", type=click.Choice(["barrier", "enabler", "practice", "context"]))
+@click.argument("category", type=click.Choice(CATEGORIES))
 @reviewer_option
 @reports_errors
 def recategorise_command(project: Path, theme_id: int, category: str, reviewer: str) -> None:

@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..records import SOURCE_KINDS
-from ..summary import summarise_all
+from ..statuses import LIVE, THEME_STATUSES
+from ..readmodel import ReadModel
 from . import cli, open_project, project_argument, reports_errors
 from .display import shown_json, shown_text
 
@@ -27,14 +28,14 @@ Examples:
 """)
 @project_argument
 @click.option("--json", "as_json", is_flag=True, help="Everything about every theme, as JSON.")
-@click.option("--status", "statuses", multiple=True, default=("suggested", "accepted"), show_default=True,
-              type=click.Choice(["suggested", "accepted", "rejected", "merged", "retired"]), help="Which themes; repeatable.")
+@click.option("--status", "statuses", multiple=True, default=LIVE, show_default=True,
+              type=click.Choice(THEME_STATUSES), help="Which themes; repeatable.")
 @reports_errors
 def themes_command(project: Path, as_json: bool, statuses: tuple[str, ...]) -> None:
     """List PROJECT's themes: category, confidence, size, spread, triangulation, quotes."""
     from ..evidence import profiles_for
     with open_project(project, write=False) as proj:
-        summaries = summarise_all(proj, statuses)
+        summaries = ReadModel(proj).summaries(statuses)
         profiles = profiles_for(proj, proj.themes(statuses=statuses))
     if as_json:
         click.echo(shown_json(json.dumps([{**s.to_dict(), "evidence": profiles[s.id].to_dict()} for s in summaries],

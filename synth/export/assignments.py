@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ..records import CATEGORIES
 from ..relearn import effective_categories
+from ..readmodel import ReadModel
+from ..statuses import LIVE
 from ..store import Project
 from .cells import csv_dict, xlsx_append
 from .files import atomic_write, writer_for
@@ -20,11 +22,11 @@ COLUMNS = ("passage_id", "source_name", "start_char", "end_char", "text", "theme
            "probability", "passage_category", *CATEGORIES)
 
 # Only these themes place passages; a rejected, merged or retired theme leaves its passages unplaced.
-LIVE_STATUSES = ("suggested", "accepted")
+LIVE_STATUSES = LIVE
 
 
 def assignment_rows(project: Project) -> list[dict]:
-    themes = {t.id: t for t in project.themes(statuses=LIVE_STATUSES)}
+    themes = ReadModel(project).live()
     memberships = {m.passage_id: m for m in project.memberships(placed=True)}
     categories = project.passage_categories()
     current = effective_categories(project)  # the reviewer's, else the learned suggestion, else the machine's

@@ -14,18 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..errors import SynthError
 from ..evidence import EvidenceProfile, profiles_for
 from ..records import CATEGORIES
 from ..validate import theme_agreement_text
-from ..store import THEME_STATUSES, Decision, Project
-from ..summary import ProjectView, Quote, ThemeSummary, summarise
+from ..readmodel import PALETTES, PARENT_COLOURS, UNCATEGORISED, ReadModel, category_key  # noqa: F401 (re-exported)
+from ..statuses import LIVE
+from ..store import Decision, Project
+from ..summary import ProjectView, Quote, ThemeSummary
 from .refi import derived_guid
 
 PARENT_NAMES = {"barrier": "Barriers", "enabler": "Enablers", "practice": "Transferable practices", "context": "Context"}
-UNCATEGORISED = "uncategorised"
 PARENT_NAMES_ALL = {**PARENT_NAMES, UNCATEGORISED: "Not yet categorised"}
 
 PARENT_DESCRIPTIONS = {
@@ -51,20 +50,10 @@ _NOT_FOR = {
     UNCATEGORISED: "passages whose main point is another code's topic",
 }
 
-# Colours: one hue family per category, so a QDA package's code colours show the category at a
-# glance; themes of one category take successive shades of it. Written as #RRGGBB (REFI RGBType).
-PALETTES = {
-    "barrier": ("#C0392B", "#E67E22", "#922B21", "#EC7063", "#A04000", "#F1948A", "#78281F", "#DC7633"),
-    "enabler": ("#1E8449", "#58D68D", "#145A32", "#28B463", "#0E6655", "#82E0AA", "#196F3D", "#45B39D"),
-    "practice": ("#1F618D", "#5DADE2", "#154360", "#2E86C1", "#6C3483", "#85C1E9", "#1A5276", "#A569BD"),
-    "context": ("#7F8C8D", "#B7950B", "#4D5656", "#D4AC0D", "#839192", "#9A7D0A", "#5D6D7E", "#F4D03F"),
-    UNCATEGORISED: ("#AAB7B8", "#808B96", "#CCD1D1", "#616A6B"),
-}
-PARENT_COLOURS = {key: shades[0] for key, shades in PALETTES.items()}
 
 MAX_EXAMPLES = 3
 MIN_EXAMPLES = 2
-LIVE_STATUSES = ("suggested", "accepted")
+LIVE_STATUSES = LIVE  # the name other modules import
 
 
 @dataclass(frozen=True)
@@ -148,10 +137,6 @@ def parent_guid(category: str) -> str:
     return derived_guid("parent-code", category)
 
 
-def category_key(category: str | None) -> str:
-    return category if category in CATEGORIES else UNCATEGORISED
-
-
 def statuses_for(include_suggested: bool) -> tuple[str, ...]:
     return LIVE_STATUSES if include_suggested else ("accepted",)
 
@@ -164,44 +149,34 @@ def no_themes_error(project: Project, include_suggested: bool) -> SynthError:
 
 
 def theme_colours(project: Project) -> dict[int, str]:
-    """A colour per live theme: its category's hue, the next shade for each theme (by id) in that category.
-
-    Ranked over all live themes, not just the exported ones, so a theme has the same colour in the
-    codebook, the project exchange and the report.
-    """
-    seen: dict[str, int] = {}
-    out = {}
-    for theme in project.themes(statuses=LIVE_STATUSES):
-        key = category_key(theme.category)
-        shades = PALETTES[key]
-        out[theme.id] = shades[seen.get(key, 0) % len(shades)]
-        seen[key] = seen.get(key, 0) + 1
-    return out
+    """A colour per live theme (see `ReadModel.colours`)."""
+    return ReadModel(project).colours
 
 
-def build_codebook(project: Project, *, include_suggested: bool = False) -> Codebook:
-    view = ProjectView(project)
-    themes = project.themes(statuses=statuses_for(include_suggested))
+def build_codebook(project: Project, *, include_suggested: bool = False, model: ReadModel | None = None) -> Codebook:
+    """The codebook of the project's themes; `model` is the command's read model, when it has one."""
+    model = model or ReadModel(project)
+    themes = model.themes(statuses_for(include_suggested))
     if not themes:
         raise no_themes_error(project, include_suggested)
-    colours = theme_colours(project)
-    summaries = {t.id: summarise(view, t) for t in themes}
+    colours = model.colours
+    summaries = {t.id: model.summary(t) for t in themes}
     profiles = profiles_for(project, themes)
-    live = {t.id: t for t in project.themes(statuses=LIVE_STATUSES)}
-    neighbours = _nearest_themes(project, [t.id for t in themes], list(live))
-    labels = {t.id: t.label for t in project.themes(statuses=THEME_STATUSES)}
-    edits = _reviewer_edits(project.decisions())
+    live = model.live()
+    neighbours = model.space.nearest_other_theme([t.id for t in themes], list(live)) if model.space else {}
+    labels = {t.id: t.label for t in model.all_themes.values()}
+    edits = _reviewer_edits(model.decisions)
     agreement = _agreement(project)
     codes: dict[str, list[Code]] = {}
     for theme in themes:
         s = summaries[theme.id]
         key = category_key(theme.category)
         when, when_not = draft_guidance(s, key, neighbour=live.get(neighbours.get(theme.id, -1)),
-                                        edits=edits.get(theme.id, {}), view=view, labels=labels)
+                                        edits=edits.get(theme.id, {}), view=model, labels=labels)
         codes.setdefault(key, []).append(Code(
             guid=theme.guid, theme_id=theme.id, name=theme.label, status=theme.status, category=key,
             definition=theme.definition.strip(), when_to_use=when, when_not_to_use=when_not,
-            examples=_examples(view, s), size=s.size, sources=s.spread.sources, spread=spread_text(s),
+            examples=_examples(model, s), size=s.size, sources=s.spread.sources, spread=spread_text(s),
             triangulation=str(s.triangulation.get("label", "") or ""), colour=colours[theme.id],
             label_by_human=theme.label_by_human, definition_by_human=theme.definition_by_human,
             category_by_human=theme.category_by_human, evidence=evidence_text(profiles[theme.id]),
@@ -253,26 +228,6 @@ def _examples(view: ProjectView, s: ThemeSummary) -> tuple[Quote, ...]:
             if e.passage_id not in have:
                 chosen.append(Quote(e.passage_id, e.source_name, e.start_char, e.end_char, e.text))
     return tuple(chosen)
-
-
-def _nearest_themes(project: Project, theme_ids: Sequence[int], candidate_ids: Sequence[int]) -> dict[int, int]:
-    """For each theme, the other live theme whose centroid is most similar (the code most easily confused)."""
-    centroids = {tid: project.theme_centroid(tid) for tid in set(theme_ids) | set(candidate_ids)}
-    centroids = {k: v / (np.linalg.norm(v) or 1.0) for k, v in centroids.items() if v is not None and v.size}
-    out = {}
-    for tid in theme_ids:
-        if tid not in centroids:
-            continue
-        best, best_sim = None, 0.0  # an orthogonal or opposite theme is not one to confuse it with
-        for other in candidate_ids:
-            if other == tid or other not in centroids or centroids[other].shape != centroids[tid].shape:
-                continue
-            sim = float(centroids[tid] @ centroids[other])
-            if sim > best_sim:
-                best, best_sim = other, sim
-        if best is not None:
-            out[tid] = best
-    return out
 
 
 def _reviewer_edits(decisions: Sequence[Decision]) -> dict[int, dict[str, list]]:

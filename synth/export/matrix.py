@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import SynthError
 from ..store import Project
-from ..summary import ProjectView
+from ..readmodel import ReadModel
 from ..synthesis import framework_matrix
 from ..records import CATEGORIES
 from .codebook import UNCATEGORISED, category_key, no_themes_error, statuses_for
@@ -56,15 +56,17 @@ def available_fields(project: Project) -> list[str]:
     return [*BUILT_IN_FIELDS, *sorted({k for meta in project.source_metadata().values() for k in meta})]
 
 
-def build_matrix(project: Project, *, by: str = "source", include_suggested: bool = False) -> Matrix:
+def build_matrix(project: Project, *, by: str = "source", include_suggested: bool = False,
+                 model: ReadModel | None = None) -> Matrix:
+    """The framework matrix; `model` is the command's read model, when it has one."""
     fields = available_fields(project)
     if by not in fields:
         raise SynthError(f"--by {by!r}: no source has that field; choose one of: {', '.join(fields)}")
-    themes = project.themes(statuses=statuses_for(include_suggested))
+    model = model or ReadModel(project)
+    themes = model.themes(statuses_for(include_suggested))
     if not themes:
         raise no_themes_error(project, include_suggested)
-    view = ProjectView(project)
-    evidence = {t.id: (t.label, view.evidence(t.id)) for t in themes}
+    evidence = {t.id: (t.label, model.evidence(t.id)) for t in themes}
     rows = framework_matrix(evidence, by=by)
     by_id = {t.id: t for t in themes}
     lines = []

@@ -25,12 +25,12 @@ import numpy as np
 from .. import __version__
 from ..errors import SynthError
 from ..evidence import EvidenceProfile
-from ..export.codebook import (PARENT_COLOURS, PARENT_NAMES_ALL, Codebook, build_codebook, category_key,
-                               theme_colours)
+from ..export.codebook import (PARENT_COLOURS, PARENT_NAMES_ALL, Codebook, build_codebook, category_key)
 from ..export.files import atomic_write, refuse_project_paths
 from ..export.matrix import Matrix, build_matrix
 from ..saturation import Saturation, saturation
 from ..store import Project
+from ..readmodel import ReadModel
 from ..summary import ProjectView, ThemeSummary
 from . import svg
 
@@ -137,13 +137,13 @@ def passage_map(project: Project, view: ProjectView, theme_ids: set[int], model_
                    shown=len(passages), total=total, model_id=model_id)
 
 
-def summary_figures(project: Project, view: ProjectView, summaries: list[ThemeSummary]) -> list[tuple[str, str, str]]:
+def summary_figures(project: Project, view: ReadModel, summaries: list[ThemeSummary]) -> list[tuple[str, str, str]]:
     sources = [s for s in view.sources.values() if s.id in {p.source_id for p in view.passages.values()}]
     kinds = Counter(s.kind for s in sources)
     codable = [p for p in view.passages.values() if p.codable]
     reported = {s.id for s in summaries}
     placed = sum(1 for m in project.memberships(placed=True) if m.theme_id in reported and m.passage_id in view.passages)
-    decisions = project.decisions()
+    decisions = view.decisions
     statuses = Counter(s.status for s in summaries)
     cats = Counter(category_key(s.category) for s in summaries)
     return [
@@ -157,12 +157,10 @@ def summary_figures(project: Project, view: ProjectView, summaries: list[ThemeSu
     ]
 
 
-def _memos(project: Project, view: ProjectView, summaries: dict[int, ThemeSummary], examples: dict[int, tuple]):
-    from ..review.actions import memos as live_memos
-
+def _memos(project: Project, view: ReadModel, summaries: dict[int, ThemeSummary], examples: dict[int, tuple]):
     theme_memos: dict[int, list[Memo]] = {}
     passage_memos: dict[int, list[Memo]] = {}
-    for d in live_memos(project):
+    for d in view.memos():
         text = str(d.after.get("memo", ""))
         if d.passage_id is not None:
             try:
@@ -196,20 +194,20 @@ def validation_report(project: Project):
 def gather(project: Project, *, by: str = "kind", include_suggested: bool = False, title: str | None = None,
            author: str = "", date: str | None = None) -> ReportData:
     """Everything the report shows, read once from the project."""
-    codebook = build_codebook(project, include_suggested=include_suggested)
-    view = ProjectView(project)
+    view = ReadModel(project)  # one read of the themes, summaries and decision log for every part
+    codebook = build_codebook(project, include_suggested=include_suggested, model=view)
     summaries = dict(codebook.summaries)
     examples = {c.theme_id: c.examples for c in codebook.codes}  # 2–3 quotes each: the reviewer's, topped up
     profiles = dict(codebook.profiles)
-    run = project.latest_run()
-    matrix = build_matrix(project, by=by, include_suggested=include_suggested)
+    run = view.run
+    matrix = build_matrix(project, by=by, include_suggested=include_suggested, model=view)
     data = passage_map(project, view, set(summaries), run["model_id"] if run else None)
     try:
         sat = saturation(project, by="kind", runs=SATURATION_RUNS, seed=0)
     except SynthError:
         sat = None
     theme_memos, passage_memos, elsewhere = _memos(project, view, summaries, examples)
-    decisions = project.decisions()
+    decisions = view.decisions
     as_of = max([*(d.at for d in decisions), *([run["finished_at"]] if run else [])], default="")
     report = ReportData(
         title=title or f"Findings from {project.path.stem}", author=author, date=date or _date.today().isoformat(),
@@ -217,7 +215,7 @@ def gather(project: Project, *, by: str = "kind", include_suggested: bool = Fals
         include_suggested=include_suggested, stats=summary_figures(project, view, list(summaries.values())),
         codebook=codebook, summaries=summaries, profiles=profiles, theme_memos=theme_memos,
         passage_memos=passage_memos, theme_passage_memos=elsewhere, matrix=matrix, map=data, saturation=sat,
-        colours=theme_colours(project), examples=examples, agreement=validation_report(project),
+        colours=view.colours, examples=examples, agreement=validation_report(project),
     )
     report.figures.update(_figures(report))
     return report
