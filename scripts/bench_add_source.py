@@ -1,7 +1,7 @@
 """Stability when a source is added (issue 13, item 7): discover the demo without one interview, add it
 back, discover again, and count the themes kept (same id, >= 90% of their placed passages).
 
-    PYTHONPATH=. python scripts/bench_add_source.py [INTERVIEW_FILE]
+    PYTHONPATH=. python scripts/bench_add_source.py [INTERVIEW_FILE] [--clusterer=NAME]
 
 Uses the synth of the Python running it (set PYTHONPATH to compare checkouts).
 """
@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 from synth.store import Project
 DEMO = ROOT / "corpora" / "demo"
 tmp = Path(tempfile.mkdtemp()); corpus = tmp / "demo"; shutil.copytree(DEMO, corpus)
-HELD = sys.argv[1] if len(sys.argv) > 1 else "riverside-employer.txt"
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--clusterer")]
+CLUSTERER = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--clusterer=")]
+HELD = ARGS[0] if ARGS else "riverside-employer.txt"
 shutil.move(corpus / "interviews" / HELD, tmp / HELD)
 man = corpus / "interviews" / "sources.csv"; full = man.read_text()
 rows = list(csv.reader(full.splitlines()))
@@ -27,8 +29,9 @@ def members():
     with Project.open(P, create=False) as p:
         h = {q.id: q.text_sha256 for q in p.passages()}
         return {t.id: {h[m.passage_id] for m in p.memberships(theme_id=t.id, placed=True)} for t in p.themes()}
-run("ingest", P, corpus); run("discover", P, "--seed", "42"); before = members()
+EXTRA = ["--clusterer", CLUSTERER[0]] if CLUSTERER else []
+run("ingest", P, corpus); run("discover", P, "--seed", "42", *EXTRA); before = members()
 shutil.move(tmp / HELD, corpus / "interviews" / HELD); man.write_text(full)
-run("ingest", P, corpus); run("discover", P, "--seed", "42"); after = members()
+run("ingest", P, corpus); run("discover", P, "--seed", "42", *EXTRA); after = members()
 kept = [t for t in before if t in after and len(before[t] & after[t]) >= 0.9 * len(before[t])]
 print(f"held back {HELD}: themes before {len(before)}, after {len(after)}, kept (same id, >= 90% of passages) {len(kept)} = {len(kept)/len(before):.0%}")

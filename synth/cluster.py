@@ -2,23 +2,26 @@
 
 The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
 
-1. Cross-source neighbourhood smoothing. Every passage is replaced by the normalised sum of itself
-   and its `n_neighbors` most similar passages *from other sources* (same-source passages are used
-   only when too few others exist). A theme then has to be an idea that recurs across sources: one
-   document's vocabulary cannot pull its own passages together. Averaging over neighbours also
-   denoises the embeddings, which is what makes the partition stable; UMAP does the same job in
-   BERTopic but is random, slow to start and changes with every seed.
-2. A deterministic reference partition: Ward's hierarchical clustering cut at k themes, refined by
-   spherical k-means. No random initialisation, so one corpus gives one answer.
-3. Consensus over resampled fits: the partition is refitted on `n_resamples` random subsets
-   (the `seed` draws them), each refit is aligned to the reference (Hungarian matching), and each
-   passage's `probability` is the share of refits that put it in its theme. A passage is placed when
-   that is at least `place_threshold` and stays visible as unplaced otherwise; `nearest` is the
-   majority theme for everyone.
+1. A partition with a consensus. By default (`partition="leiden"`, `synth.graph_partition`) every
+   passage is linked to its `graph_neighbors` nearest passages, other sources' first (a theme has to
+   be an idea that recurs across sources: one document's vocabulary cannot pull its own passages
+   together), and the graph is cut into communities by Leiden at the resolution that gives k themes
+   of the minimum size. `n_resamples` seeded runs vote; their consensus is the reference. Measured
+   against Ward on the dev sets in docs/benchmarks.md ("Theme discovery on the dev sets").
+2. The earlier partition (`partition="ward"`, `synth discover --clusterer consensus-ward`):
+   cross-source neighbourhood smoothing (each passage replaced by the normalised sum of itself and
+   its `n_neighbors` most similar passages from other sources), Ward's clustering cut at k themes
+   and refined by spherical k-means as the deterministic reference, and refits on `n_resamples`
+   random subsets (the `seed` draws them) as the votes.
+3. Each refit or run is aligned to the reference (Hungarian matching), and each passage's
+   `probability` is the share that put it in its theme. A passage is placed when that is at least
+   `place_threshold` and stays visible as unplaced otherwise; `nearest` is the majority theme for
+   everyone.
 4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes,
    unless they recur: at least `min_sources` sources carry them and they are as tight as a typical
-   theme (`_viable`), so an idea three interviews raise survives beside a long literature set whose
-   volume sets the minimum size.
+   theme (`_viable`; with the graph partition it must also hold most of its members' neighbours), so
+   an idea three interviews raise survives beside a long literature set whose volume sets the
+   minimum size.
 5. With the adaptive number of themes, loose catch-all themes are split (`synth.refine.split_loose`),
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
@@ -56,7 +59,8 @@ from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
-from .refine import cohesion, place_near, split_loose, undo_weak_splits
+from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
+from .refine import place_near, split_loose, undo_weak_splits
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
@@ -85,6 +89,8 @@ class ClusterParams:
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
+    partition: str = "leiden"  # "leiden": consensus Leiden on the k-NN graph; "ward": consensus Ward (before)
+    graph_neighbors: int = 15  # neighbours per passage in the Leiden graph; never more than min_theme_size - 1
 
 
 @dataclass(frozen=True)
@@ -162,51 +168,24 @@ def _cluster(
     n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
 
     steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
-    tick = time.perf_counter()
     use_groups = groups if params.cross_source else None
     workers = _worker_count(params.workers)
-    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
-    seconds["neighbours"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    fit_distances = _unit_distances(smoothed[fit], workers)
-    reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
-    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
-        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
-    k = len(reference)
-    ref_labels = _nearest_centroid(smoothed, reference)
-    steps.step()
-    seconds["partition"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    votes = np.zeros((n, k), np.uint16)
+    if params.partition == "leiden":
+        smoothed, ref_labels, votes, graph = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers,
+                                                           seconds)
+    else:
+        graph = None
+        smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, rng, steps, workers,
+                                                  seconds)
+    k = votes.shape[1]
     rows = np.arange(n)
-    size = max(1, math.ceil(params.resample_fraction * len(fit)))
-    # Subsets are drawn up front, in order, so the seed alone decides them whatever the thread count.
-    subsets = [np.sort(rng.choice(len(fit), size, replace=False)) for _ in range(params.n_resamples)]
-
-    def refit(subset: np.ndarray) -> np.ndarray:
-        rows_of_subset = fit[subset]
-        return _fit_centroids(
-            smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
-        )
-
-    for refit_centroids in _in_threads(refit, subsets, workers):
-        refit_labels = _nearest_centroid(smoothed, refit_centroids)
-        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
-        mapped = to_reference[refit_labels]
-        ok = mapped >= 0
-        votes[rows[ok], mapped[ok]] += 1
-        steps.step()
-    del fit_distances
-    seconds["resample"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
     tally = votes.astype(np.int32) * 2
     tally[rows, ref_labels] += 1
     nearest = np.argmax(tally, axis=1)
-    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m))
+    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m), graph)
     nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m, viable)
     probability = votes[rows, nearest] / params.n_resamples
     splits = 0
@@ -253,6 +232,91 @@ def _cluster(
     return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
 
 
+def _ward_votes(X, fit, use_groups, k, n_neighbors, params, rng, steps, workers, seconds):
+    """Consensus Ward (the method before the graph): smoothed vectors, the reference partition's labels
+    and each passage's votes per reference theme from the resampled refits."""
+    n = len(X)
+    tick = time.perf_counter()
+    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
+    seconds["neighbours"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    fit_distances = _unit_distances(smoothed[fit], workers)
+    reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
+    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
+        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
+    k = len(reference)
+    ref_labels = _nearest_centroid(smoothed, reference)
+    steps.step()
+    seconds["partition"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    votes = np.zeros((n, k), np.uint16)
+    rows = np.arange(n)
+    size = max(1, math.ceil(params.resample_fraction * len(fit)))
+    # Subsets are drawn up front, in order, so the seed alone decides them whatever the thread count.
+    subsets = [np.sort(rng.choice(len(fit), size, replace=False)) for _ in range(params.n_resamples)]
+
+    def refit(subset: np.ndarray) -> np.ndarray:
+        rows_of_subset = fit[subset]
+        return _fit_centroids(
+            smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
+        )
+
+    for refit_centroids in _in_threads(refit, subsets, workers):
+        refit_labels = _nearest_centroid(smoothed, refit_centroids)
+        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
+        mapped = to_reference[refit_labels]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+        steps.step()
+    del fit_distances
+    seconds["resample"] = time.perf_counter() - tick
+    return smoothed, ref_labels, votes
+
+
+def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds):
+    """Consensus Leiden (the default, `synth.graph_partition`): the k-NN graph of the fit set, the
+    resolution that gives k themes of at least m passages, `n_resamples` seeded runs, their consensus
+    as the reference, and each passage's votes per reference theme from the runs. The partition is
+    judged on the raw vectors: the graph already pools each passage with its neighbours."""
+    n = len(X)
+    tick = time.perf_counter()
+    # As in smoothing, never more neighbours than a minimum-size theme has other members: a small
+    # corpus's small ideas must be able to form dense communities of their own.
+    degree = max(1, min(params.graph_neighbors, m - 1, len(fit) - 1))
+    near, sims = _neighbours(X, fit, degree, use_groups, steps, workers)
+    fit_position = np.arange(len(fit))
+    pairs, weights = graph_edges(near[fit], sims[fit], fit_position)
+    seconds["neighbours"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, params.n_resamples + 1 + _CONSENSUS_RUNS)]
+    # Themes are counted in the fit set, where a theme of m passages has m * len(fit) / n of them.
+    graph = as_graph(len(fit), pairs, weights)
+    resolution = resolution_for(len(fit), pairs, weights, k, max(2, round(m * len(fit) / n)), seeds[0], graph)
+    steps.step()
+    seconds["partition"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    runs = []
+    for s in seeds[1:params.n_resamples + 1]:
+        runs.append(leiden(len(fit), pairs, weights, resolution, s, graph=graph))
+        steps.step()
+    reference_fit = consensus(len(fit), pairs, weights, runs, resolution, seeds[params.n_resamples + 1:])
+    k = int(reference_fit.max()) + 1
+    ref_labels = propagate(reference_fit, near, sims, fit, k)
+    votes = np.zeros((n, k), np.uint16)
+    rows = np.arange(n)
+    for labels_fit in runs:
+        to_reference = _align(labels_fit, reference_fit, int(labels_fit.max()) + 1, k)
+        mapped = to_reference[propagate(labels_fit, near, sims, fit, int(labels_fit.max()) + 1)]
+        ok = mapped >= 0
+        votes[rows[ok], mapped[ok]] += 1
+    seconds["resample"] = time.perf_counter() - tick
+    return X, ref_labels, votes, (fit[near], sims)
+
+
 class _Steps:
     """Counts a run's steps for the progress callback, which sees one done/total pair."""
 
@@ -276,6 +340,10 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"resample_fraction={params.resample_fraction}: must be in (0, 1]")
     if not 0 <= params.place_threshold <= 1:
         raise ClusteringError(f"place_threshold={params.place_threshold}: must be in [0, 1]")
+    if params.partition not in ("leiden", "ward"):
+        raise ClusteringError(f"partition={params.partition!r}: choose 'leiden' or 'ward'")
+    if params.graph_neighbors < 1:
+        raise ClusteringError(f"graph_neighbors={params.graph_neighbors}: must be at least 1")
     if params.max_fit < 2:
         raise ClusteringError(f"max_fit={params.max_fit}: must be at least 2")
     if params.workers is not None and params.workers < 1:
@@ -356,6 +424,41 @@ def _unit_rows(A: np.ndarray) -> np.ndarray:
     return A / np.where(norms == 0, 1, norms)
 
 
+def _neighbours(
+    X: np.ndarray,
+    fit: np.ndarray,
+    n_neighbors: int,
+    groups: np.ndarray | None,
+    steps: _Steps,
+    workers: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each passage's n_neighbors nearest fit-set passages (positions in fit), other sources first,
+    and their cosine similarities; a passage is never its own neighbour."""
+    n = len(X)
+    pool = X[fit]
+    position = np.full(n, -1)
+    position[fit] = np.arange(len(fit))
+    pool_groups = groups[fit] if groups is not None else None
+    near = np.empty((n, n_neighbors), np.int64)
+    sims = np.empty((n, n_neighbors), np.float32)
+
+    def block(start: int) -> None:
+        stop = min(start + _BLOCK, n)
+        S = X[start:stop] @ pool.T
+        if pool_groups is not None:
+            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
+        own = position[start:stop]
+        inside = np.nonzero(own >= 0)[0]
+        S[inside, own[inside]] = -np.inf
+        found = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        near[start:stop] = found
+        sims[start:stop] = np.einsum("ij,ikj->ik", X[start:stop], pool[found])
+
+    for _ in _in_threads(block, range(0, n, _BLOCK), workers):
+        steps.step()
+    return near, sims
+
+
 def _smooth(
     X: np.ndarray,
     fit: np.ndarray,
@@ -370,25 +473,11 @@ def _smooth(
         for _ in range(0, n, _BLOCK):
             steps.step()
         return X.copy()
+    near, _ = _neighbours(X, fit, n_neighbors, groups, steps, workers)
     pool = X[fit]
-    position = np.full(n, -1)
-    position[fit] = np.arange(len(fit))
-    pool_groups = groups[fit] if groups is not None else None
     out = np.empty_like(X)
-
-    def smooth_block(start: int) -> None:
-        stop = min(start + _BLOCK, n)
-        S = X[start:stop] @ pool.T
-        if pool_groups is not None:
-            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
-        own = position[start:stop]
-        inside = np.nonzero(own >= 0)[0]
-        S[inside, own[inside]] = -np.inf
-        near = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        out[start:stop] = X[start:stop] + pool[near].sum(axis=1)
-
-    for _ in _in_threads(smooth_block, range(0, n, _BLOCK), workers):
-        steps.step()
+    for start in range(0, n, _BLOCK):
+        out[start:start + _BLOCK] = X[start:start + _BLOCK] + pool[near[start:start + _BLOCK]].sum(axis=1)
     return _unit_rows(out)
 
 
@@ -468,24 +557,46 @@ def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference
 
 
 def _viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],
-            tight: float) -> Callable[[np.ndarray], bool]:
+            tight: float, graph: tuple[np.ndarray, np.ndarray] | None = None) -> Callable[[np.ndarray], bool]:
     """Whether a set of passages (indices) may stand as a theme: m of them, or at least the recurring
     floor from enough sources *and* as tight as a typical full-size theme (so that on noise, three
-    passages from three sources do not make a theme)."""
+    passages from three sources do not make a theme). With the graph partition, the small set must
+    also hold most of its members' neighbour weight: a few tight passages cut out of a larger idea
+    have most of their neighbours outside, a separate small idea has them inside."""
     floor, min_sources, groups = recurring
+
+    def closed(members: np.ndarray) -> bool:
+        if graph is None:
+            return True
+        near, sims = graph
+        w = np.maximum(sims[members], 0).astype(np.float64)
+        return float((w * np.isin(near[members], members)).sum()) >= 0.5 * float(w.sum())
 
     def viable(members: np.ndarray) -> bool:
         if len(members) >= m:
             return True
         return (groups is not None and len(members) >= floor and len(np.unique(groups[members])) >= min_sources
-                and cohesion(X, members)[1] >= tight)
+                and _held_out_cohesion(X, members) >= tight and closed(members))
 
     return viable
 
 
+def _held_out_cohesion(X: np.ndarray, members: np.ndarray) -> float:
+    """Mean cosine of each member to the centre of the *other* members. With the member itself in the
+    centre, a handful of passages always looks tighter than a full theme (by about 1/size), and a
+    graph partition's small fragments of one idea would pass for recurring ideas of their own."""
+    if len(members) < 2:
+        return 0.0
+    rows = X[members].astype(np.float64)
+    others = rows.sum(axis=0) - rows
+    norms = np.linalg.norm(others, axis=1)
+    return float(((rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)).mean())
+
+
 def _typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:
-    """Median cohesion (mean cosine of members to their centre) of the themes with at least m members."""
-    values = [cohesion(X, np.flatnonzero(nearest == j))[1] for j, size in enumerate(np.bincount(nearest)) if size >= m]
+    """Median held-out cohesion of the themes with at least m members."""
+    values = [_held_out_cohesion(X, np.flatnonzero(nearest == j))
+              for j, size in enumerate(np.bincount(nearest)) if size >= m]
     return float(np.median(values)) if values else 1.0
 
 

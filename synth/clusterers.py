@@ -5,9 +5,12 @@ Each is an estimator: `fit(X, groups=None)` returns self and sets `labels_` (the
 probability, centroids, stats). `make_clusterer(name, ...)` builds one by the name `synth discover
 --clusterer` takes.
 
-- `consensus-ward` (the default): synth's method, `synth.cluster.cluster_passages` (cross-source
-  smoothing, Ward + spherical k-means, consensus over resampled refits, recurring-idea floor,
-  loose-theme splits, near placement). Deterministic up to 4,000 passages; seconds at 100k.
+- `consensus-leiden` (the default): synth's method, `synth.cluster.cluster_passages` with the
+  graph partition (`synth.graph_partition`: Leiden communities of the k-NN graph, other sources'
+  passages first, resolution set for the adaptive number of themes, consensus over seeded runs),
+  then the recurring-idea floor, loose-theme splits and near placement.
+- `consensus-ward`: the same pipeline with the partition used before (cross-source smoothing, Ward
+  + spherical k-means, consensus over resampled refits); kept for comparison.
 - `umap-hdbscan`: BERTopic's clusterer (UMAP to 5 dimensions, cosine, 15 neighbours, min_dist 0,
   seeded; HDBSCAN, minimum cluster size 10 or the given minimum theme size), with HDBSCAN's outliers
   given their nearest theme and placed by the same near-placement rule as synth's method. Kept so the
@@ -25,11 +28,13 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from .cluster import Clustering, ClusteringError, ClusterParams, ProgressCallback, cluster_passages
 from .refine import place_near
 
-DEFAULT = "consensus-ward"
+DEFAULT = "consensus-leiden"
 
 
 class ConsensusWard(ClusterMixin, BaseEstimator):
-    """synth's own method (see synth/cluster.py), behind the fit contract."""
+    """synth's own pipeline (see synth/cluster.py) with the Ward partition, behind the fit contract."""
+
+    partition = "ward"
 
     def __init__(self, seed: int = 42, min_theme_size: int | None = None, n_themes: int | None = None,
                  min_sources: int = 3, split_loose: bool = True, place_near: bool = True) -> None:
@@ -43,10 +48,16 @@ class ConsensusWard(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None, groups=None, progress: ProgressCallback | None = None) -> ConsensusWard:
         params = ClusterParams(seed=self.seed, min_theme_size=self.min_theme_size, n_themes=self.n_themes,
                                min_sources=self.min_sources, split_loose=self.split_loose,
-                               place_near=self.place_near)
+                               place_near=self.place_near, partition=self.partition)
         self.clustering_ = cluster_passages(X, group_ids=groups, params=params, progress=progress)
         self.labels_ = self.clustering_.labels
         return self
+
+
+class ConsensusLeiden(ConsensusWard):
+    """synth's own pipeline with the graph partition (the default), behind the fit contract."""
+
+    partition = "leiden"
 
 
 class UmapHdbscan(ClusterMixin, BaseEstimator):
@@ -100,7 +111,7 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
         return self
 
 
-CLUSTERERS = {"consensus-ward": ConsensusWard, "umap-hdbscan": UmapHdbscan}
+CLUSTERERS = {"consensus-leiden": ConsensusLeiden, "consensus-ward": ConsensusWard, "umap-hdbscan": UmapHdbscan}
 
 
 def make_clusterer(name: str = DEFAULT, *, seed: int = 42, min_theme_size: int | None = None):

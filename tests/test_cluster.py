@@ -25,10 +25,11 @@ def blobs(n_themes: int, per_theme: int, *, dim: int = 48, noise: float = 0.6, n
     return X.astype(np.float32), truth, groups
 
 
-def test_same_seed_gives_identical_arrays():
+@pytest.mark.parametrize("partition", ["leiden", "ward"])
+def test_same_seed_gives_identical_arrays(partition):
     X, _, groups = blobs(5, 40)
-    a = cluster_passages(X, group_ids=groups, params=ClusterParams(seed=7))
-    b = cluster_passages(X, group_ids=groups, params=ClusterParams(seed=7))
+    a = cluster_passages(X, group_ids=groups, params=ClusterParams(seed=7, partition=partition))
+    b = cluster_passages(X, group_ids=groups, params=ClusterParams(seed=7, partition=partition))
     for name in ("labels", "nearest", "probability", "centroids"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
         assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
@@ -42,16 +43,18 @@ def test_thread_count_does_not_change_the_result():
         assert getattr(one, name).tobytes() == getattr(three, name).tobytes(), name
 
 
-def test_different_seeds_give_nearly_the_same_themes():
+@pytest.mark.parametrize("partition", ["leiden", "ward"])
+def test_different_seeds_give_nearly_the_same_themes(partition):
     X, _, groups = blobs(12, 25, noise=0.9)  # the default theme count for 300 passages is 12
-    runs = [cluster_passages(X, group_ids=groups, params=ClusterParams(seed=s)) for s in (1, 2, 3)]
+    runs = [cluster_passages(X, group_ids=groups, params=ClusterParams(seed=s, partition=partition)) for s in (1, 2, 3)]
     for other in runs[1:]:
         assert adjusted_rand_score(runs[0].nearest, other.nearest) >= 0.9
 
 
-def test_recovers_well_separated_themes():
+@pytest.mark.parametrize("partition", ["leiden", "ward"])
+def test_recovers_well_separated_themes(partition):
     X, truth, groups = blobs(5, 60)
-    result = cluster_passages(X, group_ids=groups, params=ClusterParams(n_themes=5))
+    result = cluster_passages(X, group_ids=groups, params=ClusterParams(n_themes=5, partition=partition))
     assert result.n_themes == 5
     assert adjusted_rand_score(truth, result.nearest) > 0.95
     assert result.stats["coverage"] > 0.95
@@ -96,12 +99,15 @@ def test_labels_probabilities_and_centroids_are_consistent():
 
 
 def test_ambiguous_passages_are_unplaced_but_keep_a_nearest_theme():
+    # Ward's resampled refits split a tight group between two themes; the graph partition's seeded
+    # runs keep such a group together (each member's neighbours are mostly each other), so this
+    # property is the Ward partition's.
     X, _, _ = blobs(2, 60, noise=0.5)
     middle = (X[0] / np.linalg.norm(X[0]) + X[60] / np.linalg.norm(X[60])) / 2
     rng = np.random.default_rng(1)
     between = middle + 0.02 * rng.normal(size=(6, X.shape[1]))
     data = np.vstack([X, between]).astype(np.float32)
-    result = cluster_passages(data, params=ClusterParams(n_themes=2))
+    result = cluster_passages(data, params=ClusterParams(n_themes=2, partition="ward"))
     tail = slice(len(X), None)
     assert (result.nearest[tail] >= 0).all()
     assert result.probability[tail].min() < 1.0  # at least some doubt where the themes meet
@@ -170,6 +176,8 @@ def test_bad_input_is_refused_with_a_useful_message():
         cluster_passages(X, params=ClusterParams(min_theme_size=0))
     with pytest.raises(ClusteringError, match="workers=0"):
         cluster_passages(X, params=ClusterParams(workers=0))
+    with pytest.raises(ClusteringError, match="partition='kmeans'"):
+        cluster_passages(X, params=ClusterParams(partition="kmeans"))
 
 
 def test_progress_reports_every_step_up_to_the_total():
