@@ -2,17 +2,19 @@
 
 The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
 
-1. A partition with a consensus. By default (`partition="leiden"`, `synth.graph_partition`) every
-   passage is linked to its `graph_neighbors` nearest passages, other sources' first (a theme has to
-   be an idea that recurs across sources: one document's vocabulary cannot pull its own passages
-   together), and the graph is cut into communities by Leiden at the resolution that gives k themes
-   of the minimum size. `n_resamples` seeded runs vote; their consensus is the reference. Measured
-   against Ward on the dev sets in docs/benchmarks.md ("Theme discovery on the dev sets").
-2. The earlier partition (`partition="ward"`, `synth discover --clusterer consensus-ward`):
-   cross-source neighbourhood smoothing (each passage replaced by the normalised sum of itself and
-   its `n_neighbors` most similar passages from other sources), Ward's clustering cut at k themes
-   and refined by spherical k-means as the deterministic reference, and refits on `n_resamples`
-   random subsets (the `seed` draws them) as the votes.
+1. A partition with a consensus. By default (`partition="ward"`, `synth discover --clusterer
+   consensus-ward`): cross-source neighbourhood smoothing (each passage replaced by the normalised sum
+   of itself and its `n_neighbors` most similar passages from other sources, so a theme has to be an
+   idea that recurs across sources: one document's vocabulary cannot pull its own passages together),
+   Ward's clustering cut at k themes and refined by spherical k-means as the deterministic reference,
+   and refits on `n_resamples` random subsets (the `seed` draws them) as the votes.
+2. The graph partition (`partition="leiden"`, `synth discover --clusterer consensus-leiden`,
+   `synth.graph_partition`): every passage is linked to its `graph_neighbors` nearest passages, other
+   sources' first, and the graph is cut into communities by Leiden at the resolution that gives k
+   themes of the minimum size; `n_resamples` seeded runs vote and their consensus is the reference.
+   Better on two dev sets, worse on the NHS comments, and the demo's small fieldwork findings end up
+   inside broader themes with it, so it is an option, not the default (docs/benchmarks.md, "Theme
+   discovery on the dev sets").
 3. Each refit or run is aligned to the reference (Hungarian matching), and each passage's
    `probability` is the share that put it in its theme. A passage is placed when that is at least
    `place_threshold` and stays visible as unplaced otherwise; `nearest` is the majority theme for
@@ -89,7 +91,7 @@ class ClusterParams:
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
-    partition: str = "leiden"  # "leiden": consensus Leiden on the k-NN graph; "ward": consensus Ward (before)
+    partition: str = "ward"  # "ward": consensus Ward (the default); "leiden": consensus Leiden on the k-NN graph
     graph_neighbors: int = 15  # neighbours per passage in the Leiden graph; never more than min_theme_size - 1
 
 

@@ -5,12 +5,15 @@ Each is an estimator: `fit(X, groups=None)` returns self and sets `labels_` (the
 probability, centroids, stats). `make_clusterer(name, ...)` builds one by the name `synth discover
 --clusterer` takes.
 
-- `consensus-leiden` (the default): synth's method, `synth.cluster.cluster_passages` with the
-  graph partition (`synth.graph_partition`: Leiden communities of the k-NN graph, other sources'
-  passages first, resolution set for the adaptive number of themes, consensus over seeded runs),
-  then the recurring-idea floor, loose-theme splits and near placement.
-- `consensus-ward`: the same pipeline with the partition used before (cross-source smoothing, Ward
-  + spherical k-means, consensus over resampled refits); kept for comparison.
+- `consensus-ward` (the default): synth's method, `synth.cluster.cluster_passages` with the Ward
+  partition (cross-source smoothing, Ward + spherical k-means, consensus over resampled refits),
+  then the recurring-idea floor, loose-theme splits and near placement; discover then carves
+  recurring ideas and stance siblings (`synth.recurring`, `synth.stance`).
+- `consensus-leiden`: the same pipeline with the graph partition (`synth.graph_partition`: Leiden
+  communities of the k-NN graph, other sources' passages first, resolution set for the adaptive
+  number of themes, consensus over seeded runs). Ahead of Ward on NaPiRE and the bills, behind on the
+  NHS comments, and on the demo it leaves a small fieldwork finding inside a broader theme, so it is
+  an option (docs/benchmarks.md, "Theme discovery on the dev sets").
 - `umap-hdbscan`: BERTopic's clusterer (UMAP to 5 dimensions, cosine, 15 neighbours, min_dist 0,
   seeded; HDBSCAN, minimum cluster size 10 or the given minimum theme size), with HDBSCAN's outliers
   given their nearest theme and placed by the same near-placement rule as synth's method. Kept so the
@@ -28,11 +31,11 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from .cluster import Clustering, ClusteringError, ClusterParams, ProgressCallback, cluster_passages
 from .refine import place_near
 
-DEFAULT = "consensus-leiden"
+DEFAULT = "consensus-ward"
 
 
 class ConsensusWard(ClusterMixin, BaseEstimator):
-    """synth's own pipeline (see synth/cluster.py) with the Ward partition, behind the fit contract."""
+    """synth's own pipeline (see synth/cluster.py) with the Ward partition (the default), behind the fit contract."""
 
     partition = "ward"
 
@@ -55,7 +58,7 @@ class ConsensusWard(ClusterMixin, BaseEstimator):
 
 
 class ConsensusLeiden(ConsensusWard):
-    """synth's own pipeline with the graph partition (the default), behind the fit contract."""
+    """synth's own pipeline with the graph partition, behind the fit contract."""
 
     partition = "leiden"
 

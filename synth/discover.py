@@ -42,7 +42,7 @@ MIN_CODABLE_PASSAGES = 10
 # synth.clusterers.DEFAULT, spelt out: importing synth.clusterers imports scikit-learn (and through it
 # pandas and scipy.stats: about a second of CPU per run), which only the other clusterers need, so
 # discover imports it only when one of them is asked for.
-DEFAULT_CLUSTERER = "consensus-leiden"
+DEFAULT_CLUSTERER = "consensus-ward"
 MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 
