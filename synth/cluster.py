@@ -21,9 +21,9 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    everyone.
 4. Themes smaller than the minimum theme size are dissolved into their members' next-best themes,
    unless they recur: at least `min_sources` sources carry them and they are as tight as a typical
-   theme (`_viable`; with the graph partition it must also hold most of its members' neighbours), so
-   an idea three interviews raise survives beside a long literature set whose volume sets the
-   minimum size.
+   theme (`synth.small_themes`; with the graph partition it must also hold most of its members'
+   neighbours), so an idea three interviews raise survives beside a long literature set whose
+   volume sets the minimum size.
 5. With the adaptive number of themes, loose catch-all themes are split (`synth.refine.split_loose`),
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
@@ -56,13 +56,14 @@ import fastcluster
 import numpy as np
 from scipy.cluster.hierarchy import fcluster
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
 from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
 from .errors import SynthError
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
+from .small_themes import centroids_of as _centroids_of
+from .small_themes import dissolve_small, recurring_floor, typical_cohesion, unit_rows as _unit_rows, viable
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
@@ -187,8 +188,8 @@ def _cluster(
     tally = votes.astype(np.int32) * 2
     tally[rows, ref_labels] += 1
     nearest = np.argmax(tally, axis=1)
-    viable = _viable(X, m, _recurring_floor(m, params.min_sources, groups), _typical_cohesion(X, nearest, m), graph)
-    nearest, dissolved = _dissolve_small(smoothed, nearest, votes, k, m, viable)
+    stands = viable(X, m, recurring_floor(m, params.min_sources, groups), typical_cohesion(X, nearest, m), graph)
+    nearest, dissolved = dissolve_small(smoothed, nearest, votes, k, m, stands)
     probability = votes[rows, nearest] / params.n_resamples
     splits = 0
     # A fixed number of themes is the user's choice; the splits only refine the adaptive default.
@@ -421,11 +422,6 @@ def _fit_set(X: np.ndarray, max_fit: int) -> np.ndarray:
     return np.sort(np.asarray(order[:max_fit]))
 
 
-def _unit_rows(A: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return A / np.where(norms == 0, 1, norms)
-
-
 def _neighbours(
     X: np.ndarray,
     fit: np.ndarray,
@@ -491,11 +487,6 @@ def _nearest_centroid(Y: np.ndarray, C: np.ndarray) -> np.ndarray:
     return out
 
 
-def _centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    onehot = csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(Y)))
-    return np.asarray(onehot @ Y.astype(np.float64))
-
-
 def _spherical_kmeans(Y: np.ndarray, C: np.ndarray, max_iter: int) -> np.ndarray:
     labels = _nearest_centroid(Y, C)
     for _ in range(max_iter):
@@ -556,91 +547,6 @@ def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference
     mapping = np.full(k_labels, -1)
     mapping[rows] = cols
     return mapping
-
-
-def _viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],
-            tight: float, graph: tuple[np.ndarray, np.ndarray] | None = None) -> Callable[[np.ndarray], bool]:
-    """Whether a set of passages (indices) may stand as a theme: m of them, or at least the recurring
-    floor from enough sources *and* as tight as a typical full-size theme (so that on noise, three
-    passages from three sources do not make a theme). With the graph partition, the small set must
-    also hold most of its members' neighbour weight: a few tight passages cut out of a larger idea
-    have most of their neighbours outside, a separate small idea has them inside."""
-    floor, min_sources, groups = recurring
-
-    def closed(members: np.ndarray) -> bool:
-        if graph is None:
-            return True
-        near, sims = graph
-        w = np.maximum(sims[members], 0).astype(np.float64)
-        return float((w * np.isin(near[members], members)).sum()) >= 0.5 * float(w.sum())
-
-    def viable(members: np.ndarray) -> bool:
-        if len(members) >= m:
-            return True
-        return (groups is not None and len(members) >= floor and len(np.unique(groups[members])) >= min_sources
-                and _held_out_cohesion(X, members) >= tight and closed(members))
-
-    return viable
-
-
-def _held_out_cohesion(X: np.ndarray, members: np.ndarray) -> float:
-    """Mean cosine of each member to the centre of the *other* members. With the member itself in the
-    centre, a handful of passages always looks tighter than a full theme (by about 1/size), and a
-    graph partition's small fragments of one idea would pass for recurring ideas of their own."""
-    if len(members) < 2:
-        return 0.0
-    rows = X[members].astype(np.float64)
-    others = rows.sum(axis=0) - rows
-    norms = np.linalg.norm(others, axis=1)
-    return float(((rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)).mean())
-
-
-def _typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:
-    """Median held-out cohesion of the themes with at least m members."""
-    values = [_held_out_cohesion(X, np.flatnonzero(nearest == j))
-              for j, size in enumerate(np.bincount(nearest)) if size >= m]
-    return float(np.median(values)) if values else 1.0
-
-
-def _recurring_floor(m: int, min_sources: int, groups: np.ndarray | None) -> tuple[int, int, np.ndarray | None]:
-    """(passages, sources, groups): a theme under the minimum size still stands when at least this many
-    passages from at least this many sources carry it. An idea three interviews raise is a theme even
-    when a long literature set makes the corpus-wide minimum size large."""
-    if groups is None or min_sources <= 0:
-        return (m, 0, None)
-    return (max(3, min_sources, math.ceil(m / 3)), min_sources, groups)
-
-
-def _dissolve_small(
-    Y: np.ndarray, nearest: np.ndarray, votes: np.ndarray, k: int, m: int,
-    viable: Callable[[np.ndarray], bool] | None = None,
-) -> tuple[np.ndarray, int]:
-    """Dissolve themes under m members (unless they recur across enough sources, see
-    `_recurring_floor`), smallest first; members go to their next-best theme."""
-    alive = np.ones(k, bool)
-    nearest = nearest.copy()
-    dissolved = 0
-    while alive.sum() > 1:
-        sizes = np.bincount(nearest, minlength=k)
-        small = alive & (sizes < m)
-        if viable is not None:
-            for j in np.flatnonzero(small & (sizes > 0)):
-                if viable(np.flatnonzero(nearest == j)):
-                    small[j] = False
-        if not small.any():
-            break
-        j = int(np.argmin(np.where(small, sizes, np.iinfo(np.int64).max)))
-        alive[j] = False
-        dissolved += 1
-        moving = np.nonzero(nearest == j)[0]
-        if len(moving) == 0:
-            continue
-        centroids = _unit_rows(_centroids_of(Y, nearest, k))
-        # Refit votes decide; similarity (< 1 vote) breaks ties and places passages no refit put anywhere.
-        score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ centroids.T.astype(np.float32))
-        score[:, ~alive] = -np.inf
-        nearest[moving] = np.argmax(score, axis=1)
-    return nearest, dissolved
 
 
 def _renumber(

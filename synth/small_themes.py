@@ -1,0 +1,111 @@
+"""Which small themes stand: the floor under the minimum theme size (issue 13, item 2).
+
+A theme smaller than the corpus-wide minimum size is dissolved into its members' next-best themes,
+unless it is a recurring idea: enough passages from enough sources, as tight as a typical full-size
+theme, and (with the graph partition) holding most of its members' neighbour weight. So an idea
+three interviews raise stands beside a long literature set whose volume sets the minimum size.
+Pure functions over unit-row arrays, used by `synth.cluster` after the consensus partition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+
+def unit_rows(A: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(A, axis=1, keepdims=True)
+    return A / np.where(norms == 0, 1, norms)
+
+
+def centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    onehot = csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(Y)))
+    return np.asarray(onehot @ Y.astype(np.float64))
+
+
+def viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],
+            tight: float, graph: tuple[np.ndarray, np.ndarray] | None = None) -> Callable[[np.ndarray], bool]:
+    """Whether a set of passages (indices) may stand as a theme: m of them, or at least the recurring
+    floor from enough sources *and* as tight as a typical full-size theme (so that on noise, three
+    passages from three sources do not make a theme). With the graph partition, the small set must
+    also hold most of its members' neighbour weight: a few tight passages cut out of a larger idea
+    have most of their neighbours outside, a separate small idea has them inside."""
+    floor, min_sources, groups = recurring
+
+    def closed(members: np.ndarray) -> bool:
+        if graph is None:
+            return True
+        near, sims = graph
+        w = np.maximum(sims[members], 0).astype(np.float64)
+        return float((w * np.isin(near[members], members)).sum()) >= 0.5 * float(w.sum())
+
+    def viable(members: np.ndarray) -> bool:
+        if len(members) >= m:
+            return True
+        return (groups is not None and len(members) >= floor and len(np.unique(groups[members])) >= min_sources
+                and held_out_cohesion(X, members) >= tight and closed(members))
+
+    return viable
+
+
+def held_out_cohesion(X: np.ndarray, members: np.ndarray) -> float:
+    """Mean cosine of each member to the centre of the *other* members. With the member itself in the
+    centre, a handful of passages always looks tighter than a full theme (by about 1/size), and a
+    graph partition's small fragments of one idea would pass for recurring ideas of their own."""
+    if len(members) < 2:
+        return 0.0
+    rows = X[members].astype(np.float64)
+    others = rows.sum(axis=0) - rows
+    norms = np.linalg.norm(others, axis=1)
+    return float(((rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)).mean())
+
+
+def typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:
+    """Median held-out cohesion of the themes with at least m members."""
+    values = [held_out_cohesion(X, np.flatnonzero(nearest == j))
+              for j, size in enumerate(np.bincount(nearest)) if size >= m]
+    return float(np.median(values)) if values else 1.0
+
+
+def recurring_floor(m: int, min_sources: int, groups: np.ndarray | None) -> tuple[int, int, np.ndarray | None]:
+    """(passages, sources, groups): a theme under the minimum size still stands when at least this many
+    passages from at least this many sources carry it. An idea three interviews raise is a theme even
+    when a long literature set makes the corpus-wide minimum size large."""
+    if groups is None or min_sources <= 0:
+        return (m, 0, None)
+    return (max(3, min_sources, math.ceil(m / 3)), min_sources, groups)
+
+
+def dissolve_small(
+    Y: np.ndarray, nearest: np.ndarray, votes: np.ndarray, k: int, m: int,
+    viable: Callable[[np.ndarray], bool] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Dissolve themes under m members (unless they recur across enough sources, see
+    `recurring_floor`), smallest first; members go to their next-best theme."""
+    alive = np.ones(k, bool)
+    nearest = nearest.copy()
+    dissolved = 0
+    while alive.sum() > 1:
+        sizes = np.bincount(nearest, minlength=k)
+        small = alive & (sizes < m)
+        if viable is not None:
+            for j in np.flatnonzero(small & (sizes > 0)):
+                if viable(np.flatnonzero(nearest == j)):
+                    small[j] = False
+        if not small.any():
+            break
+        j = int(np.argmin(np.where(small, sizes, np.iinfo(np.int64).max)))
+        alive[j] = False
+        dissolved += 1
+        moving = np.nonzero(nearest == j)[0]
+        if len(moving) == 0:
+            continue
+        centroids = unit_rows(centroids_of(Y, nearest, k))
+        # Refit votes decide; similarity (< 1 vote) breaks ties and places passages no refit put anywhere.
+        score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ centroids.T.astype(np.float32))
+        score[:, ~alive] = -np.inf
+        nearest[moving] = np.argmax(score, axis=1)
+    return nearest, dissolved
