@@ -257,15 +257,17 @@ def _categories(path: Path) -> dict[int, str]:
         return {pid: c.category for pid, c in effective_categories(p).items()}
 
 
+# Shortfalls that evaluation reports write in the service's own vocabulary: a reviewer's barrier examples.
+SHORTFALLS = ("more patchy, in respect of", "limited use of specialist provision",
+              "evidence on the extent and nature of in-work support is limited",
+              "This could make it difficult for the providers")
+
 @pytest.mark.slow
 def test_discover_learns_from_corrected_categories(demo: Path, tmp_path: Path, synth) -> None:
     path = tmp_path / "demo.synth"
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
-        # Shortfalls that evaluation reports write in the service's own vocabulary.
-        examples = _find(p, "more patchy, in respect of", "limited use of specialist provision",
-                         "evidence on the extent and nature of in-work support is limited",
-                         "This could make it difficult for the providers")
+        examples = _find(p, *SHORTFALLS)
         (target,) = _find(p, "was less widespread")
         machine = p.passage_categories()
     assert machine[target]["category"] != "barrier"  # what the machine says today
@@ -289,9 +291,7 @@ def test_reviewer_decisions_are_never_overridden(demo: Path, tmp_path: Path, syn
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
         # Teach "barrier" strongly around one passage, but the reviewer called that one "context".
-        examples = _find(p, "more patchy, in respect of", "limited use of specialist provision",
-                         "evidence on the extent and nature of in-work support is limited",
-                         "This could make it difficult for the providers")
+        examples = _find(p, *SHORTFALLS)
         (kept,) = _find(p, "was less widespread")
         (moved,) = _find(p, "I have no computer at home")
         theme = next(t for t in p.themes() if t.size > 5)
