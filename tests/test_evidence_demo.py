@@ -5,6 +5,7 @@ confidence, appraisals and scope survive a re-run of discover, and the report pr
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,16 @@ def test_saturation_of_the_interviews(demo):
     assert "base size 4, run length 2, new-information threshold ≤5%" in text and "interview: 7 sources" in text
 
 
+def test_a_report_before_any_review_says_so(demo, tmp_path):
+    synth, path = demo
+    fresh = tmp_path / "fresh.synth"
+    shutil.copy(path, fresh)
+    out = tmp_path / "before-review.html"
+    synth.ok("report", fresh, "-o", out, "--include-suggested")
+    page = out.read_text(encoding="utf-8")
+    assert "no review decisions yet" in page and "decisions by" not in page
+
+
 def test_reviewer_judgements_survive_a_rerun_of_discover_and_reach_the_report(demo, tmp_path):
     synth, path = demo
     synth.ok("scope", path, "--kind", "interview", "--kind", "survey")
@@ -85,6 +96,7 @@ def test_reviewer_judgements_survive_a_rerun_of_discover_and_reach_the_report(de
     assert out.stat().st_size < 1_000_000, "far below the old 5 MB plotly report"
     assert "Interview sources" in page and "saturation curve for interview sources" in page
     assert "Seen in three areas." in page
+    assert "decisions by " in page and "no review decisions yet" not in page
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

@@ -153,7 +153,8 @@ def summary_figures(project: Project, view: ReadModel, summaries: list[ThemeSumm
         ("coverage", f"{placed / len(codable):.0%}" if codable else "–", f"{placed} passages in these findings"),
         ("categories", "/".join(str(cats.get(k, 0)) for k in ("barrier", "enabler", "practice", "context")),
          "barriers / enablers / practices / context"),
-        ("review", f"{len(decisions)}", "decisions by " + (", ".join(sorted({d.reviewer for d in decisions})) or "nobody yet")),
+        ("review", f"{len(decisions)}", ("decisions by " + ", ".join(sorted({d.reviewer for d in decisions})))
+         if decisions else "no review decisions yet"),
     ]
 
 
