@@ -62,8 +62,9 @@ from threadpoolctl import threadpool_limits
 from .errors import SynthError
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
+from .refine import unit as _unit_rows
 from .small_themes import centroids_of as _centroids_of
-from .small_themes import dissolve_small, recurring_floor, typical_cohesion, unit_rows as _unit_rows, viable
+from .small_themes import dissolve_small, recurring_floor, typical_cohesion, viable
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""

@@ -24,6 +24,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
 from .label_phrases import Encode, phrase_labels, quoted_definition
+from .refine import unit
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
 _BOILERPLATE_SHARE = 0.5
@@ -74,7 +75,7 @@ def describe_themes(
     terms = [_passage_terms(passage) for passage in lemmas]
     members = [_members(clustering, j) for j in range(clustering.n_themes)]
     scored = _score_terms(terms, members, groups)
-    vectors = _unit_rows(np.asarray(embeddings, dtype=np.float32))
+    vectors = unit(np.asarray(embeddings, dtype=np.float32))
     phrases_of = (phrase_labels(texts, members, clustering.centroids, vectors, groups, encode)
                   if encode is not None and members else [None] * len(members))
     out = []
@@ -278,6 +279,3 @@ def _quotes(
     return tuple(chosen)
 
 
-def _unit_rows(A: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return A / np.where(norms == 0, 1, norms)

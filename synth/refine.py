@@ -25,14 +25,15 @@ _MAX_BISECT = 2000  # members bisected exactly; the rest follow the nearer half 
 _NEAR_QUANTILE = 0.10
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def unit(v: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to length 1, a zero row left as it is: cosine is then a dot product."""
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.where(n == 0, 1, n)
 
 
 def cohesion(X: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, float]:
     """A theme's unit centre and its members' mean cosine to it."""
-    centre = _unit(X[members].astype(np.float64).sum(axis=0))
+    centre = unit(X[members].astype(np.float64).sum(axis=0))
     return centre, float((X[members] @ centre.astype(np.float32)).mean())
 
 
@@ -44,12 +45,12 @@ def bisect(Y: np.ndarray, members: np.ndarray, max_iter: int = 20) -> np.ndarray
     halves = fcluster(tree, 2, criterion="maxclust") - 1
     if halves.max() < 1:
         return np.zeros(len(members), bool)
-    C = _unit(np.stack([Y[sample][halves == h].astype(np.float64).sum(axis=0) for h in (0, 1)]))
+    C = unit(np.stack([Y[sample][halves == h].astype(np.float64).sum(axis=0) for h in (0, 1)]))
     side = np.argmax(Y[members] @ C.T.astype(np.float32), axis=1)
     for _ in range(max_iter):
         if side.min() == side.max():
             break
-        C = _unit(np.stack([Y[members][side == h].astype(np.float64).sum(axis=0) for h in (0, 1)]))
+        C = unit(np.stack([Y[members][side == h].astype(np.float64).sum(axis=0) for h in (0, 1)]))
         new = np.argmax(Y[members] @ C.T.astype(np.float32), axis=1)
         if np.array_equal(new, side):
             break
@@ -111,7 +112,7 @@ def place_near(X: np.ndarray, nearest: np.ndarray, placed: np.ndarray) -> np.nda
         outside = np.flatnonzero((nearest == j) & ~placed)
         if len(inside) < 3:  # a theme the refits never agreed on (a split half): judged by all its members
             inside = np.flatnonzero(nearest == j)
-        centre = _unit(X[inside].astype(np.float64).sum(axis=0)).astype(np.float32)
+        centre = unit(X[inside].astype(np.float64).sum(axis=0)).astype(np.float32)
         floor = float(np.quantile(X[inside] @ centre, _NEAR_QUANTILE))
         placed[outside[X[outside] @ centre >= floor]] = True
     return placed

@@ -15,10 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse import csr_matrix
 
-
-def unit_rows(A: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return A / np.where(norms == 0, 1, norms)
+from .refine import unit
 
 
 def centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -103,7 +100,7 @@ def dissolve_small(
         moving = np.nonzero(nearest == j)[0]
         if len(moving) == 0:
             continue
-        centroids = unit_rows(centroids_of(Y, nearest, k))
+        centroids = unit(centroids_of(Y, nearest, k))
         # Refit votes decide; similarity (< 1 vote) breaks ties and places passages no refit put anywhere.
         score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ centroids.T.astype(np.float32))
         score[:, ~alive] = -np.inf

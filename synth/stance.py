@@ -27,6 +27,7 @@ import numpy as np
 
 from .cluster import Clustering
 from .label_phrases import _clause_words, _stop, candidate_phrases
+from .refine import unit
 
 STANCES = ("barrier", "enabler", "practice")
 MIN_SHARE = 0.25       # the same share at which categorise suggests splitting a theme by category
@@ -49,11 +50,6 @@ class StanceSplit:
 class StanceResult:
     clustering: Clustering
     splits: tuple[StanceSplit, ...]
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(n == 0, 1, n)
 
 
 def divided_stances(categories: Sequence[str], groups: Sequence, *, min_share: float = MIN_SHARE,
@@ -89,7 +85,7 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if not (len(categories) == len(groups) == len(vectors) == len(clustering.nearest)):
         raise ValueError(f"split_by_stance: {len(categories)} categories, {len(groups)} groups and {len(vectors)} "
                          f"vectors for {len(clustering.nearest)} clustered passages; all must match")
-    X = _unit(np.asarray(vectors, dtype=np.float32))
+    X = unit(np.asarray(vectors, dtype=np.float32))
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = [c for c in clustering.centroids]
     splits: list[StanceSplit] = []
@@ -111,8 +107,8 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         new = len(centroids)
         nearest[around[side_b]] = new
         labels[around[side_b & (clustering.labels[around] == j)]] = new
-        centroids[j] = _unit(X[a_placed].astype(np.float64).sum(axis=0)).astype(np.float32)
-        centroids.append(_unit(X[b_placed].astype(np.float64).sum(axis=0)).astype(np.float32))
+        centroids[j] = unit(X[a_placed].astype(np.float64).sum(axis=0)).astype(np.float32)
+        centroids.append(unit(X[b_placed].astype(np.float64).sum(axis=0)).astype(np.float32))
         topic = shared_topic(texts, a_placed, b_placed, groups) if texts is not None else ""
         splits.append(StanceSplit(parent=j, sides=(j, new), stances=(stances[0], stances[1]), topic=topic))
     if not splits:
@@ -138,7 +134,7 @@ def _side_b(X: np.ndarray, around: np.ndarray, placed: np.ndarray, categories: n
     to their own side; the rest to the side whose placed centre is closer (ties stay on the first)."""
     cats = categories[around]
     in_placed = np.isin(around, placed)
-    centres = [_unit(X[around[in_placed & (cats == s)]].astype(np.float64).sum(axis=0)).astype(np.float32)
+    centres = [unit(X[around[in_placed & (cats == s)]].astype(np.float64).sum(axis=0)).astype(np.float32)
                for s in stances]
     closer_b = (X[around] @ centres[1]) > (X[around] @ centres[0])
     return np.where(cats == stances[0], False, np.where(cats == stances[1], True, closer_b))
