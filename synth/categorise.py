@@ -37,6 +37,7 @@ from spacy.util import filter_spans
 from . import cues as lexicon
 from .errors import ModelError
 from .records import CATEGORIES
+from .vectors import unit
 
 SIM_WEIGHT = 20.0
 CUE_WEIGHT = 1.0
@@ -309,7 +310,7 @@ class PrototypeIndex:
             raise ValueError(f"prototypes: no statements for {', '.join(missing)}; every one of "
                              f"{', '.join(CATEGORIES)} needs at least one")
         flat = [t for c in CATEGORIES for t in protos[c]]
-        vectors = _normalise(np.asarray(encode(flat), dtype=np.float32))
+        vectors = unit(np.asarray(encode(flat), dtype=np.float32))
         out, at = {}, 0
         for c in CATEGORIES:
             out[c] = vectors[at:at + len(protos[c])]
@@ -329,15 +330,10 @@ def default_prototypes() -> PrototypeIndex:
     return PrototypeIndex.build(Embedder(resolve_model(), device="cpu").encode)
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
 def prototype_similarity(embeddings: np.ndarray, prototypes: PrototypeIndex,
                          top_k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(n, 4) mean of the top-k cosine similarities per category, and (n, 4) index of the nearest."""
-    e = _normalise(np.asarray(embeddings, dtype=np.float32))
+    e = unit(np.asarray(embeddings, dtype=np.float32))
     sims = np.zeros((len(e), len(CATEGORIES)), dtype=np.float32)
     nearest = np.zeros((len(e), len(CATEGORIES)), dtype=np.int64)
     for j, c in enumerate(CATEGORIES):

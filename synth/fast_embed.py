@@ -43,6 +43,7 @@ import numpy as np
 
 from .embed import Embedder, ModelSpec, ProgressFn, file_sha256, resolve_model
 from .errors import ModelError
+from .vectors import unit
 
 MANIFEST = "synth-route.json"
 RECIPE_VERSION = 1  # bump when a build recipe changes: old builds are then rebuilt, never reused
@@ -240,7 +241,7 @@ class OnnxEmbedder:
                 progress(done, len(texts))
                 last_reported = done
         assert out is not None
-        return _normalise(out)
+        return unit(out).astype(np.float32, copy=False)
 
     def _token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
         # Token ids only, as small arrays: the tokenizer's full Encoding objects for 100,000 passages
@@ -274,7 +275,7 @@ class StaticEmbedder:
             parts.append(np.asarray(part, dtype=np.float32))
             if progress:
                 progress(min(start + self.batch_size, len(texts)), len(texts))
-        return _normalise(np.vstack(parts))
+        return unit(np.vstack(parts)).astype(np.float32, copy=False)
 
 
 def _build(spec_route: Route, base: ModelSpec, folder: Path) -> None:
@@ -417,11 +418,6 @@ def _usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .records import CATEGORIES
+from .vectors import unit
 
 NEAREST_SHOWN = 3
 MAX_CONTEXT_VALUES = 50  # a context key (metadata field) with more distinct values is an id, not a feature
@@ -77,11 +78,6 @@ class LearnedCategory:
     scores: Mapping[str, float]   # sum to 1
     reasons: tuple[str, ...]      # the taught passages nearest to this one, and how far the model moved it
     changed: bool                 # differs from the machine's category
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def _probabilities(machine: np.ndarray) -> np.ndarray:
@@ -186,7 +182,7 @@ def learned_probabilities(vectors: np.ndarray, machine: np.ndarray, taught_rows:
         return _probabilities(machine)
     rows = np.asarray(taught_rows, dtype=int)
     adjusted = adjusted_priors(machine, context_strata(contexts, len(vectors)), rows, taught_labels)
-    parts = [_normalise(vectors), np.log(_probabilities(machine))]
+    parts = [unit(vectors, np.float64), np.log(_probabilities(machine))]
     if contexts is not None:
         parts.append(context_features(contexts))
     return _fit_on_pseudo_labels(np.hstack(parts), adjusted, rows, taught_labels, seed)
@@ -204,7 +200,7 @@ def learn_categories(taught: Sequence[TaughtPassage], taught_vectors: np.ndarray
     if len(taught_rows) != len(taught):
         raise ValueError("taught_rows must give the row of every taught passage")
     probs = learned_probabilities(vectors, machine, taught_rows, [t.category for t in taught], contexts=contexts)
-    sims = _normalise(vectors) @ _normalise(taught_vectors).T
+    sims = unit(vectors, np.float64) @ unit(taught_vectors, np.float64).T
     out = []
     for i in range(len(vectors)):
         winner = CATEGORIES[int(probs[i].argmax())]
@@ -256,14 +252,14 @@ class ExamplePlacement:
 def theme_centres(vectors: np.ndarray, themes: Sequence[TaughtTheme]) -> np.ndarray:
     """(k, d) unit centres of the taught themes: the mean of each theme's examples (and its text vector):
     the nearest-centroid baseline, and where the learned placement starts."""
-    x = _normalise(vectors)
+    x = unit(vectors, np.float64)
     centres = []
     for t in themes:
         parts = [x[list(t.examples)]] if t.examples else []
         if t.text_vector is not None:
-            parts.append(_normalise(np.asarray(t.text_vector)[None, :]))
+            parts.append(unit(np.asarray(t.text_vector)[None, :], np.float64))
         centres.append(np.vstack(parts).mean(axis=0))
-    return _normalise(np.asarray(centres))
+    return unit(np.asarray(centres), np.float64)
 
 
 def _word_similarity(texts: Sequence[str], themes: Sequence[TaughtTheme]) -> np.ndarray:
@@ -286,7 +282,7 @@ def neighbour_graph(vectors: np.ndarray, k: int = SPREAD_NEIGHBOURS):
     import scipy.sparse as sp
     from sklearn.neighbors import NearestNeighbors
 
-    x = _normalise(vectors)
+    x = unit(vectors, np.float64)
     k = min(k, len(x) - 1)
     dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
     weight = np.clip(1.0 - dist[:, 1:] ** 2 / 2.0, 0.0, None).ravel()  # unit vectors: cosine from distance
@@ -300,7 +296,7 @@ def theme_scores(vectors: np.ndarray, themes: Sequence[TaughtTheme], texts: Sequ
                  spread: bool = True, graph=None) -> tuple[np.ndarray, np.ndarray]:
     """((n, k) distribution over the taught themes, (n, k) cosine similarity to their example centres).
     `graph`: the passages' neighbour graph (`neighbour_graph`), when the caller already has it."""
-    x = _normalise(vectors)
+    x = unit(vectors, np.float64)
     cosine = x @ theme_centres(vectors, themes).T
     score = cosine + (TFIDF_WEIGHT * _word_similarity(texts, themes) if texts is not None else 0.0)
     start = np.exp((score - score.max(axis=1, keepdims=True)) / TEMPERATURE)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .vectors import unit
+
 KEPT, CHANGED, NEW, MERGED = "kept", "changed", "new", "merged"
 
 
@@ -99,8 +101,8 @@ def match_themes(
                 if r not in {v[0] for v in old_for_new.values()} and sizes_old[r] == 0 and r in comparable]
     free_new = [c for c in range(k_new) if c not in old_for_new and sizes_new[c] == 0]
     if free_old and free_new:
-        old_c = np.stack([_unit(previous[old_ids[r]].centroid) for r in free_old])
-        cosine = old_c @ np.stack([_unit(centroids[c]) for c in free_new]).T
+        old_c = np.stack([unit(np.ravel(previous[old_ids[r]].centroid), np.float64) for r in free_old])
+        cosine = old_c @ np.stack([unit(np.ravel(centroids[c]), np.float64) for c in free_new]).T
         for r, c in _assign(cosine, min_cosine):
             old_for_new[free_new[c]] = (free_old[r], float(cosine[r, c]), "centroid")
 
@@ -151,9 +153,3 @@ def _dominant(overlaps: np.ndarray, size: float, share: float) -> int | None:
         return None
     best = int(np.argmax(overlaps))
     return best if overlaps[best] >= share * size else None
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64).ravel()
-    norm = np.linalg.norm(v)
-    return v / norm if norm else v

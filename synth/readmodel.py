@@ -22,6 +22,7 @@ from .statuses import LIVE, THEME_STATUSES
 from .projectlock import file_state
 from .store import Decision, Project, ThemeRow
 from .summary import ProjectView, ThemeListEntry, ThemeSummary, list_entries, summarise
+from .vectors import unit
 from .synthesis import Evidence
 
 UNCATEGORISED = "uncategorised"
@@ -39,12 +40,6 @@ PARENT_COLOURS = {key: shades[0] for key, shades in PALETTES.items()}
 
 def category_key(category: str | None) -> str:
     return category if category in CATEGORIES else UNCATEGORISED
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (a zero row stays zero): cosine similarity is then a dot product."""
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 class EmbeddingSpace:
@@ -77,8 +72,8 @@ class EmbeddingSpace:
         if not vectors or len({v.shape for v in vectors.values()} | {centroids[t].shape for t in ids}) != 1:
             return {}
         shown = [p for p in passages if p.text_sha256 in vectors]
-        sims = unit_rows(np.stack([vectors[p.text_sha256] for p in shown])) @ unit_rows(
-            np.stack([centroids[t] for t in ids])).T
+        sims = unit(np.stack([vectors[p.text_sha256] for p in shown]), np.float64) @ unit(
+            np.stack([centroids[t] for t in ids]), np.float64).T
         out = {}
         for p, row in zip(shown, sims):
             order = np.argsort(-row, kind="stable")[:k]
@@ -94,11 +89,11 @@ class EmbeddingSpace:
             if tid not in centroids:
                 continue
             best, best_sim = None, 0.0  # an orthogonal or opposite theme is not one to confuse it with
-            mine = unit_rows(centroids[tid])[0]
+            mine = unit(centroids[tid], np.float64)
             for other in candidate_ids:
                 if other == tid or other not in centroids or centroids[other].shape != centroids[tid].shape:
                     continue
-                sim = float(mine @ unit_rows(centroids[other])[0])
+                sim = float(mine @ unit(centroids[other], np.float64))
                 if sim > best_sim:
                     best, best_sim = other, sim
             if best is not None:

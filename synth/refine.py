@@ -21,14 +21,10 @@ import fastcluster
 import numpy as np
 from scipy.cluster.hierarchy import fcluster
 
+from .vectors import unit  # noqa: F401  (cluster, label, stance and small_themes take it from here)
+
 _MAX_BISECT = 2000  # members bisected exactly; the rest follow the nearer half (bounds O(s^2) memory)
 _NEAR_QUANTILE = 0.10
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    """Rows (or one vector) scaled to length 1, a zero row left as it is: cosine is then a dot product."""
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(n == 0, 1, n)
 
 
 def cohesion(X: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,41 @@ def engine(request) -> tuple[str, ...]:
             pytest.skip("Ray is not installed (pip install 'synth[ray]'); the Ray engine is untested here")
         return ("--engine", "ray", "--ray-workers", "2")
     return ()
+
+
+# -- shared projects -------------------------------------------------------------------------------
+
+@pytest.fixture
+def built(tmp_path: Path):
+    """tests/review_fixture.py's small review project (3 suggested themes, 3 unplaced passages): a `Built`."""
+    from review_fixture import build_review_project
+
+    return build_review_project(tmp_path / "review.synth")
+
+
+@pytest.fixture
+def project(built):
+    """The `built` project, open."""
+    from synth.store import Project
+
+    with Project.open(built.path, create=False) as p:
+        yield p
+
+
+def copy_project(path: Path, to: Path) -> Path:
+    """A copy of a project file with its -wal and -shm, to change without touching the original."""
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            shutil.copy(f"{path}{suffix}", f"{to}{suffix}")
+    return to
+
+
+@pytest.fixture(scope="session")
+def discovered_demo(tmp_path_factory) -> Path:
+    """The demo corpus ingested and discovered (seed 42) once per test session. Read it as it is;
+    to change it, change a copy (`copy_project`)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.synth"
+    synth = Synth()
+    synth.ok("ingest", path, DEMO)
+    synth.ok("discover", path, "--seed", "42")
+    return path

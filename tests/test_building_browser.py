@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from synth.store import Project
-from test_review_actions import Built, members
-from test_review_browser import browser, built, pytestmark, serve  # noqa: F401  (fixtures and marks)
+from review_fixture import Built, members
+from test_review_browser import browser, pytestmark, serve  # noqa: F401  (fixtures and marks)
 
 
 def _page(browser, url: str):  # noqa: F811

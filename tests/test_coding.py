@@ -21,7 +21,7 @@ from synth.review import actions, coding
 from synth.search import search, similar
 from synth.store import Project
 from synth.summary import list_entries
-from test_review_actions import CORPUS, HOSTILE, Built, build_review_project, built, members, project  # noqa: F401 (fixtures)
+from review_fixture import CORPUS, Built, build_review_project, members
 
 
 def snapshot(path: Path) -> dict:
@@ -377,8 +377,7 @@ def test_huge_result_sets_are_counted_to_a_cap_and_listed_in_order(project: Proj
 def test_codings_of_a_long_source_are_all_read(tmp_path: Path) -> None:
     """The source view asks for the codings of all its passages at once: more than SQLite's 999
     parameters for a long source."""
-    from test_review_actions import build_big_project
-
+    from review_fixture import build_big_project
     theme, source = build_big_project(tmp_path / "big.synth", sources=1, per_source=1200, placed=1200)
     with Project.open(tmp_path / "big.synth", create=False) as project:
         ids = [p.id for p in project.passages(source_id=source)]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from test_review_actions import HOSTILE, Built, built  # noqa: F401 (a fixture)
+from review_fixture import HOSTILE, Built
 from test_review_http import anyio_backend, client, client_for, page, post, state  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.anyio

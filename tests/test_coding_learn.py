@@ -19,7 +19,7 @@ from conftest import DEMO
 from synth.review import actions
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from review_fixture import Built
 
 BASE = "http://127.0.0.1"
 

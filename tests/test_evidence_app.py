@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from review_fixture import Built
 from test_review_http import anyio_backend, client_for, page, post  # noqa: F401 (a fixture)
 from synth.store import Project
 

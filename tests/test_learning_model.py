@@ -15,9 +15,7 @@ from synth.categorise import PrototypeIndex, categorise_passages
 from synth.embed import Embedder, resolve_model
 from synth.records import CATEGORIES
 from synth.store import Project
-from test_review_actions import build_review_project
-
-# Answers to two survey questions, in the short, plain words of real NHS feedback: many of the
+from review_fixture import build_review_project
 # "what could be better" answers read as neutral or even kind, which is why the machine misses them.
 BETTER = ["More staff on the ward at night.", "Parking at the hospital.", "The waiting time in the clinic.",
           "Staff were lovely, just the wait.", "Food could be warmer.", "Being told what happens next.",

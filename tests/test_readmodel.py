@@ -13,12 +13,13 @@ import pytest
 
 from synth import statuses
 from synth.errors import SynthError
-from synth.readmodel import ReadModel, unit_rows
+from synth.readmodel import ReadModel
+from synth.vectors import unit
 from synth.report.build import gather
 from synth.review import actions
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from review_fixture import Built
 
 BASE = "http://127.0.0.1"
 
@@ -53,6 +54,20 @@ async def test_the_theme_page_shows_the_buttons_of_the_table(built: Built, anyio
             html = (await client.get(f"/themes/{theme}")).text
             shown = set(re.findall(r'id="(accept|reject|restore)-button"', html))
             assert shown == {m.action for m in statuses.transitions_from(start)}, start
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_theme_list_names_the_reviewable_statuses_from_the_table(built: Built, anyio_backend,
+                                                                           monkeypatch) -> None:
+    # The status filter's default option spells out what it lists; it must come from the one table
+    # (a reordered table shows reordered), not from a list written into the template.
+    monkeypatch.setattr(statuses, "REVIEWABLE", tuple(reversed(statuses.REVIEWABLE)))
+    app = create_app(built.path, reviewer="t")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        html = (await client.get("/")).text
+    option = re.search(r'<option value="review"[^>]*>([^<]*)</option>', html)
+    assert option and option.group(1) == ", ".join(statuses.REVIEWABLE), html[:2000]
 
 
 def test_the_cli_offers_the_vocabulary(synth) -> None:
@@ -124,8 +139,8 @@ def test_nearest_themes_are_the_closest_centroids(built: Built) -> None:
         vectors = model.space.vectors(q.text_sha256 for q in passages)
         centroids = {t: p.theme_centroid(t) for t in live}
         for q in passages:
-            v = unit_rows(vectors[q.text_sha256])[0]
-            sims = {t: float(v @ unit_rows(c)[0]) for t, c in centroids.items()}
+            v = unit(vectors[q.text_sha256], np.float64)
+            sims = {t: float(v @ unit(c, np.float64)) for t, c in centroids.items()}
             got = nearest[q.id]
             assert len(got) == 2 and got[0][1] >= got[1][1]
             assert abs(got[0][1] - max(sims.values())) < 1e-5  # the best similarity, whatever the tie order
@@ -142,7 +157,7 @@ def test_the_read_model_is_one_read_of_the_themes(built: Built) -> None:
         assert set(model.colours) == {t.id for t in p.themes()}
         first = model.summary(model.theme(built.themes["A"]))
         assert model.summary(model.theme(built.themes["A"])) is first  # memoised
-        assert np.isclose(np.linalg.norm(unit_rows(np.array([3.0, 4.0]))), 1.0)
+        assert np.isclose(np.linalg.norm(unit(np.array([3.0, 4.0]))), 1.0)
 
 
 @pytest.mark.anyio

@@ -14,7 +14,7 @@ import pytest
 
 from synth.review.app import create_app
 from synth.store import Project
-from test_review_actions import Built, built, members  # noqa: F401 (a fixture)
+from review_fixture import Built, members
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -125,8 +125,7 @@ def test_a_refusal_lists_the_statuses_in_plain_english(built, synth):
 
 @pytest.fixture
 def small(tmp_path):
-    from test_review_actions import build_review_project as build_small
-
+    from review_fixture import build_review_project as build_small
     return build_small(tmp_path / "small.synth")
 
 

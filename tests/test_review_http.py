@@ -14,7 +14,7 @@ from markupsafe import escape
 
 from synth.review.app import PAGE_SIZE, create_app
 from synth.store import Project
-from test_review_actions import HOSTILE, Built, build_big_project, built, members  # noqa: F401 (a fixture)
+from review_fixture import HOSTILE, Built, build_big_project, members
 
 pytestmark = pytest.mark.anyio
 BASE = "http://127.0.0.1"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from synth.review.app import create_app
-from test_review_actions import Built, built  # noqa: F401 (a fixture)
+from review_fixture import Built
 from test_review_http import anyio_backend  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.anyio

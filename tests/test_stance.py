@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from conftest import DEMO, Synth
+from conftest import Synth, copy_project
 from synth.cluster import Clustering
 from synth.errors import InputError
 from synth.readers.tables import read_table
@@ -109,27 +107,11 @@ def test_question_column_is_read_and_checked(tmp_path):
         read_table(clash, clash.read_bytes(), text_column="answer", id_column=None, question_column="prompt")
 
 
-# -- the demo, end to end ---------------------------------------------------------------------
+# -- the discovered_demo, end to end ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("stance") / "demo.synth"
-    synth = Synth()
-    synth.ok("ingest", path, DEMO)
-    synth.ok("discover", path, "--seed", "42")
-    return path
-
-
-def _copy(path: Path, to: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            shutil.copy(f"{path}{suffix}", f"{to}{suffix}")
-    return to
-
-
-def test_demo_transport_divides_into_linked_siblings(demo):
-    with Project.open(demo, create=False, write=False) as project:
+def test_demo_transport_divides_into_linked_siblings(discovered_demo):
+    with Project.open(discovered_demo, create=False, write=False) as project:
         links = project.stance_links()
         themes = {t.id: t for t in project.themes()}
     assert links, "no stance siblings on the demo"
@@ -144,8 +126,8 @@ def test_demo_transport_divides_into_linked_siblings(demo):
     assert any(links.get(t.id) for t in transport), [t.label for t in themes.values()]
 
 
-def test_survey_answers_carry_their_question_in_the_reasons(demo):
-    with Project.open(demo, create=False, write=False) as project:
+def test_survey_answers_carry_their_question_in_the_reasons(discovered_demo):
+    with Project.open(discovered_demo, create=False, write=False) as project:
         names = project.source_names()
         survey = [p for p in project.passages(codable_only=True) if "survey" in names[p.source_id]]
         cats = project.passage_categories([p.id for p in survey])
@@ -155,10 +137,10 @@ def test_survey_answers_carry_their_question_in_the_reasons(demo):
     assert sum(c["category"] == "barrier" for c in harder) >= 0.8 * len(harder)
 
 
-def test_rerun_keeps_siblings_and_a_merged_pair_is_never_split_again(demo, tmp_path):
+def test_rerun_keeps_siblings_and_a_merged_pair_is_never_split_again(discovered_demo, tmp_path):
     from synth.review import actions
 
-    path = _copy(demo, tmp_path / "copy.synth")
+    path = copy_project(discovered_demo, tmp_path / "copy.synth")
     synth = Synth()
     with Project.open(path, create=False, write=False) as project:
         before = {a: sorted(x["other_id"] for x in xs) for a, xs in project.stance_links().items()}
@@ -186,14 +168,14 @@ def test_rerun_keeps_siblings_and_a_merged_pair_is_never_split_again(demo, tmp_p
             assert not (theirs & members)
 
 
-def test_themes_command_and_json_show_siblings_and_label_locations(demo):
+def test_themes_command_and_json_show_siblings_and_label_locations(discovered_demo):
     synth = Synth()
-    out = synth.ok("themes", demo)
+    out = synth.ok("themes", discovered_demo)
     assert "same topic" in out and "other stance" in out
-    data = json.loads(synth.ok("themes", demo, "--json"))
+    data = json.loads(synth.ok("themes", discovered_demo, "--json"))
     with_siblings = [t for t in data if t["siblings"]]
     assert with_siblings
-    with Project.open(demo, create=False, write=False) as project:
+    with Project.open(discovered_demo, create=False, write=False) as project:
         texts = {s.id: s.text for s in project.sources()}
         for t in data:
             for loc in t["label_locations"]:
@@ -202,11 +184,11 @@ def test_themes_command_and_json_show_siblings_and_label_locations(demo):
     assert sum(bool(t["label_locations"]) for t in data) >= 0.75 * len(data)
 
 
-def test_codebook_csv_has_siblings_and_label_locations(demo, tmp_path):
+def test_codebook_csv_has_siblings_and_label_locations(discovered_demo, tmp_path):
     import csv
 
     out = tmp_path / "codebook.csv"
-    Synth().ok("export", demo, "codebook", "--include-suggested", "-o", out)
+    Synth().ok("export", discovered_demo, "codebook", "--include-suggested", "-o", out)
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert any(r["same_topic_other_stance"].startswith("Same topic, other stance:") for r in rows)
     assert sum(bool(r["label_locations"]) for r in rows) >= 0.75 * len(rows)
@@ -214,10 +196,10 @@ def test_codebook_csv_has_siblings_and_label_locations(demo, tmp_path):
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_theme_page_links_siblings_and_marks_the_label(demo, tmp_path, anyio_backend):
+async def test_theme_page_links_siblings_and_marks_the_label(discovered_demo, tmp_path, anyio_backend):
     from synth.review.app import create_app
 
-    path = _copy(demo, tmp_path / "app.synth")
+    path = copy_project(discovered_demo, tmp_path / "app.synth")
     with Project.open(path, create=False, write=False) as project:
         theme_id = next(iter(project.stance_links()))
         other = project.stance_links()[theme_id][0]["other_id"]
@@ -270,8 +252,8 @@ def test_carve_recurring_pulls_a_tight_idea_from_three_sources_out_of_its_theme(
     assert carved == 0
 
 
-def test_no_stance_keeps_divided_themes_whole(demo, tmp_path):
-    path = _copy(demo, tmp_path / "whole.synth")
+def test_no_stance_keeps_divided_themes_whole(discovered_demo, tmp_path):
+    path = copy_project(discovered_demo, tmp_path / "whole.synth")
     out = Synth().ok("discover", path, "--seed", "42", "--no-stance")
     assert "themes" in out
     with Project.open(path, create=False, write=False) as project:

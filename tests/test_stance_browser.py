@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import DEMO, Synth
 from synth.store import Project
 from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
 
@@ -16,22 +13,13 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("stance-browser") / "demo.synth"
-    synth = Synth()
-    synth.ok("ingest", path, DEMO)
-    synth.ok("discover", path, "--seed", "42")
-    return path
-
-
-def test_theme_page_marks_its_label_and_walks_to_its_sibling(browser, serve, demo):  # noqa: F811
-    with Project.open(demo, create=False, write=False) as project:
+def test_theme_page_marks_its_label_and_walks_to_its_sibling(browser, serve, discovered_demo):  # noqa: F811
+    with Project.open(discovered_demo, create=False, write=False) as project:
         links = project.stance_links()
         theme_id = min(links)
         other_id = links[theme_id][0]["other_id"]
         label, other_label = project.theme(theme_id).label, project.theme(other_id).label
-    url = serve(demo, "alice")
+    url = serve(discovered_demo, "alice")
     page = browser.new_page()
     page.goto(f"{url}/themes/{theme_id}")
     mark = page.locator("mark.label-phrase").first

@@ -6,7 +6,8 @@ source view)."""
 from __future__ import annotations
 
 import csv
-import importlib.util
+import importlib
+import sys
 import json
 import sqlite3
 from pathlib import Path
@@ -177,10 +178,9 @@ def test_real_nhs_and_napire_answers_are_never_structure_even_as_documents():
 # --- the hand-labelled fixture ------------------------------------------------------------------
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_structure", REPO / "scripts" / "bench_structure.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    if str(REPO) not in sys.path:  # the benchmarks package sits at the repository root, beside synth
+        sys.path.insert(0, str(REPO))
+    return importlib.import_module("benchmarks.structure")
 
 
 @pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="the shared seeds sit beside the repository")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -69,40 +70,30 @@ _status_command(TRANSITIONS["restore"], "Bring rejected, merged or retired theme
                 "synth theme restore review.synth 5")
 
 
-@theme_group.command("rename", epilog="\b\nExample:\n  synth theme rename review.synth 3 \"Staff shortages\"")
-@project_argument
-@click.argument("theme_id", type=int)
-@click.argument("label")
-@reviewer_option
-@reports_errors
-def rename_command(project: Path, theme_id: int, label: str, reviewer: str) -> None:
-    """Give theme THEME_ID the label LABEL (kept by later discover runs)."""
-    with open_project(project) as proj:
-        _say(actions.rename(proj, theme_id, label, reviewer=reviewer))
+def _edit_command(name: str, action: Callable[..., actions.Outcome], value: Callable[[Callable], Callable],
+                  summary: str, example: str) -> None:
+    """`synth theme NAME PROJECT THEME_ID VALUE`: one reviewer edit of one theme, kept by later discover runs."""
+    @theme_group.command(name, help=summary, epilog=f"\b\nExample:\n  {example}")
+    @project_argument
+    @click.argument("theme_id", type=int)
+    @value
+    @reviewer_option
+    @reports_errors
+    def command(project: Path, theme_id: int, reviewer: str, **edit: str) -> None:
+        (new_value,) = edit.values()
+        with open_project(project) as proj:
+            _say(action(proj, theme_id, new_value, reviewer=reviewer))
 
 
-@theme_group.command("define", epilog="\b\nExample:\n  synth theme define review.synth 3 \"Not enough staff to deliver the service.\"")
-@project_argument
-@click.argument("theme_id", type=int)
-@click.argument("text")
-@reviewer_option
-@reports_errors
-def define_command(project: Path, theme_id: int, text: str, reviewer: str) -> None:
-    """Set the definition of theme THEME_ID (kept by later discover runs)."""
-    with open_project(project) as proj:
-        _say(actions.define(proj, theme_id, text, reviewer=reviewer))
-
-
-@theme_group.command("recategorise", epilog="\b\nExample:\n  synth theme recategorise review.synth 3 barrier")
-@project_argument
-@click.argument("theme_id", type=int)
-@click.argument("category", type=click.Choice(CATEGORIES))
-@reviewer_option
-@reports_errors
-def recategorise_command(project: Path, theme_id: int, category: str, reviewer: str) -> None:
-    """Set the category of theme THEME_ID (kept by later discover runs)."""
-    with open_project(project) as proj:
-        _say(actions.recategorise(proj, theme_id, category, reviewer=reviewer))
+_edit_command("rename", actions.rename, click.argument("label"),
+              "Give theme THEME_ID the label LABEL (kept by later discover runs).",
+              'synth theme rename review.synth 3 "Staff shortages"')
+_edit_command("define", actions.define, click.argument("text"),
+              "Set the definition of theme THEME_ID (kept by later discover runs).",
+              'synth theme define review.synth 3 "Not enough staff to deliver the service."')
+_edit_command("recategorise", actions.recategorise, click.argument("category", type=click.Choice(CATEGORIES)),
+              "Set the category of theme THEME_ID (kept by later discover runs).",
+              "synth theme recategorise review.synth 3 barrier")
 
 
 @theme_group.command("merge", epilog="\b\nExample (fold themes 8 and 11 into 3):\n  synth theme merge review.synth 3 8 11")

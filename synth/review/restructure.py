@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import SynthError
-from ..readmodel import latest_space, unit_rows
+from ..readmodel import latest_space
 from ..records import CATEGORIES
 from ..statuses import REVIEWABLE
 from ..store import Membership, Project, ThemeRow
+from ..vectors import unit
 from .decisionlog import THEME_FIELDS, Change, Outcome, _theme_state
 from .rules import QUOTES_PER_THEME, _name, _require_live, _theme, check_revisions
 from .split_parts import MIN_PART, describe_parts, fold_small_groups
@@ -128,7 +129,7 @@ def _carry_codings_to_parts(project: Project, change: Change, parent_id: int, pa
         if by_category and any(themes[t].category == category for t in parts):
             part = next(t for t in parts if themes[t].category == category)
         elif vector is not None and all(centroids[t] is not None and centroids[t].shape == vector.shape for t in parts):
-            part = max(parts, key=lambda t: float(unit_rows(centroids[t])[0] @ unit_rows(vector)[0]))
+            part = max(parts, key=lambda t: float(unit(centroids[t], np.float64) @ unit(vector, np.float64)))
         change.coding(c.passage_id, parent_id, None)
         primary = project.membership(c.passage_id)
         if not (primary and primary.placed and primary.theme_id == part):
@@ -173,7 +174,7 @@ def _groups_by_embedding(project: Project, parent: ThemeRow, members: Sequence[M
                          "run `synth discover` first, or split --by-category")
     from sklearn.cluster import KMeans  # imported here: only a split needs it
 
-    x = unit_rows(np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]))
+    x = unit(np.stack([vectors[passages[m.passage_id].text_sha256] for m in members]), np.float64)
     if len(np.unique(x.round(6), axis=0)) < k:
         raise SynthError(f"{_name(parent)} has fewer than {k} distinct passages; choose a smaller k")
     labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x).labels_

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..records import Passage
 from ..store import Membership, Project, ThemeRow
+from ..vectors import unit
 
 MIN_PART = 2
 
@@ -41,12 +42,12 @@ def fold_small_groups(groups: list[tuple[str, list[Membership]]], passages: Mapp
     def centre(group: list[Membership]) -> np.ndarray | None:
         vecs = [vectors[passages[m.passage_id].text_sha256] for m in group
                 if passages[m.passage_id].text_sha256 in vectors]
-        return _unit(np.mean(vecs, axis=0)) if vecs else None
+        return unit(np.mean(vecs, axis=0), np.float32) if vecs else None
 
     centres = [centre(g) for _, g in big]
     for m in small:
         v = vectors.get(passages[m.passage_id].text_sha256)
-        scores = [float(_unit(v) @ c) if v is not None and c is not None else -1.0 for c in centres]
+        scores = [float(unit(v, np.float32) @ c) if v is not None and c is not None else -1.0 for c in centres]
         best = int(np.argmax(scores)) if max(scores) > -1.0 else max(range(len(big)), key=lambda i: len(big[i][1]))
         big[best][1].append(m)
     return big
@@ -65,7 +66,7 @@ def describe_parts(project: Project, parent: ThemeRow, groups: Sequence[Sequence
     labels = np.concatenate([np.full(len(g), j) for j, g in enumerate(groups)])
     dim = next((len(v) for v in vectors.values()), 8)
     x = np.stack([vectors.get(p.text_sha256, np.zeros(dim, dtype=np.float32)) for p in items]).astype(np.float32)
-    centroids = np.stack([_unit(x[labels == j].mean(axis=0)) for j in range(len(groups))])
+    centroids = np.stack([unit(x[labels == j].mean(axis=0), np.float32) for j in range(len(groups))])
     clustering = Clustering(labels=labels, nearest=labels, probability=np.ones(len(items)), centroids=centroids)
     stored = project.cached_passage_terms(pipeline_fingerprint(), [p.text_sha256 for p in items])
     missing = [p for p in items if p.text_sha256 not in stored]
@@ -86,7 +87,3 @@ def describe_parts(project: Project, parent: ThemeRow, groups: Sequence[Sequence
     return out
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32)
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v

@@ -2,34 +2,28 @@
 
 `synth/recurring.py` (recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
 divided between barrier and enabler/practice become siblings) run in discover after the clusterer;
-`scripts/bench_devsets.py` scores the clusterer alone. This scores, on the same cached vectors and
+`benchmarks.devsets` scores the clusterer alone. This scores, on the same cached vectors and
 with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
 what discover uses: one source per NaPiRE respondent, one per NHS comment and per bill.
 
-    python scripts/bench_stance.py [--cache DIR] [--sets napire,bills,nhs] [--seeds 42,1]
+    python -m benchmarks.stance [--cache DIR] [--sets napire,bills,nhs] [--seeds 42,1]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT.parent))
-
-import bench_devsets as dev  # noqa: E402  (loads the sets and their cached vectors the same way)
-
-from synth.categorise import PrototypeIndex, categorise_passages  # noqa: E402
-from synth.cluster import ClusterParams, cluster_passages  # noqa: E402
-from synth.embed import Embedder, resolve_model  # noqa: E402
-from synth.recurring import carve_recurring, gather_unplaced  # noqa: E402
-from synth.stance import split_by_stance  # noqa: E402
+from benchmarks import datasets as dev  # the sets and their cached vectors, as benchmarks.devsets loads them
+from synth.categorise import PrototypeIndex, categorise_passages
+from synth.cluster import ClusterParams, cluster_passages
+from synth.embed import Embedder, resolve_model
+from synth.recurring import carve_recurring, gather_unplaced
+from synth.stance import split_by_stance
 
 
 def main() -> None:

@@ -2,12 +2,12 @@
 rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine").
 
     # driver memory: vectors of N passages in shards -> the run's matrix -> the project's cache
-    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py memory --passages 100000 --cluster
-    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py memory --passages 1000000
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
-    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray_scale.py stages --passages 2000
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale stages --passages 2000
 
-`memory`: passages are texts built as scripts/bench_speed.py builds its sets (dev-set texts, then
+`memory`: passages are texts built as benchmarks.speed builds its sets (benchmarks/corpus.py) (dev-set texts, then
 sentence-level recombinations; no text twice), up to 20,000, then pairs of those joined. Embedding a million on two cores would take hours,
 so their vectors are synthetic (seeded Gaussian, unit length, 384 floats) written as Parquet shards
 exactly where the Ray workers write theirs; the driver then does what `discover --engine ray` does
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -29,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
+from benchmarks.corpus import paired
 
 SHARD_ROWS = 10_000
 
@@ -73,27 +71,6 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f} MiB"
 
 
-BASE_TEXTS = 20_000  # bench_speed's generator slows down as distinct texts run short: pair beyond this
-
-
-def corpus(n: int) -> list[str]:
-    """`n` distinct passages: bench_speed's set of up to 20,000 (dev-set texts and their sentence-level
-    recombinations), then pairs of them joined, as one respondent's longer answer."""
-    from bench_speed import make_corpus
-
-    rows, _ = make_corpus(min(n, BASE_TEXTS), 0)
-    base = [r["text"] for r in rows]
-    texts, seen = list(base), set(base)
-    rng = np.random.default_rng(0)
-    while len(texts) < n:
-        for i, j in rng.integers(0, len(base), size=(n - len(texts), 2)):
-            text = f"{base[i]} {base[j]}"
-            if i != j and text not in seen:
-                seen.add(text)
-                texts.append(text)
-    return texts[:n]
-
-
 def memory(n: int, keep: Path | None, cluster: bool) -> None:
     from synth.embed import text_sha256
     from synth.fast_embed import embedder_for
@@ -102,7 +79,7 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
     from synth.store import Project
 
     tick = time.perf_counter()
-    texts = corpus(n)
+    texts = paired(n)
     hashes = [text_sha256(t) for t in texts]
     print(f"{n} texts built in {time.perf_counter() - tick:.0f} s; driver now {_mib(_status_kib('RssAnon'))} anon",
           flush=True)
@@ -141,8 +118,8 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
                          f"peak anon {_mib(fit.anon)}, peak RSS {_mib(fit.rss)}")
     engine.__exit__(None, None, None)
     size = project_path.stat().st_size
-    print(f"\n| passages | texts + hashes (anon) | assemble: time, peak anon, peak RSS | store in the project: "
-          f"time, peak anon, peak RSS | project file |\n|---:|---:|---|---|---:|")
+    print("\n| passages | texts + hashes (anon) | assemble: time, peak anon, peak RSS | store in the project: "
+          "time, peak anon, peak RSS | project file |\n|---:|---:|---|---|---:|")
     print(f"| {n:,} | {_mib(before)} | {assembled:.1f} s, {_mib(assemble.anon)}, {_mib(assemble.rss)} | "
           f"{stored:.1f} s, {_mib(store.anon)}, {_mib(store.rss)} | {size / 2**20:,.0f} MiB |")
     print(f"(the vectors alone: {n * 384 * 4 / 2**20:,.0f} MiB)")
@@ -156,7 +133,7 @@ def stages(n: int, repeats: int) -> None:
     from synth.nlp import load_nlp, passage_terms
     from synth.ray_engine import RayEngine, RaySettings
 
-    texts = corpus(n)
+    texts = paired(n)
     embedder = embedder_for("onnx")
     vectors = embedder.encode(texts)
     prototypes = PrototypeIndex.build(embedder.encode)

@@ -20,7 +20,7 @@ subcategories, bills topics and subtopics, NaPiRE codes (themes with more than 1
 
 Every figure is the median over --draws random draws (seeds 0..draws-1).
 
-    python scripts/bench_learning.py [--draws 3] [--sets nhs,napire,bills] [--parts categories,placement] [--update-docs]
+    python -m benchmarks.learning [--draws 3] [--sets nhs,napire,bills] [--parts categories,placement] [--update-docs]
 
 Embeddings of every text (the bundled model) and synth's machine categories are cached as .npy
 under /tmp/synth-learn-cache, so a re-run only computes the learning.
@@ -29,40 +29,25 @@ under /tmp/synth-learn-cache, so a re-run only computes the learning.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, normalized_mutual_info_score
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from benchmarks import datasets
+from benchmarks.markdown import replace_section
+from synth import learn
+from synth.records import CATEGORIES
 
-from benchdocs import replace_section  # noqa: E402
-from synth import learn  # noqa: E402
-from synth.records import CATEGORIES  # noqa: E402
-
-DEV = ROOT.parent / "shared" / "dev-data"
 CACHE = Path("/tmp/synth-learn-cache")
-DOCS = ROOT / "docs" / "benchmarks.md"
 KS = (0, 10, 20, 40)
 MS = (3, 5, 10)
 
 
 def _embed(name: str, texts: list[str]) -> np.ndarray:
-    path = CACHE / f"{name}_emb.npy"
-    if path.exists():
-        return np.load(path)
-    from synth.embed import Embedder, resolve_model
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    vectors = np.asarray(Embedder(resolve_model(), device="cpu").encode(texts), dtype=np.float32)
-    np.save(path, vectors)
-    return vectors
+    return datasets.cached_vectors(CACHE / f"{name}_emb.npy", texts)
 
 
 def _machine(name: str, texts: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -80,7 +65,7 @@ def _machine(name: str, texts: list[str], vectors: np.ndarray) -> np.ndarray:
 def load_nhs():
     import pandas as pd
 
-    frame = pd.read_csv(DEV / "nhs-feedback" / "phase1_feedback.csv")
+    frame = pd.read_csv(datasets.NHS)
     texts = frame.feedback.astype(str).tolist()
     vectors = _embed("nhs", texts)
     crit = pd.to_numeric(frame.criticality, errors="coerce").to_numpy()
@@ -88,13 +73,13 @@ def load_nhs():
 
 
 def load_napire():
-    rows = [json.loads(line) for line in (DEV / "napire" / "labels_by_question.jsonl").read_text().splitlines() if line.strip()]
+    rows = datasets.napire()
     vectors = _embed("napire", [r["text"] for r in rows])
     return rows, vectors
 
 
 def load_bills():
-    rows = [json.loads(line) for line in (DEV / "bills" / "bills_subset.jsonl").read_text().splitlines() if line.strip()]
+    rows = datasets.bills()
     vectors = _embed("bills", [r["summary"] for r in rows])
     return rows, vectors
 
@@ -170,7 +155,7 @@ def nhs_side_score(truth, scores):
 
 
 def napire_score(truth, scores):
-    """As scripts/bench_categories.py scores it: three classes (context left out), and barrier against
+    """As benchmarks.categories scores it: three classes (context left out), and barrier against
     enabler on the barrier and enabler answers."""
     three = ("barrier", "enabler", "practice")
     pred3 = _argmax_among(scores, three)
@@ -260,8 +245,7 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
                 lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_vec[three], napire_machine,
                                          napire_truth, napire_score, draws, context)
         if "placement" in parts:
-            single = [i for i, r in enumerate(napire_rows) if len(r["napire_tags"]) == 1
-                      and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
+            single = datasets.napire_coded(napire_rows)
             place += placement_rows("NaPiRE codes", napire_vec[single],
                                     np.array([napire_rows[i]["napire_tags"][0] for i in single]),
                                     [napire_rows[i]["text"] for i in single], draws)
@@ -272,7 +256,7 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
         place += placement_rows("bills subtopics", bills_vec, np.array([r["subtopic"] for r in bills_rows]),
                                 bills_texts, draws)
     seconds = time.perf_counter() - started
-    out = ["Command: `python scripts/bench_learning.py --draws %d --sets %s --parts %s --update-docs` (embeddings and "
+    out = ["Command: `python -m benchmarks.learning --draws %d --sets %s --parts %s --update-docs` (embeddings and "
            "machine categories cached under /tmp/synth-learn-cache; medians over %d random draws; %.0f s on 2 shared "
            "cores)." % (draws, ",".join(sorted(sets)), ",".join(sorted(parts)), draws, seconds), "", METHOD]
     if "categories" in parts:
@@ -293,7 +277,7 @@ def main() -> None:
     report = run(args.draws, set(args.sets.split(",")), set(args.parts.split(",")))
     print(report)
     if args.update_docs:
-        replace_section(DOCS, "Learning from the reviewer", report)
+        replace_section("Learning from the reviewer", report)
 
 
 if __name__ == "__main__":

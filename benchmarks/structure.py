@@ -11,25 +11,21 @@ its source, offset and text. Table rows (NHS, NaPiRE, the demo survey) are inges
 are never structure; the "stress" line also runs the rules on each of those answers as if it were a
 document of its own, which is the test that the rules themselves do not fire on short answers.
 
-    .venv/bin/python scripts/bench_structure.py            # print the figures
-    .venv/bin/python scripts/bench_structure.py --errors   # and every disagreement
+    .venv/bin/python -m benchmarks.structure            # print the figures
+    .venv/bin/python -m benchmarks.structure --errors   # and every disagreement
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from synth.readers import read_paths  # noqa: E402
-from synth.segment import segment_many  # noqa: E402
-from synth.structure import annotate_document, classify_text  # noqa: E402
+from benchmarks.datasets import ROOT, jsonl
+from synth.readers import read_paths
+from synth.segment import segment_many
+from synth.structure import annotate_document, classify_text
 
 FIXTURE = ROOT / "tests" / "fixtures" / "structure_labels.jsonl"
 
@@ -84,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = jsonl(FIXTURE)
     start = time.perf_counter()
     predicted, alone = predictions(rows)
     seconds = time.perf_counter() - start

@@ -7,8 +7,8 @@ size 10) and BERTopic + `reduce_outliers` (strategy "embeddings", then "c-tf-idf
 cached all-MiniLM-L6-v2 vectors, and scores them with ../shared/tools/theme_metrics.py, the
 definitions of the held-out evaluation (unplaced = one cluster).
 
-    python scripts/bench_devsets.py [--cache DIR] [--sets nhs,napire,bills] [--methods synth,...]
-                                    [--seeds 42,1] [--no-bertopic] [--update-docs]
+    python -m benchmarks.devsets [--cache DIR] [--sets nhs,napire,bills] [--methods synth,...]
+                                 [--seeds 42,1] [--no-bertopic] [--json PATH]
 
 Vectors are cached in --cache as NAME_emb.npy (computed once with synth's bundled model if absent).
 """
@@ -16,11 +16,9 @@ Vectors are cached in --cache as NAME_emb.npy (computed once with synth's bundle
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -28,56 +26,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-if not SHARED.exists():
-    SHARED = Path("/work/shared")
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(SHARED / "tools"))
-
-from theme_metrics import report as theme_report  # noqa: E402  (the held-out evaluation's metrics)
-
-from synth.cluster import ClusterParams, cluster_passages  # noqa: E402
-
-DEV = SHARED / "dev-data"
-
-
-def load(name: str) -> tuple[list[str], list[str], np.ndarray | None]:
-    """(texts, gold labels, source ids or None) of one dev set, in file order."""
-    if name == "nhs":
-        rows = list(csv.DictReader(open(DEV / "nhs-feedback" / "phase1_feedback.csv", encoding="utf-8")))
-        return [r["feedback"] for r in rows], [r["subcategory"] for r in rows], None
-    if name == "napire":
-        rows = [json.loads(x) for x in (DEV / "napire" / "labels_by_question.jsonl").read_text().splitlines() if x.strip()]
-        keep = [r for r in rows if len(r["napire_tags"]) == 1
-                and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
-        return [r["text"] for r in keep], [r["napire_tags"][0] for r in keep], np.array([r["respondent"] for r in keep])
-    if name == "bills":
-        rows = [json.loads(x) for x in (DEV / "bills" / "bills_subset.jsonl").read_text().splitlines() if x.strip()]
-        return [r["summary"] for r in rows], [r["topic"] for r in rows], None
-    raise SystemExit(f"unknown dev set {name!r}")
-
-
-def vectors(name: str, texts: list[str], cache: Path) -> np.ndarray:
-    path = cache / f"{name}_emb.npy"
-    if name == "napire" and not path.exists() and (cache / "napire_all_emb.npy").exists():
-        path = cache / "napire_all_emb.npy"
-    if path.exists():
-        V = np.load(path)
-        if name == "napire" and len(V) != len(texts):  # cached for all 2,436 answers: take the coded ones
-            rows = [json.loads(x) for x in (DEV / "napire" / "labels_by_question.jsonl").read_text().splitlines() if x.strip()]
-            keep = [i for i, r in enumerate(rows) if len(r["napire_tags"]) == 1
-                    and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
-            V = V[keep]
-        if len(V) != len(texts):
-            raise SystemExit(f"{path}: {len(V)} vectors for {len(texts)} texts")
-        return V.astype(np.float32)
-    from synth.embed import Embedder, resolve_model
-
-    V = Embedder(resolve_model(), device="cpu", batch_size=64).encode(texts)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.save(path, V)
-    return V.astype(np.float32)
+from benchmarks.datasets import load, theme_report, vectors
+from benchmarks.markdown import table
+from synth.cluster import ClusterParams, cluster_passages
 
 
 def bertopic_runs(texts: list[str], V: np.ndarray, seed: int = 42) -> dict[str, list]:
@@ -154,12 +105,12 @@ def main() -> None:
     if args.json:
         args.json.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print()
-    print("| set | method | themes | coverage | harmonic purity | NMI | ARI | seconds |" + (" seed ARI |" if len(seeds) > 1 else ""))
-    print("|---|---|---|---|---|---|---|---|" + ("---|" if len(seeds) > 1 else ""))
-    for r in rows:
-        print(f"| {r['set']} | {r['method']} | {r['themes']} | {r['coverage']:.3f} | {r['harmonic_purity']:.3f} | "
-              f"{r['NMI']:.3f} | {r['ARI']:.3f} | {r['seconds']} |" + (f" {r.get('seed_ARI', '')} |" if len(seeds) > 1 else ""))
-
+    many = len(seeds) > 1
+    print(table(["set", "method", "themes", "coverage", "harmonic purity", "NMI", "ARI", "seconds"]
+                + (["seed ARI"] if many else []),
+                [[r["set"], r["method"], r["themes"], f"{r['coverage']:.3f}", f"{r['harmonic_purity']:.3f}",
+                  f"{r['NMI']:.3f}", f"{r['ARI']:.3f}", r["seconds"]] + ([r.get("seed_ARI", "")] if many else [])
+                 for r in rows]))
 
 if __name__ == "__main__":
     main()

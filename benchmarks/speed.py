@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Speed benchmark: `synth ingest` + `synth discover` against plain BERTopic, at growing corpus sizes.
 
 For each size N it builds a table of N passages from the dev sets (bill summaries and survey answers,
@@ -19,139 +18,42 @@ Results go to OUT/results.json (rewritten after every measurement, so an interru
 it measured); `--markdown` prints the tables for docs/benchmarks.md.
 
 Examples:
-  .venv/bin/python scripts/bench_speed.py --sizes 1000,10000
-  nohup .venv/bin/python scripts/bench_speed.py --sizes 1000,10000,50000,100000 --routes onnx-int8 > bench.log 2>&1 &
-  .venv/bin/python scripts/bench_speed.py --quality            # the routes' quality on the dev sets
-  .venv/bin/python scripts/bench_speed.py --markdown /tmp/synth-bench/results.json
+  .venv/bin/python -m benchmarks.speed --sizes 1000,10000
+  nohup .venv/bin/python -m benchmarks.speed --sizes 1000,10000,50000,100000 --routes onnx-int8 > bench.log 2>&1 &
+  .venv/bin/python -m benchmarks.speed --quality            # the routes' quality on the dev sets
+  .venv/bin/python -m benchmarks.speed --markdown /tmp/synth-bench/results.json
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import platform
-import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks import datasets, machine
+from benchmarks.corpus import MAX_CHARS, make_corpus, write_csv
+from benchmarks.timing import measure, say
+
 REPO = Path(__file__).resolve().parent.parent
-DEV_DATA = Path(os.environ.get("SYNTH_DEV_DATA", REPO.parent / "shared" / "dev-data"))
 SYNTH = [str(Path(sys.executable).parent / "synth")]
-MAX_CHARS = 600  # synth's default largest passage: a row no longer than this stays one passage
-
-
-# -- the corpora -----------------------------------------------------------------------------------
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _codable(text: str) -> bool:
-    return len(re.findall(r"[^\W\d_]{2,}", text)) >= 3 and len(text) <= MAX_CHARS
-
-
-def _bill_sentences(summary: str) -> list[str]:
-    # Bill summaries run sentences together ("…surplus.Denies the…"); a full stop after a lower-case
-    # letter or digit followed by a capital ends a sentence, "U.S. Code" does not.
-    parts = re.split(r"(?<=[a-z0-9)][.;])\s*(?=[A-Z])", _one_line(summary))
-    return [p for p in parts if len(p.split()) >= 4 and len(p) <= MAX_CHARS - 50]
-
-
-def _bill_texts(rng: random.Random) -> Iterator[str]:
-    bills = [json.loads(line) for line in (DEV_DATA / "bills" / "bills_subset.jsonl").open(encoding="utf-8")]
-    originals = [_one_line(b["summary"]) for b in bills if _codable(_one_line(b["summary"]))]
-    rng.shuffle(originals)
-    yield from originals
-    sentences = [s for s in (_bill_sentences(b["summary"]) for b in bills) if len(s) >= 2]
-    while True:  # 1-3 sentences of one bill, in their order: a new, plausible passage on one topic
-        bill = rng.choice(sentences)
-        picked = sorted(rng.sample(range(len(bill)), min(len(bill), rng.choice((1, 2, 3)))))
-        text = " ".join(bill[i] for i in picked)
-        while len(text) > MAX_CHARS and len(picked) > 1:
-            picked.pop()
-            text = " ".join(bill[i] for i in picked)
-        yield text
-
-
-def _answer_texts(rng: random.Random) -> Iterator[str]:
-    rows = [json.loads(line) for line in (DEV_DATA / "napire" / "labels_by_question.jsonl").open(encoding="utf-8")]
-    originals = list(dict.fromkeys(_one_line(r["text"]) for r in rows))
-    originals = [t for t in originals if _codable(t)]
-    rng.shuffle(originals)
-    yield from originals
-    by_question: dict[str, list[str]] = {}
-    for r in rows:
-        text = _one_line(r["text"])
-        if _codable(text) and len(text) < MAX_CHARS // 3:
-            by_question.setdefault(r["question"], []).append(text)
-    questions = [q for q, answers in by_question.items() if len(answers) >= 3]
-    while True:  # two or three answers to the same question, as one respondent's longer answer
-        answers = by_question[rng.choice(questions)]
-        yield "; ".join(rng.sample(answers, rng.choice((2, 3))))
-
-
-def make_corpus(n: int, extra: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
-    """`n` rows, half bill-like and half survey-answer-like, then `extra` more new rows; no text twice."""
-    streams = [_bill_texts(random.Random(seed + 1)), _answer_texts(random.Random(seed + 2))]
-    seen: set[str] = set()
-
-    def take(count: int, prefix: str) -> list[dict]:
-        out = []
-        while len(out) < count:
-            text = next(streams[len(out) % 2])
-            if text in seen or not _codable(text):
-                continue
-            seen.add(text)
-            out.append({"id": f"{prefix}{len(out):07d}", "text": text})
-        return out
-
-    return take(n, "r"), take(extra, "x")
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["id", "text"])
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 # -- measuring a command ---------------------------------------------------------------------------
 
-def measure(cmd: list[str], log: Path, *, env: dict | None = None) -> dict:
-    """Wall time, CPU time and peak RSS of one command, its own process (os.wait4 gives that child's rusage)."""
-    with log.open("ab") as fh:
-        fh.write(f"\n$ {' '.join(cmd)}\n".encode())
-        fh.flush()
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    proc.returncode = rc = os.waitstatus_to_exitcode(status)
-    # CPU time (user + system, all threads) as well as wall time: on a shared machine the wall time
-    # follows the other processes' load, the CPU time much less.
-    result = {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-              "peak_mib": round(usage.ru_maxrss / 1024, 1), "rc": rc}
-    if rc != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(cmd)} exited {rc}; last output:\n{tail}")
-    return result
-
-
 def child(kind: str, *args: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
+    return [sys.executable, "-m", "benchmarks.speed", "--child", kind, *args]
 
 
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+# The child finds this package from any folder; REPO goes last, so a PYTHONPATH naming another
+# checkout still decides which synth the child imports, as it does for the parent.
+CHILD_ENV = {"PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(REPO)) if p)}
 
 
 # -- what the child processes do -------------------------------------------------------------------
@@ -260,7 +162,7 @@ def _time_review_app(project_path: Path, repeats: int = 5) -> dict:
 
 
 def run_child(kind: str, args: list[str], log: Path, result: Path) -> dict:
-    measured = measure(child(kind, *args, str(result)), log)
+    measured = measure(child(kind, *args, str(result)), log, env=CHILD_ENV)
     return {**measured, **json.loads(result.read_text(encoding="utf-8"))}
 
 
@@ -384,19 +286,6 @@ def build_routes(routes: list[str]) -> dict:
     return built
 
 
-def machine() -> dict:
-    import torch
-
-    from benchdocs import cpu_name  # scripts/, beside this file
-
-    cpu = cpu_name()
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "avx2": " avx2 " in flags,
-            "avx512": " avx512f " in flags, "memory_gib": round(mem_gib, 1), "python": platform.python_version(),
-            "torch": torch.__version__, "gpu": torch.cuda.is_available(), "load_average": os.getloadavg()}
-
-
 # -- embedding throughput, interleaved ---------------------------------------------------------------
 
 def embed_ab(n: int, rounds: int, routes: list[str]) -> dict:
@@ -457,8 +346,8 @@ def quality(routes: list[str]) -> dict:
 
     from synth.fast_embed import embedder_for
 
-    bills = [json.loads(line) for line in (DEV_DATA / "bills" / "bills_subset.jsonl").open(encoding="utf-8")]
-    answers = [json.loads(line) for line in (DEV_DATA / "napire" / "labels_by_question.jsonl").open(encoding="utf-8")]
+    bills = datasets.bills()
+    answers = datasets.napire()
     answers = list({a["text"]: a for a in answers if a["text"].strip()}.values())
     sets = {"bills": ([b["summary"] for b in bills], [b["topic"] for b in bills]),
             "napire": ([a["text"] for a in answers], [a["label"] for a in answers])}
@@ -678,7 +567,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
-    results["machine"] = machine()
+    results["machine"] = machine.facts()
     results.setdefault("commands", []).append(" ".join(["python", *sys.argv]))
     # Build, before any timing, the routes asked for and the one `discover`'s default (`auto`) takes
     # for a new project: a route is built once per machine, like a model download, not per run.

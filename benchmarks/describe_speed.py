@@ -1,7 +1,7 @@
 """Time the two discover stages issue 13 changed: clustering and describing (labels, definitions), on
 the cached dev-set vectors, in one process; run it with PYTHONPATH pointing at each checkout to compare.
 
-    PYTHONPATH=. python scripts/bench_describe_speed.py [--cache DIR] [--sets nhs,bills] [--repeats 3]
+    PYTHONPATH=. python -m benchmarks.describe_speed [--cache DIR] [--sets nhs,bills] [--repeats 3]
 
 Describing embeds each theme's candidate label phrases with the ONNX route (cold: a fresh in-memory
 cache every repeat, the worst case; discover caches them in the project). Prints medians.
@@ -10,19 +10,15 @@ cache every repeat, the worst case; discover caches them in the project). Prints
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_devsets import load, vectors  # noqa: E402
-
-from synth.cluster import cluster_passages  # noqa: E402
-from synth.label import describe_themes  # noqa: E402
-from synth.nlp import lemmatise  # noqa: E402
+from benchmarks import timing
+from benchmarks.datasets import load, vectors
+from synth.cluster import cluster_passages
+from synth.label import describe_themes
+from synth.nlp import lemmatise
 
 
 def main() -> None:
@@ -41,19 +37,18 @@ def main() -> None:
         groups = groups if groups is not None else np.arange(len(texts))
         lemmas = lemmatise(texts)
         names = [f"source {g}" for g in groups]
-        cluster_s, describe_s = [], []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            result = cluster_passages(V, group_ids=groups)
-            cluster_s.append(time.perf_counter() - start)
-            start = time.perf_counter()
+
+        def describe(result):
             try:
-                describe_themes(texts, result, V, groups, lemmas, encode=embedder.encode, source_names=names)
+                return describe_themes(texts, result, V, groups, lemmas, encode=embedder.encode, source_names=names)
             except TypeError:  # a checkout from before phrase labels
-                describe_themes(texts, result, V, groups, lemmas)
-            describe_s.append(time.perf_counter() - start)
-        print(f"{name}: {len(texts)} passages, {result.n_themes} themes; cluster {statistics.median(cluster_s):.2f} s, "
-              f"describe {statistics.median(describe_s):.2f} s (medians of {args.repeats})", flush=True)
+                return describe_themes(texts, result, V, groups, lemmas)
+
+        clustered = timing.repeat(lambda: cluster_passages(V, group_ids=groups), args.repeats)
+        result = clustered.result
+        described = timing.repeat(lambda: describe(result), args.repeats)
+        print(f"{name}: {len(texts)} passages, {result.n_themes} themes; cluster {clustered.median:.2f} s, "
+              f"describe {described.median:.2f} s (medians of {args.repeats})", flush=True)
 
 
 if __name__ == "__main__":

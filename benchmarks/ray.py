@@ -1,7 +1,7 @@
 """Ray engine throughput: embedding N passages in-process vs on a local Ray cluster with 1 and 2 workers,
 and what starting (and stopping) the local cluster costs.
 
-    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/bench_ray.py --passages 3000 --repeats 3
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray --passages 3000 --repeats 3
 
 Passages are sentences of the bills dev set (../shared/dev-data/bills), distinct texts only. Each
 measurement embeds every passage from scratch (an empty cache, fresh shard folder); medians are
@@ -11,27 +11,13 @@ printed, with every run, as Markdown for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BILLS = REPO.parent / "shared" / "dev-data" / "bills" / "bills_subset.jsonl"
-
-
-def passages(n: int) -> list[str]:
-    seen: dict[str, None] = {}
-    for line in BILLS.read_text(encoding="utf-8").splitlines():
-        for sentence in re.split(r"(?<=[.;])\s*(?=[A-Z])", json.loads(line)["summary"]):
-            if len(sentence) > 40:
-                seen.setdefault(sentence.strip(), None)
-    texts = list(seen)
-    while len(texts) < n:  # recombine, as bench_speed does, when the set is too small
-        texts += [f"{a} {b}" for a, b in zip(texts, texts[1:])][: n - len(texts)]
-    return texts[:n]
+from benchmarks.corpus import bill_sentences
+from benchmarks.markdown import table
 
 
 def main() -> None:
@@ -44,7 +30,7 @@ def main() -> None:
     from synth.fast_embed import embedder_for
     from synth.ray_engine import RayEngine, RaySettings
 
-    texts = passages(args.passages)
+    texts = bill_sentences(args.passages)
     hashes = [text_sha256(t) for t in texts]
     embedder = embedder_for("onnx")
     embedder.encode(texts[:64])  # load the model before timing
@@ -75,10 +61,9 @@ def main() -> None:
                 print(f"{key}: start {startup[-1]:.1f} s, embed {rows[key][-1]:.1f} s, stop {shutdown[-1]:.1f} s",
                       flush=True)
     print(f"{len(texts)} passages, {args.repeats} runs each\n")
-    print("| engine | median s | passages/s | runs (s) |\n|---|---|---|---|")
-    for key, times in rows.items():
-        median = statistics.median(times)
-        print(f"| {key} | {median:.1f} | {len(texts) / median:.0f} | {', '.join(f'{t:.1f}' for t in times)} |")
+    print(table(["engine", "median s", "passages/s", "runs (s)"],
+                [(key, f"{statistics.median(times):.1f}", f"{len(texts) / statistics.median(times):.0f}",
+                  ", ".join(f"{t:.1f}" for t in times)) for key, times in rows.items()]))
     print(f"\nlocal cluster start (ray.init): median {statistics.median(startup):.1f} s "
           f"(runs: {', '.join(f'{t:.1f}' for t in startup)}); "
           f"stop: median {statistics.median(shutdown):.1f} s")

@@ -14,25 +14,20 @@ the learned one after 40 decisions of a reviewer working through `synth passage 
 Data: NHS phase-1 feedback (subcategories; the side, barrier vs enabler), NaPiRE (codes; barrier /
 enabler / practice answers), bills (topics; no categories).
 
-    python scripts/bench_agreement.py [--sample 300] [--seed 0] [--update-docs]
+    python -m benchmarks.agreement [--sample 300] [--seed 0] [--update-docs]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import bench_learning as bl  # noqa: E402
-from benchdocs import replace_section  # noqa: E402
-from synth import learn, validate  # noqa: E402
+from benchmarks import datasets
+from benchmarks import learning as bl
+from benchmarks.markdown import replace_section
+from synth import learn, validate
 
 EXAMPLES = 5
 CORRECTIONS = 40
@@ -94,8 +89,7 @@ def run(sample: int, seed: int) -> str:
     frame, nhs_texts, nhs_vec, crit = bl.load_nhs()
     napire_rows, napire_vec = bl.load_napire()
     bills_rows, bills_vec = bl.load_bills()
-    single = [i for i, r in enumerate(napire_rows) if len(r["napire_tags"]) == 1
-              and r["napire_tags"][0].lower() not in ("notcodable", "notanswered")]
+    single = datasets.napire_coded(napire_rows)
     theme_sets = [
         ("NHS subcategories", nhs_vec, frame.subcategory.astype(str).to_numpy(), nhs_texts),
         ("NaPiRE codes", napire_vec[single], np.array([napire_rows[i]["napire_tags"][0] for i in single]),
@@ -135,7 +129,7 @@ def run(sample: int, seed: int) -> str:
         print(cat_lines[-1], flush=True)
     seconds = time.perf_counter() - started
     return "\n".join([
-        f"Command: `python scripts/bench_agreement.py --sample {sample} --seed {seed} --update-docs` "
+        f"Command: `python -m benchmarks.agreement --sample {sample} --seed {seed} --update-docs` "
         f"({seconds:.0f} s on 2 shared cores; one stratified sample of {sample} items per set, seed {seed}).", "",
         "The reviewer is simulated by each dev set's human codes, coding blind; the statistics are "
         "`synth validate`'s own (synth/validate.py: Wilson 95 % intervals, Cohen's κ from scikit-learn, "
@@ -156,7 +150,7 @@ def main() -> None:
     report = run(args.sample, args.seed)
     print(report)
     if args.update_docs:
-        replace_section(bl.DOCS, "Agreement with a blind reviewer", report)
+        replace_section("Agreement with a blind reviewer", report)
 
 
 if __name__ == "__main__":

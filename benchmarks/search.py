@@ -1,19 +1,18 @@
-#!/usr/bin/env python
 """Search benchmark: full-text search (synth.search.search, the one `synth search` and the review
 app's /search page call) on a synthetic project of N passages.
 
-The passages come from the three dev sets, recombined so no text repeats (bench_speed.py's bill
-and NaPiRE answer streams, at most 30,000 bill texts, as the bills run out of new combinations
+The passages come from the three dev sets, recombined so no text repeats (benchmarks/corpus.py's
+bill and NaPiRE answer streams, at most 30,000 bill texts, as the bills run out of new combinations
 beyond that; and NHS feedback comments, alone then in pairs), each stored as one source, as a
-survey table's rows are. The
+survey table's rows are (so not benchmarks/synthetic.py's project of 100-passage sources). The
 project is written through `Project` (so the FTS5 triggers index every insert, as in ingest), with
 a discover-like state on top: 60 themes holding 80% of the passages, a category per passage, and a
 reviewer's further coding on 1% of them. Then each query runs `--repeats` times; the median
 is reported, for the library call and for the whole /search page through a real ASGI client.
 
 Examples:
-  .venv/bin/python scripts/bench_search.py --passages 100000
-  .venv/bin/python scripts/bench_search.py --passages 100000 --keep /tmp/search100k.synth --markdown
+  .venv/bin/python -m benchmarks.search --passages 100000
+  .venv/bin/python -m benchmarks.search --passages 100000 --keep /tmp/search100k.synth --markdown
 """
 
 from __future__ import annotations
@@ -23,18 +22,12 @@ import asyncio
 import hashlib
 import json
 import random
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-
-from bench_speed import DEV_DATA, _answer_texts, _bill_texts, _codable, _one_line  # noqa: E402
-
-MAX_BILL_TEXTS = 30_000
+from benchmarks import corpus, timing
+from benchmarks.markdown import table
 
 QUERIES = [  # (label, query, options)
     ("one common word", "health", {}),
@@ -53,42 +46,11 @@ QUERIES = [  # (label, query, options)
 ]
 
 
-def _nhs_texts(rng: random.Random):
-    import csv
-
-    with (DEV_DATA / "nhs-feedback" / "phase1_feedback.csv").open(encoding="utf-8") as fh:
-        comments = [t for t in (_one_line(r["feedback"]) for r in csv.DictReader(fh)) if _codable(t)]
-    rng.shuffle(comments)
-    yield from comments
-    short = [c for c in comments if len(c) < 280]
-    while True:
-        yield " ".join(rng.sample(short, 2))
-
-
-def make_texts(n: int, seed: int = 0) -> list[str]:
-    """`n` distinct codable texts, taken in turn from the bill, answer and NHS streams."""
-    streams = [_bill_texts(random.Random(seed + 1)), _answer_texts(random.Random(seed + 2)),
-               _nhs_texts(random.Random(seed + 3))]
-    seen: dict[str, None] = {}
-    bills = 0
-    turn = 0
-    while len(seen) < n:
-        which = turn % 3 if bills < MAX_BILL_TEXTS else 1 + turn % 2
-        turn += 1
-        for _ in range(1000):  # a few tries for a text not seen yet
-            text = next(streams[which])
-            if text not in seen and _codable(text):
-                seen[text] = None
-                bills += which == 0
-                break
-    return list(seen)
-
-
 def build(path: Path, n: int, seed: int = 0) -> dict:
     from synth.records import CATEGORIES, ExtractedDocument, PassageSpan
     from synth.store import Project, now_iso
 
-    rows = make_texts(n, seed)
+    rows = corpus.three_sets(n, seed)
     rng = random.Random(seed)
     started = time.perf_counter()
     with Project.open(path) as project, project.transaction():
@@ -129,33 +91,35 @@ def time_queries(path: Path, theme: int, repeats: int) -> list[dict]:
                 assert r.status_code == 200, r.text[:300]
         return times
 
+    def search_once(**kw):
+        with Project.open(path, create=False) as project:  # as each CLI call and each request does
+            t = time.perf_counter()
+            results = search(project, query, limit=50, **kw)
+            return results, time.perf_counter() - t
+
     for label, query, options in QUERIES:
         kw = {"kind": options.get("kind"), "theme_id": theme if options.get("theme") else None}
-        lib = []
-        for _ in range(repeats):
-            with Project.open(path, create=False) as project:  # as each CLI call and each request does
-                t = time.perf_counter()
-                results = search(project, query, limit=50, **kw)
-                lib.append(time.perf_counter() - t)
+        runs = [search_once(**kw) for _ in range(repeats)]  # the opening is not timed
+        results, lib = runs[-1][0], [seconds for _, seconds in runs]
         params = {"q": query, **({"kind": kw["kind"]} if kw["kind"] else {}),
                   **({"theme": str(theme)} if kw["theme_id"] else {})}
-        web = asyncio.run(page_times(params))
+        web = timing.Timed(tuple(asyncio.run(page_times(params))), None)
         out.append({"label": label, "query": query, "options": {k: v for k, v in kw.items() if v},
-                    "matches": results.total, "more": results.more, "ranked": results.ranked, "search_median_s": round(statistics.median(lib), 4),
-                    "search_max_s": round(max(lib), 4), "page_median_s": round(statistics.median(web), 4)})
+                    "matches": results.total, "more": results.more, "ranked": results.ranked,
+                    "search_median_s": round(timing.Timed(tuple(lib), None).median, 4),
+                    "search_max_s": round(max(lib), 4), "page_median_s": round(web.median, 4)})
         print(json.dumps(out[-1]), flush=True)
     return out
 
 
 def markdown(result: dict) -> str:
-    lines = [f"| query | matches | `search()` median | max | /search page median |", "|---|---:|---:|---:|---:|"]
+    rows = []
     for r in result["queries"]:
         opts = "".join(f" --{k.replace('_id', '')} {v}" for k, v in r["options"].items())
         matches = f"more than {r['matches']:,}" if r.get("more") else f"{r['matches']:,}"
-        lines.append(f"| {r['label']}: `{r['query']}`{opts} | {matches} | {r['search_median_s'] * 1000:.0f} ms"
-                     f" | {r['search_max_s'] * 1000:.0f} ms | {r['page_median_s'] * 1000:.0f} ms |")
-    return "\n".join(lines)
-
+        rows.append((f"{r['label']}: `{r['query']}`{opts}", matches, f"{r['search_median_s'] * 1000:.0f} ms",
+                     f"{r['search_max_s'] * 1000:.0f} ms", f"{r['page_median_s'] * 1000:.0f} ms"))
+    return table(["query", "matches", "`search()` median", "max", "/search page median"], rows, align="lrrrr")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -9,7 +9,7 @@ and the same method on a small set of self-written employment-support statements
 (tests/fixtures/categories_heldout.jsonl) and on 184 labelled passages of real policy literature
 (tests/fixtures/categories_seeds.jsonl).
 
-    python scripts/bench_categories.py [--data PATH] [--embeddings PATH] [--update-docs]
+    python -m benchmarks.categories [--data PATH] [--embeddings PATH] [--update-docs]
 
 --embeddings takes precomputed vectors of every line of the data file, in file order (made with
 synth's default model); without it the texts are embedded now (a minute or two on a CPU).
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -29,24 +28,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchdocs import replace_section  # noqa: E402  (scripts/, beside this file)
+from benchmarks.datasets import NAPIRE, ROOT
+from benchmarks.markdown import DOCS, replace_section
 from synth import categorise as cat
 from synth import cues
 from synth.embed import Embedder, resolve_model
 from synth.records import CATEGORIES
+from synth.vectors import unit
 
 THREE = ("barrier", "enabler", "practice")
-DEFAULT_DATA = ROOT.parent / "shared" / "dev-data" / "napire" / "labels_by_question.jsonl"
+DEFAULT_DATA = NAPIRE
 DEFAULT_EMB = Path("/tmp/synth-dev-cache/napire_emb.npy")
 HELDOUT = ROOT / "tests" / "fixtures" / "categories_heldout.jsonl"
 SEEDS = ROOT / "tests" / "fixtures" / "categories_seeds.jsonl"
 # The seed set's first measurement, before the two changes it led to (context bias -0.5 -> 0; report
 # shortfall words such as "patchy", "deficiency"): the only figures on it not chosen by looking at it.
 SEEDS_BLIND = {"four": (0.473, 0.456), "three": (0.645, 0.653), "be": 0.688}
-DOCS = ROOT / "docs" / "benchmarks.md"
 
 # What a BERTopic user would do with zero-shot labels: one description per class, nearest wins.
 # Four wordings, because the anchor moves with the wording; the first is the headline anchor.
@@ -178,7 +175,7 @@ def run(args: argparse.Namespace) -> str:
 
     for k, (name, wording) in enumerate(ANCHOR_WORDINGS.items()):
         L = embedder.encode(list(wording))
-        s = cat._normalise(X) @ L.T
+        s = unit(X) @ L.T
         m = metrics(y, np.array(THREE)[s.argmax(1)], np.array(("barrier", "enabler"))[s[:, :2].argmax(1)])
         tag = "**anchor**: " if k == 0 else "anchor variant: "
         out.append(row(f"{tag}nearest label description ({name})", m))
@@ -284,7 +281,7 @@ def run(args: argparse.Namespace) -> str:
 
 
 def update_docs(report: str) -> None:
-    replace_section(DOCS, "Categories", report)
+    replace_section("Categories", report)
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ passage per summary) it reports, for both methods, in one run:
   - optionally (--napire-embeddings) whether cross-source smoothing helps on real multi-answer
     respondents (NaPiRE), and (--scale N) time and peak memory at N synthetic passages.
 
-    python scripts/bench_themes.py [--embeddings PATH.npy] [--napire-embeddings PATH.npy]
-                                   [--scale 100000] [--update-docs]
+    python -m benchmarks.themes [--embeddings PATH.npy] [--napire-embeddings PATH.npy]
+                                [--scale 100000] [--update-docs]
 
 Plain BERTopic is `BERTopic(embedding_model=..., umap_model=UMAP(n_neighbors=15, n_components=5,
 min_dist=0.0, metric="cosine", random_state=seed))` with its default HDBSCAN(min_cluster_size=10)
@@ -26,9 +26,6 @@ and c-TF-IDF representation, given the same precomputed embeddings.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -40,15 +37,11 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchdocs import cpu_name, replace_section  # noqa: E402  (scripts/, beside this file)
+from benchmarks import machine
+from benchmarks.datasets import BILLS, NAPIRE, jsonl
+from benchmarks.markdown import DOCS, replace_section
 from synth.cluster import ClusterParams, cluster_passages, default_min_theme_size
 
-BILLS = ROOT.parent / "shared" / "dev-data" / "bills" / "bills_subset.jsonl"
-NAPIRE = ROOT.parent / "shared" / "dev-data" / "napire" / "labels_by_question.jsonl"
-DOCS = ROOT / "docs" / "benchmarks.md"
 SEEDS = (42, 1, 2)
 
 METHOD = """\
@@ -144,7 +137,7 @@ def subsample(n: int, fraction: float, seed: int) -> np.ndarray:
 
 
 def load_bills(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = jsonl(path)
     return [r["summary"] for r in rows], np.array([r["topic"] for r in rows]), np.array([r["subtopic"] for r in rows])
 
 
@@ -267,7 +260,7 @@ def sensitivity(topic, embeddings) -> list[str]:
 
 
 def napire_cross_source(path: Path, emb_path: Path) -> list[str]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = jsonl(path)
     vectors = np.load(emb_path)
     groups = np.array([r["respondent"] for r in rows])
     code = np.array([r["napire_tags"][0] if len(r["napire_tags"]) == 1 else "" for r in rows])
@@ -345,16 +338,6 @@ def scale(n: int, embeddings: np.ndarray) -> str:
             f"benchmark process {peak / 2**20:.2f} GiB (before clustering {before / 2**20:.2f} GiB)")
 
 
-def machine() -> str:
-    cpu = cpu_name(platform.processor() or platform.machine())
-    try:
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
-            f"{platform.release()}; load average at the end {load} (shared machine: times are noisy)")
-
-
 def report(args, texts, topic, subtopic, embeddings, model, embed_line: str) -> str:
     import bertopic
 
@@ -371,8 +354,8 @@ def report(args, texts, topic, subtopic, embeddings, model, embed_line: str) -> 
     lines = [
         METHOD,
         "",
-        f"Command: `{' '.join(['python', 'scripts/bench_themes.py', *sys.argv[1:]])}`  ",
-        f"Machine: {machine()}.  ",
+        f"Command: `{' '.join(['python', '-m', 'benchmarks.themes', *sys.argv[1:]])}`  ",
+        f"Machine: {machine.describe()}.  ",
         f"BERTopic {bertopic.__version__}; embeddings: synth's bundled all-MiniLM-L6-v2 (384 dimensions). {embed_line}",
         "",
         ("Bills dev set, 1,000 summaries, one passage each (so cross-source smoothing has nothing to do "
@@ -440,7 +423,7 @@ def report(args, texts, topic, subtopic, embeddings, model, embed_line: str) -> 
 
 
 def update_docs(text: str) -> None:
-    replace_section(DOCS, "Theme discovery", text)
+    replace_section("Theme discovery", text)
 
 
 def main() -> None:

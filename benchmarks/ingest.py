@@ -1,6 +1,6 @@
 """Benchmark ingesting one large survey sheet: CPU seconds per stage (reading, cutting, saving) and peak memory.
 
-    python scripts/bench_ingest.py [--rows 1048575] [--xlsx PATH]
+    python -m benchmarks.ingest [--rows 1048575] [--xlsx PATH]
 
 Builds (or reuses, with --xlsx naming an existing file) a sheet of `id, answer, area` rows, 12 words an
 answer, and ingests it into a new project in a temporary folder through `synth.ingest.ingest`, timing each
@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from synth.ingest import ingest  # noqa: E402
-from synth.store import Project  # noqa: E402
+from benchmarks.markdown import table
+from synth.ingest import ingest
+from synth.store import Project
 
 WORDS = "the bus fares were too high and childcare was hard to find near the jobcentre advisers helped".split()
 
@@ -60,10 +57,8 @@ def main() -> None:
               ("cut into passages", marks.get("segment", total), marks.get("store", total)),
               ("save", marks.get("store", total), total)]
     print(f"{len(report.added):,} rows of {sheet.name} ingested; CPU seconds by stage:")
-    print("| stage | CPU s |\n|---|---:|")
-    for name, start, end in stages:
-        print(f"| {name} | {end - start:.1f} |")
-    print(f"| total | {total:.1f} |")
+    print(table(["stage", "CPU s"], [*((name, f"{end - start:.1f}") for name, start, end in stages),
+                                     ("total", f"{total:.1f}")], align="lr"))
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
