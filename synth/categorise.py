@@ -2,8 +2,8 @@
 
 A passage's category comes from two kinds of evidence, both shown to the analyst:
 
-- cue phrases matched over lemmas ("lack of", "struggled to", "worked well", "should",
-  "could be adopted"), with negation: a cue preceded by "not", "no", "never", "without" … in the
+- cue phrases matched over lemmas by `synth.cue_match` ("lack of", "struggled to", "worked well",
+  "should", "could be adopted"), with negation: a cue preceded by "not", "no", "never", "without" … in the
   same clause flips ("did not help" counts for barrier, "no problems" for enabler);
 - similarity, in the passages' embedding space, to short prototype statements written for each
   category (`synth.cues.PROTOTYPES`), plus template statements that cross each category's typical
@@ -17,9 +17,8 @@ and a softmax turns the logits into scores that sum to 1. A theme's category is 
 of its passages; its mix shows how far they agree, and a theme whose passages divide between
 categories is offered for splitting.
 
-Over 450 lines because passage scoring, prototype similarity, the survey question's prior (which
-reuses the cue matcher) and theme aggregation are tuned together as one method; the cue lists and
-prototypes already live in `synth.cues`.
+The cue phrases are found by `synth.cue_match` (lemmas, negation, wishes); the cue lists and
+prototypes live in `synth.cues`. This module scores: passages, the survey question's prior, themes.
 """
 
 from __future__ import annotations
@@ -31,10 +30,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from . import cue_match
 from . import cues as lexicon
+from .cue_match import CueMatch, Lexicon, match_cues, negator_before, parse, pipeline
 from .errors import ModelError
 from .records import CATEGORIES
 from .vectors import unit
@@ -47,59 +47,6 @@ BIAS: Mapping[str, float] = {"barrier": 0.0, "enabler": 0.0, "practice": 0.0, "c
 TOP_K = 20
 # A negated barrier cue ("no problems") is weaker evidence of an enabler than a plain enabler cue.
 NEGATED_BARRIER_FACTOR = 0.7
-NEUTRAL = "neutral"
-
-
-@dataclass(frozen=True)
-class CueMatch:
-    """One cue phrase found in a passage; offsets are into the passage text.
-
-    When `negated`, the span starts at the negating word ("not help"), `category` is still the
-    lexicon's category of the cue, and `counts_for` says where its weight went instead.
-    """
-
-    phrase: str
-    category: str
-    start_char: int
-    end_char: int
-    negated: bool
-    lemma: str = ""
-    weight: float = 1.0
-    wished: bool = False  # an enabler word after "should", "need", "would like" …: the state wanted
-    question: str = ""  # non-empty: found in the question this passage answers (offsets into it), not the passage
-
-    @property
-    def counts_for(self) -> str | None:
-        if self.wished:
-            return "practice"
-        if not self.negated:
-            return self.category
-        return {"enabler": "barrier", "barrier": "enabler", "context": "context"}.get(self.category)
-
-    def to_dict(self) -> dict:
-        """Everything a stored cue needs to give the same reasons when read back (see `from_dict`)."""
-        return {"phrase": self.phrase, "category": self.category, "start_char": self.start_char,
-                "end_char": self.end_char, "negated": self.negated, "lemma": self.lemma, "weight": self.weight,
-                "wished": self.wished, **({"question": self.question} if self.question else {})}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> CueMatch:
-        return cls(phrase=d["phrase"], category=d["category"], start_char=int(d["start_char"]),
-                   end_char=int(d["end_char"]), negated=bool(d["negated"]), lemma=d.get("lemma", ""),
-                   weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)),
-                   question=str(d.get("question", "")))
-
-    def describe(self) -> str:
-        target = self.counts_for
-        if self.question:
-            return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
-        if self.wished:
-            return f'"{self.phrase}" ({self.category} word in a wish → practice)'
-        if not self.negated:
-            return f'"{self.phrase}" ({self.category})'
-        if target is None:
-            return f'"{self.phrase}" (negated {self.category}, ignored)'
-        return f'"{self.phrase}" (negated {self.category} → {target})'
 
 
 @dataclass(frozen=True)
@@ -132,151 +79,6 @@ class PassageCategory:
         if self.nearest_prototype:
             out.append(f'closest {self.category} prototype: "{self.nearest_prototype}"')
         return tuple(out)
-
-
-# --------------------------------------------------------------------------------------------
-# Cue matching
-
-
-@dataclass(frozen=True)
-class _Lexicon:
-    matcher: PhraseMatcher
-    labels: Mapping[int, tuple[str, str, float]]  # match id -> (category, lexicon phrase, weight)
-
-
-def _nlp():
-    from .nlp import load_nlp
-
-    return load_nlp()
-
-
-@functools.cache
-def _lexicon() -> _Lexicon:
-    nlp = _nlp()
-    matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
-    labels: dict[int, tuple[str, str, float]] = {}
-    entries = [(cat, phrase, w) for cat, items in lexicon.CUES.items() for phrase, w in items]
-    entries += [(NEUTRAL, phrase, 0.0) for phrase in lexicon.NEUTRAL_PHRASES]
-    for category, phrase, weight in entries:
-        key = f"{category}:{phrase}"
-        # Patterns are lemmatised by the same pipeline as passages, so both sides agree on lemmas.
-        pattern = nlp(phrase.lower())
-        matcher.add(key, [pattern])
-        labels[nlp.vocab.strings[key]] = (category, phrase, weight)
-    return _Lexicon(matcher, labels)
-
-
-def _parse(texts: Sequence[str]) -> list[Doc]:
-    nlp = _nlp()
-    # Lookup lemma tables are keyed by lower-case forms. Lower-casing character by character, and
-    # leaving the few characters whose lower case is longer ("İ"), keeps every offset exact.
-    folded = [t.lower() if len(t.lower()) == len(t) else "".join(ch if len(ch.lower()) > 1 else ch.lower() for ch in t)
-              for t in texts]
-    return list(nlp.pipe(folded, batch_size=256))
-
-
-def _rule_spans(doc: Doc) -> list[tuple[Span, str, str, float]]:
-    """Cues that depend on position: instructions and elliptical requests that open a sentence."""
-    out = []
-    for sent in doc.sents:
-        words = [t for t in sent if t.is_alpha]
-        if not words:
-            continue
-        first = words[0]
-        low = first.lower_
-        # "Offer evening sessions" is an instruction; "Use of interpreters was limited" is not.
-        follows = words[1].lower_ if len(words) > 1 else ""
-        if low in lexicon.IMPERATIVE_VERBS and len(words) > 1 and follows not in lexicon.NOT_AFTER_IMPERATIVE:
-            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (instruction)", 1.0))
-        elif low in lexicon.REQUEST_OPENERS:
-            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (request)", 1.0))
-        elif low in lexicon.PRACTICE_GERUNDS:
-            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (what was done)", 0.5))
-    for token in doc:
-        if token.like_num and any(ch.isdigit() for ch in token.text):
-            out.append((doc[token.i:token.i + 1], "context", "a number", 0.5))
-    return out
-
-
-def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
-    """The cue phrases in `text`, with negation resolved, in text order."""
-    if doc is None:
-        doc = _parse([text])[0]
-    lex = _lexicon()
-    found: list[tuple[Span, str, str, float]] = []
-    for match_id, start, end in lex.matcher(doc):
-        category, phrase, weight = lex.labels[match_id]
-        found.append((doc[start:end], category, phrase, weight))
-    rules = _rule_spans(doc)
-    # Longest match wins ("lack of" over "lack", "work well" over "well"). On the same span a
-    # request opener beats the lexicon ("Better pay" asks for something; "better" alone praises);
-    # other rule cues lose ties.
-    by_span = {}
-    for item in [r for r in rules if r[2].endswith("(request)")] + found + rules:
-        by_span.setdefault((item[0].start, item[0].end), item)
-    kept_spans = {(s.start, s.end) for s in filter_spans([item[0] for item in by_span.values()])}
-    kept = sorted((item for key, item in by_span.items() if key in kept_spans), key=lambda it: it[0].start)
-
-    # A negating word inside a neutral phrase ("not only", "no doubt") negates nothing.
-    in_neutral = {i for span, category, _, _ in kept if category == NEUTRAL for i in range(span.start, span.end)}
-    negator_at = {t.i for t in doc if (t.lemma_.lower() in lexicon.NEGATORS or t.lower_ in lexicon.NEGATORS)
-                  and t.i not in in_neutral}
-    pure_negator = {item[0].start for item in kept if len(item[0]) == 1 and item[0].start in negator_at
-                    and item[0][0].lower_ in lexicon.NEGATORS | {"n't"}}
-    consumed: set[int] = set()
-    resolved: list[tuple[Span, str, str, float, int | None]] = []
-    for span, category, phrase, weight in kept:
-        neg = None
-        # Context is description either way; only evaluative and prescriptive cues can be negated.
-        if category in ("barrier", "enabler", "practice") and span.start not in pure_negator:
-            neg = _negator_before(doc, span, negator_at)
-        if neg is not None:
-            consumed.add(neg)
-        resolved.append((span, category, phrase, weight, neg))
-
-    wish_from = _wish_starts(doc)
-    out = []
-    for span, category, phrase, weight, neg in resolved:
-        if category == NEUTRAL or (span.start in pure_negator and span.start in consumed):
-            continue
-        start_token = doc[neg] if neg is not None else span[0]
-        start, end = start_token.idx, span.end_char
-        wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
-        out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
-                            negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
-    return tuple(out)
-
-
-def _wish_starts(doc: Doc) -> list[int]:
-    """The tokens where a wish or demand begins ("should", "need", "would like" …)."""
-    out = []
-    for token in doc:
-        following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
-        if (token.lemma_.lower() in lexicon.WISH_TRIGGERS or token.lower_ in lexicon.WISH_TRIGGERS
-                or (token.lower_, following) in lexicon.WISH_PHRASES):
-            out.append(token.i)
-    return out
-
-
-def _in_wish(doc: Doc, span: Span, wish_starts: list[int]) -> bool:
-    """Whether a wish opened shortly before `span`, in its clause."""
-    for start in wish_starts:
-        if start < span.start <= start + lexicon.WISH_WINDOW and doc[start].sent.start == span.sent.start \
-                and not any(doc[i].lower_ in lexicon.SCOPE_BREAKS for i in range(start + 1, span.start)):
-            return True
-    return False
-
-
-def _negator_before(doc: Doc, span: Span, negator_at: set[int]) -> int | None:
-    """The index of a negating token within the window before `span`, in the same clause."""
-    sent_start = span.sent.start
-    for i in range(span.start - 1, max(sent_start, span.start - lexicon.NEGATION_WINDOW) - 1, -1):
-        token = doc[i]
-        if token.lower_ in lexicon.SCOPE_BREAKS:
-            return None
-        if i in negator_at:
-            return i
-    return None
 
 
 def cue_totals(matches: Sequence[CueMatch]) -> dict[str, float]:
@@ -379,7 +181,7 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
     else:
         sims = np.zeros((len(texts), len(CATEGORIES)), dtype=np.float32)
         nearest = None
-    docs = _parse(texts)
+    docs = parse(texts)
     bias = np.array([BIAS[c] for c in CATEGORIES])
     out = []
     for i, (text, doc) in enumerate(zip(texts, docs)):
@@ -425,8 +227,8 @@ class QuestionPrior:
 
 
 @functools.cache
-def _question_lexicon() -> _Lexicon:
-    nlp = _nlp()
+def _question_lexicon() -> Lexicon:
+    nlp = pipeline()
     matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
     labels: dict[int, tuple[str, str, float]] = {}
     for category, items in lexicon.QUESTION_CUES.items():
@@ -434,7 +236,7 @@ def _question_lexicon() -> _Lexicon:
             key = f"question:{category}:{phrase}"
             matcher.add(key, [nlp(phrase.lower())])
             labels[nlp.vocab.strings[key]] = (category, phrase, weight)
-    return _Lexicon(matcher, labels)
+    return Lexicon(matcher, labels)
 
 
 @functools.lru_cache(maxsize=4096)  # a survey asks few questions of many rows
@@ -444,7 +246,7 @@ def question_prior(question: str) -> QuestionPrior:
     cues, with negation ("not satisfied" asks about a shortfall). None when no category leads by
     QUESTION_MARGIN ("What happened to make you satisfied, when you were not?")."""
     question = " ".join(question.split())
-    doc = _parse([question])[0]
+    doc = parse([question])[0]
     lex = _question_lexicon()
     framed = []
     for match_id, start, end in lex.matcher(doc):
@@ -457,7 +259,7 @@ def question_prior(question: str) -> QuestionPrior:
     for span, category, phrase, weight in sorted(framed, key=lambda f: f[0].start):
         if (span.start, span.end) in spans and (span.start, span.end) not in seen:
             seen.add((span.start, span.end))
-            neg = _negator_before(doc, span, {t.i for t in doc if t.lower_ in lexicon.NEGATORS})
+            neg = negator_before(doc, span, {t.i for t in doc if t.lower_ in lexicon.NEGATORS})
             start = doc[neg].idx if neg is not None else span.start_char
             cues.append(CueMatch(phrase=question[start:span.end_char], category=category, start_char=start,
                                  end_char=span.end_char, negated=neg is not None, lemma=phrase, weight=weight,
@@ -484,7 +286,7 @@ def question_category(cues: Sequence[CueMatch]) -> str | None:
 @functools.cache
 def categoriser_fingerprint() -> str:
     """Changes whenever the categoriser could score a passage differently: a digest of this module,
-    of the lexicon and prototypes it reads, and of the spaCy pipeline that lemmatises for the cue
+    of the cue matcher, of the lexicon and prototypes they read, and of the spaCy pipeline that lemmatises for the cue
     matcher (installing en_core_web_sm, or new lookup tables, changes the lemmas). Stored with each
     passage's category, so a re-run reuses only categories that the same code, lexicon and
     pipeline computed."""
@@ -494,7 +296,7 @@ def categoriser_fingerprint() -> str:
     from .nlp import pipeline_fingerprint
 
     digest = hashlib.sha256()
-    for path in (Path(__file__), Path(lexicon.__file__)):
+    for path in (Path(__file__), Path(cue_match.__file__), Path(lexicon.__file__)):
         digest.update(path.read_bytes())
     digest.update(pipeline_fingerprint().encode())
     return digest.hexdigest()[:16]

@@ -76,6 +76,24 @@ def test_rename_define_recategorise_mark_fields_as_human(project: Project, built
     assert rename.after["themes"][str(b)] == {"label": "Training that sticks", "label_by_human": True}
 
 
+def test_a_reviewers_category_reads_the_stored_cues_back(project: Project, built: Built) -> None:
+    """Issue 12 item 2, the review side: the vote a review action makes reads each passage's stored
+    cue matches back (it once built them with no cues), so the theme's reasons name the cues as a
+    discover run's do."""
+    from synth.cue_match import CueMatch
+
+    practice = {"barrier": 0.1, "enabler": 0.1, "practice": 0.7, "context": 0.1}
+    with project.transaction():
+        for pid in built.passages["A2"]:
+            start = built.text[pid].index("hire") if "hire" in built.text[pid] else 0
+            cue = CueMatch(phrase=built.text[pid][start:start + 4], category="practice", start_char=start,
+                           end_char=start + 4, negated=False, lemma="hire")
+            project.set_passage_category(pid, "practice", practice, [cue.to_dict()])
+    actions.recategorise(project, built.themes["A"], "practice", reviewer="t")
+    reasons = project.theme(built.themes["A"]).category_reasons
+    assert any(r.startswith('practice cues: "hire" ×') for r in reasons), reasons
+
+
 def test_bad_wording_is_refused_with_a_reason(project: Project, built: Built) -> None:
     with pytest.raises(SynthError, match="empty"):
         actions.rename(project, built.themes["A"], "   ", reviewer="r")

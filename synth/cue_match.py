@@ -1,0 +1,217 @@
+"""Cue phrases in a passage: what `synth.categorise` counts as evidence for a category.
+
+Phrases of the lexicon (`synth.cues`) are matched over lemmas with spaCy's `PhraseMatcher`, plus
+position rules (an instruction or a request opening a sentence, a number). A negator shortly
+before a cue in the same clause flips it ("did not help" counts for barrier), and an enabler word
+shortly after a wish ("we need better …") counts for practice. Every match keeps its offsets into
+the passage, so the analyst sees exactly which words decided.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from . import cues as lexicon
+
+NEUTRAL = "neutral"  # lexicon phrases that only shield a negating word ("not only", "no doubt")
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """One cue phrase found in a passage; offsets are into the passage text.
+
+    When `negated`, the span starts at the negating word ("not help"), `category` is still the
+    lexicon's category of the cue, and `counts_for` says where its weight went instead.
+    """
+
+    phrase: str
+    category: str
+    start_char: int
+    end_char: int
+    negated: bool
+    lemma: str = ""
+    weight: float = 1.0
+    wished: bool = False  # an enabler word after "should", "need", "would like" …: the state wanted
+    question: str = ""  # non-empty: found in the question this passage answers (offsets into it), not the passage
+
+    @property
+    def counts_for(self) -> str | None:
+        if self.wished:
+            return "practice"
+        if not self.negated:
+            return self.category
+        return {"enabler": "barrier", "barrier": "enabler", "context": "context"}.get(self.category)
+
+    def to_dict(self) -> dict:
+        """Everything a stored cue needs to give the same reasons when read back (see `from_dict`)."""
+        return {"phrase": self.phrase, "category": self.category, "start_char": self.start_char,
+                "end_char": self.end_char, "negated": self.negated, "lemma": self.lemma, "weight": self.weight,
+                "wished": self.wished, **({"question": self.question} if self.question else {})}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> CueMatch:
+        return cls(phrase=d["phrase"], category=d["category"], start_char=int(d["start_char"]),
+                   end_char=int(d["end_char"]), negated=bool(d["negated"]), lemma=d.get("lemma", ""),
+                   weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)),
+                   question=str(d.get("question", "")))
+
+    def describe(self) -> str:
+        target = self.counts_for
+        if self.question:
+            return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
+        if self.wished:
+            return f'"{self.phrase}" ({self.category} word in a wish → practice)'
+        if not self.negated:
+            return f'"{self.phrase}" ({self.category})'
+        if target is None:
+            return f'"{self.phrase}" (negated {self.category}, ignored)'
+        return f'"{self.phrase}" (negated {self.category} → {target})'
+
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    matcher: PhraseMatcher
+    labels: Mapping[int, tuple[str, str, float]]  # match id -> (category, lexicon phrase, weight)
+
+
+def pipeline():
+    """The spaCy pipeline that lemmatises passages and patterns alike (loaded once, by synth.nlp)."""
+    from .nlp import load_nlp
+
+    return load_nlp()
+
+
+@functools.cache
+def _lexicon() -> Lexicon:
+    nlp = pipeline()
+    matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+    labels: dict[int, tuple[str, str, float]] = {}
+    entries = [(cat, phrase, w) for cat, items in lexicon.CUES.items() for phrase, w in items]
+    entries += [(NEUTRAL, phrase, 0.0) for phrase in lexicon.NEUTRAL_PHRASES]
+    for category, phrase, weight in entries:
+        key = f"{category}:{phrase}"
+        # Patterns are lemmatised by the same pipeline as passages, so both sides agree on lemmas.
+        pattern = nlp(phrase.lower())
+        matcher.add(key, [pattern])
+        labels[nlp.vocab.strings[key]] = (category, phrase, weight)
+    return Lexicon(matcher, labels)
+
+
+def parse(texts: Sequence[str]) -> list[Doc]:
+    nlp = pipeline()
+    # Lookup lemma tables are keyed by lower-case forms. Lower-casing character by character, and
+    # leaving the few characters whose lower case is longer ("İ"), keeps every offset exact.
+    folded = [t.lower() if len(t.lower()) == len(t) else "".join(ch if len(ch.lower()) > 1 else ch.lower() for ch in t)
+              for t in texts]
+    return list(nlp.pipe(folded, batch_size=256))
+
+
+def _rule_spans(doc: Doc) -> list[tuple[Span, str, str, float]]:
+    """Cues that depend on position: instructions and elliptical requests that open a sentence."""
+    out = []
+    for sent in doc.sents:
+        words = [t for t in sent if t.is_alpha]
+        if not words:
+            continue
+        first = words[0]
+        low = first.lower_
+        # "Offer evening sessions" is an instruction; "Use of interpreters was limited" is not.
+        follows = words[1].lower_ if len(words) > 1 else ""
+        if low in lexicon.IMPERATIVE_VERBS and len(words) > 1 and follows not in lexicon.NOT_AFTER_IMPERATIVE:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (instruction)", 1.0))
+        elif low in lexicon.REQUEST_OPENERS:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (request)", 1.0))
+        elif low in lexicon.PRACTICE_GERUNDS:
+            out.append((doc[first.i:first.i + 1], "practice", f"{low} … (what was done)", 0.5))
+    for token in doc:
+        if token.like_num and any(ch.isdigit() for ch in token.text):
+            out.append((doc[token.i:token.i + 1], "context", "a number", 0.5))
+    return out
+
+
+def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
+    """The cue phrases in `text`, with negation resolved, in text order."""
+    if doc is None:
+        doc = parse([text])[0]
+    lex = _lexicon()
+    found: list[tuple[Span, str, str, float]] = []
+    for match_id, start, end in lex.matcher(doc):
+        category, phrase, weight = lex.labels[match_id]
+        found.append((doc[start:end], category, phrase, weight))
+    rules = _rule_spans(doc)
+    # Longest match wins ("lack of" over "lack", "work well" over "well"). On the same span a
+    # request opener beats the lexicon ("Better pay" asks for something; "better" alone praises);
+    # other rule cues lose ties.
+    by_span = {}
+    for item in [r for r in rules if r[2].endswith("(request)")] + found + rules:
+        by_span.setdefault((item[0].start, item[0].end), item)
+    kept_spans = {(s.start, s.end) for s in filter_spans([item[0] for item in by_span.values()])}
+    kept = sorted((item for key, item in by_span.items() if key in kept_spans), key=lambda it: it[0].start)
+
+    # A negating word inside a neutral phrase ("not only", "no doubt") negates nothing.
+    in_neutral = {i for span, category, _, _ in kept if category == NEUTRAL for i in range(span.start, span.end)}
+    negator_at = {t.i for t in doc if (t.lemma_.lower() in lexicon.NEGATORS or t.lower_ in lexicon.NEGATORS)
+                  and t.i not in in_neutral}
+    pure_negator = {item[0].start for item in kept if len(item[0]) == 1 and item[0].start in negator_at
+                    and item[0][0].lower_ in lexicon.NEGATORS | {"n't"}}
+    consumed: set[int] = set()
+    resolved: list[tuple[Span, str, str, float, int | None]] = []
+    for span, category, phrase, weight in kept:
+        neg = None
+        # Context is description either way; only evaluative and prescriptive cues can be negated.
+        if category in ("barrier", "enabler", "practice") and span.start not in pure_negator:
+            neg = negator_before(doc, span, negator_at)
+        if neg is not None:
+            consumed.add(neg)
+        resolved.append((span, category, phrase, weight, neg))
+
+    wish_from = _wish_starts(doc)
+    out = []
+    for span, category, phrase, weight, neg in resolved:
+        if category == NEUTRAL or (span.start in pure_negator and span.start in consumed):
+            continue
+        start_token = doc[neg] if neg is not None else span[0]
+        start, end = start_token.idx, span.end_char
+        wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
+        out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
+                            negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
+    return tuple(out)
+
+
+def _wish_starts(doc: Doc) -> list[int]:
+    """The tokens where a wish or demand begins ("should", "need", "would like" …)."""
+    out = []
+    for token in doc:
+        following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+        if (token.lemma_.lower() in lexicon.WISH_TRIGGERS or token.lower_ in lexicon.WISH_TRIGGERS
+                or (token.lower_, following) in lexicon.WISH_PHRASES):
+            out.append(token.i)
+    return out
+
+
+def _in_wish(doc: Doc, span: Span, wish_starts: list[int]) -> bool:
+    """Whether a wish opened shortly before `span`, in its clause."""
+    for start in wish_starts:
+        if start < span.start <= start + lexicon.WISH_WINDOW and doc[start].sent.start == span.sent.start \
+                and not any(doc[i].lower_ in lexicon.SCOPE_BREAKS for i in range(start + 1, span.start)):
+            return True
+    return False
+
+
+def negator_before(doc: Doc, span: Span, negator_at: set[int]) -> int | None:
+    """The index of a negating token within the window before `span`, in the same clause."""
+    sent_start = span.sent.start
+    for i in range(span.start - 1, max(sent_start, span.start - lexicon.NEGATION_WINDOW) - 1, -1):
+        token = doc[i]
+        if token.lower_ in lexicon.SCOPE_BREAKS:
+            return None
+        if i in negator_at:
+            return i
+    return None
