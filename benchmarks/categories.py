@@ -280,10 +280,6 @@ def run(args: argparse.Namespace) -> str:
     return "\n".join(out)
 
 
-def update_docs(report: str) -> None:
-    replace_section("Categories", report)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -293,7 +289,7 @@ def main() -> None:
     report = run(args)
     print(report)
     if args.update_docs:
-        update_docs(report)
+        replace_section("Categories", report)
         print(f"\nwrote the Categories section of {DOCS}")
 
 

@@ -422,10 +422,6 @@ def report(args, texts, topic, subtopic, embeddings, model, embed_line: str) -> 
     return "\n".join(lines)
 
 
-def update_docs(text: str) -> None:
-    replace_section("Theme discovery", text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=BILLS, help="bills jsonl (summary, topic, subtopic)")
@@ -451,7 +447,7 @@ def main() -> None:
     text = report(args, texts, topic, subtopic, embeddings, model, embed_line)
     print(text)
     if args.update_docs:
-        update_docs(text)
+        replace_section("Theme discovery", text)
         print(f"\nwrote the Theme discovery section of {DOCS}")
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .confidence import LEVELS, OPPOSITE, Component, judge
+from .vectors import unit
 
 if TYPE_CHECKING:  # the store imports nothing from here; the hint only
     from .store import Project, ThemeRow
@@ -199,8 +200,7 @@ def mean_similarity(vectors: Sequence[np.ndarray]) -> float | None:
     """Mean cosine similarity of vectors to their (normalised) mean: 1 when all point the same way."""
     if len(vectors) < 2:
         return None
-    x = np.stack([np.asarray(v, dtype=np.float64) for v in vectors])
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = unit(np.stack([np.asarray(v, dtype=np.float64) for v in vectors]))
     centre = x.mean(axis=0)
     norm = float(np.linalg.norm(centre))
     if norm < 1e-12:

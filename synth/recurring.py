@@ -30,6 +30,7 @@ from .cluster import Clustering
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
+from .vectors import unit
 from .stance import _held_together
 
 
@@ -41,8 +42,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if groups is None or min_sources <= 0 or clustering.n_themes < 2:
         return clustering, 0
     groups = np.asarray(groups)
-    X = np.asarray(vectors, dtype=np.float32)
-    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    X = unit(vectors, np.float32)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     k = clustering.n_themes
     members = [np.flatnonzero(labels == j) for j in range(k)]
@@ -89,8 +89,7 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if len(unplaced) > MAX_UNPLACED:
         return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
     groups = np.asarray(groups)
-    X = np.asarray(vectors, dtype=np.float32)
-    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    X = unit(vectors, np.float32)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
     tight = float(np.median([cohesion(X, m)[1] for m in members if len(m)]))
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.

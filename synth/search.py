@@ -150,6 +150,7 @@ def similar(project: Project, *, text: str | None = None, passage_id: int | None
     matrix = np.stack([vectors[h] for _, h in ranked]).astype(np.float32)
     if matrix.shape[1] != query_vector.shape[0]:
         raise SynthError(f"{project.path}: the stored vectors and the query's have different sizes; run `synth discover`")
+    # Scaled in place rather than by vectors.unit: at 100k passages a second matrix is 150 MB more.
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     sims = matrix @ (query_vector / max(float(np.linalg.norm(query_vector)), 1e-12)).astype(np.float32)
     order = np.argsort(-sims, kind="stable")[:limit]

@@ -80,3 +80,15 @@ def test_each_benchmark_runs_as_a_module_of_the_package(name, monkeypatch, capsy
         runpy.run_module(f"benchmarks.{name}", run_name="__main__")
     assert done.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+def test_a_benchmark_rewrites_only_its_own_section_of_the_docs(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.markdown import replace_section, table
+
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# Benchmarks\n\n## Speed\n\nold speed\n\n## Categories\n\nkept\n", encoding="utf-8")
+    replace_section("Speed", table(["a", "b"], [(1, 2)], align="lr"), docs)
+    replace_section("New", "added", docs)
+    assert docs.read_text(encoding="utf-8") == (
+        "# Benchmarks\n\n## Speed\n\n| a | b |\n|---|---:|\n| 1 | 2 |\n\n## Categories\n\nkept\n\n## New\n\nadded\n")
