@@ -34,7 +34,7 @@ def _documented_benchmarks() -> list[tuple[str, str]]:
     out = []
     for doc in (REPO / "docs" / "benchmarks.md", REPO / "README.md"):
         text = doc.read_text(encoding="utf-8")
-        out += [(doc.name, m) for m in re.findall(r"-m benchmarks\.(\w+)", text)]
+        out += [(doc.name, m) for m in re.findall(r"-m benchmarks\.([a-z_]+)\b", text)]
     return out
 
 
