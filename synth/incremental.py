@@ -173,8 +173,9 @@ def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.n
                                           quote_indices=tuple(position[q] for q in t.quotes if q in position))
                          for t in themes)
     matches, gone = [], []
+    was_placed = np.array([p.id in stored and stored[p.id].placed for p in passages], bool)
     for j, t in enumerate(themes):
-        before = old & (nearest == j) & np.array([stored[p.id].placed if p.id in stored else False for p in passages])
+        before = was_placed & (nearest == j)
         now = labels == j
         if not now.any() and not (nearest == j).any():
             gone.append(t.theme_id)
