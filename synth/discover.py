@@ -192,9 +192,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
     settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes)}
-    warm = _warm_start(project, last_run, sub_passages, sub_vectors, group_ids, settings, report,
-                       exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space,
-                       recluster=recluster)
+    warm, report.partition_reason = incremental.prepare(
+        project, last_run, sub_passages, sub_vectors, group_ids, settings,
+        exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space, recluster=recluster)
+    report.partition = "full" if warm is None else "warm"
     if warm is not None:
         # A few new passages: the stored themes keep their members, labels and definitions; only the
         # candidate new themes among the new passages are described.
@@ -305,27 +306,6 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("store")
         project.set_run_report(run_id, _report_json(report))
     return report
-
-
-def _warm_start(project: Project, last_run, passages: list[Passage], vectors: np.ndarray, group_ids: np.ndarray,
-                settings: dict, report: DiscoverReport, *, exclude: set[int], same_space: bool,
-                recluster: bool) -> incremental.WarmStart | None:
-    """The stored themes extended by the new passages, or None (and the reason in the report) when
-    this run must partition the whole corpus (synth/incremental.py)."""
-    themes, stored = incremental.read_stored(project, passages, exclude) if last_run is not None else ([], {})
-    new, removed = incremental.changed_passages(passages, stored, last_run)
-    reason = incremental.warm_start_reason(last_run, settings, same_space=same_space, recluster=recluster,
-                                           changed=new + removed, n=len(passages))
-    if reason is None and not stored:
-        reason = "no stored themes to extend"
-    if reason is not None:
-        report.partition, report.partition_reason = "full", reason
-        return None
-    report.partition = "warm"
-    previous = (last_run.get("stats") or {}).get("warm_start", {})
-    return incremental.warm_start(passages, vectors, group_ids, themes, stored, removed=removed,
-                                  since_before=int(previous.get("since_full", 0)),
-                                  base_run=int(previous.get("base_run", last_run["id"])))
 
 
 def _same_question(stored_cues: list[dict], question: str | None) -> bool:

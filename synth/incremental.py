@@ -210,3 +210,22 @@ def read_stored(project, passages: Sequence[Passage], exclude: set[int]) -> tupl
     stored = {pid: StoredMembership(m.theme_id, float(m.probability), bool(m.placed))
               for pid, m in project.memberships_of([p.id for p in passages]).items() if m.theme_id in ids}
     return themes, stored
+
+
+def prepare(project, last_run: Mapping | None, passages: Sequence[Passage], vectors: np.ndarray,
+            group_ids: np.ndarray, settings: Mapping, *, exclude: set[int], same_space: bool,
+            recluster: bool) -> tuple[WarmStart | None, str]:
+    """discover's entry: the stored themes extended by the new passages, or None and the reason this
+    run partitions every passage afresh."""
+    themes, stored = read_stored(project, passages, exclude) if last_run is not None else ([], {})
+    new, removed = changed_passages(passages, stored, last_run)
+    reason = warm_start_reason(last_run, settings, same_space=same_space, recluster=recluster,
+                               changed=new + removed, n=len(passages))
+    if reason is None and not stored:
+        reason = "no stored themes to extend"
+    if reason is not None:
+        return None, reason
+    previous = (last_run.get("stats") or {}).get("warm_start", {})
+    return warm_start(passages, vectors, group_ids, themes, stored, removed=removed,
+                      since_before=int(previous.get("since_full", 0)),
+                      base_run=int(previous.get("base_run", last_run["id"]))), ""
