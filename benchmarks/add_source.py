@@ -1,7 +1,10 @@
 """Stability when a source is added (issue 13, item 7): discover the demo without one interview, add it
 back, discover again, and count the themes kept (same id, >= 90% of their placed passages).
 
-    PYTHONPATH=. python -m benchmarks.add_source [INTERVIEW_FILE] [--clusterer=NAME]
+    PYTHONPATH=. python -m benchmarks.add_source [INTERVIEW_FILE] [--clusterer=NAME] [--recluster]
+
+The second discover extends the stored themes (a warm start, synth/incremental.py); with --recluster
+it partitions every passage afresh and matches the new themes to the stored ones.
 
 Uses the synth of the Python running it (set PYTHONPATH to compare checkouts).
 """
@@ -40,6 +43,8 @@ def main() -> None:
     parser.add_argument("held", nargs="?", default="riverside-employer.txt", metavar="INTERVIEW_FILE",
                         help="the interview of corpora/demo/interviews to hold back, then add")
     parser.add_argument("--clusterer", help="synth discover's --clusterer (its default when not given)")
+    parser.add_argument("--recluster", action="store_true",
+                        help="the second discover partitions every passage afresh (discover --recluster)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "demo"
@@ -57,7 +62,7 @@ def main() -> None:
     shutil.move(tmp / args.held, corpus / "interviews" / args.held)
     manifest.write_text(full)
     _run("ingest", project, corpus)
-    _run("discover", project, "--seed", "42", *extra)
+    _run("discover", project, "--seed", "42", *extra, *(["--recluster"] if args.recluster else []))
     after = _members(project)
     kept = [t for t in before if t in after and len(before[t] & after[t]) >= 0.9 * len(before[t])]
     print(f"held back {args.held}: themes before {len(before)}, after {len(after)}, kept (same id, >= 90% of "

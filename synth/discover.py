@@ -23,7 +23,7 @@ from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_pa
 from .categorise import question_prior
 from .readers.tables import QUESTION_FIELD
 from .cluster import ClusterParams, cluster_passages
-from . import learn, relearn
+from . import incremental, learn, relearn
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
@@ -72,14 +72,17 @@ class DiscoverReport:
     seconds: dict[str, float] = field(default_factory=dict)
     embedder: str = ""         # the concrete route used
     embedder_reason: str = ""  # why (asked for, or what `auto` found)
+    partition: str = "full"    # "full": the corpus partitioned afresh; "warm": stored themes extended (synth/incremental.py)
+    partition_reason: str = ""  # why a full partition (empty for a warm start)
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
-             stance: bool = True) -> DiscoverReport:
+             stance: bool = True, recluster: bool = False) -> DiscoverReport:
     """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
-    (synth/stance.py). `embed_engine` computes the passages' vectors (in this process by default;
+    (synth/stance.py). `recluster`: partition the whole corpus afresh even when only a few passages
+    are new (otherwise those extend the stored themes, synth/incremental.py). `embed_engine` computes the passages' vectors (in this process by default;
     `ray_engine.RayEngine` on a Ray cluster): same contract as `embed_with_cache`, the same vectors.
     An engine that also has `passage_terms` and `categorise_passages` (the Ray engine) computes
     lemmas and categories too, with the contracts of the in-process functions of those names."""
@@ -186,7 +189,30 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     sub_vectors = vectors if len(inductive) == len(passages) else vectors[inductive]
     group_ids = np.array([p.source_id for p in sub_passages])
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
-    if len(sub_passages) >= MIN_CODABLE_PASSAGES:
+    # Centroids from another model (or route) live in another vector space: match on members only.
+    same_space = last_run is None or last_run["model_id"] == spec.model_id
+    settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes)}
+    warm, report.partition_reason = incremental.prepare(
+        project, last_run, sub_passages, sub_vectors, group_ids, settings,
+        exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space, recluster=recluster)
+    report.partition = "full" if warm is None else "warm"
+    if warm is not None:
+        # A few new passages: the stored themes keep their members, labels and definitions; only the
+        # candidate new themes among the new passages are described.
+        clustering, stance_split = warm.clustering, None
+        lap("cluster")
+        begin("label")
+        terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
+                                             report, compute=getattr(embed_engine, "passage_terms", None))
+        descriptions = list(warm.stored_descriptions)
+        if warm.n_new_themes:
+            names = project.source_names()
+            descriptions += describe_themes(
+                sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms], forms=display_forms_of(terms),
+                encode=encode_cached, source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
+            )[len(warm.theme_ids):]
+        lap("label")
+    elif len(sub_passages) >= MIN_CODABLE_PASSAGES:
         cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
         if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
             clustering = cluster_passages(sub_vectors, group_ids=group_ids,
@@ -222,28 +248,32 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         clustering, descriptions, new_terms, stance_split = None, [], {}, None
     begin("store")
 
-    # Centroids from another model (or route) live in another vector space: match on members only.
-    same_space = last_run is None or last_run["model_id"] == spec.model_id
-    previous = _previous_themes(project, exclude={c.id for c in codes} | {t for t, _ in taught}, with_centroids=same_space)
-    new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
-                   for t in range(len(descriptions))] if clustering else []
-    # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
-    matching = match_themes(previous, new_members, clustering.centroids if clustering else np.zeros((0, vectors.shape[1])),
-                            present=set(hashes))
+    if warm is not None:
+        matching = warm.matching
+    else:
+        previous = _previous_themes(project, exclude={c.id for c in codes} | {t for t, _ in taught},
+                                    with_centroids=same_space)
+        new_members = [{sub_passages[i].text_sha256 for i in np.flatnonzero(clustering.labels == t)}
+                       for t in range(len(descriptions))] if clustering else []
+        # `present`: passages this run left unplaced still exist, so their old theme is not 'merged' away.
+        matching = match_themes(previous, new_members,
+                                clustering.centroids if clustering else np.zeros((0, vectors.shape[1])),
+                                present=set(hashes))
 
     with project.transaction():
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance},
-            stats=clustering.stats if clustering else {}, report={},
+                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance, "partition": report.partition},
+            stats=(incremental.stats_of(warm) if warm is not None else clustering.stats) if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         held = _held_placements(project, sub_passages)
         theme_of_cluster = _write_themes(project, run_id, descriptions, clustering, matching, report, held)
-        _write_stance_links(project, run_id, stance_split, theme_of_cluster)
+        if warm is None:  # a warm start keeps the stored themes, and so their stance links
+            _write_stance_links(project, run_id, stance_split, theme_of_cluster)
         _retire_unmatched(project, matching.gone, report)
         if clustering:
             _write_memberships(project, run_id, sub_passages, clustering, theme_of_cluster)

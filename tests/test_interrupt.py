@@ -122,7 +122,8 @@ def test_ctrl_c_on_a_second_run_keeps_the_first_runs_themes(demo_project, synth)
     synth.ok("discover", demo_project)
     themes = synth.ok("themes", demo_project, "--json")
     before = snapshot(demo_project)
-    code, stderr = run_and_interrupt(demo_project, "cluster", delay=0.2)
+    # --recluster: with nothing new, a second run would extend the stored themes without clustering.
+    code, stderr = run_and_interrupt(demo_project, "cluster", delay=0.2, options=("--recluster",))
     assert code == 130, stderr
     assert snapshot(demo_project) == before
     assert synth.ok("themes", demo_project, "--json") == themes

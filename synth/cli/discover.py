@@ -21,6 +21,7 @@ STAGE_NAMES = {"embed": "Embedding passages", "cluster": "Clustering", "label": 
 Examples:
   synth discover review.synth
   synth discover review.synth --seed 7 --min-theme-size 5
+  synth discover review.synth --recluster              # partition every passage afresh
   synth codebook import review.synth framework.qdc && synth discover review.synth --codebook
   synth discover review.synth --embedder onnx-int8     # faster still on a CPU, near-identical vectors
   synth discover review.synth --embedder pytorch       # the bundled model in PyTorch
@@ -29,7 +30,14 @@ Examples:
   synth discover review.synth --engine ray --ray-address HEAD:6379  # join a running Ray cluster
 """)
 @project_argument
-@click.option("--seed", default=42, show_default=True, help="Random seed; the same project and seed give identical results.")
+@click.option("--seed", default=42, show_default=True,
+              help="Random seed of the consensus-leiden and umap-hdbscan clusterers; consensus Ward's themes "
+                   "depend on the passages alone.")
+@click.option("--recluster", is_flag=True,
+              help="Partition every passage afresh. Without it, when the passages added or removed since the last "
+                   "full partition are at most 10% of the corpus, they extend the stored themes instead: each new "
+                   "passage joins its nearest theme when it is as close as the theme's own members, and new "
+                   "themes form only among new passages that recur across sources.")
 @click.option("--clusterer", default="consensus-ward", show_default=True,
               type=click.Choice(["consensus-leiden", "consensus-ward", "umap-hdbscan"]),
               help="How passages are grouped: synth's consensus Ward (the default), its consensus Leiden on the "
@@ -55,7 +63,7 @@ Examples:
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
                      embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
-                     ray_workers: int | None, no_stance: bool) -> None:
+                     ray_workers: int | None, no_stance: bool, recluster: bool) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -73,12 +81,16 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
                                                          model_dir=model_dir))
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                       embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer,
-                      stance=not no_stance)
+                      stance=not no_stance, recluster=recluster)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
                f"computed {report.embeddings_computed} (embedder {shown(report.embedder)}: "
                f"{shown(report.embedder_reason)}{'; on Ray' if engine == 'ray' else ''})")
+    if report.partition == "warm":
+        click.echo("stored themes extended by the new passages (a full partition: --recluster)")
+    else:
+        click.echo(f"every passage partitioned afresh ({shown(report.partition_reason)})")
     if use_codebook:
         click.echo(f"codebook: {report.deductive} passages placed in its codes first")
     click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
