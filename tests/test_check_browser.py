@@ -80,20 +80,21 @@ def test_check_next_by_keyboard_alone(browser, queued, serve) -> None:  # noqa: 
     page.goto(f"{url}/check")
     listed = _listed(page)
     assert page.locator(f"#c{listed[0]}").get_attribute("class").split().count("current") == 1  # opens on the first
-    page.keyboard.press("a")  # confirm the current one as shown
-    page.wait_for_selector(".flash")
+    with page.expect_navigation():
+        page.keyboard.press("a")  # confirm the current one as shown
     assert f"set passage {listed[0]} to barrier" in page.locator(".flash").inner_text()
     now = _listed(page)
     assert listed[0] not in now and now
     assert "current" in page.locator(f"#c{now[0]}").get_attribute("class")  # the next one is current
     page.keyboard.press("j")  # skip one
-    page.keyboard.press("2")  # correct it: the second category, enabler
-    page.wait_for_url(f"{url}/check*")
+    with page.expect_navigation():
+        page.keyboard.press("2")  # correct it: the second category, enabler
     assert f"set passage {now[1]} to enabler" in page.locator(".flash").inner_text()
     assert _reviewed(built) == {listed[0]: "barrier", now[1]: "enabler"}
     page.keyboard.press("9")  # no such category: nothing happens
-    page.keyboard.press("u")  # undo the last decision from the keyboard
-    page.wait_for_selector(".flash >> text=undid decision")
+    with page.expect_navigation():
+        page.keyboard.press("u")  # undo the last decision from the keyboard
+    assert "undid decision" in page.locator(".flash").inner_text()
     assert _reviewed(built) == {listed[0]: "barrier"}
     assert now[1] in _listed(page)  # back in the queue
     page.keyboard.press("?")
