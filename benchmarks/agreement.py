@@ -8,7 +8,7 @@ statistics are synth/validate.py's own (`theme_rates`, `agreement_of`), so the f
 `synth validate --report` would print for a reviewer who codes as the data's annotators did.
 
 synth's suggestions: the theme is the learned placement of a codebook given as 5 example passages per
-human theme (synth/learn.py `place_by_examples`, with discover's thresholds, so some passages stay
+human theme (synth/placement.py `place_by_examples`, with discover's thresholds, so some passages stay
 unplaced: theme "none"); the category is the machine's (cues and prototypes), and, in a second row,
 the learned one after 40 decisions of a reviewer working through `synth passage next`.
 Data: NHS phase-1 feedback (subcategories; the side, barrier vs enabler), NaPiRE (codes; barrier /
@@ -27,7 +27,7 @@ import numpy as np
 from benchmarks import datasets
 from benchmarks import learning as bl
 from benchmarks.markdown import replace_section
-from synth import learn, validate
+from synth import placement, validate
 
 EXAMPLES = 5
 CORRECTIONS = 40
@@ -50,9 +50,9 @@ def _placement(vectors, labels, texts, rng):
     themes, examples = [], set()
     for k in range(len(keep)):
         pick = rng.choice(np.flatnonzero(gold == k), size=EXAMPLES, replace=False)
-        themes.append(learn.TaughtTheme(k, tuple(int(i) for i in pick)))
+        themes.append(placement.TaughtTheme(k, tuple(int(i) for i in pick)))
         examples.update(int(i) for i in pick)
-    placed = learn.place_by_examples(vectors[rows], themes, [texts[i] for i in rows]).code
+    placed = placement.place_by_examples(vectors[rows], themes, [texts[i] for i in rows]).code
     rest = np.array(sorted(set(range(len(rows))) - examples))  # the examples are the reviewer's own
     return rows[rest], gold[rest], placed[rest], keep
 

@@ -13,7 +13,7 @@ enabler / practice answers; three-class macro-F1 and barrier-vs-enabler accuracy
 context is the survey question (and, for NHS, the trust), as source metadata carries it in a project.
 
 Placement: a codebook of themes, each given by m example passages (3 / 5 / 10), places every other
-passage; accuracy and NMI against the human themes, for synth's learned placement (learn.theme_scores:
+passage; accuracy and NMI against the human themes, for synth's learned placement (placement.theme_scores:
 embedding + TF-IDF similarity to the examples, spread over the neighbour graph; discover's thresholds
 left out, every passage placed) and for a nearest-centroid baseline on the same examples. Data: NHS
 subcategories, bills topics and subtopics, NaPiRE codes (themes with more than 10 passages).
@@ -38,7 +38,7 @@ from sklearn.metrics import accuracy_score, f1_score, normalized_mutual_info_sco
 
 from benchmarks import datasets
 from benchmarks.markdown import replace_section
-from synth import learn
+from synth import learn, placement
 from synth.records import CATEGORIES
 
 CACHE = Path("/tmp/synth-learn-cache")
@@ -174,7 +174,7 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
     rows = np.flatnonzero(np.isin(labels, keep_labels))
     x, y = vectors[rows], labels[rows]
     sub_texts = [texts[i] for i in rows]
-    graph = learn.neighbour_graph(x)  # depends on the passages only: built once for every draw
+    graph = placement.neighbour_graph(x)  # depends on the passages only: built once for every draw
     xn = x / np.linalg.norm(x, axis=1, keepdims=True)
     out = []
     for m in MS:
@@ -184,12 +184,12 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
             themes, examples = [], set()
             for k, label in enumerate(keep_labels):
                 pick = rng.choice(np.flatnonzero(y == label), size=m, replace=False)
-                themes.append(learn.TaughtTheme(k, tuple(int(i) for i in pick)))
+                themes.append(placement.TaughtTheme(k, tuple(int(i) for i in pick)))
                 examples.update(int(i) for i in pick)
             rest = np.array(sorted(set(range(len(y))) - examples))
             truth = np.searchsorted(keep_labels, y[rest])
-            share, _ = learn.theme_scores(x, themes, sub_texts, graph=graph)
-            centroid = (xn[rest] @ learn.theme_centres(x, themes).T).argmax(axis=1)
+            share, _ = placement.theme_scores(x, themes, sub_texts, graph=graph)
+            centroid = (xn[rest] @ placement.theme_centres(x, themes).T).argmax(axis=1)
             for pred, sink in ((share[rest].argmax(axis=1), ours), (centroid, base)):
                 sink.append((accuracy_score(truth, pred), normalized_mutual_info_score(truth, pred)))
         med = lambda v, i: statistics.median(t[i] for t in v)  # noqa: E731

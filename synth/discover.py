@@ -23,7 +23,7 @@ from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_pa
 from .categorise import question_prior
 from .readers.tables import QUESTION_FIELD
 from .cluster import ClusterParams, cluster_passages
-from . import incremental, learn, relearn
+from . import incremental, learn, placement, relearn
 from .deductive import DeductivePlacement, code_text, place_deductively
 from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
@@ -138,18 +138,22 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     lap("embed")
 
     # Deductive codes take their passages first; the rest is clustered into inductive themes.
-    # Themes a reviewer built or filled by hand teach placement by their examples (synth/learn.py); an
-    # imported code with examples does too, its name and definition beside them. Codes without
-    # examples are placed by their text alone (synth/deductive.py).
+    # Themes a reviewer built or filled by hand teach placement by their examples (synth/placement.py),
+    # and so does an imported code with examples; their names and definitions count beside the
+    # examples where they prove informative. Codes without examples are placed by their text alone
+    # (synth/deductive.py).
     taught = relearn.taught_themes(project, passages, exclude=set())
     by_text = [c for c in codes if c.id not in {t for t, _ in taught}]
     deductive = place_deductively(vectors, encode_cached([code_text(c.label, c.definition) for c in by_text])) \
         if by_text else None
     code_vectors = {c.id: v for c, v in zip(codes, encode_cached([code_text(c.label, c.definition) for c in codes]))} \
         if codes else {}
-    by_example = learn.place_by_examples(vectors, [learn.TaughtTheme(t, rows, code_vectors.get(t)) for t, rows in taught],
-                                         texts) \
-        if taught else None
+    by_example = None
+    if taught:
+        taught_rows = [project.theme(t) for t, _ in taught]
+        named = encode_cached([code_text(t.label, t.definition) for t in taught_rows])
+        by_example = placement.place_by_examples(
+            vectors, [placement.TaughtTheme(t, rows, named[k]) for k, (t, rows) in enumerate(taught)], texts)
     placed_first = (deductive.placed if deductive else np.zeros(len(passages), bool)) | \
         (by_example.placed if by_example else np.zeros(len(passages), bool))
     # A passage's category depends only on its text, its vector and the categoriser: reuse the

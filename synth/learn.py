@@ -24,13 +24,7 @@ to it; a passage a reviewer categorised keeps the reviewer's category (the calle
 Check next. `uncertainty` orders passages by how unsure the current model is (the margin between its
 two best categories): the passages a reviewer should look at next, where a decision teaches most.
 
-Placement. A theme a reviewer built or filled (its passages placed by hand), or an imported code,
-is represented by its example passages (and its name and definition, for a code). `place_by_examples`
-scores every passage against each theme's example centroid in the embedding space and in TF-IDF
-(the words the examples share), turns the scores into a distribution over the taught themes and
-spreads it over the passages' k-nearest-neighbour graph (label spreading, Zhou et al. 2004), so a
-passage follows its neighbours as well as the five examples. A passage is placed when it is close
-enough to its theme's examples and clearly more in it than in the next.
+Placement learned from reviewer-made themes and imported codes with examples: synth/placement.py.
 """
 
 from __future__ import annotations
@@ -52,15 +46,6 @@ PSEUDO_WEIGHT = 1.0      # an untouched passage's weight, times the adjusted mod
 TAUGHT_WEIGHT = 20.0     # a reviewer's category: twenty confident pseudo-labels' worth
 TAUGHT_SHARE = 1.0       # at most: the taught passages together weigh as much as the pseudo-labels
 REGULARISATION = 1.0     # inverse L2 strength (scikit-learn's C)
-MIN_EXAMPLES_PER_THEME = 3   # a reviewer's theme teaches placement from this many hand-placed passages
-MIN_SIMILARITY = 0.40    # a placed passage's cosine similarity to its theme's examples (as synth/deductive.py)
-MIN_SHARE_MARGIN = 0.10  # and its share of the spread scores ahead of the next theme's
-TFIDF_WEIGHT = 0.5       # the examples' shared words beside their embedding centroid
-TEMPERATURE = 0.05       # softmax temperature turning similarities into a distribution over themes
-SPREAD_ALPHA = 0.8       # how much a passage follows its neighbours rather than its own scores
-SPREAD_NEIGHBOURS = 10
-SPREAD_ROUNDS = 30
-SPREAD_LIMIT = 30_000    # above this many passages the neighbour graph costs more than it gives
 
 
 @dataclass(frozen=True)
@@ -224,105 +209,3 @@ def uncertainty(scores: np.ndarray) -> np.ndarray:
 def _snippet(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-# --- placement ----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TaughtTheme:
-    """A theme that teaches placement: its id, the rows of its example passages, and (for a code)
-    the vector of its name and definition."""
-
-    theme_id: int
-    examples: tuple[int, ...]
-    text_vector: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class ExamplePlacement:
-    code: np.ndarray        # per passage: index into the taught themes, or -1 (named as DeductivePlacement's)
-    similarity: np.ndarray  # per passage: cosine similarity to its best theme's examples
-    best: np.ndarray        # per passage: index of the most likely theme, placed or not
-
-    @property
-    def placed(self) -> np.ndarray:
-        return self.code >= 0
-
-
-def theme_centres(vectors: np.ndarray, themes: Sequence[TaughtTheme]) -> np.ndarray:
-    """(k, d) unit centres of the taught themes: the mean of each theme's examples (and its text vector):
-    the nearest-centroid baseline, and where the learned placement starts."""
-    x = unit(vectors, np.float64)
-    centres = []
-    for t in themes:
-        parts = [x[list(t.examples)]] if t.examples else []
-        if t.text_vector is not None:
-            parts.append(unit(np.asarray(t.text_vector)[None, :], np.float64))
-        centres.append(np.vstack(parts).mean(axis=0))
-    return unit(np.asarray(centres), np.float64)
-
-
-def _word_similarity(texts: Sequence[str], themes: Sequence[TaughtTheme]) -> np.ndarray:
-    """(n, k) cosine similarity of each passage's TF-IDF vector to each theme's examples' mean."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    try:
-        tfidf = TfidfVectorizer(sublinear_tf=True, min_df=2 if len(texts) >= 50 else 1,
-                                stop_words="english").fit_transform(texts)
-    except ValueError:  # no word survives (a project of numbers or stop words): nothing to add
-        return np.zeros((len(texts), len(themes)))
-    means = np.vstack([np.asarray(tfidf[list(t.examples)].mean(axis=0)) if t.examples
-                       else np.zeros((1, tfidf.shape[1])) for t in themes])
-    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-    return np.asarray(tfidf @ means.T)
-
-
-def neighbour_graph(vectors: np.ndarray, k: int = SPREAD_NEIGHBOURS):
-    """Symmetric, degree-normalised k-nearest-neighbour graph of the passages (cosine weights)."""
-    import scipy.sparse as sp
-    from sklearn.neighbors import NearestNeighbors
-
-    x = unit(vectors, np.float64)
-    k = min(k, len(x) - 1)
-    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
-    weight = np.clip(1.0 - dist[:, 1:] ** 2 / 2.0, 0.0, None).ravel()  # unit vectors: cosine from distance
-    w = sp.csr_matrix((weight, (np.repeat(np.arange(len(x)), k), idx[:, 1:].ravel())), shape=(len(x), len(x)))
-    w = w.maximum(w.T)
-    d = 1.0 / np.sqrt(np.maximum(np.asarray(w.sum(axis=1)).ravel(), 1e-12))
-    return sp.diags(d) @ w @ sp.diags(d)
-
-
-def theme_scores(vectors: np.ndarray, themes: Sequence[TaughtTheme], texts: Sequence[str] | None = None, *,
-                 spread: bool = True, graph=None) -> tuple[np.ndarray, np.ndarray]:
-    """((n, k) distribution over the taught themes, (n, k) cosine similarity to their example centres).
-    `graph`: the passages' neighbour graph (`neighbour_graph`), when the caller already has it."""
-    x = unit(vectors, np.float64)
-    cosine = x @ theme_centres(vectors, themes).T
-    score = cosine + (TFIDF_WEIGHT * _word_similarity(texts, themes) if texts is not None else 0.0)
-    start = np.exp((score - score.max(axis=1, keepdims=True)) / TEMPERATURE)
-    start /= start.sum(axis=1, keepdims=True)
-    if not spread or len(themes) < 2 or len(x) <= SPREAD_NEIGHBOURS or len(x) > SPREAD_LIMIT:
-        return start, cosine
-    graph = neighbour_graph(x) if graph is None else graph
-    f = start
-    for _ in range(SPREAD_ROUNDS):
-        f = SPREAD_ALPHA * (graph @ f) + (1 - SPREAD_ALPHA) * start
-    return f / np.maximum(f.sum(axis=1, keepdims=True), 1e-12), cosine
-
-
-def place_by_examples(vectors: np.ndarray, themes: Sequence[TaughtTheme], texts: Sequence[str] | None = None, *,
-                      min_similarity: float = MIN_SIMILARITY, min_margin: float = MIN_SHARE_MARGIN) -> ExamplePlacement:
-    """Place passages in the taught themes they clearly belong to; the rest stay for clustering."""
-    n = len(vectors)
-    if not themes or n == 0:
-        return ExamplePlacement(np.full(n, -1), np.zeros(n), np.full(n, -1))
-    share, cosine = theme_scores(vectors, themes, texts)
-    order = np.argsort(-share, axis=1, kind="stable")
-    best = order[:, 0]
-    rows = np.arange(n)
-    margin = share[rows, best] - (share[rows, order[:, 1]] if len(themes) > 1 else 0.0)
-    best_sim = cosine[rows, best]
-    theme = np.where((best_sim >= min_similarity) & (margin >= min_margin), best, -1)
-    for k, t in enumerate(themes):  # examples stay in their own theme
-        theme[list(t.examples)] = k
-    return ExamplePlacement(theme, best_sim.astype(np.float32), best)

@@ -16,7 +16,7 @@ import numpy as np
 
 from typing import TYPE_CHECKING
 
-from . import learn
+from . import learn, placement
 from .records import CATEGORIES, Passage
 from .store import Project
 
@@ -147,7 +147,7 @@ def refresh_learned_categories(project: Project) -> int:
 def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set[int]) -> list[tuple[int, tuple[int, ...]]]:
     """Live themes that teach placement: (theme id, rows of their hand-placed passages), for themes a
     reviewer built: every placed passage placed by hand (built from examples, moved in, split out), at
-    least learn.MIN_EXAMPLES_PER_THEME of them.
+    least placement.MIN_EXAMPLES_PER_THEME of them.
 
     A discovered theme that a reviewer only added to (a merge, a few moves) keeps being found by the
     clustering and matched across runs as before; taking it out of the clustering would reshuffle the
@@ -164,7 +164,7 @@ def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set
         elif m.passage_id in row_of:
             examples.setdefault(m.theme_id, []).append(row_of[m.passage_id])
     return [(tid, tuple(sorted(rows))) for tid, rows in sorted(examples.items())
-            if tid not in machine_placed and len(rows) >= learn.MIN_EXAMPLES_PER_THEME]
+            if tid not in machine_placed and len(rows) >= placement.MIN_EXAMPLES_PER_THEME]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth import learn
+from synth import learn, placement
 from synth.categorise import PrototypeIndex, categorise_passages
 from synth.embed import Embedder, resolve_model
 from synth.records import CATEGORIES
@@ -127,15 +127,15 @@ def test_a_theme_made_from_examples_attracts_passages_like_them(embedder) -> Non
     other = ["The weather in July was sunny and warm.", "The report was published in March 2021."]
     texts = TRANSPORT + CHILDCARE + other
     vectors = embedder.encode(texts)
-    themes = [learn.TaughtTheme(1, (0, 1, 2)), learn.TaughtTheme(2, (6, 7, 8))]
-    placement = learn.place_by_examples(vectors, themes, texts)
-    assert list(placement.code[:3]) == [0, 0, 0] and list(placement.code[6:9]) == [1, 1, 1]  # examples stay
-    assert sum(placement.best[i] == 0 for i in (3, 4, 5)) >= 2  # the theme they are most like
-    assert sum(placement.best[i] == 1 for i in (9, 10, 11)) >= 2
+    themes = [placement.TaughtTheme(1, (0, 1, 2)), placement.TaughtTheme(2, (6, 7, 8))]
+    placed = placement.place_by_examples(vectors, themes, texts)
+    assert list(placed.code[:3]) == [0, 0, 0] and list(placed.code[6:9]) == [1, 1, 1]  # examples stay
+    assert sum(placed.best[i] == 0 for i in (3, 4, 5)) >= 2  # the theme they are most like
+    assert sum(placed.best[i] == 1 for i in (9, 10, 11)) >= 2
     held_out = [3, 4, 5, 9, 10, 11]
-    assert sum(placement.code[i] == placement.best[i] for i in held_out) >= 2  # close enough to be placed
-    assert all(placement.code[i] == -1 for i in (12, 13))  # like neither: left for clustering
-    share, _ = learn.theme_scores(vectors, themes, texts)
+    assert sum(placed.code[i] == placed.best[i] for i in held_out) >= 2  # close enough to be placed
+    assert all(placed.code[i] == -1 for i in (12, 13))  # like neither: left for clustering
+    share, _ = placement.theme_scores(vectors, themes, texts)
     assert np.allclose(share.sum(axis=1), 1.0)
 
 

@@ -120,6 +120,21 @@ function keyboard() {
     form.querySelector("#move-button").click();
   };
 
+  // Check next: confirm the current passage's category as shown (or set the n-th category), the same
+  // POST as its "Set category" button. The page opens on its first passage, so a keyboard reviewer
+  // works down the queue with a, 1-4 and j/k alone.
+  const onCheckPage = Boolean(document.getElementById("check-form"));
+  const setCategory = (nth) => {
+    if (current < 0) return false;
+    const choice = items[current].querySelector('select[id^="category-select-"]');
+    const button = items[current].querySelector('button[id^="categorise-"]');
+    if (!choice || !button || (nth !== null && nth > choice.options.length)) return false;
+    if (nth !== null) choice.selectedIndex = nth - 1;
+    button.click();
+    return true;
+  };
+  if (onCheckPage) select(0);
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
@@ -156,8 +171,12 @@ function keyboard() {
       }
       case "n": if (!click("#next-theme")) return; break;
       case "p": if (!click("#prev-theme")) return; break;
+      case "1": case "2": case "3": case "4":
+        if (!onCheckPage || !setCategory(Number(event.key))) return;
+        break;
       case "a":
-        if (onThemePage) { if (!click("#accept-button")) return; }
+        if (onCheckPage) { if (!setCategory(null)) return; }
+        else if (onThemePage) { if (!click("#accept-button")) return; }
         else if (current >= 0 && items[current].dataset.nearest) placeInNearest(items[current]);
         else themeRowAction("accept");
         break;
