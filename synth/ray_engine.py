@@ -4,9 +4,10 @@ What runs where. Embedding: Ray Data `map_batches` over a pool of actors, each h
 model once (`ray_actors.EncodeActor`); each actor writes the vectors it computes to Parquet shards
 beside the project (`PROJECT.vectors/<model id>/`). Lemmas and categories: a pool of actors with
 the spaCy pipeline loaded once (`ray_actors.PassageActor`), fed blocks of passages by the driver
-(`_map`), at most two blocks in flight per actor, results taken back in order. Clustering and
-labelling stay in the driver: they need the whole fit set, and their in-process result is the
-reference (see docs/benchmarks.md "Ray engine" for what this means at 10^7).
+(`_map`), at most two blocks in flight per actor, results taken back in order. Clustering fits in
+the driver (on its fit set), then assigns every passage as a map over blocks of rows on the same
+pool (`map_blocks`, `synth.assign`); labelling stays in the driver (see docs/benchmarks.md "Ray
+engine" for what this means at 10^7).
 
 Exactly the in-process results: the driver plans the encoder's batches exactly as the in-process
 encoder would cut them (the same global sort by length, the same batch size), and each actor
@@ -230,6 +231,13 @@ class RayEngine:
         results = self._map(lambda actor, block: actor.categorise.remote(block[0], block[1], protos, block[2]),
                             blocks, "categorising")
         return [category for block in results for category in block]
+
+    def map_blocks(self, fn: Callable, shared: object, blocks: Iterable[np.ndarray]) -> list:
+        """`assign.BlockMap` on the pool: fn(block, shared) for every block on the workers, results
+        in block order (clustering's assignment of every passage after the fit; `synth.assign`)."""
+        shared_ref = self.ray.put(shared)  # the fit, sent once and read by every block's call
+        return self._map(lambda actor, block: actor.map_block.remote(fn, block, shared_ref), list(blocks),
+                         "assigning passages to themes")
 
     def _put(self, value):
         if value is None:

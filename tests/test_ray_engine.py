@@ -213,6 +213,45 @@ def test_lemmas_and_categories_on_the_pool_are_the_in_process_ones(tmp_path):
 
 
 @needs_ray
+def test_clustering_assigns_the_passages_on_the_pool_exactly_as_in_process(tmp_path, monkeypatch):
+    """Clustering fits on a sample of the passages (max_fit) in the driver and assigns every passage
+    as a map over blocks on a local cluster of two workers: the same themes, placements and
+    probabilities as in-process, bit for bit; a worker lost during the map is one line (runs in CI)."""
+    import signal
+
+    import synth.assign as assign
+    from synth.cluster import ClusterParams, cluster_passages
+    from synth.errors import SynthError
+    from synth.ray_engine import RayEngine, RaySettings
+
+    monkeypatch.setattr(assign, "ASSIGN_ROWS", 400)  # several blocks for each worker
+    rng = np.random.default_rng(11)
+    centres = rng.standard_normal((10, 48))
+    X = (centres[rng.integers(0, 10, 2400)] + rng.standard_normal((2400, 48))).astype(np.float32)
+    groups = rng.integers(0, 30, 2400)
+    params = ClusterParams(seed=11, max_fit=600)
+    here = cluster_passages(X, group_ids=groups, params=params)
+    blocks: list[int] = []
+    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
+        def on_the_pool(fn, shared, parts):
+            parts = list(parts)
+            blocks.append(len(parts))
+            return engine.map_blocks(fn, shared, parts)
+
+        there = cluster_passages(X, group_ids=groups, params=params, block_map=on_the_pool)
+        pids = engine.ray.get([actor.pid.remote() for actor in engine._pool()])
+        os.kill(pids[0], signal.SIGKILL)
+        with pytest.raises(SynthError) as failure:
+            cluster_passages(X, group_ids=groups, params=params, block_map=engine.map_blocks)
+    assert blocks == [6] and len(set(pids)) == 2 and os.getpid() not in pids
+    assert here.stats["n_fit"] == 600 and here.n_themes >= 5
+    for field in ("labels", "nearest", "probability", "centroids"):
+        assert np.array_equal(getattr(here, field), getattr(there, field)), field
+    message = str(failure.value)
+    assert "\n" not in message and "a worker failed while assigning passages to themes" in message
+
+
+@needs_ray
 @pytest.mark.slow
 def test_a_worker_that_dies_is_one_line_and_leaves_the_project_unchanged(tmp_path, synth):
     import signal
