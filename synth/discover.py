@@ -117,7 +117,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     report.embedder, report.embedder_reason = choice.name, choice.reason
     embedder = embedder_for(choice.name, model_dir)
     spec = embedder.spec
-    cached = project.cached_embeddings(spec.model_id, hashes)
+    # An engine that keeps the vectors beside the project (the Ray engine's shards) reads them there
+    # itself; the project file then keeps only the few vectors embedded here (prototypes, codes).
+    beside = bool(getattr(embed_engine, "keeps_vectors_beside_project", False))
+    cached = project.cached_embeddings(spec.model_id, hashes, beside=not beside)
     embedded = embed_engine(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
     vectors = embedded.vectors
@@ -239,7 +242,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                     "codebook": bool(codes), "clusterer": clusterer, "stance": stance},
             stats=clustering.stats if clustering else {}, report={},
         )
-        project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
+        project.store_embeddings(spec.model_id, extra_vectors if beside else {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         held = _held_placements(project, sub_passages)

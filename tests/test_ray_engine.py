@@ -5,6 +5,7 @@ worker fails."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -32,11 +33,23 @@ def _results(path) -> dict:
         quotes = db.execute("SELECT theme_id, passage_id, rank FROM theme_quotes ORDER BY theme_id, rank").fetchall()
         categories = db.execute("SELECT passage_id, category, round(barrier, 4), round(enabler, 4) "
                                 "FROM passage_categories ORDER BY passage_id").fetchall()
-        vectors = {d: np.frombuffer(v, dtype=np.float32) for d, v in
+        in_file = {d: np.frombuffer(v, dtype=np.float32) for d, v in
                    db.execute("SELECT text_sha256, vector FROM embeddings")}
+        passages = {d for (d,) in db.execute("SELECT text_sha256 FROM passages")}
+        (model_id,) = db.execute("SELECT model_id FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     finally:
         db.close()
-    return {"themes": themes, "members": members, "quotes": quotes, "categories": categories, "vectors": vectors}
+    beside = _vectors_beside(path, model_id, passages)
+    return {"themes": themes, "members": members, "quotes": quotes, "categories": categories,
+            "vectors": {**beside, **in_file}, "in_file": set(in_file), "beside": set(beside), "passages": passages}
+
+
+def _vectors_beside(path, model_id, wanted):
+    if importlib.util.find_spec("pyarrow") is None:
+        return {}
+    from synth.ray_shards import vectors_beside
+
+    return vectors_beside(path, model_id, set(wanted))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +78,19 @@ def test_ray_engine_gives_exactly_the_in_process_themes(demo_pair):
     assert a["vectors"].keys() == b["vectors"].keys()
     worst = max(float(np.abs(a["vectors"][d] - b["vectors"][d]).max()) for d in a["vectors"])
     assert worst < 1e-5, worst  # the same padded batches: the same vectors (bit for bit on this machine)
-    assert not on_ray.with_name(on_ray.name + ".vectors").exists()  # shards removed once the run committed
+    # The passages' vectors live in the shards beside the Ray project, not in its file (which keeps
+    # only what discover embedded in the driver: category prototypes); in-process, in the file.
+    assert len(b["beside"]) > 100 and b["beside"] == a["in_file"] & a["passages"]
+    assert not (b["in_file"] & b["passages"]) and not a["beside"]
+    # Readers of the project's vectors find them beside it: search by meaning gives the same hits.
+    query = ("search", "--semantic", "--json", "--limit", "10")
+    hits = [[h["passage_id"] for h in json.loads(synth.ok(query[0], p, "childcare costs", *query[1:]))["hits"]]
+            for p in (in_process, on_ray)]
+    assert hits[0] and hits[0] == hits[1]
+    # A re-run reuses every vector in the shards: nothing is embedded again, the themes stay.
+    out = synth.ok("discover", on_ray, "--seed", "42", "--engine", "ray", "--ray-workers", "2")
+    assert "computed 0 " in out, out
+    assert _results(on_ray)["themes"] == a["themes"]
 
 
 def test_missing_ray_is_one_line_and_changes_nothing(tmp_path, synth, monkeypatch):
