@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import os
 import shutil
 import socket
@@ -407,3 +408,100 @@ def test_the_encoder_actor_writes_its_shard_only_into_the_drivers_folder(tmp_pat
     sent = EncodeActor(**settings, marker=".driver-elsewhere")(batch)
     assert len(shard_names(tmp_path)) == 1  # nothing written: the vectors travel back instead
     assert np.allclose(np.frombuffer(sent["blob"][1], dtype=np.float32), embedder.encode(texts)[1], atol=1e-6)
+
+
+# Runs `synth discover --engine ray`, announcing when the embedding starts on the cluster.
+LOST_CHILD = r"""
+import sys
+from synth.ray_engine import RayEngine
+
+embed = RayEngine._embed_on_cluster
+def announced(self, *args, **kwargs):
+    print("STAGE embed", file=sys.stderr, flush=True)
+    return embed(self, *args, **kwargs)
+RayEngine._embed_on_cluster = announced
+
+from synth.cli import main
+sys.argv = ["synth", *sys.argv[1:]]
+main()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_lost_cluster_is_one_line_and_leaves_the_project_unchanged(tmp_path, synth):
+    """The head node of the cluster discover joined goes away mid-run (a real `ray start --head`
+    on this machine, all its processes killed, while the encoder actors start): Ray ends the
+    driver's process beneath Python, and the command still says what happened in one line; the
+    project is unchanged. Runs in CI: a small corpus, well under a minute on a quiet machine."""
+    import signal
+    import subprocess
+    import tempfile
+    import threading
+    import time
+
+    project = tmp_path / "review.synth"
+    synth.ok("ingest", project, DEMO / "interviews")
+    before = file_digest(project)
+    port = _free_port()
+    # Token authentication follows ~/.ray/auth_token when unset: fixed here, so the head and the
+    # driver agree whatever this machine's Ray set-up is.
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    ray_cli = str(REPO / ".venv" / "bin" / "ray") if (REPO / ".venv" / "bin" / "ray").exists() else \
+        shutil.which("ray") or "ray"
+    temp = tempfile.mkdtemp(prefix="synth-ray-")  # short: Ray's socket paths must fit 107 bytes
+    head = subprocess.Popen([ray_cli, "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+                             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
+                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert head.poll() is None, "ray start --head failed"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the head node never listened"
+                time.sleep(0.5)
+        # The driver waits this long for a lost head to come back before Ray ends it (default 60 s).
+        driver_env = {**env, "RAY_gcs_rpc_server_reconnect_timeout_s": "5"}
+        child = subprocess.Popen([sys.executable, "-c", LOST_CHILD, "discover", str(project), "--engine", "ray",
+                                  "--ray-address", f"127.0.0.1:{port}"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=driver_env, text=True)
+        stderr: list[str] = []
+        reached = threading.Event()
+
+        def read() -> None:
+            for line in child.stderr:
+                stderr.append(line)
+                if line.strip() == "STAGE embed":
+                    reached.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert reached.wait(240), "".join(stderr)
+        time.sleep(1)  # the encoder actors are starting on the cluster
+        os.killpg(head.pid, signal.SIGKILL)  # the head node goes away: GCS, raylet, object store
+        child.wait(timeout=120)
+        reader.join(timeout=10)
+    finally:
+        for process in (child, head):
+            if process is not None and process.poll() is None:
+                process.kill()
+        head.wait(timeout=30)
+        shutil.rmtree(temp, ignore_errors=True)
+    # synth says one line; whatever else is on stderr is Ray's own C++ log ("[time] E core_worker.cc:…").
+    ray_log = re.compile(r"\[\d{4}-\d\d-\d\d [\d:,]+ [DIWEF] \d+ \d+\] ")
+    said = [line for line in stderr if line.strip() and line.strip() != "STAGE embed" and not ray_log.match(line)]
+    assert child.returncode == 1, "".join(stderr)
+    assert len(said) == 1 and said[0].startswith("Error: Ray engine: lost the cluster during discover"), \
+        "".join(stderr)
+    assert "project is unchanged" in said[0]
+    assert file_digest(project) == before
