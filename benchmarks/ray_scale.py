@@ -3,6 +3,8 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
 
     # driver memory: vectors of N passages in shards -> the run's matrix -> the project's cache
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster
+    # ... with clustering's assignment as a map on a local cluster of 2 workers (synth.assign)
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster --ray-workers 2
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale stages --passages 2000
@@ -71,11 +73,11 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f} MiB"
 
 
-def memory(n: int, keep: Path | None, cluster: bool) -> None:
+def memory(n: int, keep: Path | None, cluster: bool, ray_workers: int = 0) -> None:
     from synth.embed import text_sha256
     from synth.fast_embed import embedder_for
-    from synth.ray_engine import RayEngine, _safe
-    from synth.ray_shards import write_shard
+    from synth.ray_engine import RayEngine, RaySettings
+    from synth.ray_shards import RowsOf, shard_folder, write_shard
     from synth.store import Project
 
     tick = time.perf_counter()
@@ -87,7 +89,7 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
     project_path = root / "bench.synth"
     embedder = embedder_for("onnx")
     engine = RayEngine(project_path)  # not entered: every vector is in the shards, no cluster is needed
-    folder = engine.shard_root / _safe(embedder.spec.model_id)
+    folder = shard_folder(project_path, embedder.spec.model_id)
     folder.mkdir(parents=True, exist_ok=True)
     tick = time.perf_counter()
     rng = np.random.default_rng(0)
@@ -101,21 +103,33 @@ def memory(n: int, keep: Path | None, cluster: bool) -> None:
         tick = time.perf_counter()
         result = engine(texts, hashes, {}, embedder)
         assembled = time.perf_counter() - tick
-    assert result.computed == n and result.vectors.shape == (n, 384)
+    assert result.reused == n and result.vectors.shape == (n, 384)  # all in the shards: nothing to embed
+    # Since the Ray engine keeps its vectors in the shards, discover no longer copies them into the
+    # project file; the step is still timed, for what an in-process run's cache costs at this size.
     with Peak() as store, Project.open(project_path, create=True) as project:
         tick = time.perf_counter()
         with project.transaction():
-            project.store_embeddings(embedder.spec.model_id, result.new_vectors)
+            rows = engine._runs[-1].rows
+            project.store_embeddings(embedder.spec.model_id, RowsOf(result.vectors, rows, set(rows)))
         stored = time.perf_counter() - tick
     clustered = ""
-    if cluster:  # what the driver's clustering adds (in-process, as with either engine), on the same matrix
+    if cluster:  # the driver's clustering on the same matrix; with --ray-workers, its assignment on the workers
         from synth.cluster import ClusterParams, cluster_passages
 
+        ray = RayEngine(project_path, RaySettings(workers=ray_workers)) if ray_workers else None
+        if ray is not None:
+            ray.__enter__()
+            ray.ray.get([a.pid.remote() for a in ray._pool()])  # the pool started (spaCy loaded) before timing
         with Peak() as fit:
             tick = time.perf_counter()
-            themes = cluster_passages(result.vectors, params=ClusterParams(seed=42))
-            clustered = (f"clustering: {time.perf_counter() - tick:.0f} s, {themes.n_themes} themes, "
+            themes = cluster_passages(result.vectors, params=ClusterParams(seed=42),
+                                      block_map=ray.map_blocks if ray is not None else None)
+            seconds = {k: round(v) for k, v in themes.stats["seconds"].items()}
+            clustered = (f"clustering ({f'assignment on {ray_workers} Ray workers' if ray else 'in-process'}): "
+                         f"{time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} themes, "
                          f"peak anon {_mib(fit.anon)}, peak RSS {_mib(fit.rss)}")
+        if ray is not None:
+            ray.__exit__(None, None, None)
     engine.__exit__(None, None, None)
     size = project_path.stat().st_size
     print("\n| passages | texts + hashes (anon) | assemble: time, peak anon, peak RSS | store in the project: "
@@ -175,9 +189,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
     parser.add_argument("--cluster", action="store_true", help="memory: then cluster the matrix, as discover does")
+    parser.add_argument("--ray-workers", type=int, default=0,
+                        help="memory --cluster: assign the passages on a local Ray cluster of this many workers")
     args = parser.parse_args()
     if args.what == "memory":
-        memory(args.passages, args.keep, args.cluster)
+        memory(args.passages, args.keep, args.cluster, args.ray_workers)
     else:
         stages(args.passages, args.repeats)
 

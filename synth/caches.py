@@ -20,10 +20,21 @@ class ProjectCaches:
 
     db: sqlite3.Connection
 
-    def cached_embeddings(self, model_id: str, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+    path: object
+
+    def cached_embeddings(self, model_id: str, text_hashes: Iterable[str], *,
+                          beside: bool = True) -> dict[str, np.ndarray]:
+        """Vectors by text hash: from the project file, and (`beside`) the rest from the shards the Ray
+        engine keeps beside it (`ray_shards.shard_folder`; the Ray engine reads those itself)."""
+        wanted = list(dict.fromkeys(text_hashes))
         rows = self._rows_by_text_hash("SELECT text_sha256, vector FROM embeddings WHERE model_id = ?",
-                                       model_id, text_hashes)
-        return {digest: np.frombuffer(vector, dtype=np.float32) for digest, vector in rows}
+                                       model_id, wanted)
+        found = {digest: np.frombuffer(vector, dtype=np.float32) for digest, vector in rows}
+        if beside and len(found) < len(wanted) and getattr(self, "path", None):
+            from .ray_shards import vectors_beside
+
+            found.update(vectors_beside(self.path, model_id, set(wanted) - found.keys()))
+        return found
 
     def store_embeddings(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
         self.db.executemany(

@@ -61,6 +61,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
+from .assign import BlockMap, FitModel, assign_votes, majority
 from .errors import SynthError
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
@@ -135,15 +136,20 @@ def cluster_passages(
     group_ids: np.ndarray | None = None,
     params: ClusterParams = ClusterParams(),
     progress: ProgressCallback | None = None,
+    block_map: BlockMap | None = None,
 ) -> Clustering:
     """Group passages into themes; every passage gets a nearest theme and a confidence in it.
+
+    `block_map` runs the per-passage assignment after the fit (`synth.assign`) over blocks of rows:
+    in this process by default, on a Ray cluster's workers with `RayEngine.map_blocks`; the same
+    results either way.
 
     BLAS runs single-threaded: the products here are small or blocked, and a multithreaded BLAS
     that shares two cores with the embedding model spins instead of computing (ten times slower).
     The cores are used by threads over independent pieces instead (blocks, resamples).
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _cluster(embeddings, group_ids, params, progress)
+        return _cluster(embeddings, group_ids, params, progress, block_map)
 
 
 def _cluster(
@@ -151,6 +157,7 @@ def _cluster(
     group_ids: np.ndarray | None,
     params: ClusterParams,
     progress: ProgressCallback | None,
+    block_map: BlockMap | None = None,
 ) -> Clustering:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -181,15 +188,14 @@ def _cluster(
                                                            seconds)
     else:
         graph = None
-        smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds)
+        smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds,
+                                                  block_map)
     k = votes.shape[1]
     rows = np.arange(n)
 
     tick = time.perf_counter()
     # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
-    tally = votes.astype(np.int32) * 2
-    tally[rows, ref_labels] += 1
-    nearest = np.argmax(tally, axis=1)
+    nearest = majority(votes, ref_labels)
     stands = viable(X, m, recurring_floor(m, params.min_sources, groups), typical_cohesion(X, nearest, m), graph)
     nearest, dissolved = dissolve_small(smoothed, nearest, votes, k, m, stands)
     probability = votes[rows, nearest] / params.n_resamples
@@ -237,10 +243,11 @@ def _cluster(
     return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
 
 
-def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds):
+def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds, block_map=None):
     """Consensus Ward (the method before the graph): smoothed vectors, the reference partition's labels
-    and each passage's votes per reference theme from the resampled refits."""
-    n = len(X)
+    and each passage's votes per reference theme from the resampled refits. The refits and their
+    alignment to the reference are learned on the fit set; every passage is then assigned, block by
+    block, by `synth.assign` (votes kept compact: `assign.Votes`)."""
     tick = time.perf_counter()
     smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
     seconds["neighbours"] = time.perf_counter() - tick
@@ -248,16 +255,15 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
     tick = time.perf_counter()
     fit_distances = _unit_distances(smoothed[fit], workers)
     reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
-    if len(fit) < n:  # let the whole corpus, not just the sample, settle the centroids
+    if len(fit) < len(X):  # let the whole corpus, not just the sample, settle the centroids
         reference = _spherical_kmeans(smoothed, reference, params.max_iter)
     k = len(reference)
-    ref_labels = _nearest_centroid(smoothed, reference)
+    fit_smoothed = smoothed[fit]
+    fit_reference = _nearest_centroid(fit_smoothed, reference)
     steps.step()
     seconds["partition"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    votes = np.zeros((n, k), np.uint16)
-    rows = np.arange(n)
     size = max(1, math.ceil(params.resample_fraction * len(fit)))
     # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
     subsets = _resample_subsets(_content_keys(X[fit]), params.n_resamples, size)
@@ -268,16 +274,19 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
             smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
         )
 
+    refits, to_reference = [], []
     for refit_centroids in _in_threads(refit, subsets, workers):
-        refit_labels = _nearest_centroid(smoothed, refit_centroids)
-        to_reference = _align(refit_labels[fit], ref_labels[fit], len(refit_centroids), k)
-        mapped = to_reference[refit_labels]
-        ok = mapped >= 0
-        votes[rows[ok], mapped[ok]] += 1
+        refits.append(refit_centroids)
+        to_reference.append(_align(_nearest_centroid(fit_smoothed, refit_centroids), fit_reference,
+                                   len(refit_centroids), k))
         steps.step()
-    del fit_distances
+    del fit_distances, fit_smoothed
     seconds["resample"] = time.perf_counter() - tick
-    return smoothed, ref_labels, votes
+
+    tick = time.perf_counter()
+    votes = assign_votes(smoothed, FitModel.of(reference, refits, to_reference), block_map)
+    seconds["assign_votes"] = time.perf_counter() - tick
+    return smoothed, votes.ref, votes
 
 
 def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds):

@@ -120,7 +120,10 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     report.embedder, report.embedder_reason = choice.name, choice.reason
     embedder = embedder_for(choice.name, model_dir)
     spec = embedder.spec
-    cached = project.cached_embeddings(spec.model_id, hashes)
+    # An engine that keeps the vectors beside the project (the Ray engine's shards) reads them there
+    # itself; the project file then keeps only the few vectors embedded here (prototypes, codes).
+    beside = bool(getattr(embed_engine, "keeps_vectors_beside_project", False))
+    cached = project.cached_embeddings(spec.model_id, hashes, beside=not beside)
     embedded = embed_engine(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
     vectors = embedded.vectors
@@ -221,7 +224,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
             clustering = cluster_passages(sub_vectors, group_ids=group_ids,
                                           params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
-                                          progress=cluster_progress)
+                                          progress=cluster_progress,
+                                          block_map=getattr(embed_engine, "map_blocks", None))
         else:
             from .clusterers import cluster_with
 
@@ -271,7 +275,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                     "codebook": bool(codes), "clusterer": clusterer, "stance": stance, "partition": report.partition},
             stats=(incremental.stats_of(warm) if warm is not None else clustering.stats) if clustering else {}, report={},
         )
-        project.store_embeddings(spec.model_id, {**embedded.new_vectors, **extra_vectors})
+        project.store_embeddings(spec.model_id, extra_vectors if beside else {**embedded.new_vectors, **extra_vectors})
         project.store_passage_terms(pipeline, new_terms)
         project.clear_machine_memberships_of_uncodable()  # structure (found since, or an include undone)
         held = _held_placements(project, sub_passages)

@@ -60,7 +60,8 @@ class EncodeActor:
 
 
 class PassageActor:
-    """Lemmas and categories of blocks of passages, with the spaCy pipeline loaded once."""
+    """Lemmas and categories of blocks of passages, with the spaCy pipeline loaded once; and
+    clustering's per-block assignment (`map_block`)."""
 
     def __init__(self) -> None:
         from .nlp import load_nlp
@@ -76,6 +77,14 @@ class PassageActor:
         from .categorise import categorise_passages
 
         return categorise_passages(list(texts), vectors, prototypes=prototypes, questions=questions)
+
+    def map_block(self, fn, block: np.ndarray, shared):
+        """fn(block, shared) for a pure per-block function (`assign.assign_block`), with one BLAS
+        thread as in the driver's clustering, so the products are the ones computed in-process."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(block, shared)
 
     def pid(self) -> int:
         return os.getpid()

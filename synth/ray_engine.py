@@ -4,9 +4,10 @@ What runs where. Embedding: Ray Data `map_batches` over a pool of actors, each h
 model once (`ray_actors.EncodeActor`); each actor writes the vectors it computes to Parquet shards
 beside the project (`PROJECT.vectors/<model id>/`). Lemmas and categories: a pool of actors with
 the spaCy pipeline loaded once (`ray_actors.PassageActor`), fed blocks of passages by the driver
-(`_map`), at most two blocks in flight per actor, results taken back in order. Clustering and
-labelling stay in the driver: they need the whole fit set, and their in-process result is the
-reference (see docs/benchmarks.md "Ray engine" for what this means at 10^7).
+(`_map`), at most two blocks in flight per actor, results taken back in order. Clustering fits in
+the driver (on its fit set), then assigns every passage as a map over blocks of rows on the same
+pool (`map_blocks`, `synth.assign`); labelling stays in the driver (see docs/benchmarks.md "Ray
+engine" for what this means at 10^7).
 
 Exactly the in-process results: the driver plans the encoder's batches exactly as the in-process
 encoder would cut them (the same global sort by length, the same batch size), and each actor
@@ -21,15 +22,15 @@ heap; see docs/benchmarks.md for what the driver still holds (texts, and cluster
 
 Interruptions: nothing reaches the project file until discover's one transaction at the end.
 Ctrl-C, a dead worker or a lost cluster stop the run before it, with the project as it was, and the
-next run takes every shard already written (a shard is written whole or not at all). Once a run
-has committed (its vectors are then in the project's own cache), `finish` removes the shards.
+next run takes every shard already written (a shard is written whole or not at all). The shards are
+where the project's vectors live with this engine: discover does not copy them into the project
+file (at 10^7 passages that was 15 GB more, and 69 minutes of writing), and readers of the
+project's vectors find them there (`Project.cached_embeddings`).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -41,7 +42,7 @@ import numpy as np
 from .embed import EmbeddingResult, ProgressFn
 from .errors import SynthError
 from .ray_actors import EncodeActor, PassageActor
-from .ray_shards import RowsOf, RunVectors, read_shards, shard_names, write_shard
+from .ray_shards import RowsOf, RunVectors, read_shards, shard_folder, shard_names, write_shard
 
 __all__ = ["RayEngine", "RaySettings", "plan_batches", "read_shards", "write_shard"]
 
@@ -71,6 +72,8 @@ class RayEngine:
     `passage_terms` and `categorise_passages` have the contracts of the in-process functions of
     those names: discover takes each in place of its in-process stage. Use as a context manager."""
 
+    keeps_vectors_beside_project = True  # discover stores no passage vector in the project file
+
     def __init__(self, project_path: str | Path, settings: RaySettings = RaySettings(), *,
                  route: str = "", model_dir: str | None = None) -> None:
         self.ray = _import_ray()
@@ -78,7 +81,6 @@ class RayEngine:
         self.settings = settings
         self.model_dir = model_dir
         self._started_here = False
-        self._model_ids: set[str] = set()
         self._runs: list[RunVectors] = []
         self._actors: list | None = None
         self._shared: dict[int, object] = {}  # id(object) -> its ObjectRef, put once per run
@@ -141,8 +143,7 @@ class RayEngine:
         """`embed.embed_with_cache`, with the missing vectors computed on the cluster; `vectors` is a
         memory-mapped matrix, `new_vectors` reads its rows when asked."""
         model_id = embedder.spec.model_id
-        self._model_ids.add(model_id)
-        shards = self.shard_root / _safe(model_id)
+        shards = shard_folder(self.project_path, model_id)
         known = shard_names(shards)
         run = RunVectors(shards, hashes, _dimension(embedder, cached, shards, known))
         self._runs.append(run)
@@ -156,17 +157,13 @@ class RayEngine:
             if run.missing():
                 raise SynthError(f"Ray engine: {len(run.missing())} passages came back without a vector from "
                                  f"the workers; the project is unchanged (shards in {shards})")
-        new = set(todo) | run.from_shards
-        return EmbeddingResult(run.matrix, reused, len(run.rows) - reused, RowsOf(run.matrix, run.rows, new))
+        # Vectors found in the shards were computed by an earlier run (finished or interrupted): reused.
+        computed = len(todo)
+        return EmbeddingResult(run.matrix, len(run.rows) - computed, computed, RowsOf(run.matrix, run.rows, set(todo)))
 
     def finish(self) -> None:
-        """The run committed: its vectors are in the project's cache, so the shards have served."""
-        for model_id in self._model_ids:
-            shutil.rmtree(self.shard_root / _safe(model_id), ignore_errors=True)
-        try:
-            self.shard_root.rmdir()
-        except OSError:
-            pass  # shards of another model, or never made
+        """The run committed. Its vectors stay in the shards: they are the project's vectors (the
+        project file keeps passages, themes and decisions), and the next run reuses them."""
 
     def _embed_on_cluster(self, todo: dict[str, str], embedder, shards: Path, progress: ProgressFn | None,
                           total: int) -> None:
@@ -230,6 +227,13 @@ class RayEngine:
         results = self._map(lambda actor, block: actor.categorise.remote(block[0], block[1], protos, block[2]),
                             blocks, "categorising")
         return [category for block in results for category in block]
+
+    def map_blocks(self, fn: Callable, shared: object, blocks: Iterable[np.ndarray]) -> list:
+        """`assign.BlockMap` on the pool: fn(block, shared) for every block on the workers, results
+        in block order (clustering's assignment of every passage after the fit; `synth.assign`)."""
+        shared_ref = self.ray.put(shared)  # the fit, sent once and read by every block's call
+        return self._map(lambda actor, block: actor.map_block.remote(fn, block, shared_ref), list(blocks),
+                         "assigning passages to themes")
 
     def _put(self, value):
         if value is None:
@@ -341,10 +345,6 @@ def _route_name(embedder) -> str:
     from .fast_embed import route_of_model_id
 
     return route_of_model_id(embedder.spec.model_id)
-
-
-def _safe(model_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,17 +8,38 @@ and the next run takes them. They are read back by record batches from a memory-
 each vector goes straight to its rows of the run's matrix, itself a file mapped into memory
 (`RunVectors`): the driver never holds the vectors of a corpus in its own (anonymous) memory, only
 the pages the operating system maps in and can drop again.
+
+The shards are the project's vectors for the Ray engine: its runs keep them there, not in the
+project file (whose cache would hold 15 GB at 10^7 passages), and every reader of the project's
+vectors (`Project.cached_embeddings`: search by meaning, the review app, the report's map) finds
+them there too. A project copied without its `.vectors` folder loses nothing but time: a re-run
+embeds its passages again (the same vectors).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+
+def shard_folder(project_path: Path | str, model_id: str) -> Path:
+    """Where a project's vectors of one model live beside it: `PROJECT.vectors/<model id>/`."""
+    project_path = Path(project_path)
+    return project_path.parent.resolve() / (project_path.name + ".vectors") / re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+
+
+def vectors_beside(project_path: Path | str, model_id: str, wanted: set[str]) -> dict[str, np.ndarray]:
+    """The vectors of `wanted` digests kept in the shards beside a project ({} when it has none)."""
+    folder = shard_folder(project_path, model_id)
+    if not wanted or not folder.is_dir():
+        return {}
+    return read_shards(folder, wanted)
 
 
 def write_shard(folder: Path | str, vectors: Mapping[str, np.ndarray]) -> str:

@@ -89,6 +89,9 @@ project_argument = click.argument("project", type=click.Path(dir_okay=False, pat
 
 
 def main() -> None:
+    from . import ray_watch
+
+    ray_watch.may_fork = True  # this process is synth itself: `discover --engine ray` may watch its driver
     try:
         cli(prog_name="synth")
     finally:

@@ -71,6 +71,13 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
     """
     if engine != "ray" and (ray_address or ray_workers):
         raise click.UsageError("--ray-address and --ray-workers need --engine ray")
+    if engine == "ray":
+        from .ray_watch import watched
+
+        vectors = project.with_name(project.name + ".vectors")
+        watched(lambda how: f"Ray engine: lost the cluster during discover (the Ray node this command was attached "
+                            f"to went away, {how}: its head node stopped or its Ray processes were killed); the "
+                            f"project is unchanged; a re-run reuses the vectors already in {shown(vectors)}")
     console = Console(stderr=True)
     with contextlib.ExitStack() as stack:
         embed_engine = None
