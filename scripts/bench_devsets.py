@@ -112,6 +112,10 @@ SYNTH_METHODS = {
     "lexical w=0.9": dict(clusterer="consensus-ward-lexical", lexical_weight=0.9),
     "lexical w=0.7": dict(clusterer="consensus-ward-lexical", lexical_weight=0.7),
     "lexical w=0.6": dict(clusterer="consensus-ward-lexical", lexical_weight=0.6),
+    # ... then every passage moved to the theme closest by meaning and by the theme's c-TF-IDF words.
+    "lexical + word pass 0.8": dict(clusterer="consensus-ward-lexical", word_pass=0.8),
+    "lexical + word pass 0.7": dict(clusterer="consensus-ward-lexical", word_pass=0.7),
+    "word pass 0.8 alone": dict(clusterer="consensus-ward-lexical", lexical_weight=1.0, word_pass=0.8),
 }
 
 

@@ -74,30 +74,51 @@ class ConsensusWardLexical(ConsensusWard):
 
     def __init__(self, seed: int = 42, min_theme_size: int | None = None, n_themes: int | None = None,
                  min_sources: int = 3, split_loose: bool = True, place_near: bool = True,
-                 lexical_weight: float = LEXICAL_WEIGHT) -> None:
+                 lexical_weight: float = LEXICAL_WEIGHT, word_pass: float | None = None) -> None:
         super().__init__(seed=seed, min_theme_size=min_theme_size, n_themes=n_themes, min_sources=min_sources,
                          split_loose=split_loose, place_near=place_near)
         self.lexical_weight = lexical_weight
+        self.word_pass = word_pass
 
     def fit(self, X, y=None, groups=None, progress: ProgressCallback | None = None,
             texts=None) -> ConsensusWardLexical:
-        from .lexical import hybrid, lexical_view
+        from .lexical import hybrid, lexical_view, theme_word_similarity, word_weights
 
         X = np.asarray(X, dtype=np.float32)
         if texts is None or len(texts) != len(X):
             raise ClusteringError(f"consensus-ward-lexical needs one text per passage; got "
                                   f"{'none' if texts is None else len(texts)} for {len(X)} passages")
         started = time.perf_counter()
-        joined = hybrid(X, lexical_view(texts, seed=self.seed), self.lexical_weight)
+        words = word_weights(texts)
+        lexical = lexical_view(texts, seed=self.seed, weights=words) if self.lexical_weight < 1 else np.zeros((len(X), 0))
+        joined = hybrid(X, lexical, self.lexical_weight)
         lexical_seconds = time.perf_counter() - started
         super().fit(joined, groups=groups, progress=progress)
         found = self.clustering_
+        nearest, labels = found.nearest, found.labels
         # Centroids back in the embedding space: discover matches themes across runs, carves
         # recurring ideas and labels in the model's space, not in this run's LSA space.
-        self.clustering_ = Clustering(found.labels, found.nearest, found.probability,
-                                      _embedding_centroids(X, found.nearest, found.labels),
+        centroids = _embedding_centroids(X, nearest, labels)
+        moved = 0
+        if self.word_pass is not None and words is not None and len(centroids):
+            # Second pass: each passage to the theme it is closest to by meaning and by the theme's
+            # distinctive words together (placed passages stay placed, unplaced ones unplaced);
+            # `word_pass` is the embedding's share of that score.
+            unit = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+            score = self.word_pass * (unit @ centroids.T) + (1 - self.word_pass) * \
+                theme_word_similarity(words, nearest, len(centroids))
+            again = np.argmax(score, axis=1)
+            moved = int((again[labels >= 0] != labels[labels >= 0]).sum())
+            used, again = np.unique(again, return_inverse=True)  # a theme left empty is dropped
+            nearest = again.astype(np.int64)
+            labels = np.where(labels >= 0, nearest, -1).astype(np.int64)
+            centroids = _embedding_centroids(X, nearest, labels)
+        self.clustering_ = Clustering(labels, nearest, found.probability, centroids,
                                       stats={**found.stats, "clusterer": "consensus-ward-lexical",
-                                             "lexical_weight": self.lexical_weight,
+                                             "lexical_weight": self.lexical_weight, "word_pass_moved": moved,
+                                             "n_themes": len(centroids), "coverage": float((labels >= 0).mean()),
+                                             "theme_sizes": [int(c) for c in np.bincount(labels[labels >= 0],
+                                                                                         minlength=len(centroids))],
                                              "seconds": {**found.stats.get("seconds", {}),
                                                          "lexical": lexical_seconds}})
         return self

@@ -96,3 +96,39 @@ def test_same_seed_same_lexical_themes():
     a, b = (cluster_with("consensus-ward-lexical", V, texts=texts, seed=9) for _ in range(2))
     for name in ("labels", "nearest", "probability", "centroids"):
         assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
+
+
+def test_the_word_pass_moves_a_passage_to_the_theme_whose_words_it_shares():
+    """Passages whose embedding sits halfway between two themes go, in the word pass, to the theme
+    whose distinctive words they use."""
+    texts, truth = corpus(per_topic=30, seed=5)
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(3, 24))
+    V = centres[truth] + 0.3 * rng.normal(size=(len(truth), 24))
+    between = np.flatnonzero(truth == 2)[:6]
+    V[between] = (centres[0] + centres[2]) / 2 + 0.05 * rng.normal(size=(6, 24))
+    V = V.astype(np.float32)
+    found = ConsensusWardLexical(n_themes=3, min_theme_size=5, lexical_weight=1.0, word_pass=0.5).fit(
+        V, texts=texts).clustering_
+    home = np.bincount(found.nearest[truth == 2][6:]).argmax()  # the theme of topic 2's other passages
+    assert (found.nearest[between] == home).all(), (found.nearest[between], home)
+    assert found.centroids.shape == (found.n_themes, 24)
+    assert found.stats["theme_sizes"] == np.bincount(found.labels[found.labels >= 0], minlength=found.n_themes).tolist()
+
+
+@pytest.mark.slow
+def test_discover_with_the_lexical_clusterer_end_to_end(tmp_path):
+    """`synth discover --clusterer consensus-ward-lexical` on the demo: themes with placed passages,
+    most passages placed."""
+    from conftest import DEMO, Synth
+    from synth.store import Project
+
+    path = tmp_path / "demo.synth"
+    synth = Synth()
+    synth.ok("ingest", path, DEMO)
+    synth.ok("discover", path, "--seed", "42", "--clusterer", "consensus-ward-lexical")
+    with Project.open(path, create=False) as project:
+        themes = project.themes()
+        placed = sum(len(project.memberships(theme_id=t.id, placed=True)) for t in themes)
+    assert len(themes) >= 5
+    assert placed >= 200, placed  # of the demo's 273 codable passages
