@@ -121,6 +121,7 @@ class ConsensusWardLexical(ConsensusWard):
                                                                                          minlength=len(centroids))],
                                              "seconds": {**found.stats.get("seconds", {}),
                                                          "lexical": lexical_seconds}})
+        self.labels_ = labels
         return self
 
 

@@ -108,8 +108,9 @@ def test_the_word_pass_moves_a_passage_to_the_theme_whose_words_it_shares():
     between = np.flatnonzero(truth == 2)[:6]
     V[between] = (centres[0] + centres[2]) / 2 + 0.05 * rng.normal(size=(6, 24))
     V = V.astype(np.float32)
-    found = ConsensusWardLexical(n_themes=3, min_theme_size=5, lexical_weight=1.0, word_pass=0.5).fit(
-        V, texts=texts).clustering_
+    model = ConsensusWardLexical(n_themes=3, min_theme_size=5, lexical_weight=1.0, word_pass=0.5).fit(V, texts=texts)
+    found = model.clustering_
+    assert model.labels_ is found.labels  # the fit contract's labels are the pass's, not the partition's
     home = np.bincount(found.nearest[truth == 2][6:]).argmax()  # the theme of topic 2's other passages
     assert (found.nearest[between] == home).all(), (found.nearest[between], home)
     assert found.centroids.shape == (found.n_themes, 24)
