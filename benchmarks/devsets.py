@@ -58,15 +58,27 @@ SYNTH_METHODS = {
     "synth no splits": dict(split_loose=False),
     "synth no near placement": dict(place_near=False),
     "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
+    # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
+    "synth --clusterer consensus-ward-lexical": dict(clusterer="consensus-ward-lexical"),
+    "lexical w=0.9": dict(clusterer="consensus-ward-lexical", lexical_weight=0.9),
+    "lexical w=0.7": dict(clusterer="consensus-ward-lexical", lexical_weight=0.7),
+    "lexical w=0.6": dict(clusterer="consensus-ward-lexical", lexical_weight=0.6),
+    # ... then every passage moved to the theme closest by meaning and by the theme's c-TF-IDF words.
+    "lexical + word pass 0.8": dict(clusterer="consensus-ward-lexical", word_pass=0.8),
+    "lexical + word pass 0.7": dict(clusterer="consensus-ward-lexical", word_pass=0.7),
+    "word pass 0.8 alone": dict(clusterer="consensus-ward-lexical", lexical_weight=1.0, word_pass=0.8),
 }
 
 
-def synth_run(V: np.ndarray, groups, seed: int, **params) -> tuple[list[int], float, object]:
+def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[list[int], float, object]:
     start = time.perf_counter()
     if params.get("clusterer"):
-        from synth.clusterers import cluster_with
+        from synth.clusterers import NEEDS_TEXTS, make_clusterer
 
-        result = cluster_with(params["clusterer"], V, group_ids=groups, seed=seed)
+        name = params.pop("clusterer")
+        model = make_clusterer(name, seed=seed).set_params(**params)
+        extra = {"texts": texts} if name in NEEDS_TEXTS else {}
+        result = model.fit(V, groups=groups, **extra).clustering_
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
     return result.labels.tolist(), time.perf_counter() - start, result
@@ -93,7 +105,7 @@ def main() -> None:
         for method in args.methods.split(","):
             runs = []
             for seed in seeds:
-                labels, seconds, _ = synth_run(V, groups, seed, **SYNTH_METHODS[method])
+                labels, seconds, _ = synth_run(V, groups, seed, texts, **SYNTH_METHODS[method])
                 runs.append(labels)
                 if seed == seeds[0]:
                     row = {"set": name, "method": method, **theme_report(labels, gold), "seconds": round(seconds, 1)}

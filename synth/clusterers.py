@@ -14,6 +14,11 @@ probability, centroids, stats). `make_clusterer(name, ...)` builds one by the na
   number of themes, consensus over seeded runs). Ahead of Ward on NaPiRE and the bills, behind on the
   NHS comments, and on the demo it leaves a small fieldwork finding inside a broader theme, so it is
   an option (docs/benchmarks.md, "Theme discovery on the dev sets").
+- `consensus-ward-lexical`: consensus Ward on the embedding joined to a lexical view of each
+  passage (`synth.lexical`: LSA of its TF-IDF words, weight `lexical_weight` on the embedding), so
+  passages that share a topic's words count as closer; the themes' centroids are then taken back in
+  the embedding space, where discover's later steps work. Needs the passages' texts (`fit(X,
+  texts=...)`). Measured beside the default in docs/benchmarks.md ("Theme discovery on the dev sets").
 - `umap-hdbscan`: BERTopic's clusterer (UMAP to 5 dimensions, cosine, 15 neighbours, min_dist 0,
   seeded; HDBSCAN, minimum cluster size 10 or the given minimum theme size), with HDBSCAN's outliers
   given their nearest theme and placed by the same near-placement rule as synth's method. Kept so the
@@ -32,6 +37,7 @@ from .cluster import Clustering, ClusteringError, ClusterParams, ProgressCallbac
 from .refine import place_near
 
 DEFAULT = "consensus-ward"
+LEXICAL_WEIGHT = 0.8  # share of the embedding in consensus-ward-lexical's similarity (docs/benchmarks.md)
 
 
 class ConsensusWard(ClusterMixin, BaseEstimator):
@@ -61,6 +67,76 @@ class ConsensusLeiden(ConsensusWard):
     """synth's own pipeline with the graph partition, behind the fit contract."""
 
     partition = "leiden"
+
+
+class ConsensusWardLexical(ConsensusWard):
+    """Consensus Ward on the embedding joined to the passages' lexical view (synth.lexical)."""
+
+    def __init__(self, seed: int = 42, min_theme_size: int | None = None, n_themes: int | None = None,
+                 min_sources: int = 3, split_loose: bool = True, place_near: bool = True,
+                 lexical_weight: float = LEXICAL_WEIGHT, word_pass: float | None = None) -> None:
+        super().__init__(seed=seed, min_theme_size=min_theme_size, n_themes=n_themes, min_sources=min_sources,
+                         split_loose=split_loose, place_near=place_near)
+        self.lexical_weight = lexical_weight
+        self.word_pass = word_pass
+
+    def fit(self, X, y=None, groups=None, progress: ProgressCallback | None = None,
+            texts=None) -> ConsensusWardLexical:
+        from .lexical import hybrid, lexical_view, theme_word_similarity, word_weights
+
+        X = np.asarray(X, dtype=np.float32)
+        if texts is None or len(texts) != len(X):
+            raise ClusteringError(f"consensus-ward-lexical needs one text per passage; got "
+                                  f"{'none' if texts is None else len(texts)} for {len(X)} passages")
+        started = time.perf_counter()
+        words = word_weights(texts)
+        lexical = lexical_view(texts, seed=self.seed, weights=words) if self.lexical_weight < 1 else np.zeros((len(X), 0))
+        joined = hybrid(X, lexical, self.lexical_weight)
+        lexical_seconds = time.perf_counter() - started
+        super().fit(joined, groups=groups, progress=progress)
+        found = self.clustering_
+        nearest, labels = found.nearest, found.labels
+        # Centroids back in the embedding space: discover matches themes across runs, carves
+        # recurring ideas and labels in the model's space, not in this run's LSA space.
+        centroids = _embedding_centroids(X, nearest, labels)
+        moved = 0
+        if self.word_pass is not None and words is not None and len(centroids):
+            # Second pass: each passage to the theme it is closest to by meaning and by the theme's
+            # distinctive words together (placed passages stay placed, unplaced ones unplaced);
+            # `word_pass` is the embedding's share of that score.
+            unit = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+            score = self.word_pass * (unit @ centroids.T) + (1 - self.word_pass) * \
+                theme_word_similarity(words, nearest, len(centroids))
+            again = np.argmax(score, axis=1)
+            moved = int((again[labels >= 0] != labels[labels >= 0]).sum())
+            used, again = np.unique(again, return_inverse=True)  # a theme left empty is dropped
+            nearest = again.astype(np.int64)
+            labels = np.where(labels >= 0, nearest, -1).astype(np.int64)
+            centroids = _embedding_centroids(X, nearest, labels)
+        self.clustering_ = Clustering(labels, nearest, found.probability, centroids,
+                                      stats={**found.stats, "clusterer": "consensus-ward-lexical",
+                                             "lexical_weight": self.lexical_weight, "word_pass_moved": moved,
+                                             "n_themes": len(centroids), "coverage": float((labels >= 0).mean()),
+                                             "theme_sizes": [int(c) for c in np.bincount(labels[labels >= 0],
+                                                                                         minlength=len(centroids))],
+                                             "seconds": {**found.stats.get("seconds", {}),
+                                                         "lexical": lexical_seconds}})
+        self.labels_ = labels
+        return self
+
+
+def _embedding_centroids(X: np.ndarray, nearest: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Unit mean embedding of each theme's placed members (of all its members when none is placed)."""
+    k = int(nearest.max()) + 1 if len(nearest) else 0
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    sums = np.zeros((k, X.shape[1]), np.float64)
+    np.add.at(sums, nearest, X)
+    placed = labels >= 0
+    placed_sums = np.zeros_like(sums)
+    np.add.at(placed_sums, labels[placed], X[placed])
+    has = placed_sums.any(axis=1)
+    sums[has] = placed_sums[has]
+    return (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 class UmapHdbscan(ClusterMixin, BaseEstimator):
@@ -114,7 +190,9 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
         return self
 
 
-CLUSTERERS = {"consensus-leiden": ConsensusLeiden, "consensus-ward": ConsensusWard, "umap-hdbscan": UmapHdbscan}
+CLUSTERERS = {"consensus-leiden": ConsensusLeiden, "consensus-ward": ConsensusWard,
+              "consensus-ward-lexical": ConsensusWardLexical, "umap-hdbscan": UmapHdbscan}
+NEEDS_TEXTS = {"consensus-ward-lexical"}  # fit(X, texts=...): the clusterers that read the passages' words
 
 
 def make_clusterer(name: str = DEFAULT, *, seed: int = 42, min_theme_size: int | None = None):
@@ -125,6 +203,9 @@ def make_clusterer(name: str = DEFAULT, *, seed: int = 42, min_theme_size: int |
 
 
 def cluster_with(name: str, embeddings: np.ndarray, *, group_ids=None, seed: int = 42,
-                 min_theme_size: int | None = None, progress: ProgressCallback | None = None) -> Clustering:
+                 min_theme_size: int | None = None, progress: ProgressCallback | None = None,
+                 texts=None) -> Clustering:
+    """Fit the named clusterer; `texts` (one per passage) go to those that read words (NEEDS_TEXTS)."""
+    extra = {"texts": texts} if name in NEEDS_TEXTS else {}
     return make_clusterer(name, seed=seed, min_theme_size=min_theme_size).fit(
-        embeddings, groups=group_ids, progress=progress).clustering_
+        embeddings, groups=group_ids, progress=progress, **extra).clustering_

@@ -43,6 +43,8 @@ MIN_CODABLE_PASSAGES = 10
 # pandas and scipy.stats: about a second of CPU per run), which only the other clusterers need, so
 # discover imports it only when one of them is asked for.
 DEFAULT_CLUSTERER = "consensus-ward"
+# The Ward partitions, whose themes discover shapes further (recurring ideas carved and gathered).
+_WARD_FAMILY = (DEFAULT_CLUSTERER, "consensus-ward-lexical")
 MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 
@@ -230,13 +232,13 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             from .clusterers import cluster_with
 
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
-                                      min_theme_size=min_theme_size, progress=cluster_progress)
+                                      min_theme_size=min_theme_size, progress=cluster_progress, texts=sub_texts)
         # Small recurring ideas carved out of broader themes or gathered from the unplaced
         # (synth/recurring.py); then stance within a topic: a theme whose passages divide between
         # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
         # a theme a reviewer's decisions hold together.
         held = _held_placements(project, sub_passages)
-        if clusterer == DEFAULT_CLUSTERER:
+        if clusterer in _WARD_FAMILY:
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
             clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
         stance_split = split_by_stance(clustering, sub_vectors, group_ids,
