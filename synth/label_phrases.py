@@ -277,11 +277,12 @@ def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
 
 def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequence[str], label: str,
                       max_sentences: int = 2, *, centroid: np.ndarray | None = None,
-                      encode: Encode | None = None) -> str:
+                      encode: Encode | None = None, stance: str | None = None) -> str:
     """One or two sentences from the theme's most central quotes (two sources when it has them),
     each followed by its source in brackets. With the theme's `centroid` and the passages' `encode`,
     each quote gives its sentence closest to the theme (what the theme is about, not a passage's
-    aside: "the bus fare eats up a first wage" is no sentence for a shuttle-bus theme)."""
+    aside). With the theme's `stance` (see `theme_stance`), a sentence whose own cue words say the
+    opposite is passed over where another qualifies ("the buses don't go where the jobs are" is no sentence to define a shuttle-bus enabler)."""
     chosen: list[str] = []
     seen_sources: set[str] = set()
     for i in quotes:
@@ -289,7 +290,7 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
             break
         if names[i] in seen_sources:
             continue
-        sentence = _sentence_with(texts[i], label, centroid=centroid, encode=encode)
+        sentence = _sentence_with(texts[i], label, centroid=centroid, encode=encode, stance=stance)
         if not sentence:
             continue
         chosen.append(f"“{sentence}” ({names[i]})")
@@ -297,11 +298,27 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
     return " ".join(chosen)
 
 
+def _leaning(sentence: str, stance: str) -> int:
+    """+1 when a sentence's cue words say `stance` (more than its opposite), -1 when they say the
+    opposite, 0 when they say neither (synth.categorise's cue lexicon; read at sentence level)."""
+    from .categorise import cue_totals, match_cues  # spaCy's pipeline: only where definitions are quoted
+
+    totals = cue_totals(match_cues(sentence))
+    agree = totals.get(stance, 0.0) + (totals.get("practice", 0.0) if stance == "enabler" else 0.0)
+    oppose = max((totals.get(c, 0.0) for c in _AGAINST.get(stance, ())), default=0.0)
+    return 1 if agree > oppose else -1 if oppose > agree else 0
+
+
+def sentences_of(text: str) -> list[str]:
+    """A passage's sentences, white space collapsed (what a definition may quote)."""
+    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+
+
 def _sentence_with(text: str, label: str, max_words: int = 40, *, centroid: np.ndarray | None = None,
-                   encode: Encode | None = None) -> str:
+                   encode: Encode | None = None, stance: str | None = None) -> str:
     """The passage's sentence that says most of the theme: one of 6+ words, closest to the theme's
     centroid when it is given, else carrying most of the label's words, else the earliest; trimmed."""
-    sentences = [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+    sentences = sentences_of(text)
     if not sentences:
         return ""
     words = set(label.lower().split())
@@ -312,9 +329,12 @@ def _sentence_with(text: str, label: str, max_words: int = 40, *, centroid: np.n
         c = np.asarray(centroid, np.float32)
         closeness = (V @ (c / max(float(np.linalg.norm(c)), 1e-12))).tolist()
 
+    leaning = [_leaning(s, stance) for s in sentences] if stance and len(sentences) > 1 else [0] * len(sentences)
+
     def worth(k: int) -> tuple:
         s = sentences[k]
-        return (len(s.split()) >= 6, closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))), -k)
+        return (len(s.split()) >= 6, leaning[k] >= 0,
+                closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))), -k)
 
     pick = sentences[max(range(len(sentences)), key=worth)].lstrip("-–•* ")  # a list item's bullet is no part of the quote
     tokens = pick.split()

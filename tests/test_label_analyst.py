@@ -117,3 +117,16 @@ def test_stance_siblings_need_a_topic_phrase_of_substance():
     assert shared_topic(texts, a, b, groups) == "shuttle bus"
     no_bus = [s.replace("shuttle bus", "van") for s in sides] + filler
     assert shared_topic(no_bus, a, b, groups) == ""  # "van" is said once a side, "jobcentre" everywhere
+
+
+def test_a_definition_sentence_that_says_the_opposite_stance_is_passed_over():
+    from synth.label_phrases import quoted_definition
+
+    text = ("The shuttle bus is too expensive and it does not go where the jobs are. "
+            "The community transport scheme made the night shifts possible for me.")
+    plain = quoted_definition([text], [0], ["survey"], "shuttle bus")
+    assert plain.startswith("“The shuttle bus is too expensive")  # carries the label's words
+    enabler = quoted_definition([text], [0], ["survey"], "shuttle bus", stance="enabler")
+    assert enabler == "“The community transport scheme made the night shifts possible for me.” (survey)"
+    barrier = quoted_definition([text], [0], ["survey"], "shuttle bus", stance="barrier")
+    assert barrier.startswith("“The shuttle bus is too expensive")
