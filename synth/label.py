@@ -23,7 +23,7 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
-from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, sentences_of, theme_stance
+from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, theme_stance
 from .refine import unit
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
@@ -93,7 +93,6 @@ def describe_themes(
                   if encode is not None and members else [None] * len(members))
     quotes_of = [_quotes(idx, vectors, clustering.centroids[j], groups, n_quotes, _against(idx, categories))
                  for j, idx in enumerate(members)]
-    sentence_encode = _batched(encode, texts, quotes_of) if source_names is not None and encode is not None else None
     out = []
     for j, idx in enumerate(members):
         ranked = [term for term, _ in scored[j]]
@@ -107,8 +106,7 @@ def describe_themes(
         if phrases_of[j] is not None:
             label = phrases_of[j].phrase
         if source_names is not None and quotes:
-            definition = quoted_definition(texts, quotes, source_names, label, centroid=clustering.centroids[j],
-                                            encode=sentence_encode,
+            definition = quoted_definition(texts, quotes, source_names, label, weights=weights[j],
                                             stance=theme_stance([categories[i] for i in idx.tolist()])
                                             if categories is not None else None) or definition
         out.append(
@@ -121,21 +119,6 @@ def describe_themes(
             )
         )
     return out
-
-
-def _batched(encode: Encode, texts: Sequence[str], quotes_of: list[tuple[int, ...]], per_theme: int = 3) -> Encode:
-    """`encode` for definition sentences, with the sentences of every theme's first quotes embedded
-    in one call up front (one call per theme cost more than the sentences themselves at 100,000 passages)."""
-    sentences = sorted({s for quotes in quotes_of for i in quotes[:per_theme] for s in sentences_of(texts[i])})
-    known = dict(zip(sentences, np.asarray(encode(sentences), np.float32))) if sentences else {}
-
-    def lookup(batch: list[str]) -> np.ndarray:
-        missing = [s for s in batch if s not in known]
-        if missing:
-            known.update(zip(missing, np.asarray(encode(missing), np.float32)))
-        return np.stack([known[s] for s in batch])
-
-    return lookup
 
 
 def _word_weights(scored: list[tuple[str, float]], forms: Mapping[str, str] | None,

@@ -276,12 +276,12 @@ def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
 
 
 def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequence[str], label: str,
-                      max_sentences: int = 2, *, centroid: np.ndarray | None = None,
-                      encode: Encode | None = None, stance: str | None = None) -> str:
+                      max_sentences: int = 2, *, weights: Mapping[str, float] | None = None,
+                      stance: str | None = None) -> str:
     """One or two sentences from the theme's most central quotes (two sources when it has them),
-    each followed by its source in brackets. With the theme's `centroid` and the passages' `encode`,
-    each quote gives its sentence closest to the theme (what the theme is about, not a passage's
-    aside). With the theme's `stance` (see `theme_stance`), a sentence whose own cue words say the
+    each followed by its source in brackets. With the theme's distinctive words (`weights`, as for
+    `phrase_labels`), each quote gives its sentence that carries most of them (what the theme is
+    about, not a passage's aside; lexical, so no sentence has to be embedded). With the theme's `stance` (see `theme_stance`), a sentence whose own cue words say the
     opposite is passed over where another qualifies ("the buses don't go where the jobs are" is no sentence to define a shuttle-bus enabler)."""
     chosen: list[str] = []
     seen_sources: set[str] = set()
@@ -290,12 +290,23 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
             break
         if names[i] in seen_sources:
             continue
-        sentence = _sentence_with(texts[i], label, centroid=centroid, encode=encode, stance=stance)
+        sentence = _sentence_with(texts[i], label, weights=weights, stance=stance)
         if not sentence:
             continue
         chosen.append(f"“{sentence}” ({names[i]})")
         seen_sources.add(names[i])
     return " ".join(chosen)
+
+
+def _carried(sentence: str, weights: Mapping[str, float]) -> float:
+    """The theme's distinctive vocabulary in a sentence: the weights of its distinct words (on the
+    same crude stem as `_carries`), over the square root of its length so long sentences don't win."""
+    folded: dict[str, float] = {}
+    for w, v in weights.items():
+        folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
+    words = _WORD.findall(sentence.lower())
+    stems = {w[:5] for w in words if not _stop(w)}
+    return sum(folded.get(stem, 0.0) for stem in stems) / max(len(words), 1) ** 0.5
 
 
 def _leaning(sentence: str, stance: str) -> int:
@@ -314,21 +325,15 @@ def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
-def _sentence_with(text: str, label: str, max_words: int = 40, *, centroid: np.ndarray | None = None,
-                   encode: Encode | None = None, stance: str | None = None) -> str:
-    """The passage's sentence that says most of the theme: one of 6+ words, closest to the theme's
-    centroid when it is given, else carrying most of the label's words, else the earliest; trimmed."""
+def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mapping[str, float] | None = None,
+                   stance: str | None = None) -> str:
+    """The passage's sentence that says most of the theme: one of 6+ words, not of the opposite
+    stance, carrying most of the theme's distinctive words and the label's, else the earliest; trimmed."""
     sentences = sentences_of(text)
     if not sentences:
         return ""
     words = set(label.lower().split())
-    closeness = [0.0] * len(sentences)
-    if centroid is not None and encode is not None and len(sentences) > 1:
-        V = np.asarray(encode(sentences), np.float32)
-        V = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
-        c = np.asarray(centroid, np.float32)
-        closeness = (V @ (c / max(float(np.linalg.norm(c)), 1e-12))).tolist()
-
+    closeness = [_carried(s, weights) for s in sentences] if weights else [0.0] * len(sentences)
     leaning = [_leaning(s, stance) for s in sentences] if stance and len(sentences) > 1 else [0] * len(sentences)
 
     def worth(k: int) -> tuple:
