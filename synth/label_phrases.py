@@ -21,6 +21,7 @@ source in brackets; not a template.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -103,10 +104,26 @@ def noun_like(phrase: str) -> bool:
     and holds no stop word but a preposition, article or conjunction inside."""
     words = phrase.split()
     last = words[-1]
-    if words[0] in _VERB_OPENERS or last in _VERB_OPENERS or last.endswith("ly") \
+    if words[0] in _VERB_OPENERS or _lemma(last) in _VERB_OPENERS or last.endswith("ly") \
             or (last.endswith("ing") and last.rsplit("-", 1)[-1] not in _ING_NOUNS):
         return False
     return all(w in _NP_INSIDE or not _stop(w) for w in words[1:-1])
+
+
+@functools.cache
+def _lemma_table() -> Mapping[str, str]:
+    from spacy.lookups import load_lookups  # spacy-lookups-data: a dependency already (synth.nlp)
+
+    try:
+        return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    except (ValueError, OSError):  # tables absent: irregular verb forms are then not recognised
+        return {}
+
+
+def _lemma(word: str) -> str:
+    """A word's lemma from spaCy's lookup table ("came" -> "come"): a phrase ending in a verb of
+    action, in any form ("wage came", "support offered"), is a clause, not a name."""
+    return _lemma_table().get(word, word)
 
 
 def _tier(phrase: str, *, recurs: bool) -> int:

@@ -130,3 +130,11 @@ def test_a_definition_sentence_that_says_the_opposite_stance_is_passed_over():
     assert enabler == "“The community transport scheme made the night shifts possible for me.” (survey)"
     barrier = quoted_definition([text], [0], ["survey"], "shuttle bus", stance="barrier")
     assert barrier.startswith("“The shuttle bus is too expensive")
+
+
+def test_a_phrase_ending_in_a_verb_of_action_in_any_form_is_not_a_name():
+    """'Wage came' (from "until my first wage came in") was a demo label: 'came' is 'come'."""
+    from synth.label_phrases import noun_like
+
+    assert not noun_like("wage came") and not noun_like("support offered") and not noun_like("coach spoke")
+    assert noun_like("warehouse jobs") and noun_like("older men") and noun_like("shuttle bus from the town")
