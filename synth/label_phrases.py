@@ -7,16 +7,20 @@ can always be traced to the passages it came from. Noun phrases come first ("shu
 town", not "set up an email" or "support was offered"): without a tagger (en_core_web_sm may be
 absent) a candidate counts as one when it neither opens with a verb of instruction nor holds a verb
 or auxiliary inside (`noun_like`); other candidates are used only when a theme has no noun phrase.
-The best-supported candidates are embedded with
-the passages' own model and scored KeyBERT-style for maximal marginal relevance: similarity to the
-theme's centre minus half the similarity to the closest *other* theme's centre (central and
-distinctive). Labels are unique across themes: a theme takes its best phrase that no earlier
+The best-supported candidates (support: sources and passages, times the share of the phrase's uses
+that fall inside this theme, its *concentration*) are embedded with the passages' own model and scored
+KeyBERT-style for maximal marginal relevance: similarity to the theme's centre minus half the
+similarity to the closest *other* theme's centre (central and distinctive), plus credit for more
+sources, for concentration, and for carrying the theme's most distinctive word (its c-TF-IDF
+weights from `synth.label`). With passage categories, a phrase only passages of the opposite stance
+use is not a candidate. Labels are unique across themes: a theme takes its best phrase that no earlier
 (larger) theme took. A theme whose phrases do not recur takes the best phrase of its most central
 passages (still verbatim and traceable); only a theme with no phrase at all keeps the keyword label
 of `synth.label`. `label_locations` finds where a label occurs in passages (for the app and exports).
 
 Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
-source in brackets; not a template.
+source in brackets; not a template. Each is the sentence of its passage that carries most of the
+theme's distinctive words, never one whose cue words say the opposite of the theme's stance.
 """
 
 from __future__ import annotations
