@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.sparse import csc_matrix, csr_matrix
 
 from .cluster import Clustering
 from .label_phrases import _clause_words, _stop, candidate_phrases
@@ -95,7 +96,7 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = [c for c in clustering.centroids]
     splits: list[StanceSplit] = []
-    lowered: list[str] | None = None  # the texts as topic phrases are looked up in; once, when a theme splits
+    lowered: LoweredTexts | None = None  # the texts as topic phrases are looked up in; once, when a theme splits
     for j in range(clustering.n_themes):
         placed = np.flatnonzero(clustering.labels == j)
         if held is not None and _held_together(held[placed]):
@@ -150,7 +151,7 @@ def _side_b(X: np.ndarray, around: np.ndarray, placed: np.ndarray, categories: n
 
 
 def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.ndarray,
-                 lowered: Sequence[str] | None = None) -> str:
+                 lowered: LoweredTexts | None = None) -> str:
     """The phrase both sides use that is most their own: what the siblings are both about. Empty when
     the sides share no phrase of substance, and then they are not linked.
 
@@ -178,7 +179,8 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
     def share(p: str) -> float:
         inside = len(in_a[p] | in_b[p])
         pattern = re.compile(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])")
-        return inside / max(inside, sum(1 for t in lowered if p in t and pattern.search(t)))
+        holding = lowered.with_words(p.split()).tolist()
+        return inside / max(inside, sum(1 for i in holding if pattern.search(lowered.texts[i])))
 
     # Said in two sources on each side: one passage on either side is a passing mention, not the topic.
     common = [p for p in common if sources(p, in_a) >= MIN_SIDE_SOURCES and sources(p, in_b) >= MIN_SIDE_SOURCES]
@@ -188,7 +190,7 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
     # Specific: most of the corpus's passages that use it are the two sides' (share), and it is
     # `MIN_TOPIC_LIFT` times more common there than in the corpus at large (a share of one half is
     # no sign of a topic when the two sides are half the corpus).
-    sides = len(np.union1d(a, b)) / max(len(lowered), 1)
+    sides = len(np.union1d(a, b)) / max(len(lowered.texts), 1)
     substantive = [p for p, sh in specific.items() if sh >= MIN_TOPIC_SHARE and sh >= MIN_TOPIC_LIFT * sides]
     if not substantive:
         return ""
@@ -196,9 +198,41 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
     return max(substantive, key=lambda p: (len(p.split()) > 1, sources(p), specific[p], len(p.split()), p))
 
 
-def lowered_texts(texts: Sequence[str]) -> list[str]:
-    """Texts as lower-case words separated by single spaces, the form phrases are looked up in."""
-    return [" ".join(_WORDS.findall(t.lower())) for t in texts]
+@dataclass(frozen=True)
+class LoweredTexts:
+    """Texts as lower-case words separated by single spaces, and which texts hold each word (a
+    word-by-text incidence matrix, by column): a phrase is looked up only in the texts that hold all
+    its words (at 100,000 passages, scanning every text for every candidate topic of every split
+    cost minutes)."""
+
+    texts: tuple[str, ...]
+    vocabulary: dict[str, int]
+    holding: csc_matrix
+
+    def with_words(self, words: Sequence[str]) -> np.ndarray:
+        postings = []
+        for w in words:
+            j = self.vocabulary.get(w)
+            if j is None:
+                return np.zeros(0, np.int32)
+            postings.append(self.holding.indices[self.holding.indptr[j]:self.holding.indptr[j + 1]])
+        postings.sort(key=len)
+        out = postings[0] if postings else np.zeros(0, np.int32)
+        for more in postings[1:]:
+            out = np.intersect1d(out, more, assume_unique=True)
+        return out
+
+
+def lowered_texts(texts: Sequence[str]) -> LoweredTexts:
+    lowered = tuple(" ".join(_WORDS.findall(t.lower())) for t in texts)
+    vocabulary: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for t in lowered:
+        indices.extend(vocabulary.setdefault(w, len(vocabulary)) for w in set(t.split()))
+        indptr.append(len(indices))
+    matrix = csr_matrix((np.ones(len(indices), np.int8), indices, indptr), shape=(len(lowered), len(vocabulary)))
+    return LoweredTexts(lowered, vocabulary, matrix.tocsc())
 
 
 def _single_words(text: str) -> set[str]:
