@@ -29,6 +29,7 @@ from .embed import EmbeddingResult, embed_with_cache, text_sha256
 from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
+from .label_phrases import contradicts
 from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
@@ -252,7 +253,9 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         names = project.source_names()
         descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
                                        forms=display_forms_of(terms), encode=encode_cached,
-                                       source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages])
+                                       source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
+                                       categories=[by_passage[p.id].category for p in sub_passages],
+                                       written=[t.forms for t in terms])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms, stance_split = None, [], {}, None
@@ -450,7 +453,9 @@ def _write_stance_links(project: Project, run_id: int, stance: StanceResult | No
     links = []
     for split in (stance.splits if stance else ()):
         a, b = (theme_of_cluster.get(side) for side in split.sides)
-        if a is not None and b is not None and a != b:
+        # Siblings share a topic phrase of substance (stance.shared_topic); halves of a theme that
+        # share only a common word are two themes, not one topic seen from two sides.
+        if a is not None and b is not None and a != b and split.topic:
             links.append((a, b, split.topic, split.stances))
     project.replace_stance_links(links, run_id=run_id)
 
@@ -510,6 +515,10 @@ def _write_theme_categories_and_quotes(project: Project, quote_proposals: dict[i
                 break
             if pid not in quotes:
                 quotes.append(pid)
+        # The theme's category is known only now: a quote whose passage says the opposite (a barrier
+        # in an enabler theme) is never its headline; it goes after the others.
+        category = project.theme(theme_id).category
+        quotes.sort(key=lambda pid: contradicts(by_passage[pid].category, category))
         project.set_quotes(theme_id, quotes[:MAX_QUOTES])
 
 

@@ -23,7 +23,7 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
-from .label_phrases import Encode, phrase_labels, quoted_definition
+from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, theme_stance
 from .refine import unit
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
@@ -53,6 +53,8 @@ def describe_themes(
     forms: Mapping[str, str] | None = None,
     encode: Encode | None = None,
     source_names: Sequence[str] | None = None,
+    categories: Sequence[str | None] | None = None,
+    written: Sequence[Sequence[str]] | None = None,
 ) -> list[ThemeDescription]:
     """One description per theme of `clustering`, in theme order.
 
@@ -64,6 +66,12 @@ def describe_themes(
     With `encode` (the passages' embedding model, phrases -> vectors) the label is a verbatim phrase
     chosen by `synth.label_phrases`; with `source_names` (one per passage) the definition is quoted
     from the central quotes with their sources. Without them: keyword labels and draft definitions.
+
+    With `categories` (each passage's category) a theme whose passages mostly take one stance is not
+    labelled or headlined by a passage of the opposite stance (a bus-fare barrier in a shuttle-bus theme).
+    With `written` (each passage's written forms, aligned with `lemmas`) a two-lemma term is kept only
+    where its words stand side by side in the text ("bus fare"), not across dropped stop words
+    ("Transport's a big one" gave "transport big").
     """
     n = len(clustering.nearest)
     if not (len(texts) == len(lemmas) == len(group_ids) == len(embeddings) == n):
@@ -72,26 +80,35 @@ def describe_themes(
             f"and {len(embeddings)} embeddings for {n} clustered passages; all must match"
         )
     groups = np.asarray(group_ids)
-    terms = [_passage_terms(passage) for passage in lemmas]
+    if written is not None and len(written) != n:
+        raise ValueError(f"describe_themes: {len(written)} written-form lists for {n} clustered passages")
+    terms = [_passage_terms(passage, written[i] if written is not None else None, texts[i])
+             for i, passage in enumerate(lemmas)]
     members = [_members(clustering, j) for j in range(clustering.n_themes)]
     scored = _score_terms(terms, members, groups)
     vectors = unit(np.asarray(embeddings, dtype=np.float32))
-    phrases_of = (phrase_labels(texts, members, clustering.centroids, vectors, groups, encode)
+    # Each theme's distinctive words (c-TF-IDF, best = 1) in written form: a label should carry them.
+    weights = [_word_weights(scored[j], forms) for j in range(len(members))]
+    phrases_of = (phrase_labels(texts, members, clustering.centroids, vectors, groups, encode, categories, weights)
                   if encode is not None and members else [None] * len(members))
+    quotes_of = [_quotes(idx, vectors, clustering.centroids[j], groups, n_quotes, _against(idx, categories))
+                 for j, idx in enumerate(members)]
     out = []
     for j, idx in enumerate(members):
         ranked = [term for term, _ in scored[j]]
         phrases = [_written(p, forms) for p in _label_phrases(ranked, scored[j])]
-        written = (_written(t, forms) for t in ranked)  # lazily: a theme ranks thousands of terms
-        top_terms = tuple(itertools.islice(written, n_terms))
-        quotes = _quotes(idx, vectors, clustering.centroids[j], groups, n_quotes)
+        shown = (_written(t, forms) for t in ranked)  # lazily: a theme ranks thousands of terms
+        top_terms = tuple(itertools.islice(shown, n_terms))
+        quotes = quotes_of[j]
         n_sources = len(np.unique(groups[idx]))
         label = ", ".join(phrases) if phrases else "unlabelled theme"
-        definition = _definition(phrases, itertools.chain(top_terms, written), len(idx), n_sources)
+        definition = _definition(phrases, itertools.chain(top_terms, shown), len(idx), n_sources)
         if phrases_of[j] is not None:
             label = phrases_of[j].phrase
         if source_names is not None and quotes:
-            definition = quoted_definition(texts, quotes, source_names, label) or definition
+            definition = quoted_definition(texts, quotes, source_names, label, weights=weights[j],
+                                            stance=theme_stance([categories[i] for i in idx.tolist()])
+                                            if categories is not None else None) or definition
         out.append(
             ThemeDescription(
                 label=label,
@@ -102,6 +119,16 @@ def describe_themes(
             )
         )
     return out
+
+
+def _word_weights(scored: list[tuple[str, float]], forms: Mapping[str, str] | None,
+                  top: int = 30) -> dict[str, float]:
+    """A theme's best single-word terms, written form -> score relative to the best one."""
+    words = [(t, s) for t, s in scored if " " not in t][:top]
+    if not words or words[0][1] <= 0:
+        return {}
+    best = words[0][1]
+    return {_written(t, forms).lower(): s / best for t, s in words}
 
 
 def _written(phrase: str, forms: Mapping[str, str] | None) -> str:
@@ -122,12 +149,21 @@ def is_label_word(word: str) -> bool:
     )
 
 
-def _passage_terms(lemmas: Sequence[str]) -> set[str]:
-    """The passage's clean lemmas and its two-lemma phrases (lemmas adjacent after stop-word removal)."""
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _passage_terms(lemmas: Sequence[str], forms: Sequence[str] | None = None, text: str = "") -> set[str]:
+    """The passage's clean lemmas and its two-lemma phrases: lemmas adjacent after stop-word removal
+    and, when the written `forms` are given, whose words also stand side by side in `text`."""
     words = [w.lower() for w in lemmas]
     words = [w if is_label_word(w) else "" for w in words]
     out = {w for w in words if w}
-    out.update(f"{a} {b}" for a, b in itertools.pairwise(words) if a and b and a != b)
+    pairs = list(zip(words, words[1:], range(len(words))))
+    if forms is not None and len(forms) == len(words):
+        tokens = _TOKEN.findall(text.lower())
+        beside = set(zip(tokens, tokens[1:]))
+        pairs = [(a, b, k) for a, b, k in pairs if (forms[k].lower(), forms[k + 1].lower()) in beside]
+    out.update(f"{a} {b}" for a, b, _ in pairs if a and b and a != b)
     return out
 
 
@@ -256,21 +292,32 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _against(idx: np.ndarray, categories: Sequence[str | None] | None) -> set[int]:
+    """The theme's passages whose own category contradicts the stance most of them take."""
+    if categories is None or not len(idx):
+        return set()
+    stance = theme_stance([categories[i] for i in idx.tolist()])
+    return {i for i in idx.tolist() if contradicts(categories[i], stance)}
+
+
 def _quotes(
-    idx: np.ndarray, vectors: np.ndarray, centroid: np.ndarray, groups: np.ndarray, n_quotes: int
+    idx: np.ndarray, vectors: np.ndarray, centroid: np.ndarray, groups: np.ndarray, n_quotes: int,
+    against: set[int] = frozenset(),
 ) -> tuple[int, ...]:
-    """Most central members, one per source first; then the next most central; no near-duplicates."""
+    """Most central members, one per source first; then the next most central; no near-duplicates.
+    Passages `against` the theme's stance come after all others (still evidence, never the headline)."""
     if len(idx) == 0 or n_quotes <= 0:
         return ()
     centrality = vectors[idx] @ centroid.astype(np.float32)
-    order = idx[np.lexsort((idx, -centrality))]
+    contrary = np.array([i in against for i in idx.tolist()])
+    order = idx[np.lexsort((idx, -centrality, contrary))]
     chosen: list[int] = []
     seen_groups: set = set()
-    for one_per_source in (True, False):
+    for one_per_source, with_contrary in ((True, False), (False, False), (False, True)):
         for i in order:
             if len(chosen) == n_quotes:
                 break
-            if i in chosen or (one_per_source and groups[i] in seen_groups):
+            if i in chosen or (one_per_source and groups[i] in seen_groups) or (i in against and not with_contrary):
                 continue
             if chosen and float(np.max(vectors[chosen] @ vectors[i])) >= _NEAR_DUPLICATE:
                 continue

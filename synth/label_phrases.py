@@ -7,23 +7,28 @@ can always be traced to the passages it came from. Noun phrases come first ("shu
 town", not "set up an email" or "support was offered"): without a tagger (en_core_web_sm may be
 absent) a candidate counts as one when it neither opens with a verb of instruction nor holds a verb
 or auxiliary inside (`noun_like`); other candidates are used only when a theme has no noun phrase.
-The best-supported candidates are embedded with
-the passages' own model and scored KeyBERT-style for maximal marginal relevance: similarity to the
-theme's centre minus half the similarity to the closest *other* theme's centre (central and
-distinctive). Labels are unique across themes: a theme takes its best phrase that no earlier
+The best-supported candidates (support: sources and passages, times the share of the phrase's uses
+that fall inside this theme, its *concentration*) are embedded with the passages' own model and scored
+KeyBERT-style for maximal marginal relevance: similarity to the theme's centre minus half the
+similarity to the closest *other* theme's centre (central and distinctive), plus credit for more
+sources, for concentration, and for carrying the theme's most distinctive word (its c-TF-IDF
+weights from `synth.label`). With passage categories, a phrase only passages of the opposite stance
+use is not a candidate. Labels are unique across themes: a theme takes its best phrase that no earlier
 (larger) theme took. A theme whose phrases do not recur takes the best phrase of its most central
 passages (still verbatim and traceable); only a theme with no phrase at all keeps the keyword label
 of `synth.label`. `label_locations` finds where a label occurs in passages (for the app and exports).
 
 Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
-source in brackets; not a template.
+source in brackets; not a template. Each is the sentence of its passage that carries most of the
+theme's distinctive words, never one whose cue words say the opposite of the theme's stance.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +43,12 @@ _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
 _MIN_WORDS, _MAX_WORDS = 2, 5
 _CENTRAL = 40          # most central members a theme's candidates come from (bounds time at 100k passages)
-_CANDIDATES = 8        # best-supported candidates per theme that are embedded and scored
+_CANDIDATES = 12       # best-supported candidates per theme that are embedded and scored
+_SOURCES = 0.05        # score per doubling of the sources a label occurs in
+_TERMS = 0.2           # score for carrying the theme's most distinctive word
+_CONCENTRATION = 0.2   # score for a label said only inside its theme (vs. as often elsewhere)
 _FALLBACK_PASSAGES = 3  # central passages a theme with no recurring phrase takes its label from
+_LABEL_WORD = 0.15     # a definition sentence's credit per label word it carries (the label is the theme's own phrase)
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 # Words that may sit inside a noun phrase ("data by ethnicity", "shuttle bus from the town"); any
 # other stop word inside a candidate (was, are, can, have, they …) makes it a clause, not a name.
@@ -99,10 +108,26 @@ def noun_like(phrase: str) -> bool:
     and holds no stop word but a preposition, article or conjunction inside."""
     words = phrase.split()
     last = words[-1]
-    if words[0] in _VERB_OPENERS or last in _VERB_OPENERS or last.endswith("ly") \
+    if words[0] in _VERB_OPENERS or _lemma(last) in _VERB_OPENERS or last.endswith("ly") \
             or (last.endswith("ing") and last.rsplit("-", 1)[-1] not in _ING_NOUNS):
         return False
     return all(w in _NP_INSIDE or not _stop(w) for w in words[1:-1])
+
+
+@functools.cache
+def _lemma_table() -> Mapping[str, str]:
+    from spacy.lookups import load_lookups  # spacy-lookups-data: a dependency already (synth.nlp)
+
+    try:
+        return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    except (ValueError, OSError):  # tables absent: irregular verb forms are then not recognised
+        return {}
+
+
+def _lemma(word: str) -> str:
+    """A word's lemma from spaCy's lookup table ("came" -> "come"): a phrase ending in a verb of
+    action, in any form ("wage came", "support offered"), is a clause, not a name."""
+    return _lemma_table().get(word, word)
 
 
 def _tier(phrase: str, *, recurs: bool) -> int:
@@ -114,6 +139,36 @@ def _tier(phrase: str, *, recurs: bool) -> int:
     return 3 if words[0] in _VERB_OPENERS or words[-1].endswith("ly") else 1
 
 
+def _key(phrase: str) -> str:
+    """How candidates are counted: verbatim (lower-case), so that every passage a label is counted
+    in shows it exactly where `label_locations` finds it; folding plurals made "lovely nurse" recur
+    where the label "Lovely nurses" was written in one source only."""
+    return phrase
+
+
+_AGAINST = {"barrier": {"enabler", "practice"}, "enabler": {"barrier"}, "practice": {"barrier"}}
+
+
+def theme_stance(categories: Sequence[str | None]) -> str | None:
+    """The stance most of a theme's passages take (barrier, or enabler/practice), when at least
+    two thirds of its passages that take one agree; else None (a theme of mixed or neutral stance)."""
+    barrier = sum(c == "barrier" for c in categories)
+    positive = sum(c in ("enabler", "practice") for c in categories)
+    if barrier + positive == 0:
+        return None
+    if barrier >= 2 * positive:
+        return "barrier"
+    if positive >= 2 * barrier:
+        return max(("enabler", "practice"), key=lambda c: (sum(x == c for x in categories), c == "enabler"))
+    return None
+
+
+def contradicts(passage_category: str | None, theme_category: str | None) -> bool:
+    """Whether a passage's own category says the opposite of its theme's (a barrier passage in an
+    enabler theme): such a passage is not the theme's headline quote, nor where its label comes from."""
+    return passage_category in _AGAINST.get(theme_category or "", ())
+
+
 def phrase_labels(
     texts: Sequence[str],
     members: Sequence[np.ndarray],
@@ -121,73 +176,111 @@ def phrase_labels(
     embeddings: np.ndarray,
     groups: np.ndarray,
     encode: Encode,
+    categories: Sequence[str | None] | None = None,
+    weights: Sequence[Mapping[str, float]] | None = None,
 ) -> list[PhraseLabel | None]:
-    """One label phrase per theme (None where no phrase recurs), unique across themes, in theme order.
+    """One label phrase per theme (None where a theme has no phrase at all), unique across themes.
 
-    members[j]: passage indices of theme j, most central first is not assumed (they are ranked here).
+    members[j]: passage indices of theme j (ranked here by closeness to its centre); categories[i]:
+    passage i's category, when known (a phrase only passages of the opposite stance use is not a
+    label for the theme); weights[j]: theme j's distinctive words (written form -> weight, best 1),
+    the c-TF-IDF of `synth.label`: a phrase carrying them names what sets the theme apart.
     """
     C = np.asarray(centroids, np.float32)
     C = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-12)
+    stance_of = [theme_stance([categories[i] for i in np.asarray(idx).tolist()]) if categories is not None else None
+                 for idx in members]
     found: list[dict[str, list[int]]] = []
+    surface: dict[str, Counter] = defaultdict(Counter)
     for j, idx in enumerate(members):
         idx = np.asarray(idx)
         central = idx[np.argsort(-(embeddings[idx] @ C[j]), kind="stable")][:_CENTRAL]
         where: dict[str, list[int]] = defaultdict(list)
         for i in central.tolist():
             for phrase in candidate_phrases(texts[i]):
-                where[phrase].append(i)
+                key = _key(phrase)
+                surface[key][phrase] += 1
+                if not where[key] or where[key][-1] != i:
+                    where[key].append(i)
         found.append(where)
-    # How many themes each phrase recurs in: a phrase every theme uses is not distinctive wording.
-    spread = Counter(p for where in found for p, at in where.items() if len(at) >= 2)
-    shortlist: list[list[tuple[str, list[int], int]]] = []
-    tier_of: dict[str, int] = {}
+    # In how many passages of all themes each phrase occurs: a label should be said mostly inside
+    # its theme (its concentration there), not everywhere ("work programme" in an evaluation's text).
+    everywhere = Counter(key for where in found for key, at in where.items() for _ in at)
+    shortlist: list[list[tuple[str, list[int], int, float]]] = []
     for j, where in enumerate(found):
         n_groups = len(np.unique(groups[np.asarray(members[j])])) if len(members[j]) else 0
         need = 2 if n_groups >= 2 else 1
         ranked = []
-        for phrase, at in where.items():
+        for key, at in where.items():
             sources = len({groups[i] for i in at})
             if len(at) < 2 or sources < need:
                 continue
-            support = sources + 0.5 * len(at) + 0.25 * len(phrase.split())
-            ranked.append((_tier(phrase, recurs=True), -support / spread[phrase], phrase, at, sources))
+            if categories is not None and all(contradicts(categories[i], stance_of[j]) for i in at):
+                continue  # said only by passages of the other stance ("bus fare" in a shuttle-bus theme)
+            tier = _tier(_surface(key, surface), recurs=True)
+            concentration = len(at) / everywhere[key]
+            support = (sources + 0.5 * len(at)) * concentration
+            ranked.append((tier, -support, key, at, sources, concentration))
         if not any(r[0] == 0 for r in ranked):  # no recurring noun phrase: those of the most central passages too
             central = sorted({i for at in where.values() for i in at},
                              key=lambda i: -float(embeddings[i] @ C[j]))[:_FALLBACK_PASSAGES]
-            for phrase, at in where.items():
-                if set(at) & set(central) and noun_like(phrase) and not any(r[2] == phrase for r in ranked):
+            for key, at in where.items():
+                phrase = _surface(key, surface)
+                if set(at) & set(central) and noun_like(phrase) and not any(r[2] == key for r in ranked):
                     rank = min(central.index(i) for i in at if i in central)
-                    ranked.append((_tier(phrase, recurs=False), rank - 0.25 * len(phrase.split()), phrase, at,
-                                   len({groups[i] for i in at})))
+                    ranked.append((_tier(phrase, recurs=False), rank - 0.25 * len(key.split()), key, at,
+                                   len({groups[i] for i in at}), len(at) / everywhere[key]))
         ranked.sort(key=lambda r: (r[0], r[1], r[2]))
-        for tier, _, p, _, _ in ranked[:_CANDIDATES]:
-            tier_of[p] = min(tier, tier_of.get(p, tier))
-        shortlist.append([(p, at, s) for _, _, p, at, s in ranked[:_CANDIDATES]])
-    phrases = sorted({p for short in shortlist for p, _, _ in short})
-    if not phrases:
+        best_tier = ranked[0][0] if ranked else 0
+        shortlist.append([(key, at, s, conc) for tier, _, key, at, s, conc in ranked[:_CANDIDATES]
+                          if tier == best_tier])
+    keys = sorted({k for short in shortlist for k, _, _, _ in short})
+    if not keys:
         return [None] * len(members)
-    P = np.asarray(encode(phrases), np.float32)
+    P = np.asarray(encode([_surface(k, surface) for k in keys]), np.float32)
     P = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-12)
-    row = {p: i for i, p in enumerate(phrases)}
+    row = {k: i for i, k in enumerate(keys)}
     sims = P @ C.T  # phrases x themes
     used: set[str] = set()
     out: list[PhraseLabel | None] = [None] * len(members)
     order = sorted(range(len(members)), key=lambda j: (-len(members[j]), j))  # larger themes choose first
     for j in order:
         best, best_score = None, -np.inf
-        for phrase, at, sources in shortlist[j]:
-            if phrase in used:
+        for key, at, sources, concentration in shortlist[j]:
+            if key in used:
                 continue
-            s = sims[row[phrase]]
+            s = sims[row[key]]
             other = np.delete(s, j).max() if len(s) > 1 else 0.0
-            # A noun phrase beats any other candidate; among equals, central and distinctive wins.
-            score = float(s[j] - _DISTINCT * other) - 10.0 * tier_of[phrase]
+            # KeyBERT's maximal marginal relevance, with the other themes as what a label must not
+            # also name: close to this theme's centre, far from the nearest other theme's; then
+            # said in more of the theme's sources, and mostly inside the theme.
+            score = (float(s[j] - _DISTINCT * other) + _SOURCES * np.log2(sources)
+                     + _CONCENTRATION * concentration + _TERMS * _carries(key, weights[j] if weights else {}))
+            if __import__("os").environ.get("LABEL_DEBUG"):
+                print(f"  {j:2d} {key:40} rel={s[j]:.2f} oth={other:.2f} src={sources} conc={concentration:.2f} "
+                      f"w={_carries(key, weights[j] if weights else {}):.2f} -> {score:.3f}")
             if score > best_score:
-                best, best_score = (phrase, at, sources), score
+                best, best_score = (key, at, sources), score
         if best is not None:
             used.add(best[0])
-            out[j] = PhraseLabel(_as_written(best[0], texts, best[1]), tuple(sorted(set(best[1]))), best[2])
+            out[j] = PhraseLabel(_as_written(_surface(best[0], surface), texts, best[1]),
+                                 tuple(sorted(set(best[1]))), best[2])
     return out
+
+
+def _carries(key: str, weights: Mapping[str, float]) -> float:
+    """How much of a theme's distinctive vocabulary a candidate carries: its best word's weight."""
+    # Compared on a crude stem (first five letters): "mentoring" carries "mentor".
+    folded: dict[str, float] = {}
+    for w, v in weights.items():
+        folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
+    return max((folded.get(w[:5], 0.0) for w in key.split() if not _stop(w)), default=0.0)
+
+
+def _surface(key: str, surface: Mapping[str, Counter]) -> str:
+    """The written form of a candidate seen most often (ties: alphabetical)."""
+    forms = surface[key]
+    return min(forms, key=lambda f: (-forms[f], f))
 
 
 def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
@@ -204,9 +297,13 @@ def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
 
 
 def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequence[str], label: str,
-                      max_sentences: int = 2) -> str:
+                      max_sentences: int = 2, *, weights: Mapping[str, float] | None = None,
+                      stance: str | None = None) -> str:
     """One or two sentences from the theme's most central quotes (two sources when it has them),
-    each followed by its source in brackets."""
+    each followed by its source in brackets. With the theme's distinctive words (`weights`, as for
+    `phrase_labels`), each quote gives its sentence that carries most of them (what the theme is
+    about, not a passage's aside; lexical, so no sentence has to be embedded). With the theme's `stance` (see `theme_stance`), a sentence whose own cue words say the
+    opposite is passed over where another qualifies ("the buses don't go where the jobs are" is no sentence to define a shuttle-bus enabler)."""
     chosen: list[str] = []
     seen_sources: set[str] = set()
     for i in quotes:
@@ -214,7 +311,7 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
             break
         if names[i] in seen_sources:
             continue
-        sentence = _sentence_with(texts[i], label)
+        sentence = _sentence_with(texts[i], label, weights=weights, stance=stance)
         if not sentence:
             continue
         chosen.append(f"“{sentence}” ({names[i]})")
@@ -222,16 +319,49 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
     return " ".join(chosen)
 
 
-def _sentence_with(text: str, label: str, max_words: int = 40) -> str:
-    """The sentence of a passage that carries the label phrase, else its first sentence; trimmed."""
-    sentences = [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+def _carried(sentence: str, weights: Mapping[str, float]) -> float:
+    """The theme's distinctive vocabulary in a sentence: the weights of its distinct words (on the
+    same crude stem as `_carries`), over the square root of its length so long sentences don't win."""
+    folded: dict[str, float] = {}
+    for w, v in weights.items():
+        folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
+    words = _WORD.findall(sentence.lower())
+    stems = {w[:5] for w in words if not _stop(w)}
+    return sum(folded.get(stem, 0.0) for stem in stems) / max(len(words), 1) ** 0.5
+
+
+def _leaning(sentence: str, stance: str) -> int:
+    """+1 when a sentence's cue words say `stance` (more than its opposite), -1 when they say the
+    opposite, 0 when they say neither (synth.categorise's cue lexicon; read at sentence level)."""
+    from .categorise import cue_totals, match_cues  # spaCy's pipeline: only where definitions are quoted
+
+    totals = cue_totals(match_cues(sentence))
+    agree = totals.get(stance, 0.0) + (totals.get("practice", 0.0) if stance == "enabler" else 0.0)
+    oppose = max((totals.get(c, 0.0) for c in _AGAINST.get(stance, ())), default=0.0)
+    return 1 if agree > oppose else -1 if oppose > agree else 0
+
+
+def sentences_of(text: str) -> list[str]:
+    """A passage's sentences, white space collapsed (what a definition may quote)."""
+    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+
+
+def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mapping[str, float] | None = None,
+                   stance: str | None = None) -> str:
+    """The passage's sentence that says most of the theme: one of 6+ words, not of the opposite
+    stance, carrying most of the theme's distinctive words and the label's, else the earliest; trimmed."""
+    sentences = sentences_of(text)
     if not sentences:
         return ""
     words = set(label.lower().split())
+    closeness = [_carried(s, weights) for s in sentences] if weights else [0.0] * len(sentences)
+    leaning = [_leaning(s, stance) for s in sentences] if stance and len(sentences) > 1 else [0] * len(sentences)
 
-    def worth(s: str) -> tuple:  # carries the label's words, says something (6+ words), comes early
-        return (len(s.split()) >= 6, len(words & set(_WORD.findall(s.lower()))), -sentences.index(s))
+    def worth(k: int) -> tuple:
+        s = sentences[k]
+        return (len(s.split()) >= 6, leaning[k] >= 0,
+                closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))), -k)
 
-    pick = max(sentences, key=worth)
+    pick = sentences[max(range(len(sentences)), key=worth)].lstrip("-–•* ")  # a list item's bullet is no part of the quote
     tokens = pick.split()
     return pick if len(tokens) <= max_words else " ".join(tokens[:max_words]) + " …"

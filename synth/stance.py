@@ -19,20 +19,27 @@ Pure functions over arrays and records; deterministic.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.sparse import csc_matrix, csr_matrix
 
 from .cluster import Clustering
 from .label_phrases import _clause_words, _stop, candidate_phrases
 from .refine import unit
 
+_WORDS = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")  # as label_phrases reads words
+
 STANCES = ("barrier", "enabler", "practice")
 MIN_SHARE = 0.25       # the same share at which categorise suggests splitting a theme by category
 MIN_SIDE = 3           # passages on each side
 MIN_SIDE_SOURCES = 2   # sources on each side: a stance held in a single source is not a side of the topic
+_TOPIC_CANDIDATES = 60  # shared phrases whose corpus share is counted
+MIN_TOPIC_SHARE = 0.5  # share of a corpus's passages using the shared phrase that lie in the two sides
+MIN_TOPIC_LIFT = 4.0   # ... and that share over the two sides' share of the corpus
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = [c for c in clustering.centroids]
     splits: list[StanceSplit] = []
+    lowered: LoweredTexts | None = None  # the texts as topic phrases are looked up in; once, when a theme splits
     for j in range(clustering.n_themes):
         placed = np.flatnonzero(clustering.labels == j)
         if held is not None and _held_together(held[placed]):
@@ -109,7 +117,9 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         labels[around[side_b & (clustering.labels[around] == j)]] = new
         centroids[j] = unit(X[a_placed].astype(np.float64).sum(axis=0)).astype(np.float32)
         centroids.append(unit(X[b_placed].astype(np.float64).sum(axis=0)).astype(np.float32))
-        topic = shared_topic(texts, a_placed, b_placed, groups) if texts is not None else ""
+        if texts is not None and lowered is None:
+            lowered = lowered_texts(texts)
+        topic = shared_topic(texts, a_placed, b_placed, groups, lowered) if texts is not None else ""
         splits.append(StanceSplit(parent=j, sides=(j, new), stances=(stances[0], stances[1]), topic=topic))
     if not splits:
         return StanceResult(clustering, ())
@@ -140,9 +150,16 @@ def _side_b(X: np.ndarray, around: np.ndarray, placed: np.ndarray, categories: n
     return np.where(cats == stances[0], False, np.where(cats == stances[1], True, closer_b))
 
 
-def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.ndarray) -> str:
-    """The phrase both sides use, from the most sources (then passages, then words): what the siblings
-    are both about. Empty when the sides share no phrase."""
+def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.ndarray,
+                 lowered: LoweredTexts | None = None) -> str:
+    """The phrase both sides use that is most their own: what the siblings are both about. Empty when
+    the sides share no phrase of substance, and then they are not linked.
+
+    A shared phrase of substance is said mostly inside the two sides: at least `MIN_TOPIC_SHARE` of
+    all passages that use it are theirs ("shuttle bus", "business park"). A word the whole corpus
+    uses ("jobcentre", "women" in a review of jobcentre support for women) links any two themes,
+    so it names no topic. Among phrases of substance: the most sources, then the larger share.
+    `lowered`: the texts as `lowered_texts` gives them (computed here when not given)."""
     def where(idx: np.ndarray) -> dict[str, set[int]]:
         out: dict[str, set[int]] = {}
         for i in idx.tolist():
@@ -154,12 +171,68 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
     common = [p for p in in_a if p in in_b]
     if not common:
         return ""
+    lowered = lowered if lowered is not None else lowered_texts(texts)
 
-    def support(p: str) -> tuple:
-        at = in_a[p] | in_b[p]
-        return (len({groups[i] for i in at}), len(at), len(p.split()), p)
+    def sources(p: str, side: dict[str, set[int]] | None = None) -> int:
+        return len({groups[i] for i in (side[p] if side else in_a[p] | in_b[p])})
 
-    return max(common, key=support)
+    def share(p: str) -> float:
+        inside = len(in_a[p] | in_b[p])
+        pattern = re.compile(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])")
+        holding = lowered.with_words(p.split()).tolist()
+        return inside / max(inside, sum(1 for i in holding if pattern.search(lowered.texts[i])))
+
+    # Said in two sources on each side: one passage on either side is a passing mention, not the topic.
+    common = [p for p in common if sources(p, in_a) >= MIN_SIDE_SOURCES and sources(p, in_b) >= MIN_SIDE_SOURCES]
+    # Counting a phrase over the corpus is the cost: only the best-supported candidates are counted.
+    ranked = sorted(common, key=lambda p: (-sources(p), -len(in_a[p] | in_b[p]), -len(p.split()), p))
+    specific = {p: share(p) for p in ranked[:_TOPIC_CANDIDATES]}
+    # Specific: most of the corpus's passages that use it are the two sides' (share), and it is
+    # `MIN_TOPIC_LIFT` times more common there than in the corpus at large (a share of one half is
+    # no sign of a topic when the two sides are half the corpus).
+    sides = len(np.union1d(a, b)) / max(len(lowered.texts), 1)
+    substantive = [p for p, sh in specific.items() if sh >= MIN_TOPIC_SHARE and sh >= MIN_TOPIC_LIFT * sides]
+    if not substantive:
+        return ""
+    # A phrase of two or more words names the topic better than one of its words ("shuttle bus", not "bus").
+    return max(substantive, key=lambda p: (len(p.split()) > 1, sources(p), specific[p], len(p.split()), p))
+
+
+@dataclass(frozen=True)
+class LoweredTexts:
+    """Texts as lower-case words separated by single spaces, and which texts hold each word (a
+    word-by-text incidence matrix, by column): a phrase is looked up only in the texts that hold all
+    its words (at 100,000 passages, scanning every text for every candidate topic of every split
+    cost minutes)."""
+
+    texts: tuple[str, ...]
+    vocabulary: dict[str, int]
+    holding: csc_matrix
+
+    def with_words(self, words: Sequence[str]) -> np.ndarray:
+        postings = []
+        for w in words:
+            j = self.vocabulary.get(w)
+            if j is None:
+                return np.zeros(0, np.int32)
+            postings.append(self.holding.indices[self.holding.indptr[j]:self.holding.indptr[j + 1]])
+        postings.sort(key=len)
+        out = postings[0] if postings else np.zeros(0, np.int32)
+        for more in postings[1:]:
+            out = np.intersect1d(out, more, assume_unique=True)
+        return out
+
+
+def lowered_texts(texts: Sequence[str]) -> LoweredTexts:
+    lowered = tuple(" ".join(_WORDS.findall(t.lower())) for t in texts)
+    vocabulary: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for t in lowered:
+        indices.extend(vocabulary.setdefault(w, len(vocabulary)) for w in set(t.split()))
+        indptr.append(len(indices))
+    matrix = csr_matrix((np.ones(len(indices), np.int8), indices, indptr), shape=(len(lowered), len(vocabulary)))
+    return LoweredTexts(lowered, vocabulary, matrix.tocsc())
 
 
 def _single_words(text: str) -> set[str]:

@@ -96,3 +96,56 @@ def test_small_recurring_fieldwork_ideas_are_themes_of_their_own(demo, starts, n
     hits = [p for p in members[best.id] if p.text.startswith(starts)]
     assert len(hits) >= n and len({p.source_id for p in hits}) >= n, [(t.label, len(members[t.id])) for t in themes]
     assert len(hits) >= 0.5 * len(members[best.id]), [p.text[:60] for p in members[best.id]]
+
+
+@pytest.fixture(scope="module")
+def demo_views(demo, tmp_path_factory):
+    """The demo as the themes command shows it: quotes, categories, stance links, top terms."""
+    import json
+
+    from conftest import Synth
+
+    themes, members, _ = demo
+    path = next(iter(tmp_path_factory.getbasetemp().glob("demo*/demo.synth")))
+    data = json.loads(Synth().ok("themes", path, "--json"))
+    with Project.open(path, create=False, write=False) as project:
+        categories = {pid: c["category"] for pid, c in project.passage_categories().items()}
+        texts = [p.text for p in project.passages(codable_only=True)]
+    return data, categories, texts, members
+
+
+def test_headline_quotes_agree_with_the_theme_category(demo_views):
+    """A barrier passage never heads an enabler theme's quotes (the bus fare in the shuttle-bus theme)."""
+    from synth.label_phrases import contradicts
+
+    data, categories, _, _ = demo_views
+    for t in data:
+        if t["quotes"] and t["category"] in ("barrier", "enabler", "practice"):
+            first = t["quotes"][0]["passage_id"]
+            assert not contradicts(categories.get(first), t["category"]), (t["label"], t["quotes"][0])
+
+
+def test_stance_links_share_a_topic_of_substance(demo_views):
+    """Siblings are linked on a phrase said mostly inside the two themes, not a word the whole
+    review uses ("jobcentre", "women")."""
+    data, _, texts, members = demo_views
+    links = [(t["id"], s["other_id"], s["topic"]) for t in data for s in t["siblings"] if t["id"] < s["other_id"]]
+    assert links
+    for a, b, topic in links:
+        pattern = re.compile(r"(?<![a-z])" + re.escape(topic) + r"(?![a-z])", re.IGNORECASE)
+        inside = sum(bool(pattern.search(" ".join(re.findall(r"[a-z'’-]+", p.text.lower()))))
+                     for p in members[a] + members[b])
+        everywhere = sum(bool(pattern.search(" ".join(re.findall(r"[a-z'’-]+", x.lower())))) for x in texts)
+        assert inside >= 0.5 * everywhere, (topic, inside, everywhere)
+
+
+def test_two_word_top_terms_are_phrases_of_the_theme(demo_views):
+    """Top terms like "transport big" (from "Transport's a big one") are not phrases anyone wrote."""
+    data, _, _, members = demo_views
+    for t in data:
+        pairs = {(a[:4], b[:4]) for p in members[t["id"]]
+                 for a, b in zip(*(lambda w: (w, w[1:]))(re.findall(r"[^\W\d_]+", p.text.lower())))}
+        for term in t["top_terms"]:
+            if " " in term:
+                a, b = term.lower().split()
+                assert (a[:4], b[:4]) in pairs, (t["label"], term)  # side by side (forms may differ: school/schools)

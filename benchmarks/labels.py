@@ -1,0 +1,97 @@
+"""Label quality on every dev set: are theme labels phrases an analyst can keep (issue 13, item 4)?
+
+For each dev set it clusters the cached all-MiniLM-L6-v2 vectors with synth's clusterer (seed 42;
+no recurring-idea or stance steps, no passage categories) and labels the themes with
+`synth.label.describe_themes`, phrases embedded by the bundled model. It reports, over themes:
+
+- phrase: share of labels that are 2-6-word phrases found verbatim (`label_locations`) in the
+  theme's passages from at least two sources (every row of NHS and bills is its own source);
+- unique: distinct labels / themes;  keywords: share of keyword-list labels (a comma inside);
+- gold word: share of themes whose label holds a content word of the gold category most of the
+  theme's passages carry (NHS subcategories, NaPiRE codes, bill topics), e.g. "car parking" for
+  "Parking"; a rough sign that the label names what the theme is about.
+
+    PYTHONPATH=. python -m benchmarks.labels [--cache DIR] [--sets nhs,napire,bills]
+
+Run it with PYTHONPATH pointing at another checkout to compare label code (the clusterings are
+the same: cluster.py is the same). Vectors come from benchmarks.devsets' cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.datasets import load, vectors
+
+from synth.cluster import ClusterParams, cluster_passages
+from synth.label import describe_themes
+from synth.label_spans import label_locations
+from synth.nlp import display_forms_of, passage_terms
+
+_WORD = re.compile(r"[a-z]+")
+_STOP = {"and", "or", "of", "the", "a", "to", "in", "for", "with", "on", "other", "general", "issues", "issue"}
+
+
+def measure(name: str, cache: Path) -> dict:
+    texts, gold, groups = load(name)
+    groups = np.arange(len(texts)) if groups is None else np.unique(groups, return_inverse=True)[1]
+    V = vectors(name, texts, cache)
+    clustering = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=42))
+    terms = passage_terms(texts)
+    from synth.embed import Embedder, resolve_model
+
+    model = Embedder(resolve_model(), device="cpu", batch_size=64)
+    start = time.perf_counter()
+    accepts = inspect.signature(describe_themes).parameters  # older checkouts: no written forms, no sources
+    kwargs = {"written": [t.forms for t in terms]} if "written" in accepts else {}
+    out = describe_themes(texts, clustering, V, groups, [t.lemmas for t in terms], forms=display_forms_of(terms),
+                          encode=lambda xs: model.encode(list(xs)), **kwargs)
+    seconds = time.perf_counter() - start
+    phrased = gold_word = 0
+    labels = []
+    for j, d in enumerate(out):
+        idx = np.flatnonzero(clustering.labels == j)
+        if not len(idx):
+            idx = np.flatnonzero(clustering.nearest == j)
+        labels.append(d.label)
+        words = d.label.split()
+        found = label_locations(d.label, [texts[i] for i in idx])
+        if 2 <= len(words) <= 6 and "," not in d.label and len({groups[idx[k]] for k, _, _ in found}) >= 2:
+            phrased += 1
+        top = Counter(gold[i] for i in idx).most_common(1)[0][0]
+        gold_words = {w for w in _WORD.findall(top.lower()) if w not in _STOP and len(w) > 2}
+        label_words = set(_WORD.findall(d.label.lower()))
+        if any(g[:5] == w[:5] for g in gold_words for w in label_words):  # "parking" ~ "park"
+            gold_word += 1
+    k = len(out)
+    return {"set": name, "themes": k, "phrase": phrased / k, "unique": len({x.lower() for x in labels}) / k,
+            "keywords": sum("," in x for x in labels) / k, "gold_word": gold_word / k, "label_s": seconds,
+            "examples": labels[:8]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
+    ap.add_argument("--sets", default="nhs,napire,bills")
+    args = ap.parse_args()
+    print("| set | themes | phrase in ≥ 2 sources | unique | keyword lists | gold word | labelling s |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [measure(name, args.cache) for name in args.sets.split(",")]
+    for r in rows:
+        print(f"| {r['set']} | {r['themes']} | {r['phrase']:.2f} | {r['unique']:.2f} | {r['keywords']:.2f} "
+              f"| {r['gold_word']:.2f} | {r['label_s']:.1f} |")
+    for r in rows:
+        print(f"{r['set']}: " + "; ".join(r["examples"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""What an analyst notices in a theme's description (issue 13, items 4 and 5): top terms that are
+phrases of the text, headline quotes that agree with the theme's stance, labels that carry the
+theme's distinctive words and are said mostly inside it, stance links that share a topic of substance."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.cluster import Clustering
+from synth.label import _passage_terms, describe_themes
+from synth.label_phrases import contradicts, phrase_labels, theme_stance
+from synth.nlp import passage_terms
+from synth.stance import shared_topic
+
+
+def _clustering(theme_of: list[int], k: int, dim: int = 8, noise: float = 0.05) -> tuple[Clustering, np.ndarray]:
+    rng = np.random.default_rng(0)
+    centres = np.eye(dim)[:k]
+    labels = np.array(theme_of)
+    X = centres[labels] + noise * rng.normal(size=(len(labels), dim))
+    return Clustering(labels, labels.copy(), np.ones(len(labels)), centres.astype(np.float32), {}), X
+
+
+def test_two_word_terms_stand_side_by_side_in_the_text():
+    """'Transport's a big one' gave the top term 'transport big': the words are adjacent only once
+    stop words are dropped. With the written forms, a two-word term must be a phrase of the text."""
+    (terms,) = passage_terms(["Transport's a big one. The bus fare eats up a first wage."])
+    without = _passage_terms(terms.lemmas)
+    with_forms = _passage_terms(terms.lemmas, terms.forms, "Transport's a big one. The bus fare eats up a first wage.")
+    assert "transport big" in without  # what the old rule kept
+    assert "transport big" not in with_forms
+    assert "bus fare" in with_forms and "transport" in with_forms and "big" in with_forms
+
+
+def test_stance_of_a_theme_and_what_contradicts_it():
+    assert theme_stance(["enabler", "enabler", "practice", "barrier", "context"]) == "enabler"
+    assert theme_stance(["barrier", "barrier", "enabler"]) == "barrier"
+    assert theme_stance(["barrier", "enabler"]) is None  # mixed: nothing contradicts it
+    assert theme_stance(["context", None]) is None
+    assert contradicts("barrier", "enabler") and contradicts("enabler", "barrier") and contradicts("practice", "barrier")
+    assert not contradicts("context", "enabler") and not contradicts("barrier", None)
+
+
+def test_a_passage_of_the_opposite_stance_is_never_the_headline_quote():
+    texts = ["The bus fare eats up a first wage.",           # barrier, the most central passage
+             "The shuttle bus from town lets me work nights.",
+             "A shuttle bus from the station made it possible.",
+             "Our shuttle bus runs for every shift change."]
+    groups = np.array([0, 1, 2, 3])
+    clustering, X = _clustering([0, 0, 0, 0], 1, noise=0.0)
+    X = X + np.array([[0.0] * 8, [0, 0.5] + [0.0] * 6, [0, 0, 0.6] + [0.0] * 5, [0, 0, 0, 0.7] + [0.0] * 4])  # not near-duplicates
+    lemmas = [t.lemmas for t in passage_terms(texts)]
+    (plain,) = describe_themes(texts, clustering, X, groups, lemmas)
+    assert plain.quote_indices[0] == 0  # without categories the most central passage heads the theme
+    cats = ["barrier", "enabler", "enabler", "enabler"]
+    (d,) = describe_themes(texts, clustering, X, groups, lemmas, categories=cats)
+    assert d.quote_indices[0] != 0 and 0 in d.quote_indices  # still evidence, last
+    assert d.quote_indices[-1] == 0
+
+
+def _encode_bag(phrases: list[str]) -> np.ndarray:
+    """A stand-in for the model that maps every phrase to the same point: the scores then come
+    from recurrence, concentration and the theme's words alone."""
+    return np.ones((len(phrases), 8), np.float32)
+
+
+def test_label_is_said_mostly_inside_its_theme_and_never_only_by_the_other_stance():
+    """'Work programme' is in every passage of a review about it: in two sources of theme 0, but
+    in theme 1 too; 'council tax debt' is theme 0's own. And a phrase that only passages of the
+    opposite stance use is no label for the theme."""
+    texts = ["The work programme found council tax debt growing.",
+             "Under the work programme, council tax debt kept rising.",
+             "Council tax debt frightened families.",
+             "The work programme says bus routes were cut.",
+             "The work programme notes bus routes cut in 2019.",
+             "Bus routes to the estate were cut again."]
+    groups = np.array([0, 1, 2, 0, 1, 2])
+    members = [np.array([0, 1, 2]), np.array([3, 4, 5])]
+    centroids = np.eye(8, dtype=np.float32)[:2]
+    X = centroids[[0, 0, 0, 1, 1, 1]]
+    labels = phrase_labels(texts, members, centroids, X, groups, _encode_bag)
+    assert labels[0].phrase.lower().startswith("council tax"), labels
+    assert labels[1].phrase.lower() == "bus routes", labels
+    # Theme 1 is an enabler theme: its two barrier passages say "bus routes", which the model puts
+    # right at the theme's centre; still, a phrase only the other stance uses is not its label.
+    texts2 = texts[:3] + ["Bus routes were cut.", "Bus routes to the estate were cut.",
+                          "New shuttle services help.", "Shuttle services run at night.", "We love the shuttle services.",
+                          "Evening classes help too."]
+    groups2 = np.array([0, 1, 2, 0, 1, 0, 1, 2, 3])
+    members2 = [np.array([0, 1, 2]), np.arange(3, 9)]
+    X2 = centroids[[0, 0, 0, 1, 1, 1, 1, 1, 1]]
+    cats = ["barrier"] * 3 + ["barrier", "barrier", "enabler", "enabler", "enabler", "enabler"]
+
+    def encode(phrases: list[str]) -> np.ndarray:
+        e1, e2 = np.eye(8, dtype=np.float32)[1], np.eye(8, dtype=np.float32)[2]
+        return np.stack([e1 if "bus routes" in p.lower() else 0.6 * e1 + 0.8 * e2 for p in phrases])
+
+    plain = phrase_labels(texts2, members2, centroids, X2, groups2, encode)
+    assert plain[1].phrase.lower() == "bus routes", plain  # what the label was without categories
+    labels = phrase_labels(texts2, members2, centroids, X2, groups2, encode, categories=cats)
+    assert labels[1].phrase.lower() == "shuttle services", labels
+
+
+def test_stance_siblings_need_a_topic_phrase_of_substance():
+    """Two sides that share only a word the whole corpus uses ('jobcentre') are not linked; two that
+    share a phrase said almost only by them ('shuttle bus') are, on that phrase."""
+    filler = [f"The jobcentre helped with a {w} claim last year." for w in
+              ("housing", "benefit", "pension", "sickness", "carer", "childcare", "council", "tax", "energy", "rent",
+               "disability", "grant", "loan", "debt", "water", "phone")]
+    sides = ["The shuttle bus from town ran at night, said the jobcentre.",
+             "Our shuttle bus made night shifts possible for the jobcentre's customers.",
+             "The jobcentre said the shuttle bus stopped and nobody could get there.",
+             "When the shuttle bus stopped, the jobcentre lost placements."]
+    texts = sides + filler
+    groups = np.array([0, 1, 2, 3] + list(range(4, 4 + len(filler))))
+    a, b = np.array([0, 1]), np.array([2, 3])
+    assert shared_topic(texts, a, b, groups) == "shuttle bus"
+    no_bus = [s.replace("shuttle bus", "van") for s in sides] + filler
+    assert shared_topic(no_bus, a, b, groups) == ""  # "van" is said once a side, "jobcentre" everywhere
+
+
+def test_a_definition_sentence_that_says_the_opposite_stance_is_passed_over():
+    from synth.label_phrases import quoted_definition
+
+    text = ("The shuttle bus is too expensive and it does not go where the jobs are. "
+            "The community transport scheme made the night shifts possible for me.")
+    plain = quoted_definition([text], [0], ["survey"], "shuttle bus")
+    assert plain.startswith("“The shuttle bus is too expensive")  # carries the label's words
+    enabler = quoted_definition([text], [0], ["survey"], "shuttle bus", stance="enabler")
+    assert enabler == "“The community transport scheme made the night shifts possible for me.” (survey)"
+    barrier = quoted_definition([text], [0], ["survey"], "shuttle bus", stance="barrier")
+    assert barrier.startswith("“The shuttle bus is too expensive")
+
+
+def test_a_phrase_ending_in_a_verb_of_action_in_any_form_is_not_a_name():
+    """'Wage came' (from "until my first wage came in") was a demo label: 'came' is 'come'."""
+    from synth.label_phrases import noun_like
+
+    assert not noun_like("wage came") and not noun_like("support offered") and not noun_like("coach spoke")
+    assert noun_like("warehouse jobs") and noun_like("older men") and noun_like("shuttle bus from the town")
