@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -47,6 +48,9 @@ TOP_K = 20
 # A negated barrier cue ("no problems") is weaker evidence of an enabler than a plain enabler cue.
 NEGATED_BARRIER_FACTOR = 0.7
 NEUTRAL = "neutral"
+NIL_LEMMA = "nil answer"  # the lemma of the cue a nil answer ("Nothing, all good") gives (`_nil_answer`)
+_NIL = re.compile(r"\W*(" + lexicon.NIL_ANSWER + ")", re.IGNORECASE)
+_NIL_CONTRAST = re.compile(lexicon.NIL_CONTRAST, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class CueMatch:
 
     def describe(self) -> str:
         target = self.counts_for
+        if self.lemma == NIL_LEMMA:
+            return f'"{self.phrase}" (a nil answer: nothing to report → {target})'
         if self.question:
             return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
         if self.wished:
@@ -117,8 +123,10 @@ class PassageCategory:
         asked = [c for c in self.cues if c.question]
         if asked:
             leaning = question_category(asked)
+            nil = any(c.lemma == NIL_LEMMA for c in self.cues)
             out.append(f'answers the question "{asked[0].question}": '
-                       + (f"leans {leaning} (+{QUESTION_WEIGHT:g} to its score)" if leaning else "no clear leaning")
+                       + ((f"leans {leaning} (a nil answer turns it, not added)" if nil
+                           else f"leans {leaning} (+{QUESTION_WEIGHT:g} to its score)") if leaning else "no clear leaning")
                        + " (" + ", ".join(f'"{c.phrase}" {c.counts_for}' for c in asked) + ")")
         own = [c for c in self.cues if not c.question]
         if own:
@@ -243,7 +251,31 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
         wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
         out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
                             negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
-    return tuple(out)
+    return _with_nil_answer(text, tuple(out))
+
+
+def _with_nil_answer(text: str, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, ...]:
+    """`matches` with a nil answer's cue in place of the cues inside it, when the passage is one.
+
+    The cue is a negated barrier ("nothing to fault" counts for enabler); `categorise_passages` turns
+    it to a negated enabler when the question asks what was good. A passage is a nil answer when it
+    opens with a nil phrase (`synth.cues.NIL_ANSWER`) that ends the text, a clause (punctuation) or
+    is followed by a word that opens a new clause, and nothing after it turns to a complaint: no
+    contrast word, no barrier or practice cue ("Nothing, but the wait was long" follows the wait)."""
+    found = _NIL.match(text)
+    if found is None:
+        return matches
+    start, end = found.span(1)
+    rest = text[end:]
+    head = rest.lstrip()
+    if head and head[0].isalnum() and head.split(None, 1)[0].lower() not in lexicon.NIL_FOLLOWERS:
+        return matches
+    if _NIL_CONTRAST.search(rest) or any(m.start_char >= end and m.counts_for in ("barrier", "practice")
+                                         for m in matches):
+        return matches
+    nil = CueMatch(phrase=text[start:end], category="barrier", start_char=start, end_char=end, negated=True,
+                   lemma=NIL_LEMMA, weight=lexicon.NIL_WEIGHT)
+    return (nil, *(m for m in matches if m.start_char >= end))
 
 
 def _wish_starts(doc: Doc) -> list[int]:
@@ -284,7 +316,7 @@ def cue_totals(matches: Sequence[CueMatch]) -> dict[str, float]:
         target = m.counts_for
         if target is None or m.question:  # a question's cues are its prior, added once (question_prior)
             continue
-        factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" else 1.0
+        factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" and m.lemma != NIL_LEMMA else 1.0
         totals[target] += m.weight * factor
     return totals
 
@@ -388,13 +420,19 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
     out = []
     for i, (text, doc) in enumerate(zip(texts, docs)):
         matches = match_cues(text, doc) if use_cues else ()
+        prior = priors.get(questions[i]) if questions is not None else None
+        if prior is not None and prior.category == "enabler":
+            # "Nothing" to "What was good?" says nothing was: the nil answer counts for barrier.
+            matches = tuple(replace(m, category="enabler") if m.lemma == NIL_LEMMA else m for m in matches)
         totals = cue_totals(matches)
         cue_vec = np.array([math.log1p(totals[c]) for c in CATEGORIES])
         logits = SIM_WEIGHT * sims[i] + CUE_WEIGHT * cue_vec + bias
-        prior = priors.get(questions[i]) if questions is not None else None
+        nil = any(m.lemma == NIL_LEMMA for m in matches)
         if prior is not None:
             matches = prior.cues + matches
-            if prior.category is not None:
+            # A nil answer says the question's leaning does not hold ("Nothing" to "What could be
+            # better?"): its own cue, turned by that leaning, carries the question instead.
+            if prior.category is not None and not nil:
                 logits = logits + QUESTION_WEIGHT * np.array([c == prior.category for c in CATEGORIES], dtype=float)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
