@@ -8,6 +8,9 @@ Cue phrases are matched over lemmas: "struggled to" is written "struggle to" onc
 "struggles to", "struggling to" and "struggled to". Weights are 1.0 for a cue that decides a
 category on its own ("lack of", "should", "worked well") and 0.5 for one that only leans
 ("support", "problem", "not").
+
+Over 450 lines because it is data, not logic: the cue lexicon, prototypes, templates, question cues
+and the nil-answer patterns are kept together so that they are read and revised as one lexicon.
 """
 
 from __future__ import annotations
