@@ -51,10 +51,12 @@ def _embed(name: str, texts: list[str]) -> np.ndarray:
 
 
 def _machine(name: str, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-    path = CACHE / f"{name}_machine.npy"
+    from synth.categorise import categorise_passages, categoriser_fingerprint
+
+    # Keyed by the categoriser's fingerprint: a changed cue or prototype must not reuse stale scores.
+    path = CACHE / f"{name}_machine_{categoriser_fingerprint()}.npy"
     if path.exists():
         return np.load(path)
-    from synth.categorise import categorise_passages
 
     scored = categorise_passages(texts, vectors)
     scores = np.array([[r.scores[c] for c in CATEGORIES] for r in scored])

@@ -34,7 +34,7 @@ from spacy.util import filter_spans
 
 from . import cue_match
 from . import cues as lexicon
-from .cue_match import CueMatch, Lexicon, match_cues, negator_before, parse, pipeline
+from .cue_match import NIL_LEMMA, CueMatch, Lexicon, match_cues, negator_before, parse, pipeline
 from .errors import ModelError
 from .records import CATEGORIES
 from .vectors import unit
@@ -65,8 +65,10 @@ class PassageCategory:
         asked = [c for c in self.cues if c.question]
         if asked:
             leaning = question_category(asked)
+            nil = any(c.lemma == NIL_LEMMA for c in self.cues)
             out.append(f'answers the question "{asked[0].question}": '
-                       + (f"leans {leaning} (+{QUESTION_WEIGHT:g} to its score)" if leaning else "no clear leaning")
+                       + ((f"leans {leaning} (a nil answer turns it, not added)" if nil
+                           else f"leans {leaning} (+{QUESTION_WEIGHT:g} to its score)") if leaning else "no clear leaning")
                        + " (" + ", ".join(f'"{c.phrase}" {c.counts_for}' for c in asked) + ")")
         own = [c for c in self.cues if not c.question]
         if own:
@@ -87,7 +89,7 @@ def cue_totals(matches: Sequence[CueMatch]) -> dict[str, float]:
         target = m.counts_for
         if target is None or m.question:  # a question's cues are its prior, added once (question_prior)
             continue
-        factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" else 1.0
+        factor = NEGATED_BARRIER_FACTOR if m.negated and m.category == "barrier" and m.lemma != NIL_LEMMA else 1.0
         totals[target] += m.weight * factor
     return totals
 
@@ -186,13 +188,19 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
     out = []
     for i, (text, doc) in enumerate(zip(texts, docs)):
         matches = match_cues(text, doc) if use_cues else ()
+        prior = priors.get(questions[i]) if questions is not None else None
+        if prior is not None and prior.category == "enabler":
+            # "Nothing" to "What was good?" says nothing was: the nil answer counts for barrier.
+            matches = tuple(replace(m, category="enabler") if m.lemma == NIL_LEMMA else m for m in matches)
         totals = cue_totals(matches)
         cue_vec = np.array([math.log1p(totals[c]) for c in CATEGORIES])
         logits = SIM_WEIGHT * sims[i] + CUE_WEIGHT * cue_vec + bias
-        prior = priors.get(questions[i]) if questions is not None else None
+        nil = any(m.lemma == NIL_LEMMA for m in matches)
         if prior is not None:
             matches = prior.cues + matches
-            if prior.category is not None:
+            # A nil answer says the question's leaning does not hold ("Nothing" to "What could be
+            # better?"): its own cue, turned by that leaning, carries the question instead.
+            if prior.category is not None and not nil:
                 logits = logits + QUESTION_WEIGHT * np.array([c == prior.category for c in CATEGORIES], dtype=float)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()

@@ -10,6 +10,7 @@ the passage, so the analyst sees exactly which words decided.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ from spacy.util import filter_spans
 from . import cues as lexicon
 
 NEUTRAL = "neutral"  # lexicon phrases that only shield a negating word ("not only", "no doubt")
+NIL_LEMMA = "nil answer"  # the lemma of the cue a nil answer ("Nothing, all good") gives (`_with_nil_answer`)
+_NIL = re.compile(r"\W*(" + lexicon.NIL_ANSWER + ")", re.IGNORECASE)
+_NIL_CONTRAST = re.compile(lexicon.NIL_CONTRAST, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class CueMatch:
 
     def describe(self) -> str:
         target = self.counts_for
+        if self.lemma == NIL_LEMMA:
+            return f'"{self.phrase}" (a nil answer: nothing to report → {target})'
         if self.question:
             return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
         if self.wished:
@@ -182,7 +188,31 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
         wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
         out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
                             negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
-    return tuple(out)
+    return _with_nil_answer(text, tuple(out))
+
+
+def _with_nil_answer(text: str, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, ...]:
+    """`matches` with a nil answer's cue in place of the cues inside it, when the passage is one.
+
+    The cue is a negated barrier ("nothing to fault" counts for enabler); `categorise_passages` turns
+    it to a negated enabler when the question asks what was good. A passage is a nil answer when it
+    opens with a nil phrase (`synth.cues.NIL_ANSWER`) that ends the text, a clause (punctuation) or
+    is followed by a word that opens a new clause, and nothing after it turns to a complaint: no
+    contrast word, no barrier or practice cue ("Nothing, but the wait was long" follows the wait)."""
+    found = _NIL.match(text)
+    if found is None:
+        return matches
+    start, end = found.span(1)
+    rest = text[end:]
+    head = rest.lstrip()
+    if head and head[0].isalnum() and head.split(None, 1)[0].lower() not in lexicon.NIL_FOLLOWERS:
+        return matches
+    if _NIL_CONTRAST.search(rest) or any(m.start_char >= end and m.counts_for in ("barrier", "practice")
+                                         for m in matches):
+        return matches
+    nil = CueMatch(phrase=text[start:end], category="barrier", start_char=start, end_char=end, negated=True,
+                   lemma=NIL_LEMMA, weight=lexicon.NIL_WEIGHT)
+    return (nil, *(m for m in matches if m.start_char >= end))
 
 
 def _wish_starts(doc: Doc) -> list[int]:

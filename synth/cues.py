@@ -8,6 +8,9 @@ Cue phrases are matched over lemmas: "struggled to" is written "struggle to" onc
 "struggles to", "struggling to" and "struggled to". Weights are 1.0 for a cue that decides a
 category on its own ("lack of", "should", "worked well") and 0.5 for one that only leans
 ("support", "problem", "not").
+
+Over 450 lines because it is data, not logic: the cue lexicon, prototypes, templates, question cues
+and the nil-answer patterns are kept together so that they are read and revised as one lexicon.
 """
 
 from __future__ import annotations
@@ -70,6 +73,12 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("lovely", 1.0), ("brilliant", 1.0), ("fantastic", 1.0), ("amazing", 1.0), ("nice", 1.0),
         ("accessible", 1.0), ("affordable", 1.0), ("convenient", 1.0), ("reliable", 1.0),
         ("smooth", 1.0), ("smoothly", 1.0), ("efficient", 1.0),
+        # Praise said through a negation ("could not fault", "couldn't have been better"): matched
+        # whole, so that "fault" and a negated "better" do not count as a shortfall.
+        *((f"{can} {what}", 1.0) for can in ("could not", "couldn't", "couldn’t", "can not", "can't", "can’t")
+          for what in ("fault", "have been better", "be better", "ask for more", "praise enough",
+                       "praise them enough")),
+        ("cannot fault", 1.0),
         ("well defined", 1.0), ("well organised", 1.0), ("well organized", 1.0),
         ("keep me going", 1.0), ("make a difference", 1.0), ("key to", 1.0),
         ("improve", 0.5), ("improvement", 0.5), ("better", 0.5),
@@ -407,3 +416,41 @@ QUESTION_CUES: dict[str, tuple[tuple[str, float], ...]] = {
                  ("suggest", 1.0), ("should", 1.0), ("could be do", 1.0), ("would make", 1.0),
                  ("what would you", 1.0), ("advice", 1.0), ("better", 1.0)),
 }
+
+# A nil answer: a survey reply that says there is nothing to report ("Nothing.", "No, not really",
+# "Can't think of anything", "No complaints, all good"). Asked what could be better or why, it says
+# nothing is wrong: an enabler; asked what was good, a barrier (`categorise.match_cues`, and
+# `categorise_passages` with the question's leaning). Without this rule "nothing" read as a barrier
+# cue and the prototypes compared an empty reply with complaints (docs/benchmarks.md, "Learning from
+# the reviewer": about one NHS comment in ten is a nil answer, and the machine had half of them on
+# the wrong side). Matched case-insensitively at the start of a passage; a regular expression because
+# the reply's shape (its start, what follows it) matters, not its lemmas. A bare "No" is left out: it
+# answers a yes/no question, whose meaning only the question holds.
+NIL_ANSWER = (
+    r"(?:(?:no|nope|nah)\b[\s,.!;:-]+)?"
+    r"(?:nothing(?:\s+(?:at\s+all|really|much|else|more|better|different|at\s+(?:present|the\s+moment|this\s+time)|right\s+now"
+    r"|for\s+me|in\s+my\s+opinion|to\s+(?:add|improve|change|say|report|suggest)"
+    r"|(?:that\s+)?i\s+can\s+think\s+of|(?:that\s+)?comes?\s+to\s+mind|springs?\s+to\s+mind"
+    r"|(?:that\s+)?(?:could|can|needs?\s+to|to)\s+(?:have\s+)?be(?:en)?\s+(?:done\s+)?(?:better|improved|changed)(?:\s+on)?))?"
+    r"|none(?:\s+(?:at\s+all|really|that\s+i\s+can\s+think\s+of))?"
+    r"|not\s+really|not\s+a\s+thing|not\s+that\s+i\s+can\s+think\s+of|n/a|nil"
+    r"|(?:i\s+)?(?:can['’]?t|cannot|can\s+not|could\s+not|couldn['’]?t)\s+think\s+of\s+(?:anything|a\s+thing)(?:\s+(?:else|really))?"
+    r"|no(?:pe)?\s+(?:complaints?|criticisms?|concerns?|problems?|issues?|suggestions?|comments?"
+    r"|improvements?(?:\s+(?:needed|necessary|required))?)"
+    r"(?:\s+(?:at\s+all|really|whatsoever))?)"
+)
+# After the nil phrase the reply must end, pause (punctuation) or start a new clause with one of
+# these words ("Nothing I was well looked after", "No everything was perfect"); "No funding was
+# available" and "Nothing was done" are statements, not nil answers.
+NIL_FOLLOWERS = frozenset("""
+    i it everything all we they you everyone everybody thanks thank just as so very always really
+    its it's i'm im
+""".split())
+# ... and nothing later in the passage may turn to a complaint ("Nothing, apart from the parking").
+NIL_CONTRAST = (r"\b(?:but|however|although|though|apart\s+from|except|other\s+than|other\s+then|aside\s+from"
+                r"|only\s+thing|besides|saying\s+that|having\s+said"
+                r"|wish|hope|hopefully|would\s+(?:like|love|be|have)|could\s+(?:have|be|do)|should|needs?)\b")
+# A strong cue: log1p(8) = 2.2 on the logit, a little more than a question's prior (QUESTION_WEIGHT 2.0).
+# The prototypes still count, so a reply the model reads as a shortfall ("Cannot think of anything")
+# can stay close; 4 left more NHS nil answers on the wrong side, 12 gained little more (measured once).
+NIL_WEIGHT = 8.0

@@ -1,0 +1,96 @@
+"""Nil answers ("Nothing.", "Can't think of anything") and praise said through a negation ("could not
+fault"): a survey reply that says nothing is wrong is not a complaint (synth/categorise.py, cues.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.categorise import NIL_LEMMA, PrototypeIndex, categorise_passages, match_cues
+from synth.embed import Embedder, resolve_model
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder(resolve_model(), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def prototypes(embedder):
+    return PrototypeIndex.build(embedder.encode)
+
+
+def _nil(text: str):
+    return [c for c in match_cues(text) if c.lemma == NIL_LEMMA]
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("Nothing.", "Nothing"),
+    ("No, not really", "No, not really"),
+    ("Cannot think of anything", "Cannot think of anything"),
+    ("I can't think of anything really.", "I can't think of anything really"),
+    ("No complaints, all good", "No complaints"),
+    ("Nothing I was so well looked after", "Nothing"),
+    ("NothIng could be done better, very nice", "NothIng could be done better"),
+    ("None", "None"),
+    ("No improvements needed.", "No improvements needed"),
+])
+def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
+    nil = _nil(text)
+    assert [c.phrase for c in nil] == [phrase]
+    assert nil[0].counts_for == "enabler" and text[nil[0].start_char:nil[0].end_char] == phrase
+    # The barrier word inside it ("nothing", "no") no longer counts on its own.
+    assert not any(c.counts_for == "barrier" for c in match_cues(text))
+    assert "nil answer" in nil[0].describe()
+
+
+@pytest.mark.parametrize("text", [
+    "No funding was available.",          # a statement that opens with "no"
+    "Nothing was done to help me.",       # "nothing" as the subject
+    "No staff came for two days.",
+    "Nothing, apart from the parking.",   # the reply turns to a complaint
+    "Nothing, but the wait was too long.",
+    "Nothing. Just wish I could have had more time.",
+    "No",                                 # a bare "No" answers a yes/no question: only the question knows
+    "Nothingness is a philosophical idea.",
+])
+def test_statements_and_replies_that_turn_to_a_complaint_are_not_nil_answers(text):
+    assert _nil(text) == []
+
+
+def test_a_nil_answer_leans_to_enabler_and_its_reasons_say_why(embedder, prototypes):
+    texts = ["Cannot think of anything.", "Nothing at present.", "No complaints at all."]
+    vectors = embedder.encode(texts)
+    with_cue = categorise_passages(texts, vectors, prototypes=prototypes)
+    without = categorise_passages(texts, vectors, prototypes=prototypes, use_cues=False)
+    for r, before in zip(with_cue, without):
+        assert r.scores["enabler"] > before.scores["enabler"] + 0.2
+        assert any("nil answer" in line for line in r.reasons())
+    # The prototypes still count: "Cannot think of anything" reads like a shortfall to the model and
+    # may stay close; the other two are clear.
+    for r in with_cue[1:]:
+        assert r.category == "enabler" and r.scores["enabler"] > r.scores["barrier"] + 0.2
+
+
+def test_asked_what_was_good_a_nil_answer_is_a_barrier(embedder, prototypes):
+    texts = ["Nothing.", "Nothing."]
+    questions = ["What went well?", "What could be improved?"]
+    good, better = categorise_passages(texts, embedder.encode(texts), prototypes=prototypes, questions=questions)
+    assert good.category == "barrier" and good.scores["barrier"] > good.scores["enabler"] + 0.2
+    assert better.category == "enabler" and better.scores["enabler"] > better.scores["practice"] + 0.2
+    assert any("a nil answer turns it" in line for line in good.reasons())
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("Could not fault any aspect of my care.", "Could not fault"),
+    ("I cannot fault them.", "cannot fault"),
+    ("It couldn't have been better.", "couldn't have been better"),
+    ("We couldn’t be better looked after.", "couldn’t be better"),
+])
+def test_praise_said_through_a_negation_is_an_enabler_cue(text, phrase):
+    cues = match_cues(text)
+    assert [c.phrase for c in cues if c.counts_for == "enabler"][:1] == [phrase]
+    assert not any(c.counts_for == "barrier" for c in cues)
+
+
+def test_a_negated_enabler_outside_the_idioms_still_counts_for_barrier():
+    assert [c.counts_for for c in match_cues("The food was not better than before.")] == ["barrier"]
