@@ -264,7 +264,9 @@ def question_prior(question: str) -> QuestionPrior:
     spans = {(s.start, s.end) for s in kept}
     cues: list[CueMatch] = []
     seen: set[tuple[int, int]] = set()
-    for span, category, phrase, weight in sorted(framed, key=lambda f: f[0].start):
+    # Lemmas can join words the question tells apart ("better" and "best" both lemmatise to "well"):
+    # where two cues match the same words, the one whose own wording is the question's comes first.
+    for span, category, phrase, weight in sorted(framed, key=lambda f: (f[0].start, f[0].text.lower() != f[2])):
         if (span.start, span.end) in spans and (span.start, span.end) not in seen:
             seen.add((span.start, span.end))
             neg = negator_before(doc, span, {t.i for t in doc if t.lower_ in lexicon.NEGATORS})

@@ -69,6 +69,9 @@ def test_a_theme_a_reviewer_holds_together_is_never_cut():
     ("What made it harder?", "barrier"), ("What got in the way?", "barrier"),
     ("What helped you most?", "enabler"), ("What worked well?", "enabler"),
     ("What should change?", "practice"), ("What would you improve?", "practice"),
+    # "better" and "best" share the lemma "well": the question's own word decides, not the first cue listed
+    ("What could we do better?", "practice"), ("What could be better?", "practice"),
+    ("What was the best thing about it?", "enabler"),
     ("How old are you?", None)])
 def test_the_question_wording_decides_its_prior(question, category):
     from synth.categorise import question_prior
