@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from synth.store import Project
-from test_review_actions import Built, build_review_project
+from review_fixture import Built, build_review_project
 from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
 
 pytestmark = [
