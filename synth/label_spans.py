@@ -10,15 +10,22 @@ import re
 from collections.abc import Sequence
 
 _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
+# What ends a clause for a label: a label phrase never runs across these (synth.label_phrases cuts
+# its candidates here), so neither does a place where the label is said to occur.
+CLAUSE_BREAKS = r".,;:!?()\[\]{}\"“”‘’…/|\n\t–—"
+CLAUSE = re.compile(rf"[{CLAUSE_BREAKS}]+|\s-\s")
+_BETWEEN_WORDS = rf"[^\w{CLAUSE_BREAKS}]+"
 
 
 def label_locations(label: str, texts: Sequence[str]) -> list[tuple[int, int, int]]:
-    """Where `label` occurs in each text, case-insensitive and across any run of spaces or
-    punctuation between its words: (text index, start, end), offsets into that text."""
+    """Where `label` occurs in each text, case-insensitive, its words separated by spaces or
+    symbols but not by a clause break ("Work Programme, providers" is not "Work Programme
+    providers"): (text index, start, end), offsets into that text."""
     words = _WORD.findall(label.lower())
     if not words:
         return []
-    pattern = re.compile(r"(?<![\w'’])" + r"[\W_]+".join(re.escape(w) for w in words) + r"(?![\w'’])", re.IGNORECASE)
+    pattern = re.compile(r"(?<![\w'’])" + _BETWEEN_WORDS.join(re.escape(w) for w in words) + r"(?![\w'’])",
+                         re.IGNORECASE)
     return [(i, m.start(), m.end()) for i, text in enumerate(texts) for m in pattern.finditer(text)]
 
 

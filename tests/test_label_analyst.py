@@ -138,3 +138,15 @@ def test_a_phrase_ending_in_a_verb_of_action_in_any_form_is_not_a_name():
 
     assert not noun_like("wage came") and not noun_like("support offered") and not noun_like("coach spoke")
     assert noun_like("warehouse jobs") and noun_like("older men") and noun_like("shuttle bus from the town")
+
+
+def test_a_label_is_found_only_where_its_words_stand_in_one_clause():
+    # "Work Programme, providers" lists two things; it is not where "Work Programme providers" is said
+    from synth.label_phrases import candidate_phrases
+    from synth.label_spans import label_locations
+
+    texts = ["Jobcentre Plus, the Work Programme, providers and employers.", "Work Programme providers said so.",
+             "A work  programme\u00a0providers forum.", "Health & safety training."]
+    assert [i for i, _, _ in label_locations("Work Programme providers", texts)] == [1, 2]
+    assert label_locations("health safety", texts) == [(3, 0, 15)]
+    assert "programme providers" not in candidate_phrases(texts[0])  # candidates stop at the same breaks
