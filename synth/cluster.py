@@ -39,14 +39,10 @@ max_fit) and time is linear in n; no n x n matrix is ever built. 100,000 passage
 a few minutes on two cores. The fit set's distance matrix is computed once (max_fit^2 floats) and
 every resample reads its rows from it; the resamples run on up to `workers` threads, because
 fastcluster's Ward linkage releases the GIL, and their result does not depend on the thread count.
-
-Over 450 lines because the method below is one pipeline of pure array functions sharing one set
-of parameters; split, the steps would lose the explanation that ties them together.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
@@ -63,6 +59,7 @@ from threadpoolctl import threadpool_limits
 
 from .assign import BlockMap, FitModel, assign_votes, majority
 from .errors import SynthError
+from .fit_sample import content_keys, fit_set, resample_subsets
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
 from .refine import unit as _unit_rows
@@ -177,7 +174,7 @@ def _cluster(
         )
     k = min(k, n)
     rng = np.random.default_rng(params.seed)
-    fit = _fit_set(X, params.max_fit)
+    fit = fit_set(X, params.max_fit)
     n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
 
     steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
@@ -266,7 +263,7 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
     tick = time.perf_counter()
     size = max(1, math.ceil(params.resample_fraction * len(fit)))
     # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
-    subsets = _resample_subsets(_content_keys(X[fit]), params.n_resamples, size)
+    subsets = resample_subsets(content_keys(X[fit]), params.n_resamples, size)
 
     def refit(subset: np.ndarray) -> np.ndarray:
         rows_of_subset = fit[subset]
@@ -418,46 +415,6 @@ def _checked_groups(group_ids: np.ndarray | None, n: int) -> np.ndarray | None:
         raise ClusteringError(f"group_ids of shape {groups.shape}: expected one id per passage, ({n},)")
     _, codes = np.unique(groups, return_inverse=True)
     return codes.reshape(n)
-
-
-def _fit_set(X: np.ndarray, max_fit: int) -> np.ndarray:
-    """All passages, or the max_fit whose content hashes lowest.
-
-    A content hash rather than the seed picks the sample, so the themes of a large corpus do not
-    depend on the seed or on the order passages were added in, and adding a few passages changes
-    the sample by about as many.
-    """
-    if len(X) <= max_fit:
-        return np.arange(len(X))
-    return np.sort(np.argsort(_content_keys(X), kind="stable")[:max_fit])
-
-
-def _content_keys(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each passage's (unit, float32) vector: the same passage, the same key."""
-    return np.frombuffer(b"".join(hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in X),
-                         dtype="<u8").copy() if len(X) else np.zeros(0, np.uint64)
-
-
-def _resample_subsets(keys: np.ndarray, n_resamples: int, size: int) -> list[np.ndarray]:
-    """The resamples' subsets (positions): for resample r, the `size` passages whose key, hashed with
-    r, is lowest.
-
-    Drawn from the content rather than the seed (issue 13, item 7): with the seed, about 3 % of the
-    passages (those the refits split about evenly between two themes) moved in or out of the
-    unplaced from seed to seed, and the majority vote moved others between themes (seed-to-seed ARI
-    0.88-0.92 on the dev sets). Keyed by content, each subset is as random as a seeded draw, the
-    themes are a function of the passages alone, and a passage stays in the same subsets when
-    sources are added.
-    """
-    out = []
-    with np.errstate(over="ignore"):
-        for r in range(n_resamples):
-            z = keys ^ np.uint64((0x9E3779B97F4A7C15 * (r + 1)) % 2**64)
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # splitmix64's finaliser
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z ^= z >> np.uint64(31)
-            out.append(np.sort(np.argsort(z, kind="stable")[:size]))
-    return out
 
 
 def _neighbours(

@@ -55,12 +55,12 @@ def test_consensus_ward_does_not_depend_on_the_seed():
 
 def test_resample_subsets_follow_the_passages_not_their_number():
     """Adding 1 % more passages leaves each old passage in the same resamples (bar a few at the edge)."""
-    from synth.cluster import _content_keys, _resample_subsets
+    from synth.fit_sample import content_keys, resample_subsets
 
     X, _, _ = blobs(10, 100, noise=0.9)
     extra, _, _ = blobs(10, 1, noise=0.9, seed=5)
-    before = _resample_subsets(_content_keys(X), 20, 800)
-    after = _resample_subsets(_content_keys(np.vstack([X, extra])), 20, 808)
+    before = resample_subsets(content_keys(X), 20, 800)
+    after = resample_subsets(content_keys(np.vstack([X, extra])), 20, 808)
     for old, new in zip(before, after):
         inside = np.zeros(len(X), bool)
         inside[old] = True
