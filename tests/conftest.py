@@ -87,3 +87,19 @@ def discovered_demo(tmp_path_factory) -> Path:
     synth.ok("ingest", path, DEMO)
     synth.ok("discover", path, "--seed", "42")
     return path
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled model on the CPU, loaded once for every test that embeds text."""
+    from synth.embed import Embedder, resolve_model
+
+    return Embedder(resolve_model(), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def prototypes(embedder):
+    """The category prototypes embedded with that model."""
+    from synth.categorise import PrototypeIndex
+
+    return PrototypeIndex.build(embedder.encode)

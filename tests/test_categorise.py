@@ -19,21 +19,10 @@ from synth.categorise import (
     categorise_theme,
     match_cues,
 )
-from synth.embed import Embedder, resolve_model
 from synth.errors import ModelError
 from synth.records import CATEGORIES
 
 HELDOUT = Path(__file__).parent / "fixtures" / "categories_heldout.jsonl"
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder(resolve_model(), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def prototypes(embedder):
-    return PrototypeIndex.build(embedder.encode)
 
 
 def categorise(texts, embedder, prototypes):

@@ -12,7 +12,6 @@ import pytest
 
 from synth import learn, placement
 from synth.categorise import PrototypeIndex, categorise_passages
-from synth.embed import Embedder, resolve_model
 from synth.records import CATEGORIES
 from synth.store import Project
 from review_fixture import build_review_project
@@ -26,11 +25,6 @@ GOOD = ["The nurses were kind.", "Everything.", "Quick appointment and friendly 
         "The doctor explained everything.", "Clean ward.", "I was seen straight away.",
         "Reception staff were helpful.", "Good food and caring staff.", "The physio was excellent.",
         "They listened to me.", "Very professional team.", "Felt safe and looked after."]
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder(resolve_model(), device="cpu")
 
 
 @pytest.fixture(scope="module")

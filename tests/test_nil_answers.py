@@ -5,18 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from synth.categorise import NIL_LEMMA, PrototypeIndex, categorise_passages, match_cues
-from synth.embed import Embedder, resolve_model
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder(resolve_model(), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def prototypes(embedder):
-    return PrototypeIndex.build(embedder.encode)
+from synth.categorise import NIL_LEMMA, categorise_passages, match_cues
 
 
 def _nil(text: str):
