@@ -30,7 +30,7 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
 
-This module is over 450 lines because the steps above share private array helpers (centroids,
+Over 450 lines because the steps above share private array helpers (centroids,
 blocked products, alignment); the shaping steps that need none of them live in `synth/refine.py`.
 
 Scale: work is bounded by a fit set of at most `max_fit` passages (a content-hashed sample above that):
