@@ -28,6 +28,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.datasets import load, theme_report, vectors
 from benchmarks.markdown import table
+from benchmarks.multiview import forget
 from synth.cluster import ClusterParams, cluster_passages
 
 
@@ -67,10 +68,25 @@ SYNTH_METHODS = {
     "lexical + word pass 0.8": dict(clusterer="consensus-ward-lexical", word_pass=0.8),
     "lexical + word pass 0.7": dict(clusterer="consensus-ward-lexical", word_pass=0.7),
     "word pass 0.8 alone": dict(clusterer="consensus-ward-lexical", lexical_weight=1.0, word_pass=0.8),
+    # Multi-view variants (benchmarks/multiview.py; coverage = consensus Ward's placed passages):
+    # evidence accumulation of Ward, lexical Ward and Leiden, cut at Ward's theme count (x1.5);
+    "multi-view EAC": dict(variant="eac"),
+    "multi-view EAC x1.5": dict(variant="eac", k_factor=1.5),
+    # co-training: the lexical view's classifier and the embedding's, alternated until they agree;
+    "co-training": dict(variant="cotrain"),
+    # the unsure passages (some refit disagreed) take their 10 nearest neighbours' weighted majority.
+    "propagation": dict(variant="propagate"),
+    "propagation lexical": dict(variant="propagate", lexical=True),
+    "propagation lexical agreement<0.9": dict(variant="propagate", lexical=True, unsure_below=0.9),
 }
 
 
 def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[list[int], float, object]:
+    if params.get("variant"):
+        from benchmarks.multiview import run_variant
+
+        labels, seconds = run_variant(V, groups, texts, seed, **params)
+        return labels, seconds, None
     start = time.perf_counter()
     if params.get("clusterer"):
         from synth.clusterers import NEEDS_TEXTS, make_clusterer
@@ -98,6 +114,7 @@ def main() -> None:
     for name in args.sets.split(","):
         texts, gold, groups = load(name)
         V = vectors(name, texts, args.cache)
+        forget()  # multi-view variants share one set's base partitions, keyed by the vectors
         if not args.no_bertopic:
             for variant, (labels, seconds) in bertopic_runs(texts, V).items():
                 rows.append({"set": name, "method": variant, **theme_report(labels, gold), "seconds": round(seconds, 1)})
