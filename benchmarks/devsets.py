@@ -53,8 +53,9 @@ def bertopic_runs(texts: list[str], V: np.ndarray, seed: int = 42) -> dict[str, 
 
 
 SYNTH_METHODS = {
-    "synth": dict(),  # the defaults: consensus Leiden + recurring-idea floor + loose-theme splits + near placement
+    "synth": dict(),  # the defaults: consensus Ward + recurring-idea floor + loose-theme splits + near placement
     "synth --clusterer consensus-ward": dict(partition="ward"),  # the partition before the graph
+    "synth --clusterer consensus-leiden": dict(partition="leiden"),  # the graph partition (an option)
     "synth before": dict(min_sources=0, split_loose=False, place_near=False, partition="ward"),  # main before issue 13
     "synth no splits": dict(split_loose=False),
     "synth no near placement": dict(place_near=False),
