@@ -73,8 +73,10 @@ SYNTH_METHODS = {
     # evidence accumulation of Ward, lexical Ward and Leiden, cut at Ward's theme count (x1.5);
     "multi-view EAC": dict(variant="eac"),
     "multi-view EAC x1.5": dict(variant="eac", k_factor=1.5),
-    # co-training: the lexical view's classifier and the embedding's, alternated until they agree;
+    # co-training: the lexical view's classifier and the embedding's, alternated until they agree
+    # ("co-training": the first measurement, benchmarks/multiview.py; the option: synth.lexical.co_train);
     "co-training": dict(variant="cotrain"),
+    "synth --clusterer consensus-ward-cotrain": dict(clusterer="consensus-ward-cotrain"),
     # the unsure passages (some refit disagreed) take their 10 nearest neighbours' weighted majority.
     "propagation": dict(variant="propagate"),
     "propagation lexical": dict(variant="propagate", lexical=True),

@@ -85,3 +85,32 @@ def hybrid(vectors: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarra
     if lexical.shape[1] == 0 or weight == 1:
         return X
     return np.hstack([np.sqrt(weight) * X, np.sqrt(1 - weight) * lexical.astype(np.float32)])
+
+
+def co_train(vectors: np.ndarray, tfidf, nearest: np.ndarray, rounds: int = 10) -> tuple[np.ndarray, int]:
+    """Co-training of the embedding and the lexical view from a partition (`nearest`, theme per passage).
+
+    Each round the lexical view classifies (each passage to the theme whose class-based TF-IDF is
+    closest, `theme_word_similarity`), the embedding view learns from that labelling (the themes'
+    unit mean vectors) and classifies again; it stops when the two views agree on the labelling or
+    after `rounds`. A passage with no shared word keeps its theme in the lexical step: it has no
+    lexical evidence. Returns the themes (numbered 0..k-1; a theme left empty is dropped) and the
+    rounds run. Deterministic: no random state.
+    """
+    X = np.asarray(vectors, dtype=np.float32)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    has_words = np.asarray(tfidf.getnnz(axis=1)).ravel() > 0
+    labels = np.unique(nearest, return_inverse=True)[1].reshape(-1)
+    done = 0
+    for done in range(1, rounds + 1):
+        k = int(labels.max()) + 1
+        by_words = np.where(has_words, theme_word_similarity(tfidf, labels, k).argmax(axis=1), labels)
+        by_words = np.unique(by_words, return_inverse=True)[1].reshape(-1)
+        sums = np.zeros((int(by_words.max()) + 1, X.shape[1]), np.float64)
+        np.add.at(sums, by_words, X)
+        centres = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        again = np.unique(np.argmax(X @ centres.T, axis=1), return_inverse=True)[1].reshape(-1)
+        if np.array_equal(again, labels):
+            break
+        labels = again
+    return labels.astype(np.int64), done

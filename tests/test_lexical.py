@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from synth.cluster import ClusteringError
-from synth.clusterers import ConsensusWard, ConsensusWardLexical, cluster_with
+from synth.clusterers import ConsensusWard, ConsensusWardCotrain, ConsensusWardLexical, cluster_with
 from synth.lexical import hybrid, lexical_view
 
 TOPICS = {
@@ -133,3 +133,59 @@ def test_discover_with_the_lexical_clusterer_end_to_end(tmp_path):
         placed = sum(len(project.memberships(theme_id=t.id, placed=True)) for t in themes)
     assert len(themes) >= 5
     assert placed >= 200, placed  # of the demo's 273 codable passages
+
+
+def test_co_training_recovers_the_topics_a_noisy_partition_mixed():
+    """Embeddings with a weak topic signal and a partition with a quarter of the passages in the
+    wrong theme: the word classifier puts them back, the embedding learns from it, and the two views
+    agree on the topics within a few rounds. A passage without a shared word (no lexical evidence)
+    does not disturb them."""
+    from synth.lexical import co_train, word_weights
+
+    texts, truth = corpus(seed=6)
+    texts[0] = "zebra"
+    rng = np.random.default_rng(6)
+    V = (rng.normal(size=(3, 32))[truth] * 0.8 + rng.normal(size=(len(texts), 32))).astype(np.float32)
+    start = truth.copy()
+    wrong = rng.choice(len(texts), len(texts) // 4, replace=False)
+    start[wrong] = (start[wrong] + 1) % 3
+    found, rounds = co_train(V, word_weights(texts), start)
+    assert adjusted_rand_score(truth, start) < 0.6
+    assert adjusted_rand_score(truth, found) > 0.9
+    assert 1 <= rounds <= 10
+
+
+def test_the_co_training_clusterer_is_seed_free_and_keeps_wards_placement():
+    texts, truth = corpus(seed=7)
+    rng = np.random.default_rng(7)
+    V = (rng.normal(size=(3, 32))[truth] * 0.8 + rng.normal(size=(len(texts), 32))).astype(np.float32)
+    groups = np.arange(len(texts)) % 12
+    a, b = (cluster_with("consensus-ward-cotrain", V, group_ids=groups, texts=texts, seed=s) for s in (1, 2))
+    for name in ("labels", "nearest", "probability", "centroids"):
+        assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
+    ward = ConsensusWard().fit(V, groups=groups).clustering_
+    assert ((a.labels >= 0) == (ward.labels >= 0)).all()  # Ward's placed / unplaced split stands
+    three = ConsensusWardCotrain(n_themes=3, min_theme_size=5).fit(V, groups=groups, texts=texts)
+    assert adjusted_rand_score(truth, three.clustering_.nearest) > 0.9
+    assert three.labels_ is three.clustering_.labels
+    assert a.stats["clusterer"] == "consensus-ward-cotrain"
+    assert np.allclose(np.linalg.norm(a.centroids, axis=1), 1, atol=1e-4)
+    with pytest.raises(ClusteringError, match="consensus-ward-cotrain needs one text per passage"):
+        cluster_with("consensus-ward-cotrain", V, texts=texts[:3])
+
+
+@pytest.mark.slow
+def test_discover_with_the_co_training_clusterer_end_to_end(tmp_path):
+    """`synth discover --clusterer consensus-ward-cotrain` on the demo: themes with placed passages."""
+    from conftest import DEMO, Synth
+    from synth.store import Project
+
+    path = tmp_path / "demo.synth"
+    synth = Synth()
+    synth.ok("ingest", path, DEMO)
+    synth.ok("discover", path, "--seed", "42", "--clusterer", "consensus-ward-cotrain")
+    with Project.open(path, create=False) as project:
+        themes = project.themes()
+        placed = sum(len(project.memberships(theme_id=t.id, placed=True)) for t in themes)
+    assert len(themes) >= 5
+    assert placed >= 200, placed

@@ -39,9 +39,10 @@ Examples:
                    "passage joins its nearest theme when it is as close as the theme's own members, and new "
                    "themes form only among new passages that recur across sources.")
 @click.option("--clusterer", default="consensus-ward", show_default=True,
-              type=click.Choice(["consensus-leiden", "consensus-ward", "consensus-ward-lexical", "umap-hdbscan"]),
-              help="How passages are grouped: synth's consensus Ward (the default), consensus Ward on the embedding "
-                   "joined to the passages' shared words (LSA), its consensus Leiden on the neighbour graph, or "
+              type=click.Choice(["consensus-leiden", "consensus-ward", "consensus-ward-cotrain", "consensus-ward-lexical",
+                                 "umap-hdbscan"]),
+              help="How passages are grouped: synth's consensus Ward (the default), consensus Ward co-trained with "
+                   "the passages' shared words, consensus Ward on the embedding joined to those words (LSA), its consensus Leiden on the neighbour graph, or "
                    "BERTopic's UMAP + HDBSCAN (needs umap-learn).")
 @click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
 @click.option("--codebook", "use_codebook", is_flag=True, help="Seed with the imported codebook's codes: passages that match a code go to it first; new themes are found among the rest.")
