@@ -236,7 +236,8 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
 CLUSTERERS = {"consensus-leiden": ConsensusLeiden, "consensus-ward": ConsensusWard,
               "consensus-ward-cotrain": ConsensusWardCotrain, "consensus-ward-lexical": ConsensusWardLexical,
               "umap-hdbscan": UmapHdbscan}
-NEEDS_TEXTS = {"consensus-ward-cotrain", "consensus-ward-lexical"}  # fit(X, texts=...): the clusterers that read the passages' words
+# fit(X, texts=...): the clusterers that read the passages' words
+NEEDS_TEXTS = {"consensus-ward-cotrain", "consensus-ward-lexical"}
 
 
 def make_clusterer(name: str = DEFAULT, *, seed: int = 42, min_theme_size: int | None = None):

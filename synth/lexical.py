@@ -10,7 +10,9 @@ discovery on the dev sets", the lexical view).
 
 `hybrid(vectors, lexical, weight)` returns unit rows whose dot product is
 `weight * cos(embeddings) + (1 - weight) * cos(lexical views)`, so every step of synth's clustering
-(smoothing, Ward, spherical k-means, resamples) works on it unchanged.
+(smoothing, Ward, spherical k-means, resamples) works on it unchanged. `co_train` uses the words
+the other way: not joined to the embedding, but as a second classifier alternated with it, from a
+partition (`synth discover --clusterer consensus-ward-cotrain`).
 """
 
 from __future__ import annotations

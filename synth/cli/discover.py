@@ -42,7 +42,8 @@ Examples:
               type=click.Choice(["consensus-leiden", "consensus-ward", "consensus-ward-cotrain", "consensus-ward-lexical",
                                  "umap-hdbscan"]),
               help="How passages are grouped: synth's consensus Ward (the default), consensus Ward co-trained with "
-                   "the passages' shared words, consensus Ward on the embedding joined to those words (LSA), its consensus Leiden on the neighbour graph, or "
+                   "the passages' shared words, consensus Ward on the embedding joined to those words (LSA), "
+                   "its consensus Leiden on the neighbour graph, or "
                    "BERTopic's UMAP + HDBSCAN (needs umap-learn).")
 @click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
 @click.option("--codebook", "use_codebook", is_flag=True, help="Seed with the imported codebook's codes: passages that match a code go to it first; new themes are found among the rest.")
