@@ -73,9 +73,10 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("lovely", 1.0), ("brilliant", 1.0), ("fantastic", 1.0), ("amazing", 1.0), ("nice", 1.0),
         ("accessible", 1.0), ("affordable", 1.0), ("convenient", 1.0), ("reliable", 1.0),
         ("smooth", 1.0), ("smoothly", 1.0), ("efficient", 1.0),
-        # Praise words patients use (read from NHS replies the rule for nil answers missed).
+        # Praise words patients use (read from NHS replies the rule for nil answers missed; not "pleased":
+        # its lemma "please" would match every polite request).
         ("perfect", 1.0), ("wonderful", 1.0), ("superb", 1.0), ("marvellous", 1.0), ("outstanding", 1.0),
-        ("exceptional", 1.0), ("first class", 1.0), ("pleased", 1.0), ("attentive", 1.0),
+        ("exceptional", 1.0), ("first class", 1.0), ("attentive", 1.0),
         ("compassionate", 1.0), ("considerate", 1.0), ("well look after", 1.0), ("spot on", 1.0),
         # Praise said through a negation ("could not fault", "couldn't have been better"): matched
         # whole, so that "fault" and a negated "better" do not count as a shortfall.
