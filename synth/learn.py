@@ -19,7 +19,8 @@ The form of a reply is part of its context: a nil answer ("Nothing, all good", f
 machine's cues, `REPLY_NIL`) says the opposite of what its question asks for, so it gets its own
 stratum and prior. Before, the prior of a "what could be better?" question (mostly complaints)
 turned nil answers the machine had right into barriers (docs/benchmarks.md, "Nil answers, second
-pass": on NHS, nil answers were right 0.63 of the time after 40 decisions, 0.96 with their own stratum).
+pass": on NHS after 40 decisions, the nil answers were right 0.80-0.84 of the time without their own
+stratum, 0.96 with it).
 With nothing taught there is no learned suggestion (the machine's category stands). A reviewer who
 only fixes mistakes gives a one-sided sample; the pseudo-labels of every untouched passage keep the
 model anchored to what the machine gets right, so such fixes no longer shift everything (measured in
