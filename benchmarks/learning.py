@@ -208,7 +208,8 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
 
 METHOD = """\
 Method (`synth/learn.py`): categories — once a reviewer has taught anything, (1) each stratum of
-passages with the same context (the survey question, the trust: a source's metadata) gets its own
+passages with the same context (the survey question, the trust: a source's metadata; a nil answer
+apart, relearn.reply_forms) gets its own
 category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
 al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
