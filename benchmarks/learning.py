@@ -50,18 +50,23 @@ def _embed(name: str, texts: list[str]) -> np.ndarray:
     return datasets.cached_vectors(CACHE / f"{name}_emb.npy", texts)
 
 
-def _machine(name: str, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+def _machine(name: str, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """synth's machine scores (n, 4) and each text's form of reply (relearn.reply_forms: a nil answer)."""
     from synth.categorise import categorise_passages, categoriser_fingerprint
+    from synth.relearn import reply_forms
 
     # Keyed by the categoriser's fingerprint: a changed cue or prototype must not reuse stale scores.
     path = CACHE / f"{name}_machine_{categoriser_fingerprint()}.npy"
-    if path.exists():
-        return np.load(path)
+    nil_path = CACHE / f"{name}_nil_{categoriser_fingerprint()}.npy"
+    if path.exists() and nil_path.exists():
+        return np.load(path), [(learn.REPLY_NIL,) if f else () for f in np.load(nil_path)]
 
     scored = categorise_passages(texts, vectors)
     scores = np.array([[r.scores[c] for c in CATEGORIES] for r in scored])
+    forms = reply_forms(scored)
     np.save(path, scores)
-    return scores
+    np.save(nil_path, np.array([bool(f) for f in forms]))
+    return scores, forms
 
 
 def load_nhs():
@@ -203,7 +208,8 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
 
 METHOD = """\
 Method (`synth/learn.py`): categories — once a reviewer has taught anything, (1) each stratum of
-passages with the same context (the survey question, the trust: a source's metadata) gets its own
+passages with the same context (the survey question, the trust: a source's metadata; a nil answer
+apart, relearn.reply_forms) gets its own
 category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
 al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
@@ -228,9 +234,13 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
         frame, nhs_texts, nhs_vec, crit = load_nhs()
         if "categories" in parts:
             sided = np.flatnonzero(~np.isnan(crit) & (crit != 0))
-            nhs_machine = _machine("nhs", nhs_texts, nhs_vec)[sided]
+            nhs_machine, nhs_forms = _machine("nhs", nhs_texts, nhs_vec)
+            nhs_machine = nhs_machine[sided]
             nhs_truth = np.where(crit[sided] < 0, "barrier", "enabler")
-            ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}") for i in sided]
+            # The context a project gives: the survey question, the trust (source metadata), and the
+            # form of reply (relearn.reply_forms, from the machine's cues), as discover passes them.
+            ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}", *nhs_forms[i])
+                   for i in sided]
             lines += category_curves(f"NHS ({len(sided)}), text + survey question", nhs_vec[sided], nhs_machine,
                                      nhs_truth, nhs_side_score, draws, ctx)
         if "placement" in parts:
@@ -240,10 +250,12 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
         napire_rows, napire_vec = load_napire()
         if "categories" in parts:
             three = [i for i, r in enumerate(napire_rows) if r["label"] in ("barrier", "enabler", "practice")]
-            napire_machine = _machine("napire", [r["text"] for r in napire_rows], napire_vec)[three]
+            napire_machine, napire_forms = _machine("napire", [r["text"] for r in napire_rows], napire_vec)
+            napire_machine = napire_machine[three]
             napire_truth = np.array([napire_rows[i]["label"] for i in three])
-            ctx = [(f"question={napire_rows[i]['question']}",) for i in three]
-            for label, context in (("text only", None), ("text + survey question", ctx)):
+            ctx = [(f"question={napire_rows[i]['question']}", *napire_forms[i]) for i in three]
+            text_only = [napire_forms[i] for i in three]
+            for label, context in (("text only", text_only), ("text + survey question", ctx)):
                 lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_vec[three], napire_machine,
                                          napire_truth, napire_score, draws, context)
         if "placement" in parts:

@@ -24,6 +24,8 @@ NEUTRAL = "neutral"  # lexicon phrases that only shield a negating word ("not on
 NIL_LEMMA = "nil answer"  # the lemma of the cue a nil answer ("Nothing, all good") gives (`_with_nil_answer`)
 _NIL = re.compile(r"\W*(" + lexicon.NIL_ANSWER + ")", re.IGNORECASE)
 _NIL_CONTRAST = re.compile(lexicon.NIL_CONTRAST, re.IGNORECASE)
+_NO_THEN = re.compile(r"\W*((?:no|nope|nah)\b)(?=\W*\w)", re.IGNORECASE)  # a "No" with more after it
+_WORD = re.compile(r"\w+(?:['’]\w+)?")
 
 
 @dataclass(frozen=True)
@@ -196,23 +198,52 @@ def _with_nil_answer(text: str, matches: tuple[CueMatch, ...]) -> tuple[CueMatch
 
     The cue is a negated barrier ("nothing to fault" counts for enabler); `categorise_passages` turns
     it to a negated enabler when the question asks what was good. A passage is a nil answer when it
-    opens with a nil phrase (`synth.cues.NIL_ANSWER`) that ends the text, a clause (punctuation) or
-    is followed by a word that opens a new clause, and nothing after it turns to a complaint: no
-    contrast word, no barrier or practice cue ("Nothing, but the wait was long" follows the wait)."""
+    opens with a nil phrase (`synth.cues.NIL_ANSWER`, or a "No" followed by praise: "No, all good")
+    that ends the text, a clause (punctuation) or is followed by a new clause (`_opens_new_clause`),
+    and nothing after it turns to a complaint: no contrast word, no barrier or practice cue
+    ("Nothing, but the wait was long" follows the wait)."""
     found = _NIL.match(text)
-    if found is None:
-        return matches
+    bare_no = found is None
+    if bare_no:
+        found = _NO_THEN.match(text)
+        if found is None:
+            return matches
     start, end = found.span(1)
     rest = text[end:]
-    head = rest.lstrip()
-    if head and head[0].isalnum() and head.split(None, 1)[0].lower() not in lexicon.NIL_FOLLOWERS:
-        return matches
     if _NIL_CONTRAST.search(rest) or any(m.start_char >= end and m.counts_for in ("barrier", "practice")
                                          for m in matches):
+        return matches
+    # Praise after the reply: an enabler cue ending after the reply's first following word (the nil
+    # word may have negated it: "Nothing staff are excellent" matched as a negated "excellent").
+    words = list(_WORD.finditer(rest))
+    first_end = end + words[0].end() if words else end
+    praise = any(m.category == "enabler" and not m.wished and m.end_char > first_end for m in matches)
+    if bare_no:
+        # "No" alone answers a yes/no question: only a "No" that pauses and then praises is a nil answer.
+        praised = any(m.category == "enabler" and not m.wished and m.end_char > end for m in matches)
+        if not praised or not (rest[:1] in ",.!;:-" or words[0].group().lower() in lexicon.NO_FOLLOWERS):
+            return matches
+    elif not _opens_new_clause(rest, words, praise):
         return matches
     nil = CueMatch(phrase=text[start:end], category="barrier", start_char=start, end_char=end, negated=True,
                    lemma=NIL_LEMMA, weight=lexicon.NIL_WEIGHT)
     return (nil, *(m for m in matches if m.start_char >= end))
+
+
+def _opens_new_clause(rest: str, words: list[re.Match], praise: bool) -> bool:
+    """Whether what follows a nil phrase starts a new clause rather than continuing it: nothing, a
+    pause (punctuation), a clause-opening word ("Nothing I was well looked after"), or, unless the
+    next word continues "nothing" as its subject or object ("Nothing works", "Nothing on the ward"),
+    praise ("Nothing great experience") or at most three words ("Nothing specific x")."""
+    head = rest.lstrip()
+    if not head or not head[0].isalnum() or not words:
+        return True
+    first = words[0].group().lower()
+    if first in lexicon.NIL_FOLLOWERS:
+        return True
+    if first in lexicon.NIL_STATEMENT_WORDS:
+        return False
+    return praise or len(words) <= 3
 
 
 def _wish_starts(doc: Doc) -> list[int]:

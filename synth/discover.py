@@ -189,7 +189,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if progress:
             progress("categorise", report.categories_reused + min(start + CATEGORISE_CHUNK, len(todo)), len(texts))
     lap("categorise")
-    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories))
+    learned = relearn.learned_categories(project, passages, vectors, relearn.machine_scores(passage_categories),
+                                         forms=relearn.reply_forms(passage_categories))
     by_passage = relearn.with_learned(passages, passage_categories, learned, project.reviewed_categories())
 
     inductive = np.flatnonzero(~placed_first)

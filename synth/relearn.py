@@ -85,17 +85,34 @@ def passage_contexts(project: Project, passages: Sequence[Passage]) -> list[tupl
             for p in passages]
 
 
+def reply_forms(machine: Sequence[PassageCategory | Mapping]) -> list[tuple[str, ...]]:
+    """Each passage's form of reply as context items (learn.REPLY_NIL for a nil answer, found by the
+    machine's cues), from PassageCategory records or stored category dicts (their "cues")."""
+    from .cue_match import NIL_LEMMA
+
+    def nil(m: PassageCategory | Mapping) -> bool:
+        cues = m.cues if hasattr(m, "cues") else m.get("cues", ())
+        return any((c.lemma if hasattr(c, "lemma") else c.get("lemma")) == NIL_LEMMA for c in cues)
+
+    return [(learn.REPLY_NIL,) if nil(m) else () for m in machine]
+
+
 def learned_categories(project: Project, passages: Sequence[Passage], vectors: np.ndarray,
-                       scores: np.ndarray) -> dict[int, learn.LearnedCategory]:
+                       scores: np.ndarray, forms: Sequence[Sequence[str]] | None = None
+                       ) -> dict[int, learn.LearnedCategory]:
     """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was
-    taught); `scores` are the machine's, one row per passage in CATEGORIES order."""
+    taught); `scores` are the machine's, one row per passage in CATEGORIES order; `forms`: each
+    passage's form of reply (`reply_forms`), which joins its context."""
     taught = _taught(project, passages)
     if not taught:
         return {}
     rows = [i for i, p in enumerate(passages) if p.id in taught]
     examples = [learn.TaughtPassage(passages[i].id, taught[passages[i].id], passages[i].text) for i in rows]
+    contexts = passage_contexts(project, passages)
+    if forms is not None:
+        contexts = [(*c, *f) for c, f in zip(contexts, forms, strict=True)]
     results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows,
-                                     contexts=passage_contexts(project, passages))
+                                     contexts=contexts)
     reviewed = project.reviewed_categories()
     return {p.id: r for p, r in zip(passages, results) if p.id not in reviewed}
 
@@ -139,7 +156,8 @@ def refresh_learned_categories(project: Project) -> int:
     matrix = np.stack([vectors[p.text_sha256] for p in passages])
     machine = machine_scores([stored[p.id]["scores"] for p in passages])
     before = {pid: r.category for pid, r in effective_categories(project).items()}
-    learned = learned_categories(project, passages, matrix, machine)
+    learned = learned_categories(project, passages, matrix, machine,
+                                 forms=reply_forms([stored[p.id] for p in passages]))
     store_learned(project, learned, run["id"])
     return sum(1 for pid, r in learned.items() if before.get(pid) != r.category)
 

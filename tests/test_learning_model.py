@@ -93,6 +93,39 @@ def test_a_reviewer_who_only_fixes_mistakes_does_not_flip_everything(survey) -> 
     assert kept >= len(right) - 3, (kept, len(right))
 
 
+NIL_REPLIES = ["Nothing, all good.", "Nothing whatsoever.", "Can't think of anything at the minute.",
+               "Nothing staff are excellent.", "No, all good.", "Not that I know of.", "Nothing to improve."]
+
+
+def test_a_nil_answer_keeps_its_side_in_a_question_of_complaints(embedder) -> None:
+    """Asked what could be better, most answers are complaints and a nil answer says nothing is: the
+    question's prior must not turn it. The machine's cues mark it (relearn.reply_forms), and the mark
+    joins its context, so the learned model gives nil answers a stratum and prior of their own."""
+    from synth import relearn
+
+    complaints = [t for t in BETTER if not t.startswith("Nothing")]
+    texts = complaints + NIL_REPLIES + GOOD
+    vectors = embedder.encode(texts)
+    scored = categorise_passages(texts, vectors, prototypes=PrototypeIndex.build(embedder.encode))
+    forms = relearn.reply_forms(scored)
+    assert [bool(f) for f in forms] == [False] * len(complaints) + [True] * len(NIL_REPLIES) + [False] * len(GOOD)
+    # Stored categories (dicts with their cues) give the same forms: the app relearns from those.
+    assert relearn.reply_forms([{"cues": [c.to_dict() for c in s.cues]} for s in scored]) == forms
+    machine = np.array([[s.scores[c] for c in CATEGORIES] for s in scored])
+    nil_rows = range(len(complaints), len(complaints) + len(NIL_REPLIES))
+    assert all(CATEGORIES[int(machine[i].argmax())] == "enabler" for i in nil_rows)
+    contexts = [("question=What could be better?", "kind=survey", *forms[i]) for i in range(len(complaints) + len(NIL_REPLIES))]
+    contexts += [("question=What was good?", "kind=survey")] * len(GOOD)
+    rows = list(range(6)) + [len(texts) - 1, len(texts) - 2]  # six complaints, two praises: no nil answer taught
+    truth = ["barrier"] * 6 + ["enabler"] * 2
+    taught = [learn.TaughtPassage(100 + i, t, texts[i]) for i, t in zip(rows, truth)]
+    learned = learn.learn_categories(taught, vectors[rows], vectors, machine, taught_rows=rows, contexts=contexts)
+    assert [learned[i].category for i in nil_rows] == ["enabler"] * len(NIL_REPLIES)
+    # ... while the complaints nobody taught go to barrier, as the question's prior says.
+    untaught = [i for i in range(6, len(complaints))]
+    assert sum(learned[i].category == "barrier" for i in untaught) >= len(untaught) - 1
+
+
 def test_a_rare_context_value_and_an_id_like_key_teach_nothing() -> None:
     contexts = [(f"respondent={i}", "question=Q1" if i % 2 else "question=Q2", "once=only" if i == 0 else "once=x")
                 for i in range(60)]

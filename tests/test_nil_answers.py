@@ -22,6 +22,19 @@ def _nil(text: str):
     ("NothIng could be done better, very nice", "NothIng could be done better"),
     ("None", "None"),
     ("No improvements needed.", "No improvements needed"),
+    # The second pass (docs/benchmarks.md, "Nil answers, second pass"): praise after the reply, a "No"
+    # that pauses and praises, and the nil phrases NHS replies use that the first rule missed.
+    ("Nothing staff are excellent", "Nothing"),
+    ("Nothing great experience", "Nothing"),
+    ("Nothing whatsoever.", "Nothing whatsoever"),
+    ("Nothing specific", "Nothing specific"),
+    ("Nothing really comes to mind.", "Nothing really comes to mind"),
+    ("Can’t think of anything at the minute.", "Can’t think of anything at the minute"),
+    ("Not that I know of.", "Not that I know of"),
+    ("Definitely not", "Definitely not"),
+    ("No I don’t think so.", "No I don’t think so"),
+    ("No, all good.", "No"),
+    ("No everything was perfect", "No"),
 ])
 def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     nil = _nil(text)
@@ -41,6 +54,13 @@ def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     "Nothing. Just wish I could have had more time.",
     "No",                                 # a bare "No" answers a yes/no question: only the question knows
     "Nothingness is a philosophical idea.",
+    "No staff were helpful",              # "no" as a determiner, then a complaint
+    "No, the staff were rude",
+    "Nothing helped",                     # the praise word is the statement's verb
+    "Nothing works",
+    "Nothing on the ward was clean",
+    "Nothing. Difficulty in hearing staff with their masks on.",
+    "Nope",
 ])
 def test_statements_and_replies_that_turn_to_a_complaint_are_not_nil_answers(text):
     assert _nil(text) == []
@@ -74,6 +94,8 @@ def test_asked_what_was_good_a_nil_answer_is_a_barrier(embedder, prototypes):
     ("I cannot fault them.", "cannot fault"),
     ("It couldn't have been better.", "couldn't have been better"),
     ("We couldn’t be better looked after.", "couldn’t be better"),
+    ("They could not have done any better.", "could not have done any better"),
+    ("Couldn’t ask for better care.", "Couldn’t ask for better"),
 ])
 def test_praise_said_through_a_negation_is_an_enabler_cue(text, phrase):
     cues = match_cues(text)
@@ -83,3 +105,10 @@ def test_praise_said_through_a_negation_is_an_enabler_cue(text, phrase):
 
 def test_a_negated_enabler_outside_the_idioms_still_counts_for_barrier():
     assert [c.counts_for for c in match_cues("The food was not better than before.")] == ["barrier"]
+
+
+def test_praise_words_count_and_a_polite_please_does_not():
+    cues = match_cues("The care was perfect and the nurses attentive.")
+    assert {"perfect", "attentive"} <= {c.phrase for c in cues if c.counts_for == "enabler"}
+    assert not any(c.counts_for == "barrier" for c in cues)
+    assert not any(c.counts_for == "enabler" for c in match_cues("If you would like to know more, please email us."))
