@@ -123,7 +123,7 @@ def memory(n: int, keep: Path | None, cluster: bool, ray_workers: int = 0) -> No
         with Peak() as fit:
             tick = time.perf_counter()
             themes = cluster_passages(result.vectors, params=ClusterParams(seed=42),
-                                      block_map=ray.map_blocks if ray is not None else None)
+                                      block_map=ray.blocks if ray is not None else None)
             seconds = {k: round(v) for k, v in themes.stats["seconds"].items()}
             clustered = (f"clustering ({f'assignment on {ray_workers} Ray workers' if ray else 'in-process'}): "
                          f"{time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} themes, "

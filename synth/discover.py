@@ -228,7 +228,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             clustering = cluster_passages(sub_vectors, group_ids=group_ids,
                                           params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                           progress=cluster_progress,
-                                          block_map=getattr(embed_engine, "map_blocks", None))
+                                          block_map=getattr(embed_engine, "blocks", None))
         else:
             from .clusterers import cluster_with
 

@@ -18,7 +18,19 @@ from scipy.sparse import csr_matrix
 from .refine import unit
 
 
+_SUM_ROWS = 65536  # above this many rows, sum block by block: no float64 copy of a corpus-sized matrix
+
+
 def centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """The float64 sum of the rows of each label (k x dim)."""
+    if len(Y) > _SUM_ROWS:
+        # The sparse product adds each theme's rows one at a time in row order, from zero; so does
+        # `np.add.at` over the blocks in order: the same sums, bit for bit, with one block's float64
+        # copy at a time (the whole matrix's would be 30 GB at 10^7 passages).
+        sums = np.zeros((k, Y.shape[1]), np.float64)
+        for start in range(0, len(Y), _SUM_ROWS):
+            np.add.at(sums, labels[start:start + _SUM_ROWS], np.asarray(Y[start:start + _SUM_ROWS], np.float64))
+        return sums
     onehot = csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(Y)))
     return np.asarray(onehot @ Y.astype(np.float64))
 
