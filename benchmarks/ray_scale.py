@@ -3,7 +3,7 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
 
     # driver memory: vectors of N passages in shards -> the run's matrix -> the project's cache
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster
-    # ... with clustering's assignment as a map on a local cluster of 2 workers (synth.assign)
+    # ... with clustering's block maps (smoothing, k-means passes, assignment) on a local cluster of 2 workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster --ray-workers 2
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
@@ -120,14 +120,16 @@ def memory(n: int, keep: Path | None, cluster: bool, ray_workers: int = 0) -> No
         if ray is not None:
             ray.__enter__()
             ray.ray.get([a.pid.remote() for a in ray._pool()])  # the pool started (spaCy loaded) before timing
+        start_anon = _status_kib("RssAnon")
         with Peak() as fit:
             tick = time.perf_counter()
             themes = cluster_passages(result.vectors, params=ClusterParams(seed=42),
                                       block_map=ray.blocks if ray is not None else None)
             seconds = {k: round(v) for k, v in themes.stats["seconds"].items()}
-            clustered = (f"clustering ({f'assignment on {ray_workers} Ray workers' if ray else 'in-process'}): "
-                         f"{time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} themes, "
-                         f"peak anon {_mib(fit.anon)}, peak RSS {_mib(fit.rss)}")
+            where = f"smoothing, k-means passes and assignment on {ray_workers} Ray workers" if ray else "in-process"
+            clustered = (f"clustering ({where}): {time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} "
+                         f"themes, driver anon {_mib(start_anon)} before, peak anon {_mib(fit.anon)}, "
+                         f"peak RSS {_mib(fit.rss)}")
         if ray is not None:
             ray.__exit__(None, None, None)
     engine.__exit__(None, None, None)
@@ -190,7 +192,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
     parser.add_argument("--cluster", action="store_true", help="memory: then cluster the matrix, as discover does")
     parser.add_argument("--ray-workers", type=int, default=0,
-                        help="memory --cluster: assign the passages on a local Ray cluster of this many workers")
+                        help="memory --cluster: run clustering's block maps on a local Ray cluster of this many workers")
     args = parser.parse_args()
     if args.what == "memory":
         memory(args.passages, args.keep, args.cluster, args.ray_workers)

@@ -45,7 +45,7 @@ import numpy as np
 from .embed import EmbeddingResult, ProgressFn
 from .errors import SynthError
 from .ray_actors import EncodeActor, PassageActor
-from .ray_shards import RowsOf, RunVectors, read_shards, shard_folder, shard_names, write_shard
+from .ray_shards import RowsOf, RunVectors, index_shards, read_shards, shard_folder, shard_names, write_shard
 
 __all__ = ["RayEngine", "RaySettings", "plan_batches", "read_shards", "write_shard"]
 
@@ -171,7 +171,12 @@ class RayEngine:
 
     def finish(self) -> None:
         """The run committed. Its vectors stay in the shards: they are the project's vectors (the
-        project file keeps passages, themes and decisions), and the next run reuses them."""
+        project file keeps passages, themes and decisions), and the next run reuses them. The new
+        shards are indexed now, so the first search by meaning does not index them."""
+        for folder in {run.path.parent for run in self._runs}:
+            index = index_shards(folder)
+            if index is not None:
+                index.close()
 
     def _embed_on_cluster(self, todo: dict[str, str], embedder, shards: Path, progress: ProgressFn | None,
                           total: int) -> None:

@@ -258,14 +258,23 @@ def test_clustering_assigns_the_passages_on_the_pool_exactly_as_in_process(tmp_p
     groups = rng.integers(0, 30, 2400)
     params = ClusterParams(seed=11, max_fit=600)
     here = cluster_passages(X, group_ids=groups, params=params)
+    from synth.ray_engine import RayBlocks
+
     blocks: list[tuple[str, int]] = []
-    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
-        def on_the_pool(fn, shared, parts):
+
+    class Counted(RayBlocks):
+        def __call__(self, fn, shared, parts):
             parts = list(parts)
             blocks.append((fn.__name__, len(parts)))
-            return engine.map_blocks(fn, shared, parts)
+            assert fn.__name__ == "smooth_block" or all(isinstance(p, engine.ray.ObjectRef) for p in parts)
+            return super().__call__(fn, shared, parts)
 
+    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
+        on_the_pool = Counted(engine)
         there = cluster_passages(X, group_ids=groups, params=params, block_map=on_the_pool)
+        # The unit and the smoothed matrices were files mapped into memory, not the driver's heap.
+        assert len(on_the_pool._files) == 2 and all(f.stat().st_size > X.size * 4 for f in on_the_pool._files)
+        on_the_pool.close()
         pids = engine.ray.get([actor.pid.remote() for actor in engine._pool()])
         os.kill(pids[0], signal.SIGKILL)
         with pytest.raises(SynthError) as failure:
