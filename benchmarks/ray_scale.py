@@ -8,6 +8,8 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale stages --passages 2000
+    # reading 10 vectors of N in shards: every shard scanned, or through the digest -> shard index
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale lookup --passages 100000 --repeats 5
 
 `memory`: passages are texts built as benchmarks.speed builds its sets (benchmarks/corpus.py) (dev-set texts, then
 sentence-level recombinations; no text twice), up to 20,000, then pairs of those joined. Embedding a million on two cores would take hours,
@@ -184,9 +186,43 @@ def stages(n: int, repeats: int) -> None:
         print(f"| {key} | {median:.1f} | {rate} | {per_million} |")
 
 
+def lookup(n: int, repeats: int) -> None:
+    """Reading a few vectors from N in shards (`synth search --like`, the review app): every shard
+    scanned, against the digest -> shard index (its first build timed apart)."""
+    import hashlib
+
+    from synth.ray_shards import INDEX_NAME, read_shards, scan_shards, write_shard
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rng = np.random.default_rng(0)
+        digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n)]
+        for start in range(0, n, SHARD_ROWS):
+            block = rng.standard_normal((min(SHARD_ROWS, n - start), 384)).astype(np.float32)
+            write_shard(folder, dict(zip(digests[start:start + SHARD_ROWS], block)))
+        wanted = [set(rng.choice(digests, 10, replace=False).tolist()) for _ in range(repeats)]
+        times: dict[str, list[float]] = {}
+
+        def timed(key: str, work) -> None:
+            tick = time.perf_counter()
+            got = work()
+            times.setdefault(key, []).append(time.perf_counter() - tick)
+            assert len(got) == 10
+
+        timed("index built (first reader)", lambda: read_shards(folder, wanted[0]))
+        for want in wanted:
+            timed("10 vectors, every shard scanned", lambda: scan_shards(folder, want))
+            timed("10 vectors, through the index", lambda: read_shards(folder, want))
+        size = (folder / INDEX_NAME).stat().st_size
+    print(f"\n{n:,} vectors in {-(-n // SHARD_ROWS)} shards; index {size / 2**20:.1f} MiB; median of {repeats}\n")
+    print("| read | median s |\n|---|---:|")
+    for key, values in times.items():
+        print(f"| {key} | {statistics.median(values):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["memory", "stages"])
+    parser.add_argument("what", choices=["memory", "stages", "lookup"])
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
@@ -196,6 +232,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "memory":
         memory(args.passages, args.keep, args.cluster, args.ray_workers)
+    elif args.what == "lookup":
+        lookup(args.passages, args.repeats)
     else:
         stages(args.passages, args.repeats)
 

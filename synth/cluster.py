@@ -547,7 +547,8 @@ def _renumber(
     labels = np.where(placed, nearest, -1)
     k = len(used)
     sums = _centroids_of(X, nearest, k)
-    placed_sums = _centroids_of(X[placed], nearest[placed], k)
+    # The unplaced counted in a spare theme k: the same sums as over X[placed], without copying X.
+    placed_sums = _centroids_of(X, np.where(placed, nearest, k), k + 1)[:k]
     has_placed = placed_sums.any(axis=1)
     sums[has_placed] = placed_sums[has_placed]
     return nearest.astype(np.int64), labels.astype(np.int64), _unit_rows(sums).astype(np.float32)
