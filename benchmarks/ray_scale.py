@@ -3,11 +3,13 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
 
     # driver memory: vectors of N passages in shards -> the run's matrix -> the project's cache
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster
-    # ... with clustering's assignment as a map on a local cluster of 2 workers (synth.assign)
+    # ... with clustering's block maps (smoothing, k-means passes, assignment) on a local cluster of 2 workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 100000 --cluster --ray-workers 2
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale stages --passages 2000
+    # reading 10 vectors of N in shards: every shard scanned, or through the digest -> shard index
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale lookup --passages 100000 --repeats 5
 
 `memory`: passages are texts built as benchmarks.speed builds its sets (benchmarks/corpus.py) (dev-set texts, then
 sentence-level recombinations; no text twice), up to 20,000, then pairs of those joined. Embedding a million on two cores would take hours,
@@ -120,14 +122,16 @@ def memory(n: int, keep: Path | None, cluster: bool, ray_workers: int = 0) -> No
         if ray is not None:
             ray.__enter__()
             ray.ray.get([a.pid.remote() for a in ray._pool()])  # the pool started (spaCy loaded) before timing
+        start_anon = _status_kib("RssAnon")
         with Peak() as fit:
             tick = time.perf_counter()
             themes = cluster_passages(result.vectors, params=ClusterParams(seed=42),
-                                      block_map=ray.map_blocks if ray is not None else None)
+                                      block_map=ray.blocks if ray is not None else None)
             seconds = {k: round(v) for k, v in themes.stats["seconds"].items()}
-            clustered = (f"clustering ({f'assignment on {ray_workers} Ray workers' if ray else 'in-process'}): "
-                         f"{time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} themes, "
-                         f"peak anon {_mib(fit.anon)}, peak RSS {_mib(fit.rss)}")
+            where = f"smoothing, k-means passes and assignment on {ray_workers} Ray workers" if ray else "in-process"
+            clustered = (f"clustering ({where}): {time.perf_counter() - tick:.0f} s {seconds}, {themes.n_themes} "
+                         f"themes, driver anon {_mib(start_anon)} before, peak anon {_mib(fit.anon)}, "
+                         f"peak RSS {_mib(fit.rss)}")
         if ray is not None:
             ray.__exit__(None, None, None)
     engine.__exit__(None, None, None)
@@ -182,18 +186,54 @@ def stages(n: int, repeats: int) -> None:
         print(f"| {key} | {median:.1f} | {rate} | {per_million} |")
 
 
+def lookup(n: int, repeats: int) -> None:
+    """Reading a few vectors from N in shards (`synth search --like`, the review app): every shard
+    scanned, against the digest -> shard index (its first build timed apart)."""
+    import hashlib
+
+    from synth.ray_shards import INDEX_NAME, read_shards, scan_shards, write_shard
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rng = np.random.default_rng(0)
+        digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n)]
+        for start in range(0, n, SHARD_ROWS):
+            block = rng.standard_normal((min(SHARD_ROWS, n - start), 384)).astype(np.float32)
+            write_shard(folder, dict(zip(digests[start:start + SHARD_ROWS], block)))
+        wanted = [set(rng.choice(digests, 10, replace=False).tolist()) for _ in range(repeats)]
+        times: dict[str, list[float]] = {}
+
+        def timed(key: str, work) -> None:
+            tick = time.perf_counter()
+            got = work()
+            times.setdefault(key, []).append(time.perf_counter() - tick)
+            assert len(got) == 10
+
+        timed("index built (first reader)", lambda: read_shards(folder, wanted[0]))
+        for want in wanted:
+            timed("10 vectors, every shard scanned", lambda: scan_shards(folder, want))
+            timed("10 vectors, through the index", lambda: read_shards(folder, want))
+        size = (folder / INDEX_NAME).stat().st_size
+    print(f"\n{n:,} vectors in {-(-n // SHARD_ROWS)} shards; index {size / 2**20:.1f} MiB; median of {repeats}\n")
+    print("| read | median s |\n|---|---:|")
+    for key, values in times.items():
+        print(f"| {key} | {statistics.median(values):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["memory", "stages"])
+    parser.add_argument("what", choices=["memory", "stages", "lookup"])
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
     parser.add_argument("--cluster", action="store_true", help="memory: then cluster the matrix, as discover does")
     parser.add_argument("--ray-workers", type=int, default=0,
-                        help="memory --cluster: assign the passages on a local Ray cluster of this many workers")
+                        help="memory --cluster: run clustering's block maps on a local Ray cluster of this many workers")
     args = parser.parse_args()
     if args.what == "memory":
         memory(args.passages, args.keep, args.cluster, args.ray_workers)
+    elif args.what == "lookup":
+        lookup(args.passages, args.repeats)
     else:
         stages(args.passages, args.repeats)
 

@@ -71,13 +71,15 @@ def assign_block(block: np.ndarray, model: FitModel) -> BlockVotes:
 
 
 def assign_votes(smoothed: np.ndarray, model: FitModel, block_map: BlockMap | None = None,
-                 rows_per_block: int | None = None) -> Votes:
+                 rows_per_block: int | None = None, placed: list | None = None) -> Votes:
     """`assign_block` over the corpus in blocks of `rows_per_block` rows (default `ASSIGN_ROWS`; in
-    this process unless a block map is given), gathered as `Votes`."""
+    this process unless a block map is given), gathered as `Votes`. `placed`: those blocks as the
+    block map already holds them (`block_maps.Blocks.place`), in the rows' order."""
     block_map = block_map or map_in_process
     rows_per_block = rows_per_block or ASSIGN_ROWS
     n = len(smoothed)
-    blocks = (smoothed[start:start + rows_per_block] for start in range(0, n, rows_per_block))
+    blocks = placed if placed is not None else \
+        (smoothed[start:start + rows_per_block] for start in range(0, n, rows_per_block))
     ref = np.empty(n, np.int32)
     chosen = np.empty((n, len(model.refits)), _label_dtype(model.k))
     start = 0

@@ -76,3 +76,69 @@ def _terms_from_row(lemmas: str, forms: str) -> PassageTerms:
     lemma_list = lemmas.split(_WORD_SEPARATOR)
     form_list = [form or lemma for lemma, form in zip(lemma_list, forms.split(_WORD_SEPARATOR), strict=True)]
     return PassageTerms(tuple(lemma_list), tuple(form_list))
+
+
+class ShardIndex:
+    """Which shard, and which row of it, holds each digest's vector: an SQLite file beside the
+    shards (`PROJECT.vectors/<model id>/index.sqlite`), so reading a few vectors (`synth search
+    --like`, the review app) opens the shards that hold them instead of scanning every shard.
+
+    The shards are written once and never change (`ray_shards.write_shard`), so an indexed shard
+    stays indexed; a shard the index does not know yet is indexed by whoever reads next. Losing the
+    file costs one scan of the shards' digests, never a vector. Digests are kept as 32 bytes."""
+
+    def __init__(self, path) -> None:
+        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a writer indexing new shards
+        self.db.executescript(
+            "CREATE TABLE IF NOT EXISTS shards (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS rows (digest BLOB PRIMARY KEY, shard INTEGER NOT NULL, row INTEGER NOT NULL)"
+            " WITHOUT ROWID;")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def shards(self) -> set[str]:
+        return {name for (name,) in self.db.execute("SELECT name FROM shards")}
+
+    def add(self, name: str, digests: Iterable[str]) -> None:
+        """Index one shard's digests (row order); a digest already in another shard keeps that one."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            found = self.db.execute("SELECT id FROM shards WHERE name = ?", (name,)).fetchone()
+            if found:
+                return  # another process indexed it meanwhile
+            shard = self.db.execute("INSERT INTO shards (name) VALUES (?)", (name,)).lastrowid
+            self.db.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?, ?)",
+                                ((_key(d), shard, row) for row, d in enumerate(digests)))
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Shards that are gone (a folder pruned by hand): their rows point nowhere."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for name in names:
+                found = self.db.execute("SELECT id FROM shards WHERE name = ?", (name,)).fetchone()
+                if found:
+                    self.db.execute("DELETE FROM rows WHERE shard = ?", found)
+                    self.db.execute("DELETE FROM shards WHERE id = ?", found)
+
+    def where(self, digests: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """digest -> (shard file name, row) for the indexed ones among `digests`."""
+        names = dict(self.db.execute("SELECT id, name FROM shards"))
+        wanted = {_key(d): d for d in digests}
+        keys = list(wanted)
+        out: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+            chunk = keys[start:start + 900]
+            for key, shard, row in self.db.execute(
+                    f"SELECT digest, shard, row FROM rows WHERE digest IN ({','.join('?' * len(chunk))})", chunk):
+                out[wanted[key]] = (names[shard], row)
+        return out
+
+
+def _key(digest: str) -> bytes:
+    """A SHA-256 digest as its 32 bytes (half the hex's size); any other key as its UTF-8 bytes."""
+    try:
+        return bytes.fromhex(digest) if len(digest) == 64 else digest.encode()
+    except ValueError:
+        return digest.encode()

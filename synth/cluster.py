@@ -57,7 +57,9 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
-from .assign import BlockMap, FitModel, assign_votes, majority
+from . import assign as assignment
+from .assign import FitModel, assign_votes, majority
+from .block_maps import SAME_SOURCE_PENALTY, BlockMap, Blocks, map_in_threads, row_blocks, smooth, spherical_kmeans
 from .errors import SynthError
 from .fit_sample import content_keys, fit_set, resample_subsets
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
@@ -70,7 +72,7 @@ ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
 
 _BLOCK = 2048  # rows per block in every passage-by-fit-set product: bounds memory at 100k passages
-_SAME_SOURCE_PENALTY = 4.0  # larger than any cosine range, so other sources always rank first
+_SAME_SOURCE_PENALTY = SAME_SOURCE_PENALTY  # larger than any cosine range: other sources always rank first
 
 
 class ClusteringError(SynthError):
@@ -137,9 +139,10 @@ def cluster_passages(
 ) -> Clustering:
     """Group passages into themes; every passage gets a nearest theme and a confidence in it.
 
-    `block_map` runs the per-passage assignment after the fit (`synth.assign`) over blocks of rows:
-    in this process by default, on a Ray cluster's workers with `RayEngine.map_blocks`; the same
-    results either way.
+    `block_map` runs consensus Ward's corpus-wide passes over blocks of rows (the smoothing and the
+    k-means passes, `synth.block_maps`; the assignment after the fit, `synth.assign`): on threads of
+    this process by default, on a Ray cluster's workers with `RayEngine.blocks`; the same results
+    either way. A block map with `matrix` also decides where the corpus-sized matrices live.
 
     BLAS runs single-threaded: the products here are small or blocked, and a multithreaded BLAS
     that shares two cores with the embedding model spins instead of computing (ten times slower).
@@ -158,9 +161,11 @@ def _cluster(
 ) -> Clustering:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
-    X = _normalised(embeddings)
-    groups = _checked_groups(group_ids, len(X))
     _check_params(params)
+    workers = _worker_count(params.workers)
+    blocks = Blocks(block_map or map_in_threads(workers))
+    X = _normalised(embeddings, blocks.matrix if params.partition == "ward" else None)
+    groups = _checked_groups(group_ids, len(X))
     n, dim = X.shape
     m = params.min_theme_size or default_min_theme_size(n)
     k = params.n_themes or default_n_themes(n, m)
@@ -179,14 +184,13 @@ def _cluster(
 
     steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
     use_groups = groups if params.cross_source else None
-    workers = _worker_count(params.workers)
     if params.partition == "leiden":
         smoothed, ref_labels, votes, graph = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers,
                                                            seconds)
     else:
         graph = None
         smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds,
-                                                  block_map)
+                                                  blocks)
     k = votes.shape[1]
     rows = np.arange(n)
 
@@ -240,20 +244,24 @@ def _cluster(
     return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
 
 
-def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds, block_map=None):
+def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds, blocks: Blocks):
     """Consensus Ward (the method before the graph): smoothed vectors, the reference partition's labels
     and each passage's votes per reference theme from the resampled refits. The refits and their
-    alignment to the reference are learned on the fit set; every passage is then assigned, block by
-    block, by `synth.assign` (votes kept compact: `assign.Votes`)."""
+    alignment to the reference are learned on the fit set; the smoothing, the corpus-wide k-means
+    and the assignment of every passage are maps over blocks (`synth.block_maps`, `synth.assign`;
+    votes kept compact: `assign.Votes`)."""
     tick = time.perf_counter()
-    smoothed = _smooth(X, fit, n_neighbors, use_groups, steps, workers)
+    smoothed = smooth(blocks, X, fit, n_neighbors, use_groups, steps.step)
+    # The smoothed blocks that the k-means passes and the assignment read, put once where the
+    # block map's workers keep them (in this process: the rows themselves).
+    placed = blocks.place(row_blocks(smoothed, assignment.ASSIGN_ROWS))
     seconds["neighbours"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     fit_distances = _unit_distances(smoothed[fit], workers)
     reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
     if len(fit) < len(X):  # let the whole corpus, not just the sample, settle the centroids
-        reference = _spherical_kmeans(smoothed, reference, params.max_iter)
+        reference = spherical_kmeans(blocks, placed, len(X), reference, params.max_iter)
     k = len(reference)
     fit_smoothed = smoothed[fit]
     fit_reference = _nearest_centroid(fit_smoothed, reference)
@@ -281,7 +289,8 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
     seconds["resample"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    votes = assign_votes(smoothed, FitModel.of(reference, refits, to_reference), block_map)
+    votes = assign_votes(smoothed, FitModel.of(reference, refits, to_reference), blocks.map, placed=placed)
+    blocks.release(placed)
     seconds["assign_votes"] = time.perf_counter() - tick
     return smoothed, votes.ref, votes
 
@@ -389,22 +398,25 @@ def _worker_count(requested: int | None) -> int:
     return max(1, min(cores, 4))
 
 
-def _normalised(embeddings: np.ndarray) -> np.ndarray:
+def _normalised(embeddings: np.ndarray, matrix: Callable | None = None) -> np.ndarray:
+    """Unit float32 rows, in `matrix(shape, dtype)` (a block map's: the Ray engine's is a file mapped
+    into memory), written block by block so no other corpus-sized copy is made."""
     X = np.asarray(embeddings)
     if X.ndim != 2:
         raise ClusteringError(f"embeddings of shape {X.shape}: expected (passages, dimensions)")
     if not np.issubdtype(X.dtype, np.number):
         raise ClusteringError(f"embeddings of dtype {X.dtype}: expected numbers")
-    X = X.astype(np.float32, copy=True)
-    if not np.isfinite(X).all():
-        raise ClusteringError("embeddings contain NaN or infinite values: re-embed the passages")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    if len(X) and (norms == 0).any():
-        raise ClusteringError(
-            f"embedding {int(np.argmin(norms))} is all zeros: re-embed the passages"
-        )
-    X /= norms
-    return X
+    out = matrix(X.shape, np.float32) if matrix else np.empty(X.shape, np.float32)
+    for start in range(0, len(X), _BLOCK * 8):
+        part = X[start:start + _BLOCK * 8].astype(np.float32, copy=True)
+        if not np.isfinite(part).all():
+            raise ClusteringError("embeddings contain NaN or infinite values: re-embed the passages")
+        norms = np.linalg.norm(part, axis=1, keepdims=True)
+        if (norms == 0).any():
+            raise ClusteringError(f"embedding {start + int(np.argmin(norms))} is all zeros: re-embed the passages")
+        part /= norms
+        out[start:start + _BLOCK * 8] = part
+    return out
 
 
 def _checked_groups(group_ids: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -450,28 +462,6 @@ def _neighbours(
     for _ in _in_threads(block, range(0, n, _BLOCK), workers):
         steps.step()
     return near, sims
-
-
-def _smooth(
-    X: np.ndarray,
-    fit: np.ndarray,
-    n_neighbors: int,
-    groups: np.ndarray | None,
-    steps: _Steps,
-    workers: int,
-) -> np.ndarray:
-    """Each passage plus its nearest fit-set passages, preferring other sources; L2-normalised."""
-    n = len(X)
-    if n_neighbors == 0:
-        for _ in range(0, n, _BLOCK):
-            steps.step()
-        return X.copy()
-    near, _ = _neighbours(X, fit, n_neighbors, groups, steps, workers)
-    pool = X[fit]
-    out = np.empty_like(X)
-    for start in range(0, n, _BLOCK):
-        out[start:start + _BLOCK] = X[start:start + _BLOCK] + pool[near[start:start + _BLOCK]].sum(axis=1)
-    return _unit_rows(out)
 
 
 def _nearest_centroid(Y: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -557,7 +547,8 @@ def _renumber(
     labels = np.where(placed, nearest, -1)
     k = len(used)
     sums = _centroids_of(X, nearest, k)
-    placed_sums = _centroids_of(X[placed], nearest[placed], k)
+    # The unplaced counted in a spare theme k: the same sums as over X[placed], without copying X.
+    placed_sums = _centroids_of(X, np.where(placed, nearest, k), k + 1)[:k]
     has_placed = placed_sums.any(axis=1)
     sums[has_placed] = placed_sums[has_placed]
     return nearest.astype(np.int64), labels.astype(np.int64), _unit_rows(sums).astype(np.float32)

@@ -22,6 +22,7 @@ import numpy as np
 from .categorise import CueMatch, PassageCategory, PrototypeIndex, categorise_passages, categorise_theme, categoriser_fingerprint
 from .categorise import question_prior
 from .readers.tables import QUESTION_FIELD
+from .ray_shards import VECTORS_BESIDE_ABOVE, keep_beside
 from .cluster import ClusterParams, cluster_passages
 from . import incremental, learn, placement, relearn
 from .deductive import DeductivePlacement, code_text, place_deductively
@@ -82,10 +83,13 @@ class DiscoverReport:
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
-             stance: bool = True, recluster: bool = False) -> DiscoverReport:
+             stance: bool = True, recluster: bool = False,
+             vectors_beside_above: int = VECTORS_BESIDE_ABOVE) -> DiscoverReport:
     """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
     (synth/stance.py). `recluster`: partition the whole corpus afresh even when only a few passages
-    are new (otherwise those extend the stored themes, synth/incremental.py). `embed_engine` computes the passages' vectors (in this process by default;
+    are new (otherwise those extend the stored themes, synth/incremental.py). `vectors_beside_above`:
+    past this many codable passages, new vectors go to shards beside the project, not into its file.
+    `embed_engine` computes the passages' vectors (in this process by default;
     `ray_engine.RayEngine` on a Ray cluster): same contract as `embed_with_cache`, the same vectors.
     An engine that also has `passage_terms` and `categorise_passages` (the Ray engine) computes
     lemmas and categories too, with the contracts of the in-process functions of those names."""
@@ -125,10 +129,16 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     spec = embedder.spec
     # An engine that keeps the vectors beside the project (the Ray engine's shards) reads them there
     # itself; the project file then keeps only the few vectors embedded here (prototypes, codes).
-    beside = bool(getattr(embed_engine, "keeps_vectors_beside_project", False))
-    cached = project.cached_embeddings(spec.model_id, hashes, beside=not beside)
+    # The in-process engine does the same past a size (`vectors_beside_above`).
+    engine_beside = bool(getattr(embed_engine, "keeps_vectors_beside_project", False))
+    beside = engine_beside or len(passages) > vectors_beside_above
+    cached = project.cached_embeddings(spec.model_id, hashes, beside=not engine_beside)
     embedded = embed_engine(texts, hashes, cached, embedder,
                                 (lambda done, total: progress("embed", done, total)) if progress else None)
+    if beside and not engine_beside and embedded.new_vectors:
+        # Written now, as whole shards beside the project (its file is untouched until the one
+        # transaction at the end): a run interrupted later reuses them, as the Ray engine's.
+        keep_beside(project.path, spec.model_id, embedded.new_vectors)
     vectors = embedded.vectors
     # Category prototypes and codebook codes are embedded by the same model as the passages (one
     # vector space), and cached with them, so a warm re-run embeds nothing.
@@ -229,7 +239,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             clustering = cluster_passages(sub_vectors, group_ids=group_ids,
                                           params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
                                           progress=cluster_progress,
-                                          block_map=getattr(embed_engine, "map_blocks", None))
+                                          block_map=getattr(embed_engine, "blocks", None))
         else:
             from .clusterers import cluster_with
 

@@ -5,9 +5,11 @@ model once (`ray_actors.EncodeActor`); each actor writes the vectors it computes
 beside the project (`PROJECT.vectors/<model id>/`). Lemmas and categories: a pool of actors with
 the spaCy pipeline loaded once (`ray_actors.PassageActor`), fed blocks of passages by the driver
 (`_map`), at most two blocks in flight per actor, results taken back in order. Clustering fits in
-the driver (on its fit set), then assigns every passage as a map over blocks of rows on the same
-pool (`map_blocks`, `synth.assign`); labelling stays in the driver (see docs/benchmarks.md "Ray
-engine" for what this means at 10^7).
+the driver (on its fit set); its corpus-wide passes run as maps over blocks of rows on the same
+pool (`blocks`, a `RayBlocks`: the smoothing and the k-means passes, `synth.block_maps`; the
+assignment of every passage, `synth.assign`), with the corpus-sized matrices in memory-mapped
+files and the smoothed blocks in Ray's object store; labelling stays in the driver (see
+docs/benchmarks.md "Ray engine" for what this means at 10^7).
 
 Exactly the in-process results: the driver plans the encoder's batches exactly as the in-process
 encoder would cut them (the same global sort by length, the same batch size), and each actor
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +45,7 @@ import numpy as np
 from .embed import EmbeddingResult, ProgressFn
 from .errors import SynthError
 from .ray_actors import EncodeActor, PassageActor
-from .ray_shards import RowsOf, RunVectors, read_shards, shard_folder, shard_names, write_shard
+from .ray_shards import RowsOf, RunVectors, index_shards, read_shards, shard_folder, shard_names, write_shard
 
 __all__ = ["RayEngine", "RaySettings", "plan_batches", "read_shards", "write_shard"]
 
@@ -50,6 +53,9 @@ NEEDS_RAY = "synth discover --engine ray needs Ray: pip install 'synth[ray]'"
 GROUPS_PER_TASK = 8  # planned encoder batches per Ray Data batch: big enough to amortise scheduling
 TERMS_BLOCK = 500    # passages per lemma task: a few hundred ms of spaCy, well above Ray's per-call cost
 IN_FLIGHT = 2        # blocks queued per passage actor, so none waits for the driver between blocks
+# What each of clustering's block maps does, for a failure's one line.
+BLOCK_STAGES = {"smooth_block": "smoothing passages", "kmeans_block": "refining the themes' centres",
+                "assign_block": "assigning passages to themes"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class RayEngine:
         self._actors: list | None = None
         self._shared: dict[int, object] = {}  # id(object) -> its ObjectRef, put once per run
         self.shard_root = (self.project_path.parent.resolve() / (self.project_path.name + ".vectors"))
+        self.blocks = RayBlocks(self)  # clustering's block maps on the pool (`cluster_passages(block_map=...)`)
 
     # -- cluster -----------------------------------------------------------------------------------
 
@@ -122,6 +129,7 @@ class RayEngine:
         for run in self._runs:
             run.close()
         self._runs.clear()
+        self.blocks.close()
         if self._started_here:
             self._release_pool()
             self._shared.clear()
@@ -163,7 +171,12 @@ class RayEngine:
 
     def finish(self) -> None:
         """The run committed. Its vectors stay in the shards: they are the project's vectors (the
-        project file keeps passages, themes and decisions), and the next run reuses them."""
+        project file keeps passages, themes and decisions), and the next run reuses them. The new
+        shards are indexed now, so the first search by meaning does not index them."""
+        for folder in {run.path.parent for run in self._runs}:
+            index = index_shards(folder)
+            if index is not None:
+                index.close()
 
     def _embed_on_cluster(self, todo: dict[str, str], embedder, shards: Path, progress: ProgressFn | None,
                           total: int) -> None:
@@ -228,12 +241,14 @@ class RayEngine:
                             blocks, "categorising")
         return [category for block in results for category in block]
 
-    def map_blocks(self, fn: Callable, shared: object, blocks: Iterable[np.ndarray]) -> list:
-        """`assign.BlockMap` on the pool: fn(block, shared) for every block on the workers, results
-        in block order (clustering's assignment of every passage after the fit; `synth.assign`)."""
-        shared_ref = self.ray.put(shared)  # the fit, sent once and read by every block's call
-        return self._map(lambda actor, block: actor.map_block.remote(fn, block, shared_ref), list(blocks),
-                         "assigning passages to themes")
+    def map_blocks(self, fn: Callable, shared: object, blocks: Iterable) -> Iterable:
+        """A `block_maps.BlockMap` on the pool: fn(block, shared) for every block on the workers,
+        results in block order, each given as soon as it and those before it are back (a block may
+        be an object reference: `RayBlocks.place`)."""
+        shared_ref = self.ray.put(shared)  # the fit set, the centroids or the fit: sent once per map
+        stage = BLOCK_STAGES.get(getattr(fn, "__name__", ""), "clustering")
+        return self._map_in_order(lambda actor, block: actor.map_block.remote(fn, block, shared_ref),
+                                  list(blocks), stage)
 
     def _put(self, value):
         if value is None:
@@ -256,8 +271,14 @@ class RayEngine:
 
     def _map(self, call: Callable, blocks: list, stage: str) -> list:
         """call(actor, block) for every block on the pool, results in block order."""
+        return list(self._map_in_order(call, blocks, stage))
+
+    def _map_in_order(self, call: Callable, blocks: list, stage: str) -> Iterable:
+        """call(actor, block) for every block on the pool, yielding the results in block order as
+        they come back (at most the blocks in flight wait here for an earlier one)."""
         ray = self.ray
-        results: list = [None] * len(blocks)
+        early: dict[int, object] = {}
+        given = 0
         try:
             free = [actor for actor in self._pool() for _ in range(IN_FLIGHT)]
             pending: dict = {}
@@ -269,14 +290,51 @@ class RayEngine:
                     following += 1
                 (ready,), _ = ray.wait(list(pending), num_returns=1)
                 index, actor = pending.pop(ready)
-                results[index] = ray.get(ready)
+                early[index] = ray.get(ready)
                 free.append(actor)
+                while given in early:
+                    yield early.pop(given)
+                    given += 1
         except Exception as exc:
             failure = _worker_failure(exc, stage, "")
             if failure is None:
                 raise
             raise failure from exc
-        return results
+
+
+class RayBlocks:
+    """Clustering's block maps on the engine's pool (`synth.block_maps`): callable as a block map;
+    its corpus-sized matrices (the unit vectors, the smoothed ones) are files mapped into memory
+    beside the project, removed when the engine closes, so they are never in the driver's heap; and
+    the blocks the k-means passes and the assignment read are put into Ray's object store once."""
+
+    def __init__(self, engine: RayEngine) -> None:
+        self.engine = engine
+        self._files: list[Path] = []
+
+    def __call__(self, fn: Callable, shared: object, blocks: Iterable) -> Iterable:
+        return self.engine.map_blocks(fn, shared, blocks)
+
+    def matrix(self, shape: tuple[int, int], dtype) -> np.ndarray:
+        if not shape[0]:
+            return np.empty(shape, dtype)
+        folder = self.engine.shard_root
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".cluster-", suffix=".npy", dir=folder)
+        os.close(handle)
+        self._files.append(Path(name))
+        return np.lib.format.open_memmap(name, mode="w+", dtype=dtype, shape=shape)
+
+    def place(self, blocks: Iterable[np.ndarray]) -> list:
+        return [self.engine.ray.put(np.ascontiguousarray(block)) for block in blocks]
+
+    def release(self, placed: list) -> None:
+        placed.clear()  # the last references: Ray frees the blocks in its object store
+
+    def close(self) -> None:
+        for path in self._files:
+            path.unlink(missing_ok=True)  # a mapping still open keeps reading it until it goes
+        self._files.clear()
 
 
 def plan_batches(embedder, texts: Sequence[str]) -> list[list[int]]:

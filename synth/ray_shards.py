@@ -9,23 +9,35 @@ each vector goes straight to its rows of the run's matrix, itself a file mapped 
 (`RunVectors`): the driver never holds the vectors of a corpus in its own (anonymous) memory, only
 the pages the operating system maps in and can drop again.
 
-The shards are the project's vectors for the Ray engine: its runs keep them there, not in the
-project file (whose cache would hold 15 GB at 10^7 passages), and every reader of the project's
-vectors (`Project.cached_embeddings`: search by meaning, the review app, the report's map) finds
-them there too. A project copied without its `.vectors` folder loses nothing but time: a re-run
-embeds its passages again (the same vectors).
+The shards are the project's vectors for the Ray engine, and for the in-process engine past a
+size (`keep_beside`, `discover --vectors-beside-above`): runs keep them there, not in the project
+file (whose cache would hold 15 GB at 10^7 passages), and every reader of the project's vectors
+(`Project.cached_embeddings`: search by meaning, the review app, the report's map) finds them there
+too, through an index from digest to shard and row (`index.sqlite` in the same folder,
+`caches.ShardIndex`), so reading a few vectors opens only the shards that hold them. A project
+copied without its `.vectors` folder loses nothing but time: a re-run embeds its passages again
+(the same vectors).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+SHARD_ROWS = 10_000    # vectors per shard the driver writes itself (`keep_beside`)
+ROW_GROUP_ROWS = 1024  # rows per Parquet row group: reading one vector reads at most this many
+INDEX_NAME = "index.sqlite"
+# Above this many codable passages the in-process engine too keeps the passages' vectors here, not in
+# the project file (`discover --vectors-beside-above`): at 10^5 passages they are a third of the file
+# and writing them into it 20-60 s of discover's final transaction.
+VECTORS_BESIDE_ABOVE = 100_000
 
 
 def shard_folder(project_path: Path | str, model_id: str) -> Path:
@@ -55,7 +67,7 @@ def write_shard(folder: Path | str, vectors: Mapping[str, np.ndarray]) -> str:
                       "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.ravel()), matrix.shape[1])})
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS)
     os.replace(tmp, folder / name)  # a shard is whole or absent
     return name
 
@@ -79,8 +91,100 @@ def shard_blocks(path: Path) -> Iterator[tuple[list[str], np.ndarray]]:
         return
 
 
+def keep_beside(project_path: Path | str, model_id: str, vectors: Mapping[str, np.ndarray]) -> int:
+    """Writes `vectors` as shards beside the project (`SHARD_ROWS` each, read from the mapping one
+    shard at a time) and indexes them; returns how many shards. Each shard is whole or absent, so
+    an interrupted call leaves whole shards that the next run reuses."""
+    folder = shard_folder(project_path, model_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    digests = list(vectors)
+    written = 0
+    for start in range(0, len(digests), SHARD_ROWS):
+        written += bool(write_shard(folder, {d: vectors[d] for d in digests[start:start + SHARD_ROWS]}))
+    index = index_shards(folder)
+    if index is not None:
+        index.close()
+    return written
+
+
+def shard_digests(path: Path) -> list[str]:
+    """A shard's digests in row order, its vectors not read ([] for a damaged shard)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path, columns=["digest"], memory_map=True).column("digest").to_pylist()
+    except Exception:  # pyarrow raises several kinds for a damaged file
+        return []
+
+
+def index_shards(folder: Path):
+    """The folder's `caches.ShardIndex`, brought up to date with its shards (the caller closes it);
+    None where it cannot be kept (a read-only folder, a damaged index): readers then scan."""
+    from .caches import ShardIndex
+
+    index = None
+    try:
+        index = ShardIndex(folder / INDEX_NAME)
+        names, known = shard_names(folder), index.shards()
+        for name in sorted(names - known):
+            index.add(name, shard_digests(folder / name))
+        if known - names:
+            index.forget(known - names)
+        return index
+    except sqlite3.Error:
+        if index is not None:
+            index.close()
+        return None
+
+
 def read_shards(folder: Path, wanted: set[str]) -> dict[str, np.ndarray]:
-    """The vectors of `wanted` digests found in the folder's shards (small sets: tests, tools)."""
+    """The vectors of `wanted` digests found in the folder's shards: through the index, only the
+    row groups that hold them are read."""
+    if not wanted:
+        return {}
+    index = index_shards(folder)
+    if index is None:
+        return scan_shards(folder, wanted)
+    try:
+        where = index.where(wanted)
+    finally:
+        index.close()
+    by_shard: dict[str, dict[int, str]] = {}
+    for digest, (name, row) in where.items():
+        by_shard.setdefault(name, {})[row] = digest
+    found: dict[str, np.ndarray] = {}
+    for name, rows in sorted(by_shard.items()):
+        found.update(_read_rows(folder / name, rows))
+    return found
+
+
+def _read_rows(path: Path, rows: Mapping[int, str]) -> dict[str, np.ndarray]:
+    """The vectors at `rows` (row -> its digest, checked against the shard's) of one shard."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, np.ndarray] = {}
+    try:
+        reader = pq.ParquetFile(path, memory_map=True)
+        first = 0
+        for group in range(reader.metadata.num_row_groups):
+            size = reader.metadata.row_group(group).num_rows
+            inside = [row for row in rows if first <= row < first + size]
+            if inside:
+                table = reader.read_row_group(group, columns=["digest", "vector"])
+                column = table.column("vector").combine_chunks()
+                matrix = column.values.to_numpy(zero_copy_only=False).reshape(len(table), column.type.list_size)
+                digests = table.column("digest")
+                for row in inside:
+                    if digests[row - first].as_py() == rows[row]:
+                        found[rows[row]] = matrix[row - first].astype(np.float32, copy=True)
+            first += size
+    except Exception:  # a shard gone or damaged since it was indexed: its vectors are computed again
+        return found
+    return found
+
+
+def scan_shards(folder: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    """The vectors of `wanted` digests found by reading every shard (no index at hand)."""
     found: dict[str, np.ndarray] = {}
     if not wanted:
         return found

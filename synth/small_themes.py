@@ -18,9 +18,26 @@ from scipy.sparse import csr_matrix
 from .refine import unit
 
 
+_SUM_ROWS = 16384  # above this many rows, sum block by block: no float64 copy of a corpus-sized matrix
+
+
 def centroids_of(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """The float64 sum of the rows of each label (k x dim).
+
+    A large matrix is summed block by block (each block's sums added in the blocks' order), holding
+    one block's float64 copy instead of the whole matrix's (30 GB at 10^7 passages); the order is
+    fixed, so the sums do not depend on where the matrix lives (the driver's heap or a mapped file)."""
+    if len(Y) <= _SUM_ROWS:
+        return _block_sums(Y, labels, k)
+    sums = np.zeros((k, Y.shape[1]), np.float64)
+    for start in range(0, len(Y), _SUM_ROWS):
+        sums += _block_sums(Y[start:start + _SUM_ROWS], labels[start:start + _SUM_ROWS], k)
+    return sums
+
+
+def _block_sums(Y: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     onehot = csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(Y)))
-    return np.asarray(onehot @ Y.astype(np.float64))
+    return np.asarray(onehot @ np.asarray(Y, dtype=np.float64))
 
 
 def viable(X: np.ndarray, m: int, recurring: tuple[int, int, np.ndarray | None],

@@ -83,25 +83,27 @@ def test_blocks_give_the_votes_of_the_whole_corpus_at_once():
 
 def _map_in_other_processes(fn, shared, blocks):
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        return pool.starmap(fn, [(np.array(b), shared) for b in blocks])
+        return pool.starmap(fn, [(b, shared) for b in blocks])  # pickled: copies in the other processes
 
 
 def test_assignment_is_pure_so_other_processes_give_exactly_the_same_themes(monkeypatch):
-    """Fit on a sample (max_fit) and assign the rest in blocks run by two other processes: the same
-    themes, placements and probabilities as in this process, bit for bit (same blocks, same products)."""
+    """Fit on a sample (max_fit); smooth, refine the centroids over the corpus and assign the rest in
+    blocks run by two other processes: the same themes, placements and probabilities as in this
+    process, bit for bit (same blocks, same products, sums reduced in the blocks' order)."""
     monkeypatch.setattr(assign, "ASSIGN_ROWS", 500)  # several blocks on each process
     X, groups = _corpus(3000)
     params = ClusterParams(seed=5, max_fit=800)
-    seen: list[int] = []
+    seen: list[tuple[str, int]] = []
 
     def counted(fn, shared, blocks):
         blocks = list(blocks)
-        seen.extend(len(b) for b in blocks)
+        seen.append((fn.__name__, len(blocks)))
         return _map_in_other_processes(fn, shared, blocks)
 
     here = cluster_passages(X, group_ids=groups, params=params)
     there = cluster_passages(X, group_ids=groups, params=params, block_map=counted)
-    assert seen == [500] * 6
+    assert seen[0] == ("smooth_block", 2) and seen[-1] == ("assign_block", 6)  # 2,048-row smoothing blocks
+    assert {name for name, _ in seen[1:-1]} == {"kmeans_block"} and len(seen) >= 4  # at least two passes
     assert here.stats["n_fit"] == 800 and here.n_themes >= 5
     for field in ("labels", "nearest", "probability", "centroids"):
         assert np.array_equal(getattr(here, field), getattr(there, field)), field

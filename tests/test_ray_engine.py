@@ -240,9 +240,10 @@ def test_lemmas_and_categories_on_the_pool_are_the_in_process_ones(tmp_path):
 
 @needs_ray
 def test_clustering_assigns_the_passages_on_the_pool_exactly_as_in_process(tmp_path, monkeypatch):
-    """Clustering fits on a sample of the passages (max_fit) in the driver and assigns every passage
-    as a map over blocks on a local cluster of two workers: the same themes, placements and
-    probabilities as in-process, bit for bit; a worker lost during the map is one line (runs in CI)."""
+    """Clustering fits on a sample of the passages (max_fit) in the driver; the smoothing, the
+    corpus-wide k-means passes and the assignment of every passage run as maps over blocks on a local
+    cluster of two workers: the same themes, placements and probabilities as in-process, bit for
+    bit; a worker lost during a map is one line (runs in CI)."""
     import signal
 
     import synth.assign as assign
@@ -257,24 +258,35 @@ def test_clustering_assigns_the_passages_on_the_pool_exactly_as_in_process(tmp_p
     groups = rng.integers(0, 30, 2400)
     params = ClusterParams(seed=11, max_fit=600)
     here = cluster_passages(X, group_ids=groups, params=params)
-    blocks: list[int] = []
-    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
-        def on_the_pool(fn, shared, parts):
-            parts = list(parts)
-            blocks.append(len(parts))
-            return engine.map_blocks(fn, shared, parts)
+    from synth.ray_engine import RayBlocks
 
+    blocks: list[tuple[str, int]] = []
+
+    class Counted(RayBlocks):
+        def __call__(self, fn, shared, parts):
+            parts = list(parts)
+            blocks.append((fn.__name__, len(parts)))
+            assert fn.__name__ == "smooth_block" or all(isinstance(p, engine.ray.ObjectRef) for p in parts)
+            return super().__call__(fn, shared, parts)
+
+    with RayEngine(tmp_path / "p.synth", RaySettings(workers=2)) as engine:
+        on_the_pool = Counted(engine)
         there = cluster_passages(X, group_ids=groups, params=params, block_map=on_the_pool)
+        # The unit and the smoothed matrices were files mapped into memory, not the driver's heap.
+        assert len(on_the_pool._files) == 2 and all(f.stat().st_size > X.size * 4 for f in on_the_pool._files)
+        on_the_pool.close()
         pids = engine.ray.get([actor.pid.remote() for actor in engine._pool()])
         os.kill(pids[0], signal.SIGKILL)
         with pytest.raises(SynthError) as failure:
             cluster_passages(X, group_ids=groups, params=params, block_map=engine.map_blocks)
-    assert blocks == [6] and len(set(pids)) == 2 and os.getpid() not in pids
+    assert blocks[0] == ("smooth_block", 2) and blocks[-1] == ("assign_block", 6)
+    assert {name for name, _ in blocks[1:-1]} == {"kmeans_block"} and len(set(pids)) == 2 and os.getpid() not in pids
     assert here.stats["n_fit"] == 600 and here.n_themes >= 5
     for field in ("labels", "nearest", "probability", "centroids"):
         assert np.array_equal(getattr(here, field), getattr(there, field)), field
     message = str(failure.value)
-    assert "\n" not in message and "a worker failed while assigning passages to themes" in message
+    assert "\n" not in message and re.search(r"a worker failed while (smoothing passages|refining the "
+                                             r"themes' centres|assigning passages to themes)", message)
 
 
 @needs_ray

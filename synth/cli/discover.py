@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..fast_embed import AUTO, ROUTE_CHOICES
+from ..ray_shards import VECTORS_BESIDE_ABOVE
 from . import cli, open_project, project_argument, reports_errors
 from .display import shown
 
@@ -60,13 +61,16 @@ Examples:
                                     "without it a local cluster is started on this machine.")
 @click.option("--ray-workers", type=click.IntRange(1, None),
               help="With --engine ray: embedding workers (default: one per CPU of the cluster).")
+@click.option("--vectors-beside-above", type=click.IntRange(0, None), default=VECTORS_BESIDE_ABOVE, show_default=True,
+              help="Past this many codable passages, keep the passages' vectors in Parquet shards beside the project "
+                   "(PROJECT.vectors/) instead of in its file, as --engine ray always does (needs pyarrow).")
 @click.option("--no-stance", "no_stance", is_flag=True,
               help="Keep a theme whose passages divide between barrier and enabler (or practice) as one, instead "
                    "of proposing two linked themes on the same topic.")
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
                      embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
-                     ray_workers: int | None, no_stance: bool, recluster: bool) -> None:
+                     ray_workers: int | None, no_stance: bool, recluster: bool, vectors_beside_above: int) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -91,7 +95,7 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
                                                          model_dir=model_dir))
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                       embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer,
-                      stance=not no_stance, recluster=recluster)
+                      stance=not no_stance, recluster=recluster, vectors_beside_above=vectors_beside_above)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
