@@ -6,7 +6,9 @@ vectors; its smaller half becomes a theme of its own when it is a recurring idea
 
 - at least `min_passages` passages from at least `min_sources` sources (the recurring floor of
   `synth.cluster`, so the same rule decides whether a small theme stands),
-- as tight as a typical theme (the median of the themes' mean cosine to their centre), and
+- as tight as a typical theme: each of its passages as close to the centre of the *others* as a
+  typical theme's passages are (held-out cohesion, `synth.small_themes.held_out_cohesion`; with the
+  passage itself in the centre, four unrelated survey answers look as tight as a theme of forty), and
 - as far from the rest of its theme as a typical theme is from its closest other theme.
 
 Unplaced passages of the theme follow the closer half.
@@ -30,8 +32,9 @@ from .cluster import Clustering
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
-from .vectors import unit
+from .small_themes import held_out_cohesion
 from .stance import _held_together
+from .vectors import unit
 
 
 def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
@@ -47,7 +50,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     k = clustering.n_themes
     members = [np.flatnonzero(labels == j) for j in range(k)]
     shapes = [cohesion(X, m) if len(m) else (np.zeros(X.shape[1], np.float32), 0.0) for m in members]
-    tight = float(np.median([t for (_, t), m in zip(shapes, members) if len(m)]))
+    tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     centres = np.stack([c for c, _ in shapes]).astype(np.float32)
     between = centres @ centres.T
     np.fill_diagonal(between, -np.inf)
@@ -62,8 +65,8 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         small, large = (placed[side], placed[~side]) if side.sum() <= (~side).sum() else (placed[~side], placed[side])
         if len(small) < min_passages or len(np.unique(groups[small])) < min_sources:
             continue
-        (c_small, t_small), (c_large, _) = cohesion(X, small), cohesion(X, large)
-        if t_small < tight or float(c_small @ c_large) >= apart:
+        (c_small, _), (c_large, _) = cohesion(X, small), cohesion(X, large)
+        if held_out_cohesion(X, small) < tight or float(c_small @ c_large) >= apart:
             continue
         new = len(centroids)
         around = np.flatnonzero(nearest == j)
@@ -91,7 +94,7 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     groups = np.asarray(groups)
     X = unit(vectors, np.float32)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
-    tight = float(np.median([cohesion(X, m)[1] for m in members if len(m)]))
+    tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.
     pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
                             for m in members if len(m) >= 2]))
@@ -105,8 +108,8 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         group = unplaced[found == g]
         if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
             continue
-        centre, t = cohesion(X, group)
-        if t < tight:
+        centre, _ = cohesion(X, group)
+        if held_out_cohesion(X, group) < tight:
             continue
         labels[group] = nearest[group] = len(centroids)
         probability[group] = np.maximum(probability[group], 0.5)

@@ -1,0 +1,65 @@
+"""What happens after the partition, read as an analyst would (issue 13, items 2, 4, 5, 6): small
+themes are ideas and not strays, labels and definitions come from the theme's own stance, stance
+links share a topic of substance, and confidence reflects how much evidence there is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.cluster import Clustering
+from synth.refine import cohesion, unit
+from synth.small_themes import held_out_cohesion
+
+
+def _clustering(labels: np.ndarray, X: np.ndarray) -> Clustering:
+    k = int(labels.max()) + 1
+    centroids = np.stack([X[labels == j].mean(axis=0) for j in range(k)]).astype(np.float32)
+    return Clustering(labels=labels.copy(), nearest=labels.copy(), probability=np.ones(len(labels)),
+                      centroids=centroids, stats={})
+
+
+def test_carve_recurring_leaves_four_unrelated_passages_in_their_theme():
+    """Four passages from four sources that share only a little with one another ("warehouse jobs",
+    "sofa surfing", "scared to lose the money", "bus fare paid") are no recurring idea. With each
+    passage inside its own centre they look tighter than the corpus's themes; held out, they are not."""
+    from synth.recurring import carve_recurring
+
+    rng = np.random.default_rng(7)
+    common = rng.normal(size=16)
+    centres = [common + rng.normal(size=16) for _ in range(4)]
+    off = common + rng.normal(size=16)
+    X = np.concatenate([centres[0] + rng.normal(size=(24, 16)),
+                        off + 1.2 * rng.normal(size=(4, 16)),  # four strays from four sources
+                        *(c + rng.normal(size=(24, 16)) for c in centres[1:])]).astype(np.float32)
+    labels = np.array([0] * 28 + [1] * 24 + [2] * 24 + [3] * 24)
+    groups = np.array(list(range(24)) + [40, 41, 42, 43] + list(range(72)))
+    strays = np.arange(24, 28)
+    Xu = unit(X)
+    themes = [np.flatnonzero(labels == j) for j in range(4)]
+    # What made the strays pass before: with themselves in the centre they are as tight as a theme.
+    assert cohesion(Xu, strays)[1] >= np.median([cohesion(Xu, t)[1] for t in themes])
+    assert held_out_cohesion(Xu, strays) < np.median([held_out_cohesion(Xu, t) for t in themes]) - 0.05
+    out, carved = carve_recurring(_clustering(labels, X), X, groups)
+    assert carved == 0
+    assert (out.labels[strays] == 0).all()
+
+
+def test_a_single_evaluative_word_is_no_shared_topic():
+    """Two sides that share only "effective" (the word that makes one side an enabler) are about
+    different things; a noun they share is their topic."""
+    from synth.stance import shared_topic
+
+    a_texts = ["The partnership with the council was effective for outreach in Leeds.",
+               "Mentors were effective because families trusted them in Bradford.",
+               "The drop-in proved effective at reaching carers in Hull."]
+    b_texts = ["Referral forms should be shared effective from April, said the provider in York.",
+               "Data sharing agreements must be made effective before the pilot in Derby.",
+               "Staff should make the new rota effective across Wakefield offices."]
+    other = [f"Passage {i} about an unrelated matter such as housing benefit rules." for i in range(40)]
+    texts = a_texts + b_texts + other
+    groups = np.arange(len(texts))
+    a, b = np.arange(0, 3), np.arange(3, 6)
+    assert shared_topic(texts, a, b, groups) == ""
+    # A shared noun phrase of the two sides is still their topic.
+    texts2 = [t + " Shuttle bus." for t in a_texts + b_texts] + other
+    assert shared_topic(texts2, a, b, groups) == "shuttle bus"
