@@ -81,6 +81,16 @@ def test_cue_phrases_match_over_lemmas_and_resolve_negation(text, expected):
     assert cues_of(text) == expected
 
 
+def test_a_cue_that_is_itself_a_negation_is_not_negated_again():
+    # "don't drive" describes the women; "can't take those jobs" is the barrier, not its opposite.
+    for text, cue in [("Women who don't drive can't take those jobs.", "can't"),
+                      ("If you didn't drive you couldn't work nights.", "couldn't")]:
+        found = cues_of(text)
+        assert (cue, "barrier", False, "barrier") in found
+        assert all(counts_for == "barrier" for *_, counts_for in found), found
+    assert ("no problems", "barrier", True, "enabler") in cues_of("We had no problems with the adviser.")
+
+
 def test_negation_does_not_reach_across_a_clause_break():
     # "but" ends the scope of "not": "helped" stays an enabler cue.
     assert ("helped", "enabler", False, "enabler") in cues_of("It was not easy, but the mentor helped.")
