@@ -63,3 +63,23 @@ def test_a_single_evaluative_word_is_no_shared_topic():
     # A shared noun phrase of the two sides is still their topic.
     texts2 = [t + " Shuttle bus." for t in a_texts + b_texts] + other
     assert shared_topic(texts2, a, b, groups) == "shuttle bus"
+
+
+def _adequacy(passages: int, sources: int, participants: int):
+    from synth.evidence import Adequacy
+
+    return Adequacy(passages=passages, sources=sources, participants=participants,
+                    sources_by_kind={"interview": sources}, passages_by_kind={"interview": passages},
+                    participants_by_kind={"interview": participants}, groups={})
+
+
+def test_a_handful_of_passages_is_thin_evidence_even_from_five_sources():
+    """Five passages, one from each of five interviews (the demo's "Older men"), are a handful: a minor
+    concern about adequacy, so that with the usual minor concern about unappraised sources the
+    suggestion is moderate, not high. A finding that many passages from five sources carry has none."""
+    from synth.confidence import _adequacy_concern
+
+    assert _adequacy_concern(_adequacy(5, 5, 5)).concern == "minor"
+    assert "fewer than 8 passages" in _adequacy_concern(_adequacy(5, 5, 5)).explanation
+    assert _adequacy_concern(_adequacy(12, 5, 5)).concern == "none"
+    assert _adequacy_concern(_adequacy(4, 4, 4)).concern == "moderate"  # unchanged below 5 passages
