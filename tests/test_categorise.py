@@ -72,6 +72,9 @@ def test_did_not_help_counts_against_the_enabler():
     ("There were deficiencies in communication.", [("deficiencies", "barrier", False, "barrier")]),
     # A request opener is a request even when the word alone would praise.
     ("Better pay.", [("Better", "practice", False, "practice")]),
+    # "made the difference", like "made a difference", praises; "or not" closes an alternative, negating nothing.
+    ("That made the difference to taking a job or not.", [("made the difference", "enabler", False, "enabler")]),
+    ("The shuttle has made a huge difference.", [("made a huge difference", "enabler", False, "enabler")]),
     # An enabler word in a wish describes the state wanted, not the present.
     ("We need better documentation.", [("better", "enabler", False, "practice")]),
     ("I would like a clearer process.", [("would like", "practice", False, "practice"),

@@ -83,3 +83,21 @@ def test_a_handful_of_passages_is_thin_evidence_even_from_five_sources():
     assert "fewer than 8 passages" in _adequacy_concern(_adequacy(5, 5, 5)).explanation
     assert _adequacy_concern(_adequacy(12, 5, 5)).concern == "none"
     assert _adequacy_concern(_adequacy(4, 4, 4)).concern == "moderate"  # unchanged below 5 passages
+
+
+def test_a_definition_takes_the_sentence_that_says_the_theme_stance_when_it_is_about_the_theme():
+    """In an enabler theme about getting to work, a passage that states the problem (the bus fare
+    eats a first wage, no cue word) and then what helped (the fund pays travel, "made the
+    difference") is quoted for what helped, as long as that sentence carries the theme's words too."""
+    from synth.label_phrases import _sentence_with
+
+    text = ("Transport's a big one. A lot of the entry-level jobs are on the outskirts, and the bus fare eats "
+            "up a lot of a first wage. We use the support fund to pay the bus fare for the first month, and "
+            "that has made the difference between someone taking a job or not.")
+    weights = {"bus": 1.0, "fare": 1.0, "wage": 0.8, "outskirts": 0.8, "fund": 0.3}
+    assert _sentence_with(text, "shuttle bus", weights=weights, stance="enabler").startswith("We use the support fund")
+    # Without a stance the sentence with most of the theme's words is quoted, as before.
+    assert _sentence_with(text, "shuttle bus", weights=weights).startswith("A lot of the entry-level jobs")
+    # A sentence of the theme's stance that is off the theme's topic does not win.
+    off = text.replace("to pay the bus fare for the first month", "for many things")
+    assert _sentence_with(off, "shuttle bus", weights=weights, stance="enabler").startswith("A lot of")
