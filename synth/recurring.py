@@ -37,6 +37,68 @@ from .stance import _held_together
 from .vectors import unit
 
 
+def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
+                     held: np.ndarray | None = None, rounds: int = 3) -> tuple[Clustering, int]:
+    """The clustering with its catch-all themes split, and how many splits were made.
+
+    A catch-all is a theme at least twice the median theme's size (and twice the minimum theme size)
+    whose two halves (bisected on the passages' own vectors) are further apart than the theme is from
+    its closest other theme: in its own neighbourhood, the halves are as distinct as two themes are.
+    A long literature set makes its themes resemble each other, so the corpus-wide yardstick of
+    `synth.refine.split_loose` (the median closest-theme similarity) keeps a 55-passage theme of a
+    programme's delivery, schools support and in-work support whole; the local one does not. Both
+    halves must hold `min_size` passages (the clustering's minimum theme size). Repeated for a few
+    rounds, so a catch-all can become several themes. Unplaced passages of the theme follow the
+    closer half; a theme a reviewer's decisions hold together (`held`) is not cut."""
+    m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
+    if clustering.n_themes < 2:
+        return clustering, 0
+    X = unit(vectors, np.float32)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    made = 0
+    for _ in range(rounds):
+        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
+        sizes = np.array([len(x) for x in members])
+        if (sizes > 0).sum() < 2:
+            break
+        centres = np.stack([cohesion(X, x)[0] if len(x) else np.zeros(X.shape[1]) for x in members]).astype(np.float32)
+        between = centres @ centres.T
+        np.fill_diagonal(between, -np.inf)
+        between[:, sizes == 0] = -np.inf
+        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
+        this_round = 0
+        for j in np.flatnonzero(sizes >= big).tolist():
+            placed = members[j]
+            if held is not None and _held_together(held[placed]):
+                continue
+            side = bisect(X, placed)
+            a, b = placed[~side], placed[side]
+            if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
+                a, b = b, a
+            if min(len(a), len(b)) < m:
+                continue
+            (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
+            if float(ca @ cb) >= float(between[j].max()):
+                continue
+            new = len(centroids)
+            around = np.flatnonzero(nearest == j)
+            to_b = np.isin(around, b) | (~np.isin(around, placed) & (X[around] @ cb > X[around] @ ca))
+            nearest[around[to_b]] = new
+            labels[b] = new
+            centroids[j] = ca.astype(np.float32)
+            centroids.append(cb.astype(np.float32))
+            this_round += 1
+        made += this_round
+        if not this_round:
+            break
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
 def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
                     min_sources: int = 3, min_passages: int = 3,
                     held: np.ndarray | None = None) -> tuple[Clustering, int]:

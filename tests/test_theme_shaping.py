@@ -101,3 +101,42 @@ def test_a_definition_takes_the_sentence_that_says_the_theme_stance_when_it_is_a
     # A sentence of the theme's stance that is off the theme's topic does not win.
     off = text.replace("to pay the bus fare for the first month", "for many things")
     assert _sentence_with(off, "shuttle bus", weights=weights, stance="enabler").startswith("A lot of")
+
+
+def test_a_catch_all_theme_is_split_where_its_halves_are_as_distinct_as_neighbouring_themes():
+    """A theme four times the typical size holding two ideas further apart than the theme is from
+    its closest neighbour is split, even where the whole corpus is so alike that the corpus-wide
+    yardstick (`split_loose`) would keep it whole; one broad idea is not split."""
+    from synth.recurring import split_catch_alls
+
+    rng = np.random.default_rng(11)
+    d = 16
+    e = np.eye(d)
+    a, b = e[0], e[1]  # two ideas of one catch-all
+    near = unit(a + b + 0.35 * e[2])  # its neighbouring theme sits between them
+    far = [e[3] + e[4], e[5] + e[6], e[7] + e[8]]
+    noise = 0.08
+
+    def blob(centre, n):
+        return centre + noise * rng.normal(size=(n, d))
+
+    X = np.concatenate([blob(a, 20), blob(b, 20), blob(near, 10), *(blob(unit(f), 10) for f in far)]).astype(np.float32)
+    labels = np.array([0] * 40 + [1] * 10 + [2] * 10 + [3] * 10 + [4] * 10)
+    out, made = split_catch_alls(_clustering(labels, X), X, min_size=5)
+    assert made == 1
+    assert len(set(out.labels[:20])) == 1 and len(set(out.labels[20:40])) == 1
+    assert out.labels[0] != out.labels[20]
+    assert out.n_themes == 6
+    # The larger half keeps the theme's index.
+    X3 = np.concatenate([blob(a, 14), blob(b, 26), X[40:]]).astype(np.float32)
+    out, made = split_catch_alls(_clustering(labels, X3), X3, min_size=5)
+    assert made == 1 and (out.labels[14:40] == 0).all() and (out.labels[:14] == 5).all()
+    # One broad idea of the same size: its halves are closer than its neighbour is; kept whole.
+    X2 = X.copy()
+    X2[:40] = blob(a, 40)
+    _, made = split_catch_alls(_clustering(labels, X2), X2, min_size=5)
+    assert made == 0
+    # A theme a reviewer holds together is never cut.
+    held = np.array([7] * 40 + [-1] * 40)
+    _, made = split_catch_alls(_clustering(labels, X), X, min_size=5, held=held)
+    assert made == 0
