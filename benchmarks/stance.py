@@ -1,6 +1,6 @@
 """What the two steps discover runs after clustering do to theme quality on the dev sets (issue 13).
 
-`synth/recurring.py` (recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
+`synth/recurring.py` (catch-all themes split, recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
 divided between barrier and enabler/practice become siblings) run in discover after the clusterer;
 `benchmarks.devsets` scores the clusterer alone. This scores, on the same cached vectors and
 with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
