@@ -1,6 +1,6 @@
 """What the two steps discover runs after clustering do to theme quality on the dev sets (issue 13).
 
-`synth/recurring.py` (recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
+`synth/recurring.py` (catch-all themes split, recurring ideas carved out of broader themes, or gathered from the unplaced) and `synth/stance.py` (themes
 divided between barrier and enabler/practice become siblings) run in discover after the clusterer;
 `benchmarks.devsets` scores the clusterer alone. This scores, on the same cached vectors and
 with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
@@ -22,7 +22,7 @@ from benchmarks import datasets as dev  # the sets and their cached vectors, as 
 from synth.categorise import PrototypeIndex, categorise_passages
 from synth.cluster import ClusterParams, cluster_passages
 from synth.embed import Embedder, resolve_model
-from synth.recurring import carve_recurring, gather_unplaced
+from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
 from synth.stance import split_by_stance
 
 
@@ -46,13 +46,14 @@ def main() -> None:
             t0 = time.perf_counter()
             base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
             t1 = time.perf_counter()
-            carved, n_carved = carve_recurring(base, V, groups)
+            carved, n_split = split_catch_alls(base, V)
+            carved, n_carved = carve_recurring(carved, V, groups)
             carved, n_gathered = gather_unplaced(carved, V, groups)
             t2 = time.perf_counter()
             stance = split_by_stance(carved, V, groups, cats, texts=texts)
             t3 = time.perf_counter()
             for method, result, seconds in (("clusterer", base, t1 - t0),
-                                            (f"+ recurring ({n_carved} carved, {n_gathered} gathered)", carved, t2 - t0),
+                                            (f"+ recurring ({n_split} catch-alls split, {n_carved} carved, {n_gathered} gathered)", carved, t2 - t0),
                                             (f"+ recurring + stance ({len(stance.splits)} split)", stance.clustering,
                                              t3 - t0 + cat_seconds)):
                 r = dev.theme_report(result.labels.tolist(), gold)

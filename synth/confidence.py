@@ -6,7 +6,8 @@ thresholds, each in one place):
 
 - adequacy: serious concerns with 1 source or fewer than 3 passages; moderate with 2 sources or
   fewer than 5 passages, or fieldwork-only evidence from fewer than 3 participants; minor with 3–4
-  sources; else none.
+  sources or fewer than 8 passages (a handful of passages, one or two a source, is thin data however
+  many sources give them); else none.
 - coherence: the share of passages whose own category is the theme's, the mean cosine similarity
   of the passages to their centroid, and the passages that cut against the finding (the theme's
   passages whose own category is the opposite side: an enabler's barrier passages, a barrier's
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 LEVELS = ("high", "moderate", "low", "very low")
 CONCERNS = ("none", "minor", "moderate", "serious")
 NOT_ASSESSED = "not assessed"
+THIN_PASSAGES = 8  # under this many passages a finding's data is thin (adequacy: minor at best)
 # The theme categories whose passages of the other side cut against the finding.
 OPPOSITE = {"barrier": ("enabler",), "enabler": ("barrier",), "practice": ("barrier",), "context": ()}
 
@@ -70,6 +72,8 @@ def _adequacy_concern(a: Adequacy) -> Component:
         concern, why = "moderate", "fieldwork only, from fewer than 3 participants"
     elif a.sources <= 4:
         concern, why = "minor", "3 or 4 sources"
+    elif a.passages < THIN_PASSAGES:
+        concern, why = "minor", f"fewer than {THIN_PASSAGES} passages"
     else:
         concern, why = "none", "5 sources or more"
     return Component("adequacy", concern, f"{facts} ({why})")

@@ -174,7 +174,11 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
     for span, category, phrase, weight in kept:
         neg = None
         # Context is description either way; only evaluative and prescriptive cues can be negated.
-        if category in ("barrier", "enabler", "practice") and span.start not in pure_negator:
+        # A cue that is a negation itself ("can't", "could not fault") is not turned round again by
+        # an earlier one: in "women who don't drive can't take those jobs" the first belongs to
+        # another verb, and a real double negation is rare next to that reading.
+        if category in ("barrier", "enabler", "practice") and span.start not in pure_negator \
+                and not any(i in negator_at or span.doc[i].lower_ == "n't" for i in range(span.start, span.end)):
             neg = negator_before(doc, span, negator_at)
         if neg is not None:
             consumed.add(neg)

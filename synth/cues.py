@@ -90,6 +90,8 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cannot fault", 1.0),
         ("well defined", 1.0), ("well organised", 1.0), ("well organized", 1.0),
         ("keep me going", 1.0), ("make a difference", 1.0), ("key to", 1.0),
+        # With another determiner or an intensifier ("that made the difference", "a huge difference").
+        *((f"make {what} difference", 1.0) for what in ("the", "all the", "a real", "a big", "a huge")),
         ("improve", 0.5), ("improvement", 0.5), ("better", 0.5),
     ),
     "practice": (
@@ -130,7 +132,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
 # Phrases that contain a cue word but say nothing about the category ("as well as"): matched so
 # that the longer phrase wins and the cue inside it does not count.
 NEUTRAL_PHRASES = (
-    "as well", "as well as", "not only", "no matter", "no doubt", "whether or not", "if not",
+    "as well", "as well as", "not only", "no matter", "no doubt", "whether or not", "if not", "or not",
     "no longer", "well known", "good deal", "more or less", "at least", "first of all", "would say",
     "to be honest", "so far", "only if",
     # "caring" the adjective praises; "caring responsibilities" (looking after someone) does not.

@@ -35,7 +35,7 @@ from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
-from .recurring import carve_recurring, gather_unplaced
+from .recurring import carve_recurring, gather_unplaced, split_catch_alls
 from .stance import StanceResult, split_by_stance
 from .statuses import REVIEWABLE
 from .store import Membership, Project, now_iso
@@ -245,12 +245,13 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
 
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress, texts=sub_texts)
-        # Small recurring ideas carved out of broader themes or gathered from the unplaced
-        # (synth/recurring.py); then stance within a topic: a theme whose passages divide between
+        # Catch-all themes split, small recurring ideas carved out of broader themes or gathered
+        # from the unplaced (synth/recurring.py); then stance within a topic: a theme whose passages divide between
         # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
         # a theme a reviewer's decisions hold together.
         held = _held_placements(project, sub_passages)
         if clusterer in _WARD_FAMILY:
+            clustering, _ = split_catch_alls(clustering, sub_vectors, held=held)
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
             clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
         stance_split = split_by_stance(clustering, sub_vectors, group_ids,

@@ -346,6 +346,9 @@ def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
+_STANCE_SENTENCE_SHARE = 0.5  # of the best sentence's theme words, for a sentence of the theme's stance
+
+
 def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mapping[str, float] | None = None,
                    stance: str | None = None) -> str:
     """The passage's sentence that says most of the theme: one of 6+ words, not of the opposite
@@ -357,10 +360,16 @@ def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mappi
     closeness = [_carried(s, weights) for s in sentences] if weights else [0.0] * len(sentences)
     leaning = [_leaning(s, stance) for s in sentences] if stance and len(sentences) > 1 else [0] * len(sentences)
 
+    on_topic = [closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))) for k, s in enumerate(sentences)]
+    # A sentence that says the theme's stance wins over a neutral one when it is about the theme too
+    # (at least half as much of its words as the best sentence): in an enabler theme, "we pay the fare
+    # for the first month, and that made the difference" over "the bus fare eats up a first wage".
+    best = max((on_topic[k] for k, s in enumerate(sentences) if len(s.split()) >= 6 and leaning[k] >= 0), default=0.0)
+
     def worth(k: int) -> tuple:
         s = sentences[k]
-        return (len(s.split()) >= 6, leaning[k] >= 0,
-                closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))), -k)
+        says_it = leaning[k] > 0 and best > 0 and on_topic[k] >= _STANCE_SENTENCE_SHARE * best
+        return (len(s.split()) >= 6, leaning[k] >= 0, says_it, on_topic[k], -k)
 
     pick = sentences[max(range(len(sentences)), key=worth)].lstrip("-–•* ")  # a list item's bullet is no part of the quote
     tokens = pick.split()

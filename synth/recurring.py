@@ -6,7 +6,9 @@ vectors; its smaller half becomes a theme of its own when it is a recurring idea
 
 - at least `min_passages` passages from at least `min_sources` sources (the recurring floor of
   `synth.cluster`, so the same rule decides whether a small theme stands),
-- as tight as a typical theme (the median of the themes' mean cosine to their centre), and
+- as tight as a typical theme: each of its passages as close to the centre of the *others* as a
+  typical theme's passages are (held-out cohesion, `synth.small_themes.held_out_cohesion`; with the
+  passage itself in the centre, four unrelated survey answers look as tight as a theme of forty), and
 - as far from the rest of its theme as a typical theme is from its closest other theme.
 
 Unplaced passages of the theme follow the closer half.
@@ -30,8 +32,71 @@ from .cluster import Clustering
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
-from .vectors import unit
+from .small_themes import held_out_cohesion
 from .stance import _held_together
+from .vectors import unit
+
+
+def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
+                     held: np.ndarray | None = None, rounds: int = 3) -> tuple[Clustering, int]:
+    """The clustering with its catch-all themes split, and how many splits were made.
+
+    A catch-all is a theme at least twice the median theme's size (and twice the minimum theme size)
+    whose two halves (bisected on the passages' own vectors) are further apart than the theme is from
+    its closest other theme: in its own neighbourhood, the halves are as distinct as two themes are.
+    A long literature set makes its themes resemble each other, so the corpus-wide yardstick of
+    `synth.refine.split_loose` (the median closest-theme similarity) keeps a 55-passage theme of a
+    programme's delivery, schools support and in-work support whole; the local one does not. Both
+    halves must hold `min_size` passages (the clustering's minimum theme size). Repeated for a few
+    rounds, so a catch-all can become several themes. Unplaced passages of the theme follow the
+    closer half; a theme a reviewer's decisions hold together (`held`) is not cut."""
+    m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
+    if clustering.n_themes < 2:
+        return clustering, 0
+    X = unit(vectors, np.float32)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    made = 0
+    for _ in range(rounds):
+        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
+        sizes = np.array([len(x) for x in members])
+        if (sizes > 0).sum() < 2:
+            break
+        centres = np.stack([cohesion(X, x)[0] if len(x) else np.zeros(X.shape[1]) for x in members]).astype(np.float32)
+        between = centres @ centres.T
+        np.fill_diagonal(between, -np.inf)
+        between[:, sizes == 0] = -np.inf
+        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
+        this_round = 0
+        for j in np.flatnonzero(sizes >= big).tolist():
+            placed = members[j]
+            if held is not None and _held_together(held[placed]):
+                continue
+            side = bisect(X, placed)
+            a, b = placed[~side], placed[side]
+            if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
+                a, b = b, a
+            if min(len(a), len(b)) < m:
+                continue
+            (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
+            if float(ca @ cb) >= float(between[j].max()):
+                continue
+            new = len(centroids)
+            around = np.flatnonzero(nearest == j)
+            to_b = np.isin(around, b) | (~np.isin(around, placed) & (X[around] @ cb > X[around] @ ca))
+            nearest[around[to_b]] = new
+            labels[b] = new
+            centroids[j] = ca.astype(np.float32)
+            centroids.append(cb.astype(np.float32))
+            this_round += 1
+        made += this_round
+        if not this_round:
+            break
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
 
 
 def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
@@ -47,7 +112,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     k = clustering.n_themes
     members = [np.flatnonzero(labels == j) for j in range(k)]
     shapes = [cohesion(X, m) if len(m) else (np.zeros(X.shape[1], np.float32), 0.0) for m in members]
-    tight = float(np.median([t for (_, t), m in zip(shapes, members) if len(m)]))
+    tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     centres = np.stack([c for c, _ in shapes]).astype(np.float32)
     between = centres @ centres.T
     np.fill_diagonal(between, -np.inf)
@@ -62,8 +127,8 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         small, large = (placed[side], placed[~side]) if side.sum() <= (~side).sum() else (placed[~side], placed[side])
         if len(small) < min_passages or len(np.unique(groups[small])) < min_sources:
             continue
-        (c_small, t_small), (c_large, _) = cohesion(X, small), cohesion(X, large)
-        if t_small < tight or float(c_small @ c_large) >= apart:
+        (c_small, _), (c_large, _) = cohesion(X, small), cohesion(X, large)
+        if held_out_cohesion(X, small) < tight or float(c_small @ c_large) >= apart:
             continue
         new = len(centroids)
         around = np.flatnonzero(nearest == j)
@@ -91,7 +156,7 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     groups = np.asarray(groups)
     X = unit(vectors, np.float32)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
-    tight = float(np.median([cohesion(X, m)[1] for m in members if len(m)]))
+    tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.
     pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
                             for m in members if len(m) >= 2]))
@@ -105,8 +170,8 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         group = unplaced[found == g]
         if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
             continue
-        centre, t = cohesion(X, group)
-        if t < tight:
+        centre, _ = cohesion(X, group)
+        if held_out_cohesion(X, group) < tight:
             continue
         labels[group] = nearest[group] = len(centroids)
         probability[group] = np.maximum(probability[group], 0.5)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
+from . import cues as lexicon
 from .cluster import Clustering
 from .label_phrases import _clause_words, _stop, candidate_phrases
 from .refine import unit
@@ -191,11 +192,20 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
     # `MIN_TOPIC_LIFT` times more common there than in the corpus at large (a share of one half is
     # no sign of a topic when the two sides are half the corpus).
     sides = len(np.union1d(a, b)) / max(len(lowered.texts), 1)
-    substantive = [p for p, sh in specific.items() if sh >= MIN_TOPIC_SHARE and sh >= MIN_TOPIC_LIFT * sides]
+    substantive = [p for p, sh in specific.items() if sh >= MIN_TOPIC_SHARE and sh >= MIN_TOPIC_LIFT * sides
+                   and p not in _STANCE_WORDS]
     if not substantive:
         return ""
     # A phrase of two or more words names the topic better than one of its words ("shuttle bus", not "bus").
     return max(substantive, key=lambda p: (len(p.split()) > 1, sources(p), specific[p], len(p.split()), p))
+
+
+# One word that says how a thing went ("effective", "helpful", "difficult") is the stance, not the
+# topic: two themes that share only such a word are about different things. The cue lexicon's single
+# words of full weight for barrier, enabler or practice (the weaker ones, "trust", "wait", also name
+# things a topic can be about). Phrases of two or more words stay candidates ("flexible appointments").
+_STANCE_WORDS = frozenset(phrase for category in STANCES for phrase, weight in lexicon.CUES.get(category, ())
+                          if weight >= 1.0 and " " not in phrase)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,9 @@ def test_did_not_help_counts_against_the_enabler():
     ("There were deficiencies in communication.", [("deficiencies", "barrier", False, "barrier")]),
     # A request opener is a request even when the word alone would praise.
     ("Better pay.", [("Better", "practice", False, "practice")]),
+    # "made the difference", like "made a difference", praises; "or not" closes an alternative, negating nothing.
+    ("That made the difference to taking a job or not.", [("made the difference", "enabler", False, "enabler")]),
+    ("The shuttle has made a huge difference.", [("made a huge difference", "enabler", False, "enabler")]),
     # An enabler word in a wish describes the state wanted, not the present.
     ("We need better documentation.", [("better", "enabler", False, "practice")]),
     ("I would like a clearer process.", [("would like", "practice", False, "practice"),
@@ -79,6 +82,16 @@ def test_did_not_help_counts_against_the_enabler():
 ])
 def test_cue_phrases_match_over_lemmas_and_resolve_negation(text, expected):
     assert cues_of(text) == expected
+
+
+def test_a_cue_that_is_itself_a_negation_is_not_negated_again():
+    # "don't drive" describes the women; "can't take those jobs" is the barrier, not its opposite.
+    for text, cue in [("Women who don't drive can't take those jobs.", "can't"),
+                      ("If you didn't drive you couldn't work nights.", "couldn't")]:
+        found = cues_of(text)
+        assert (cue, "barrier", False, "barrier") in found
+        assert all(counts_for == "barrier" for *_, counts_for in found), found
+    assert ("no problems", "barrier", True, "enabler") in cues_of("We had no problems with the adviser.")
 
 
 def test_negation_does_not_reach_across_a_clause_break():
