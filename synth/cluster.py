@@ -89,7 +89,9 @@ class ClusterParams:
     place_threshold: float = 0.5  # a passage is placed when this share of refits agree
     max_fit: int = 4000  # above this, fit on a content-hashed sample and assign the rest
     max_iter: int = 30  # spherical k-means refinement steps
-    settle_steps: int = 3  # above max_fit: k-means steps each refit takes on its share of the corpus (0: none)
+    # Above max_fit: k-means steps each refit takes on its share of the corpus. 0 (off) until measured
+    # at 100k and on the NHS set (docs/benchmarks.md, "Coverage at 100k passages").
+    settle_steps: int = 0
     workers: int | None = None  # threads for neighbour blocks and resamples; None: the cores, at most 4
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
@@ -266,11 +268,10 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
     # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
     subsets = resample_subsets(content_keys(X[fit]), params.n_resamples, size)
 
-    # Above max_fit each refit then settles on its resample's share of the whole corpus, as the
-    # reference settles on all of it. On the fit set alone a theme has max_fit / k passages (18 at
-    # 100,000 passages, where k is 224), refits that thin disagree where the corpus does not, and
-    # their split votes left 22 % of the passages unplaced (docs/benchmarks.md, "Coverage at 100k
-    # passages"). At or below max_fit the fit set is the corpus and nothing changes.
+    # With settle_steps, above max_fit each refit then settles on its resample's share of the whole
+    # corpus, as the reference settles on all of it. On the fit set alone a theme has max_fit / k
+    # passages (56 at 10,000 passages, 18 at 100,000, where k is 224), and refits that thin disagree
+    # where the corpus does not. At or below max_fit the fit set is the corpus and nothing changes.
     shares = corpus_shares(X, params.n_resamples, params.resample_fraction) \
         if len(fit) < len(X) and params.settle_steps else [None] * len(subsets)
 
