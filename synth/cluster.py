@@ -61,7 +61,7 @@ from . import assign as assignment
 from .assign import FitModel, assign_votes, majority
 from .block_maps import SAME_SOURCE_PENALTY, BlockMap, Blocks, map_in_threads, row_blocks, smooth, spherical_kmeans
 from .errors import SynthError
-from .fit_sample import content_keys, fit_set, resample_subsets
+from .fit_sample import content_keys, corpus_shares, fit_set, resample_subsets
 from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
 from .refine import place_near, split_loose, undo_weak_splits
 from .refine import unit as _unit_rows
@@ -91,6 +91,9 @@ class ClusterParams:
     place_threshold: float = 0.5  # a passage is placed when this share of refits agree
     max_fit: int = 4000  # above this, fit on a content-hashed sample and assign the rest
     max_iter: int = 30  # spherical k-means refinement steps
+    # Above max_fit: k-means steps each refit takes on its share of the corpus. 0 (off) until measured
+    # at 100k and on the NHS set (docs/benchmarks.md, "Coverage at 100k passages").
+    settle_steps: int = 0
     workers: int | None = None  # threads for neighbour blocks and resamples; None: the cores, at most 4
     min_sources: int = 3  # a theme under min_theme_size stands when this many sources carry it (0: off)
     split_loose: bool = True  # bisect themes whose halves are further apart than members from their centre
@@ -273,14 +276,23 @@ def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seco
     # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
     subsets = resample_subsets(content_keys(X[fit]), params.n_resamples, size)
 
-    def refit(subset: np.ndarray) -> np.ndarray:
+    # With settle_steps, above max_fit each refit then settles on its resample's share of the whole
+    # corpus, as the reference settles on all of it. On the fit set alone a theme has max_fit / k
+    # passages (56 at 10,000 passages, 18 at 100,000, where k is 224), and refits that thin disagree
+    # where the corpus does not. At or below max_fit the fit set is the corpus and nothing changes.
+    shares = corpus_shares(X, params.n_resamples, params.resample_fraction) \
+        if len(fit) < len(X) and params.settle_steps else [None] * len(subsets)
+
+    def refit(job: tuple[np.ndarray, np.ndarray | None]) -> np.ndarray:
+        subset, share = job
         rows_of_subset = fit[subset]
-        return _fit_centroids(
+        centroids = _fit_centroids(
             smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
         )
+        return centroids if share is None else _settle(smoothed, share, centroids, params.settle_steps)
 
     refits, to_reference = [], []
-    for refit_centroids in _in_threads(refit, subsets, workers):
+    for refit_centroids in _in_threads(refit, list(zip(subsets, shares)), workers):
         refits.append(refit_centroids)
         to_reference.append(_align(_nearest_centroid(fit_smoothed, refit_centroids), fit_reference,
                                    len(refit_centroids), k))
@@ -483,6 +495,21 @@ def _spherical_kmeans(Y: np.ndarray, C: np.ndarray, max_iter: int) -> np.ndarray
         if np.array_equal(new, labels):
             break
         labels = new
+    return C
+
+
+def _settle(Y: np.ndarray, rows: np.ndarray, C: np.ndarray, steps: int) -> np.ndarray:
+    """`steps` spherical k-means steps from centroids C over Y[rows], a block of rows at a time (the
+    rows are never copied whole: at 100,000 passages a copy per refit thread would cost 120 MB)."""
+    C = C.astype(np.float64)
+    for _ in range(steps):
+        C32, sums = C.astype(np.float32), np.zeros_like(C)
+        for start in range(0, len(rows), _BLOCK * 8):
+            block = Y[rows[start:start + _BLOCK * 8]]
+            sums += _centroids_of(block, np.argmax(block @ C32.T, axis=1), len(C))
+        empty = ~sums.any(axis=1)
+        sums[empty] = C[empty]  # a theme no passage chose keeps its place, as in _spherical_kmeans
+        C = _unit_rows(sums)
     return C
 
 

@@ -7,6 +7,7 @@ Used by `synth.cluster`'s consensus Ward.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
@@ -49,3 +50,10 @@ def resample_subsets(keys: np.ndarray, n_resamples: int, size: int) -> list[np.n
             z ^= z >> np.uint64(31)
             out.append(np.sort(np.argsort(z, kind="stable")[:size]))
     return out
+
+
+def corpus_shares(X: np.ndarray, n_resamples: int, fraction: float) -> list[np.ndarray]:
+    """Per resample, its share of the whole corpus (row indices, `fraction` of them), drawn from the
+    content as the resamples of the fit set are: the rows each refit settles on when the fit set is
+    a sample of a larger corpus."""
+    return resample_subsets(content_keys(X), n_resamples, max(1, math.ceil(fraction * len(X))))

@@ -11,7 +11,11 @@ since the last full partition are a small share of the corpus (`WARM_SHARE`), di
 2. places each new passage by the rule the clustering uses for passages its refits disagreed on
    (`synth.refine.place_near`): in its nearest stored theme when it sits as close to the theme's
    centre as the theme's own placed members typically do, else it stays unplaced (nearest theme
-   recorded);
+   recorded); by the same rule it offers each passage the machine left unplaced before to the live
+   theme recorded as its nearest: the themes have changed since (carved, split, moved into, joined
+   by the new passages), and a passage now as close as a theme's own members is no longer an
+   outlier of it. A passage a reviewer took out of a theme (or placed) is never offered: it stays
+   as the reviewer left it;
 3. groups the new passages left unplaced into candidate new themes by the recurring-idea rule of
    `synth.recurring.gather_unplaced` (at least 3 passages from 3 sources, as tight as a typical
    theme), so a new idea still needs to recur across sources.
@@ -51,6 +55,7 @@ class StoredTheme:
     top_terms: tuple[str, ...]
     centroid: np.ndarray | None
     quotes: tuple[int, ...]  # passage ids, in rank order
+    live: bool = True  # False: rejected; earlier unplaced passages are not offered to it
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class StoredMembership:
     theme_id: int
     probability: float
     placed: bool
+    by_human: bool = False  # a reviewer placed it, or took it out of a theme: discover leaves it be
 
 
 @dataclass(frozen=True)
@@ -142,12 +148,18 @@ def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.n
     centroids = [t.centroid if t.centroid is not None and t.centroid.shape == (X.shape[1],) else centres[j]
                  for j, t in enumerate(themes)]
 
-    # Only placed members (they set each theme's centre and floor) and new passages take part: an
-    # old passage left unplaced stays so, as the last run decided.
-    rows = np.flatnonzero(placed | (~old & (nearest >= 0)))
+    # Placed members (they set each theme's centre and floor), new passages, and the passages the
+    # machine left unplaced before whose recorded nearest theme is live (offered again by the same
+    # rule; a reviewer's 'not in this theme' is never revisited). With nothing new nothing is
+    # offered: a re-run with nothing new changes nothing.
+    offered = np.array([p.id in stored and not stored[p.id].placed and not stored[p.id].by_human
+                        and themes[index[stored[p.id].theme_id]].live for p in passages], bool)
+    rows = np.flatnonzero(placed | (~old & (nearest >= 0)) | offered)
+    offered_placed = 0
     if len(new) and len(rows) and k:
         near = place_near(X[rows], nearest[rows], placed[rows])
         now = near & ~placed[rows]
+        offered_placed = int((now & offered[rows]).sum())
         probability[rows[now]] = np.maximum(probability[rows[now]], place_threshold)
         placed[rows] = near
         view = Clustering(labels=np.where(placed[rows], nearest[rows], -1), nearest=nearest[rows],
@@ -166,7 +178,8 @@ def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.n
                             centroids=np.stack(centroids).astype(np.float32) if centroids else np.zeros((0, X.shape[1]), np.float32),
                             stats={"n_passages": n, "n_themes": len(centroids),
                                    "coverage": float((labels >= 0).mean()) if n else 0.0,
-                                   "unplaced": int((labels < 0).sum())})
+                                   "unplaced": int((labels < 0).sum()),
+                                   "earlier_unplaced_placed": offered_placed})
 
     position = {p.id: i for i, p in enumerate(passages)}
     descriptions = tuple(ThemeDescription(label=t.label, definition=t.definition, top_terms=t.top_terms,
@@ -201,13 +214,14 @@ def stats_of(warm: WarmStart) -> dict:
 def read_stored(project, passages: Sequence[Passage], exclude: set[int]) -> tuple[list[StoredTheme], dict[int, StoredMembership]]:
     """The themes a warm start extends (the reviewable ones, less `exclude`: codes seeding this run)
     and the stored membership of each of `passages` that sits in one of them."""
-    from .statuses import REVIEWABLE
+    from .statuses import LIVE, REVIEWABLE
 
     themes = [StoredTheme(theme_id=t.id, label=t.label, definition=t.definition, top_terms=tuple(t.top_terms),
-                          centroid=project.theme_centroid(t.id), quotes=tuple(q.id for q in project.quotes(t.id)))
+                          centroid=project.theme_centroid(t.id), quotes=tuple(q.id for q in project.quotes(t.id)),
+                          live=t.status in LIVE)
               for t in project.themes(statuses=REVIEWABLE) if t.id not in exclude]
     ids = {t.theme_id for t in themes}
-    stored = {pid: StoredMembership(m.theme_id, float(m.probability), bool(m.placed))
+    stored = {pid: StoredMembership(m.theme_id, float(m.probability), bool(m.placed), bool(m.by_human))
               for pid, m in project.memberships_of([p.id for p in passages]).items() if m.theme_id in ids}
     return themes, stored
 
