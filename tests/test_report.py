@@ -5,7 +5,6 @@ citations; and the same structure as a Word document."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,8 @@ from synth.errors import SynthError
 from synth.report import build as report_build
 from synth.report import write_report
 from synth.store import Project
+from test_review_browser import CHROMIUM, CHROMIUM_ARGS  # one owner of how Chromium is found and started
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 QUOTE = SOURCES["smith_2019.md"][2][0][0]  # "Language barriers limited access to online job search…"
 
 
