@@ -61,6 +61,10 @@ def reports_errors(fn: Callable) -> Callable:
             if why is None:
                 raise
             raise click.ClickException(shown(f"{kwargs.get('project', 'project')}: {why}")) from exc
+        except BrokenPipeError:  # `synth themes P | head`: the reader has gone; nothing to report
+            # Python's documented recipe: point stdout at devnull so the exit flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except OSError as exc:  # a full disk or a file-size limit while writing an output file
             from .display import shown
 
