@@ -8,7 +8,7 @@ import pytest
 
 from synth.store import Project
 from review_fixture import Built, build_review_project
-from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
+from test_review_browser import CHROMIUM, browser, serve, watched  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,7 +42,7 @@ def _open_check(browser, built: Built, serve, height: int = 900):  # noqa: F811
     page = browser.new_page(viewport={"width": 1280, "height": height})
     page.set_default_timeout(90_000)  # the first decision loads scikit-learn; the machine may be busy
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    watched(page, errors, console=False)
     page.goto(f"{serve(built.path, 'alice')}/check")
     return page, errors
 
