@@ -68,3 +68,16 @@ def test_commands_that_only_read_do_not_wait_for_a_writer(built, synth):
         _one_line(synth("scope", built.path, "--kind", "interview"), "another synth command is writing")
         _one_line(synth("validate", built.path, "--sample", "3"), "another synth command is writing")
         assert snapshot(built.path) == before
+
+
+def test_review_on_a_port_in_use_says_so_in_one_line(built, synth):
+    # It printed "Reviewing … at http://127.0.0.1:PORT/" (not true) and then uvicorn's own ERROR line, exit 3.
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        before = snapshot(built.path)
+        _one_line(synth("review", built.path, "--port", str(port), "--no-browser"), f"127.0.0.1:{port}", "in use")
+        assert snapshot(built.path) == before
