@@ -81,3 +81,15 @@ def test_review_on_a_port_in_use_says_so_in_one_line(built, synth):
         before = snapshot(built.path)
         _one_line(synth("review", built.path, "--port", str(port), "--no-browser"), f"127.0.0.1:{port}", "in use")
         assert snapshot(built.path) == before
+
+
+@pytest.mark.parametrize("args", [("theme", "rename", "{P}", "{T}", "Staff\x00ing"),
+                                  ("theme", "create", "{P}", "--label", "Staff\x00ing", "--passages", "{A}"),
+                                  ("theme", "memo", "{P}", "--theme", "{T}", "see\x1b[2J page 4")],
+                         ids=["rename", "create", "memo"])
+def test_a_control_character_in_a_label_or_memo_is_refused(built, synth, args):
+    # A NUL was stored in the label ('Staff\x00ing'), which cuts it short in REFI-QDA packages and spreadsheets.
+    values = {"{P}": str(built.path), "{T}": str(built.themes["A"]), "{A}": str(built.passages["A1"][0])}
+    before = snapshot(built.path)
+    _one_line(synth(*(values.get(a, a) for a in args)), "control character")
+    assert snapshot(built.path) == before
