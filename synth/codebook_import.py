@@ -35,7 +35,6 @@ from .readers.decoding import decode_text
 from .records import CATEGORIES
 from .statuses import LIVE, THEME_STATUSES
 from .review.actions import MAX_LABEL, MAX_TEXT
-from .review.rules import CONTROLS
 from .review.decisionlog import Change
 from .store import Project, ThemeRow
 from .export.codebook import DESCRIPTION_MARKERS, PARENT_NAMES
@@ -57,9 +56,8 @@ DEFINITION_COLUMNS = ("definition", "description", "memo")
 CATEGORY_COLUMNS = ("category", "parent")
 SUGGESTED_SUFFIX = " (suggested)"
 MAX_FILE_BYTES = 50_000_000  # a codebook is a list of codes; more than this is not one
-# Control characters a name or definition cannot show (NUL would cut a name short in some readers):
-# dropped from an imported file, refused when a reviewer types them (synth.review.rules).
-_CONTROLS = CONTROLS
+# Control characters a name or definition cannot show (NUL would cut a name short in some readers).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)

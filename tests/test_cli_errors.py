@@ -85,11 +85,26 @@ def test_review_on_a_port_in_use_says_so_in_one_line(built, synth):
 
 @pytest.mark.parametrize("args", [("theme", "rename", "{P}", "{T}", "Staff\x00ing"),
                                   ("theme", "create", "{P}", "--label", "Staff\x00ing", "--passages", "{A}"),
-                                  ("theme", "memo", "{P}", "--theme", "{T}", "see\x1b[2J page 4")],
+                                  ("theme", "memo", "{P}", "--theme", "{T}", "see\x00page 4")],
                          ids=["rename", "create", "memo"])
-def test_a_control_character_in_a_label_or_memo_is_refused(built, synth, args):
+def test_a_nul_character_in_a_label_or_memo_is_refused(built, synth, args):
     # A NUL was stored in the label ('Staff\x00ing'), which cuts it short in REFI-QDA packages and spreadsheets.
     values = {"{P}": str(built.path), "{T}": str(built.themes["A"]), "{A}": str(built.passages["A1"][0])}
     before = snapshot(built.path)
-    _one_line(synth(*(values.get(a, a) for a in args)), "control character")
+    _one_line(synth(*(values.get(a, a) for a in args)), "NUL character")
+    assert snapshot(built.path) == before
+
+
+@pytest.mark.parametrize("args", [("theme", "split", "{P}", "{T}"), ("log", "{P}", "extra"), ("bogus",),
+                                  ("export", "{P}", "assignments", "-o", "{DIR}"), ("theme", "accept")],
+                         ids=["split without -k", "extra argument", "no such command", "output is a folder",
+                              "missing argument"])
+def test_a_mistyped_command_line_is_one_line(built, synth, tmp_path, args):
+    # Click printed the usage, a hint and a blank line before the error: four lines.
+    values = {"{P}": str(built.path), "{T}": str(built.themes["A"]), "{DIR}": str(tmp_path)}
+    before = snapshot(built.path)
+    result = synth(*(values.get(a, a) for a in args))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "--help" in lines[0], result.output
     assert snapshot(built.path) == before
