@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks import datasets
 from benchmarks import learning as bl
-from benchmarks.markdown import replace_section
+from benchmarks.markdown import publish
 from synth import placement, validate
 
 EXAMPLES = 5
@@ -147,10 +147,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
-    report = run(args.sample, args.seed)
-    print(report)
-    if args.update_docs:
-        replace_section("Agreement with a blind reviewer", report)
+    publish("Agreement with a blind reviewer", run(args.sample, args.seed), args.update_docs)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from benchmarks.datasets import NAPIRE, ROOT
-from benchmarks.markdown import DOCS, replace_section
+from benchmarks.markdown import publish
 from synth import categorise as cat
 from synth import cues
 from synth.embed import Embedder, resolve_model
@@ -286,11 +286,7 @@ def main() -> None:
     parser.add_argument("--embeddings", type=Path, default=DEFAULT_EMB if DEFAULT_EMB.exists() else None)
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
-    report = run(args)
-    print(report)
-    if args.update_docs:
-        replace_section("Categories", report)
-        print(f"\nwrote the Categories section of {DOCS}")
+    publish("Categories", run(args), args.update_docs)
 
 
 if __name__ == "__main__":

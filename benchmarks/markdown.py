@@ -28,3 +28,12 @@ def replace_section(heading: str, body: str, docs: Path = DOCS) -> None:
         text = text.rstrip() + "\n\n" + section
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(text, encoding="utf-8")
+
+
+def publish(heading: str, body: str, update_docs: bool, docs: Path = DOCS) -> None:
+    """Print a benchmark's report and, with --update-docs, put it under `## heading` in `docs` (the ending every
+    benchmark's main() shares)."""
+    print(body)
+    if update_docs:
+        replace_section(heading, body, docs)
+        print(f"\nwrote the {heading} section of {docs}")

@@ -39,7 +39,7 @@ from sklearn.metrics.cluster import contingency_matrix
 
 from benchmarks import machine
 from benchmarks.datasets import BILLS, NAPIRE, jsonl
-from benchmarks.markdown import DOCS, replace_section
+from benchmarks.markdown import publish
 from synth.cluster import ClusterParams, cluster_passages, default_min_theme_size
 
 SEEDS = (42, 1, 2)
@@ -445,10 +445,7 @@ def main() -> None:
     if len(embeddings) != len(texts):
         raise SystemExit(f"{args.embeddings}: {len(embeddings)} vectors for {len(texts)} passages in {args.data}")
     text = report(args, texts, topic, subtopic, embeddings, model, embed_line)
-    print(text)
-    if args.update_docs:
-        replace_section("Theme discovery", text)
-        print(f"\nwrote the Theme discovery section of {DOCS}")
+    publish("Theme discovery", text, args.update_docs)
 
 
 if __name__ == "__main__":

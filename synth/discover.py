@@ -114,6 +114,9 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     if len(passages) < MIN_CODABLE_PASSAGES:
         raise SynthError(f"{project.path}: only {len(passages)} codable passages; discover needs at least "
                          f"{MIN_CODABLE_PASSAGES} (ingest more sources first)")
+    if min_theme_size is not None and min_theme_size > len(passages):  # no theme could stand: say so, write nothing
+        raise SynthError(f"{project.path}: a minimum theme size of {min_theme_size} is more than its {len(passages)} "
+                         f"codable passages; give at most {len(passages)}, or leave --min-theme-size out (it adapts)")
     codes = [t for t in project.themes() if t.origin == "codebook"] if use_codebook else []
     if use_codebook and not codes:
         raise SynthError(f"{project.path}: holds no codebook to seed from; run `synth codebook import` first")

@@ -179,3 +179,15 @@ CORPUS = {
         "When the grant was cut we closed the evening drop-in sessions.",
     ],
 }
+
+
+def discover_corpus(synth, project: Path) -> Path:
+    """CORPUS written as three interviews beside `project`, ingested into it and discovered (seed 42), with the
+    real CLI (`synth` is conftest's runner): the project's path."""
+    corpus = project.parent / "corpus"
+    corpus.mkdir()
+    for name, paragraphs in CORPUS.items():
+        (corpus / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    synth.ok("ingest", project, corpus, "--kind", "interview")
+    synth.ok("discover", project, "--seed", "42")
+    return project

@@ -8,7 +8,7 @@ import pytest
 
 from synth.store import Project
 from review_fixture import Built, build_review_project
-from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
+from test_review_browser import CHROMIUM, browser, serve, watched  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,6 +37,16 @@ def _unsure(page) -> list[float]:
             if t.startswith("unsure")]
 
 
+def _open_check(browser, built: Built, serve, height: int = 900):  # noqa: F811
+    """The Check next page at desktop width, and the list its script errors are gathered in."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page.set_default_timeout(90_000)  # the first decision loads scikit-learn; the machine may be busy
+    errors: list[str] = []
+    watched(page, errors, console=False)
+    page.goto(f"{serve(built.path, 'alice')}/check")
+    return page, errors
+
+
 def _reviewed(built: Built) -> dict[int, str]:
     with Project.open(built.path, create=False) as p:
         return {pid: r["category"] for pid, r in p.reviewed_categories().items()}
@@ -44,12 +54,7 @@ def _reviewed(built: Built) -> dict[int, str]:
 
 def test_check_next_confirm_correct_and_the_next_one(browser, queued, serve) -> None:  # noqa: F811
     built, ids = queued
-    url = serve(built.path, "alice")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(90_000)  # the first decision loads scikit-learn; the machine may be busy
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/check")
+    page, errors = _open_check(browser, built, serve)
     listed = _listed(page)
     assert listed[0] == ids[0] and set(ids) <= set(listed)
     # Confirm the first: the category it shows, as shown.
@@ -72,12 +77,7 @@ def test_check_next_confirm_correct_and_the_next_one(browser, queued, serve) -> 
 
 def test_check_next_by_keyboard_alone(browser, queued, serve) -> None:  # noqa: F811
     built, _ = queued
-    url = serve(built.path, "alice")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(90_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/check")
+    page, errors = _open_check(browser, built, serve)
     listed = _listed(page)
     assert page.locator(f"#c{listed[0]}").get_attribute("class").split().count("current") == 1  # opens on the first
     with page.expect_navigation():
@@ -105,10 +105,8 @@ def test_check_next_by_keyboard_alone(browser, queued, serve) -> None:  # noqa: 
 
 def test_check_page_header_is_one_line_on_a_desktop_and_fits_a_phone(browser, queued, serve) -> None:  # noqa: F811
     built, ids = queued
-    url = serve(built.path, "alice")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.set_default_timeout(90_000)
-    page.goto(f"{url}/check")
+    page, errors = _open_check(browser, built, serve, height=800)
+    check_url = page.url
     page.click(f"#categorise-{ids[0]}")  # the undo button joins the header: the widest it gets
     assert page.locator("#undo-button").is_visible()
     tops = page.locator("header.top nav > *, header.top form.search-box, header.top .who").evaluate_all(
@@ -117,7 +115,8 @@ def test_check_page_header_is_one_line_on_a_desktop_and_fits_a_phone(browser, qu
     assert max(t for t, _ in tops) < min(b for _, b in tops), tops
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
     page.set_viewport_size({"width": 390, "height": 800})
-    page.goto(f"{url}/check")
+    page.goto(check_url)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert page.locator("#undo-button").is_visible() and page.locator("#search-input").is_visible()
+    assert errors == []
     page.close()

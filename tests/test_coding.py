@@ -21,7 +21,7 @@ from synth.review import actions, coding
 from synth.search import search, similar
 from synth.store import Project
 from synth.summary import list_entries
-from review_fixture import CORPUS, Built, build_review_project, members
+from review_fixture import Built, build_review_project, discover_corpus, members
 
 
 def snapshot(path: Path) -> dict:
@@ -138,13 +138,7 @@ def test_migration_7_indexes_an_existing_project(tmp_path: Path) -> None:
 
 
 def test_semantic_search_with_the_real_model_and_more_like_this(tmp_path: Path, synth) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, paragraphs in CORPUS.items():
-        (corpus / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    p = tmp_path / "e.synth"
-    synth.ok("ingest", p, corpus, "--kind", "interview")
-    synth.ok("discover", p, "--seed", "42")
+    p = discover_corpus(synth, tmp_path / "e.synth")
     out = json.loads(synth.ok("search", p, "the grant money came too late", "--semantic", "--json", "--limit", "6"))
     assert out["mode"] == "semantic" and len(out["hits"]) == 6
     top3 = [h["source"] for h in out["hits"][:3]]
@@ -313,13 +307,7 @@ def test_exports_keep_one_primary_row_and_carry_every_coding(project: Project, b
 
 @pytest.mark.slow
 def test_discover_keeps_reviewer_themes_and_codings(synth, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, paragraphs in CORPUS.items():
-        (corpus / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    p = tmp_path / "e2e.synth"
-    synth.ok("ingest", p, corpus, "--kind", "interview")
-    synth.ok("discover", p, "--seed", "42")
+    p = discover_corpus(synth, tmp_path / "e2e.synth")
     hits = json.loads(synth.ok("search", p, "staff", "--json"))["hits"]
     placed = [h["passage_id"] for h in hits if h["theme_id"] is not None][:3]
     assert len(placed) >= 2
@@ -330,6 +318,7 @@ def test_discover_keeps_reviewer_themes_and_codings(synth, tmp_path: Path) -> No
         primaries = {pid: project.membership(pid).theme_id for pid in placed}
         codings = project.codings()
     # A new source, then discover again: the new passage is searchable, the reviewer's work stays.
+    corpus = p.parent / "corpus"  # where discover_corpus wrote the three interviews
     (corpus / "wellbeing.txt").write_text("Staff burnout grew as caseloads rose; several advisers went on sick leave.\n",
                                           encoding="utf-8")
     synth.ok("ingest", p, corpus, "--kind", "interview")

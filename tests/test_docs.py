@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 import pytest
 
@@ -41,3 +43,19 @@ def test_readme_test_command_is_what_ci_runs():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in readme and "bash scripts/test.sh" in ci
+
+
+def test_readme_command_table_names_every_option():
+    """The README's table of commands is the reference a user reads: every option a command takes
+    (its long name) is in that command's rows, so the table and `--help` cannot drift apart."""
+    rows = [line for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `synth ")]
+    missing = []
+    for path, command in ALL:
+        text = " ".join(row for row in rows if row.startswith(f"| `synth {path[0]}"))
+        for param in command.params:
+            if not isinstance(param, click.Option) or "--help" in param.opts:
+                continue
+            if not any(re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text) for o in param.opts):
+                missing.append(f"synth {' '.join(path)} {param.opts[-1]}")
+    assert missing == [], f"options missing from the README's table of commands: {missing}"

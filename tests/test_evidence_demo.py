@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from conftest import DEMO
 from synth.store import Project
+from test_review_browser import CHROMIUM, CHROMIUM_ARGS, watched  # one owner of how Chromium is found and started
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +104,7 @@ def test_reviewer_judgements_survive_a_rerun_of_discover_and_reach_the_report(de
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            tab = browser.new_page(viewport={"width": 390, "height": 844})
-            tab.on("console", lambda m: m.type == "error" and problems.append(m.text))
-            tab.on("pageerror", lambda e: problems.append(str(e)))
+            tab = watched(browser.new_page(viewport={"width": 390, "height": 844}), problems)
             tab.goto(out.as_uri())
             width = tab.evaluate("document.documentElement.scrollWidth")
             tab.pdf(path=str(pdf), format="A4", print_background=True)

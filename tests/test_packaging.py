@@ -6,6 +6,7 @@ environment borrows the already-installed dependencies instead of downloading th
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import DEMO, REPO
 
 # Runtime dependencies that synth uses without importing them by name, and why.
 USED_WITHOUT_IMPORT = {
@@ -112,18 +113,17 @@ def test_a_wheel_install_runs_discover(tmp_path):
     assert where.returncode == 0, where.stderr
     assert where.stdout.startswith(str(venv)), where.stdout
     assert "all-MiniLM-L6-v2@" in where.stdout
-    sources = work / "interviews"
-    sources.mkdir()
-    topics = ["childcare costs kept parents from training", "the bus to the jobcentre was too expensive",
-              "a mentor from the mosque helped with forms", "employers asked for UK experience"]
-    for i in range(6):
-        (sources / f"interview_{i}.txt").write_text(
-            "\n\n".join(f"Participant {i}: {topics[(i + j) % 4]}, said person {j} in week {i + j}." for j in range(8)),
-            encoding="utf-8")
-    synth("ingest", "review.synth", "interviews")
-    out = synth("discover", "review.synth", "--embedder", "pytorch")
-    assert "codable passages" in out and "themes" in out
-    assert "Themes in review.synth" in synth("themes", "review.synth")
+    # The demo as the README runs it (`scripts/demo.sh`: ingest corpora/demo, discover, themes), from a
+    # copy outside the checkout: every reader (.txt .docx .vtt .csv, sources.csv manifests) and the
+    # default embedding route, as a user's wheel install has them.
+    shutil.copytree(DEMO, work / "demo")
+    ingested = synth("ingest", "review.synth", "demo")
+    assert "eastvale-community-organisation.docx" in ingested and "riverside-youth-hub-work-coach.vtt" in ingested
+    out = synth("discover", "review.synth", "--seed", "42")
+    found = re.search(r"(\d+) themes; (\d+) passages placed", out)
+    assert found and int(found.group(1)) >= 5 and int(found.group(2)) >= 100, out
+    listed = synth("themes", "review.synth", "--json")
+    assert len(json.loads(listed)) == int(found.group(1))
 
 
 def test_no_module_over_450_lines_without_a_reason_at_its_top():

@@ -5,7 +5,6 @@ citations; and the same structure as a Word document."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,8 @@ from synth.errors import SynthError
 from synth.report import build as report_build
 from synth.report import write_report
 from synth.store import Project
+from test_review_browser import CHROMIUM, CHROMIUM_ARGS, watched  # one owner of how Chromium is found and started
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 QUOTE = SOURCES["smith_2019.md"][2][0][0]  # "Language barriers limited access to online job search…"
 
 
@@ -175,15 +172,12 @@ def test_renders_prints_and_fits_a_phone_in_headless_chromium(built, report, tmp
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-            page.on("pageerror", lambda e: problems.append(str(e)))
+            page = watched(browser.new_page(viewport={"width": 1280, "height": 900}), problems)
             page.on("request", lambda r: requests.append(r.url))
             page.goto(report.as_uri())
             points = page.eval_on_selector_all("#map svg circle", "els => els.length")
             page.pdf(path=str(pdf), format="A4", print_background=True)
-            phone = browser.new_page(viewport={"width": 390, "height": 844})
-            phone.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            phone = watched(browser.new_page(viewport={"width": 390, "height": 844}), problems)
             phone.goto(report.as_uri())
             width = phone.evaluate("document.documentElement.scrollWidth")
             overflowing = phone.evaluate(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from review_fixture import CORPUS, Built, members
+from review_fixture import Built, discover_corpus, members
 from synth.errors import ConflictError, NotFoundError, SynthError
 from synth.review import actions
 from synth.store import Project
@@ -361,13 +361,7 @@ def test_every_review_command_has_help_with_an_example(synth) -> None:
 
 @pytest.mark.slow
 def test_decisions_survive_a_rerun_of_discover(synth, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, paragraphs in CORPUS.items():
-        (corpus / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    p = tmp_path / "e2e.synth"
-    synth.ok("ingest", p, corpus, "--kind", "interview")
-    synth.ok("discover", p, "--seed", "42")
+    p = discover_corpus(synth, tmp_path / "e2e.synth")
     with Project.open(p, create=False) as project:
         themes = sorted(project.themes(), key=lambda t: -t.size)
         assert len(themes) >= 2 and themes[1].size >= 3, "discover found too few themes in the test corpus"

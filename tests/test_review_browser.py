@@ -27,6 +27,14 @@ pytestmark = [
 ]
 
 
+def watched(page, problems: list[str], *, console: bool = True):
+    """`page`, with its uncaught script errors (and, with `console`, console errors) added to `problems`."""
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    if console:
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    return page
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -32,7 +32,33 @@ Examples:
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _OneLineErrors(click.Group):
+    """Every error is one line, a mistyped command line too: click prints a usage error as the usage,
+    a hint and the error (four lines); here it is the error and where to read the usage."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # bare `synth`: the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            where = f" (usage: `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(0)  # as click's standalone mode ends; `--help` and `--version` return here too
+
+
+@click.group(cls=_OneLineErrors, epilog=EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="synth")
 def cli() -> None:
     """synth: find candidate themes in evidence-review sources and trace each to verbatim quotes.
@@ -61,6 +87,10 @@ def reports_errors(fn: Callable) -> Callable:
             if why is None:
                 raise
             raise click.ClickException(shown(f"{kwargs.get('project', 'project')}: {why}")) from exc
+        except BrokenPipeError:  # `synth themes P | head`: the reader has gone; nothing to report
+            # Python's documented recipe: point stdout at devnull so the exit flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except OSError as exc:  # a full disk or a file-size limit while writing an output file
             from .display import shown
 

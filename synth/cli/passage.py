@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..review import actions
+from ..review import actions, appraisal
 from . import cli, open_project, project_argument, reports_errors
 from .theme import reviewer_option
 
@@ -38,8 +38,10 @@ def structure_command(project: Path, source_name: str | None, as_json: bool) -> 
     """List the passages that are structure, with the reason, and whether a reviewer included them."""
     with open_project(project, write=False) as proj:
         names = proj.source_names()
+        # A source that is not there is a mistake to say, not an empty list (the name may leave out its folder).
+        only = appraisal.find_source(proj, source_name).id if source_name is not None else None
         rows = [p for p in proj.passages() if p.structure_kind is not None
-                and (source_name is None or names[p.source_id] == source_name)]
+                and (only is None or p.source_id == only)]
     if as_json:
         click.echo(json.dumps([{"id": p.id, "source": names[p.source_id], "start_char": p.start_char,
                                 "end_char": p.end_char, "kind": p.structure_kind, "reason": p.structure_reason,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import webbrowser
 from pathlib import Path
 
 import click
 
+from ..errors import SynthError
 from . import cli, project_argument, reports_errors
 from .display import shown
 from .theme import reviewer_option
@@ -39,6 +41,7 @@ def review_command(project: Path, port: int, host: str, reviewer: str, no_browse
 
     hosts = LOOPBACK if host in LOOPBACK else (*LOOPBACK, host)
     app = create_app(project, reviewer=reviewer, allowed_hosts=hosts)
+    sock = _bound(host, port)  # before saying where it serves: a port in use is an error, not a false address
     if host not in LOOPBACK:
         click.echo(f"warning: serving on {shown(host)}: anyone who can reach this address can change the review",
                    err=True)
@@ -46,4 +49,16 @@ def review_command(project: Path, port: int, host: str, reviewer: str, no_browse
     click.echo(f"Reviewing {shown(project)} as {shown(reviewer)} at {shown(url)}  (Ctrl-C to stop)")
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[sock])
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, as uvicorn would bind it; a one-line error when it cannot be."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:  # in use, not this machine's address, or no such host
+        raise SynthError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port or --host") from exc
+    return sock

@@ -42,7 +42,7 @@ def scope_command(project: Path, assignments: tuple[str, ...], kinds: tuple[str,
         changes[name] = tuple(dict.fromkeys((*changes.get(name, ()), *values)))
     if kinds:
         changes["kind"] = tuple(dict.fromkeys(kinds))
-    with open_project(project, create=False) as proj:
+    with open_project(project, create=False, write=bool(changes or clear)) as proj:  # showing only reads
         if changes or clear:
             if clear and not changes and not proj.review_scope():
                 click.echo("no review scope to clear")

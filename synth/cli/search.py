@@ -43,7 +43,7 @@ def search_command(project: Path, query: str | None, as_json: bool, theme_id: in
         raise click.UsageError("give QUERY or --like PASSAGE_ID, not both")
     if like_id is None and not query:
         raise click.UsageError("give a QUERY to search for (or --like PASSAGE_ID)")
-    with open_project(project) as proj:
+    with open_project(project, write=False) as proj:  # searching only reads: it never waits for a writer
         if like_id is not None:
             results = similar(proj, passage_id=like_id, kind=kind, theme_id=theme_id, limit=limit)
         elif semantic:

@@ -67,7 +67,8 @@ def validate_command(project: Path, sample_size: int | None, seed: int, show_nex
         raise click.UsageError("give exactly one of --sample N, --next, --code ITEM or --report")
     if item_id is None and (theme is not None or category is not None):
         raise click.UsageError("--theme and --category go with --code ITEM")
-    with open_project(project, create=False) as proj:
+    # --next and --report only read: they work while another command writes, and on a read-only file.
+    with open_project(project, create=False, write=not (show_next or show_report)) as proj:
         if sample_size is not None:
             sample_id, counts = validate.draw_sample(proj, sample_size, seed=seed, reviewer=reviewer)
             click.echo(f"drew validation sample {sample_id}: {sample_size} passages from {len(counts)} strata "

@@ -70,6 +70,8 @@ def _clean(text: str, what: str, limit: int, *, allow_empty: bool = False) -> st
     text = (text or "").strip()
     if not text and not allow_empty:
         raise SynthError(f"the new {what} is empty; give some text")
+    if "\x00" in text:  # NUL cuts a name short in other readers (REFI-QDA packages, spreadsheets, C strings)
+        raise SynthError(f"the new {what} holds a NUL character (at position {text.index(chr(0)) + 1}); remove it")
     if len(text) > limit:
         raise SynthError(f"the new {what} has {len(text)} characters; keep it under {limit}")
     return text
