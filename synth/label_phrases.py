@@ -35,11 +35,11 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .label_spans import CLAUSE as _CLAUSE
+from .label_spans import WORD as _WORD
 from .label_spans import label_locations  # noqa: F401  (re-exported: where a label occurs)
 
 Encode = Callable[[list[str]], np.ndarray]
 
-_WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
 _MIN_WORDS, _MAX_WORDS = 2, 5
 _CENTRAL = 40          # most central members a theme's candidates come from (bounds time at 100k passages)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
+# A word: letters (any script's, so "crèche" and "naïve" stay whole), with apostrophes and hyphens inside.
+# Label candidates, label locations and stance topics all read words with this one pattern.
+LETTER = r"[^\W\d_]"
+WORD = re.compile(rf"{LETTER}(?:{LETTER}|['’-])*{LETTER}|{LETTER}")
 # What ends a clause for a label: a label phrase never runs across these (synth.label_phrases cuts
 # its candidates here), so neither does a place where the label is said to occur.
 CLAUSE_BREAKS = r".,;:!?()\[\]{}\"“”‘’…/|\n\t–—"
@@ -21,7 +24,7 @@ def label_locations(label: str, texts: Sequence[str]) -> list[tuple[int, int, in
     """Where `label` occurs in each text, case-insensitive, its words separated by spaces or
     symbols but not by a clause break ("Work Programme, providers" is not "Work Programme
     providers"): (text index, start, end), offsets into that text."""
-    words = _WORD.findall(label.lower())
+    words = WORD.findall(label.lower())
     if not words:
         return []
     pattern = re.compile(r"(?<![\w'’])" + _BETWEEN_WORDS.join(re.escape(w) for w in words) + r"(?![\w'’])",

@@ -30,9 +30,10 @@ from scipy.sparse import csc_matrix, csr_matrix
 from . import cues as lexicon
 from .cluster import Clustering
 from .label_phrases import _clause_words, _stop, candidate_phrases
+from .label_spans import LETTER
+from .label_spans import WORD as _WORDS
 from .refine import unit
 
-_WORDS = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")  # as label_phrases reads words
 
 STANCES = ("barrier", "enabler", "practice")
 MIN_SHARE = 0.25       # the same share at which categorise suggests splitting a theme by category
@@ -179,7 +180,7 @@ def shared_topic(texts: Sequence[str], a: np.ndarray, b: np.ndarray, groups: np.
 
     def share(p: str) -> float:
         inside = len(in_a[p] | in_b[p])
-        pattern = re.compile(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])")
+        pattern = re.compile(rf"(?<!{LETTER})" + re.escape(p) + rf"(?!{LETTER})")
         holding = lowered.with_words(p.split()).tolist()
         return inside / max(inside, sum(1 for i in holding if pattern.search(lowered.texts[i])))
 

@@ -13,6 +13,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from synth.cluster import Clustering, ClusterParams, cluster_passages
 from synth.label import ThemeDescription, describe_themes, is_label_word
 from synth.nlp import lemmatise
+from synth.label_phrases import candidate_phrases
+from synth.label_spans import label_locations
 
 # Four ideas, each raised in two passages by each of five interviewees (sources 0-4).
 CORPUS = {
@@ -194,3 +196,11 @@ def test_mismatched_inputs_are_refused():
     clustering, X = synthetic_clustering([0, 0, 1], 2)
     with pytest.raises(ValueError, match="must match"):
         describe_themes(["a", "b"], clustering, X, np.zeros(3), [["a"], ["b"], ["c"]])
+
+
+def test_accented_words_stay_whole_in_label_candidates_and_locations():
+    # "crèche" was read as the two words "cr" and "che", so a theme about crèche places was labelled "Cr che".
+    phrases = candidate_phrases("The crèche places at the community centre helped naïve applicants.")
+    assert "crèche places" in phrases and "naïve applicants" in phrases
+    assert not any(" che" in p or p.startswith("cr ") for p in phrases)
+    assert label_locations("Crèche places", ["Full: the crèche places were full."]) == [(0, 10, 23)]
