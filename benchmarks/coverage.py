@@ -72,6 +72,7 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
     from synth import cluster as C
     from synth.assign import majority
     from synth.refine import place_near, split_loose, undo_weak_splits
+    from synth.block_maps import Blocks, map_in_threads
     from synth.small_themes import dissolve_small, recurring_floor, typical_cohesion, viable
 
     started = time.perf_counter()
@@ -83,8 +84,9 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         k = params.n_themes or C.default_n_themes(n, m)
         fit = C.fit_set(X, params.max_fit)
         n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
+        workers = C._worker_count(params.workers)
         smoothed, ref, votes = C._ward_votes(X, fit, g, k, n_neighbors, params, C._Steps(None, 0),
-                                             C._worker_count(params.workers), {})
+                                             workers, {}, Blocks(map_in_threads(workers)))
         k, rows = votes.shape[1], np.arange(n)
         nearest = majority(votes, ref)
         agree = votes[rows, nearest] / params.n_resamples
