@@ -41,6 +41,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 
 from .cluster import Clustering, ClusteringError, ClusterParams, ProgressCallback, cluster_passages
 from .refine import place_near
+from .vectors import unit
 
 DEFAULT = "consensus-ward"
 COTRAIN_ROUNDS = 10  # at most this many co-training rounds (they agree within 4-10 on the dev sets)
@@ -92,9 +93,7 @@ class ConsensusWardLexical(ConsensusWard):
         from .lexical import hybrid, lexical_view, theme_word_similarity, word_weights
 
         X = np.asarray(X, dtype=np.float32)
-        if texts is None or len(texts) != len(X):
-            raise ClusteringError(f"consensus-ward-lexical needs one text per passage; got "
-                                  f"{'none' if texts is None else len(texts)} for {len(X)} passages")
+        _one_text_per_passage("consensus-ward-lexical", texts, len(X))
         started = time.perf_counter()
         words = word_weights(texts)
         lexical = lexical_view(texts, seed=self.seed, weights=words) if self.lexical_weight < 1 else np.zeros((len(X), 0))
@@ -111,8 +110,7 @@ class ConsensusWardLexical(ConsensusWard):
             # Second pass: each passage to the theme it is closest to by meaning and by the theme's
             # distinctive words together (placed passages stay placed, unplaced ones unplaced);
             # `word_pass` is the embedding's share of that score.
-            unit = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-            score = self.word_pass * (unit @ centroids.T) + (1 - self.word_pass) * \
+            score = self.word_pass * (unit(X) @ centroids.T) + (1 - self.word_pass) * \
                 theme_word_similarity(words, nearest, len(centroids))
             again = np.argmax(score, axis=1)
             moved = int((again[labels >= 0] != labels[labels >= 0]).sum())
@@ -147,9 +145,7 @@ class ConsensusWardCotrain(ConsensusWard):
         from .lexical import co_train, word_weights
 
         X = np.asarray(X, dtype=np.float32)
-        if texts is None or len(texts) != len(X):
-            raise ClusteringError(f"consensus-ward-cotrain needs one text per passage; got "
-                                  f"{'none' if texts is None else len(texts)} for {len(X)} passages")
+        _one_text_per_passage("consensus-ward-cotrain", texts, len(X))
         super().fit(X, groups=groups, progress=progress)
         found = self.clustering_
         started = time.perf_counter()
@@ -166,6 +162,13 @@ class ConsensusWardCotrain(ConsensusWard):
             "seconds": {**found.stats.get("seconds", {}), "cotrain": time.perf_counter() - started}})
         self.labels_ = labels
         return self
+
+
+def _one_text_per_passage(clusterer: str, texts, n: int) -> None:
+    """The lexical clusterers read each passage's words: refuse a call without one text per passage."""
+    if texts is None or len(texts) != n:
+        raise ClusteringError(f"{clusterer} needs one text per passage; got "
+                              f"{'none' if texts is None else len(texts)} for {n} passages")
 
 
 def _embedding_centroids(X: np.ndarray, nearest: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -81,13 +81,7 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
             (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
             if float(ca @ cb) >= float(between[j].max()):
                 continue
-            new = len(centroids)
-            around = np.flatnonzero(nearest == j)
-            to_b = np.isin(around, b) | (~np.isin(around, placed) & (X[around] @ cb > X[around] @ ca))
-            nearest[around[to_b]] = new
-            labels[b] = new
-            centroids[j] = ca.astype(np.float32)
-            centroids.append(cb.astype(np.float32))
+            _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
             this_round += 1
         made += this_round
         if not this_round:
@@ -97,6 +91,19 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: list, j: int,
+             placed: np.ndarray, part: np.ndarray, c_rest: np.ndarray, c_part: np.ndarray) -> None:
+    """Makes `part` of theme j's placed passages a new theme (in place): theme j keeps the rest and its
+    identity; its unplaced passages follow the closer of the two centres."""
+    new = len(centroids)
+    around = np.flatnonzero(nearest == j)
+    to_part = np.isin(around, part) | (~np.isin(around, placed) & (X[around] @ c_part > X[around] @ c_rest))
+    nearest[around[to_part]] = new
+    labels[part] = new
+    centroids[j] = c_rest.astype(np.float32)
+    centroids.append(c_part.astype(np.float32))
 
 
 def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
@@ -130,13 +137,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         (c_small, _), (c_large, _) = cohesion(X, small), cohesion(X, large)
         if held_out_cohesion(X, small) < tight or float(c_small @ c_large) >= apart:
             continue
-        new = len(centroids)
-        around = np.flatnonzero(nearest == j)
-        to_small = np.isin(around, small) | (~np.isin(around, placed) & (X[around] @ c_small > X[around] @ c_large))
-        nearest[around[to_small]] = new
-        labels[small] = new
-        centroids[j] = c_large.astype(np.float32)
-        centroids.append(c_small.astype(np.float32))
+        _cut_off(X, labels, nearest, centroids, j, placed, small, c_large, c_small)
         carved += 1
     if not carved:
         return clustering, 0
