@@ -60,3 +60,24 @@ def test_the_wide_layout_is_unchanged_on_a_desktop(browser, built: Built, serve)
     assert page.locator("table.themes thead th").first.is_visible()
     assert page.evaluate("() => getComputedStyle(document.querySelector('table.themes tbody tr')).display") == "table-row"
     context.close()
+
+
+def test_short_cells_of_the_theme_list_stay_on_one_line_on_a_desktop(browser, built: Built, serve) -> None:  # noqa: F811
+    # The wide spread column squeezed the short ones: theme id 10 showed as "1" over "0", and the
+    # status badge and the category broke mid-word. Each short cell's text is one line high.
+    url = serve(built.path, "alice")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(url + "/")
+    lines = page.evaluate("""() => [...document.querySelectorAll('table.themes tbody tr')].flatMap(row =>
+        [1, 3, 4, 5, 6].map(i => {
+            const walker = document.createTreeWalker(row.cells[i], NodeFilter.SHOW_TEXT), tops = new Set();
+            for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+                const range = document.createRange();
+                range.selectNodeContents(text);
+                for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+            }
+            return tops.size;
+        }))""")
+    context.close()
+    assert lines and max(lines) == 1, lines
