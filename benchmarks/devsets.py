@@ -59,7 +59,7 @@ SYNTH_METHODS = {
     "synth before": dict(min_sources=0, split_loose=False, place_near=False, partition="ward"),  # main before issue 13
     "synth no splits": dict(split_loose=False),
     "synth no near placement": dict(place_near=False),
-    "synth refits settled": dict(settle_steps=3),  # refits settled on the corpus above max_fit ("Coverage at 100k")
+    "synth refits not settled": dict(settle_steps=0),  # refits fitted on the sample alone (the default before "Coverage at 100k")
     "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
     # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
     "synth --clusterer consensus-ward-lexical": dict(clusterer="consensus-ward-lexical"),

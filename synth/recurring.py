@@ -16,7 +16,12 @@ Unplaced passages of the theme follow the closer half.
 `gather_unplaced` does the same for passages the clustering left unplaced (its refits disagreed on
 them): unplaced passages that group tightly (average linkage, cut at the themes' typical similarity)
 become a theme when they meet the same floor, so an idea three interviews raise in one passage each
-is not left on the unplaced page. Pure functions over arrays; deterministic.
+is not left on the unplaced page. A group whose centre sits inside an existing theme (as close to
+that theme's centre as its own members are: above the 10th percentile of their held-out similarity,
+the floor near placement uses) is a piece of that theme's idea the refits were unsure of, not a new
+idea: it is not made a theme, and its passages stay unplaced. At 100k passages this keeps 54 of 254
+candidate groups; a reading of samples found the rejected ones near-duplicates of their themes
+(docs/benchmarks.md, "Coverage at 100k passages"). Pure functions over arrays; deterministic.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from .cluster import Clustering
 # Average linkage holds a distance matrix over the unplaced passages (n^2 / 2 floats): above this many
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
-from .refine import bisect, cohesion
-from .small_themes import held_out_cohesion
+from .refine import NEAR_QUANTILE, bisect, cohesion
+from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
 from .vectors import unit
 
@@ -161,12 +166,13 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.
     pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
                             for m in members if len(m) >= 2]))
+    centres, floors = _theme_floors(X, members)
     tree = linkage(X[unplaced].astype(np.float64), method="average", metric="cosine")
     found = fcluster(tree, t=1.0 - pair, criterion="distance")
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = list(clustering.centroids)
     probability = clustering.probability.copy()
-    made = 0
+    made = inside = 0
     for g in np.unique(found):
         group = unplaced[found == g]
         if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
@@ -174,12 +180,29 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         centre, _ = cohesion(X, group)
         if held_out_cohesion(X, group) < tight:
             continue
+        if len(floors) and bool((centres @ centre.astype(np.float32) >= floors).any()):
+            inside += 1  # a piece of an existing theme's idea, not a new one
+            continue
         labels[group] = nearest[group] = len(centroids)
         probability[group] = np.maximum(probability[group], 0.5)
         centroids.append(centre.astype(np.float32))
         made += 1
     if not made:
-        return clustering, 0
-    stats = {**clustering.stats, "recurring_gathered": made, "n_themes": len(centroids)}
+        return (replace(clustering, stats={**clustering.stats, "recurring_inside_themes": inside})
+                if inside else clustering), 0
+    stats = {**clustering.stats, "recurring_gathered": made, "recurring_inside_themes": inside,
+             "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest, probability=probability,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def _theme_floors(X: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each theme's centre and its floor: the NEAR_QUANTILE of its members' held-out similarity (each
+    member to the centre of the others, so that a theme of four is not judged by members that sit in
+    their own centre). Themes of fewer than two members have no floor."""
+    kept = [m for m in members if len(m) >= 2]
+    if not kept:
+        return np.zeros((0, X.shape[1]), np.float32), np.zeros(0)
+    centres = np.stack([cohesion(X, m)[0] for m in kept]).astype(np.float32)
+    floors = np.array([np.quantile(held_out_similarities(X, m), NEAR_QUANTILE) for m in kept])
+    return centres, floors

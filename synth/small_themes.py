@@ -71,10 +71,17 @@ def held_out_cohesion(X: np.ndarray, members: np.ndarray) -> float:
     graph partition's small fragments of one idea would pass for recurring ideas of their own."""
     if len(members) < 2:
         return 0.0
+    return float(held_out_similarities(X, members).mean())
+
+
+def held_out_similarities(X: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Each member's cosine to the centre of the other members (float64; empty under two members)."""
+    if len(members) < 2:
+        return np.zeros(0)
     rows = X[members].astype(np.float64)
     others = rows.sum(axis=0) - rows
     norms = np.linalg.norm(others, axis=1)
-    return float(((rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)).mean())
+    return (rows * others).sum(axis=1) / np.where(norms == 0, 1, norms)
 
 
 def typical_cohesion(X: np.ndarray, nearest: np.ndarray, m: int) -> float:

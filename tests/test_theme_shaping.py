@@ -140,3 +140,40 @@ def test_a_catch_all_theme_is_split_where_its_halves_are_as_distinct_as_neighbou
     held = np.array([7] * 40 + [-1] * 40)
     _, made = split_catch_alls(_clustering(labels, X), X, min_size=5, held=held)
     assert made == 0
+
+
+def test_gather_unplaced_leaves_a_group_inside_an_existing_theme_unplaced():
+    """At 100k passages most tight groups of unplaced passages were pieces of an existing theme's idea
+    (rows sharing one phrase of the theme) that the refits were unsure of: made themes, they were
+    near-duplicates nobody would keep. A group whose centre sits as close to a theme's centre as that
+    theme's own members do stays unplaced; a group of a new idea beside it is still gathered."""
+    from synth.recurring import gather_unplaced
+
+    rng = np.random.default_rng(7)
+    common = rng.normal(size=16)  # themes of one corpus resemble each other
+    centres = [common + rng.normal(size=16) for _ in range(3)]
+    idea = common + rng.normal(size=16)
+    X = np.concatenate([*(c + 0.5 * rng.normal(size=(12, 16)) for c in centres),
+                        idea + 0.1 * rng.normal(size=(3, 16)),           # a new idea, three sources
+                        centres[0] + 0.3 * rng.normal(size=(4, 16)),     # theme 0's idea again, four sources
+                        rng.normal(size=(3, 16)) * 3]).astype(np.float32)  # strays
+    labels = np.array([0] * 12 + [1] * 12 + [2] * 12 + [-1] * 10)
+    base = _clustering(np.where(labels < 0, 0, labels), X)
+    clustering = Clustering(labels=labels, nearest=base.nearest, probability=np.where(labels < 0, 0.2, 1.0),
+                            centroids=base.centroids, stats={})
+    groups = np.array(list(range(36)) + [40, 41, 42] + [50, 51, 52, 53] + [60, 61, 62])
+    Xu = unit(X)
+    duplicate = np.arange(39, 43)
+    # The duplicate group is a recurring group by every other test: tight, four sources ...
+    assert held_out_cohesion(Xu, duplicate) > np.median([held_out_cohesion(Xu, np.flatnonzero(labels == j))
+                                                         for j in range(3)])
+    # ... and its centre sits inside theme 0, the new idea's does not.
+    theme0 = np.flatnonzero(labels == 0)
+    c0, _ = cohesion(Xu, theme0)
+    assert float(cohesion(Xu, duplicate)[0] @ c0) > float(np.quantile(Xu[theme0] @ c0, 0.5))
+    out, made = gather_unplaced(clustering, X, groups)
+    assert made == 1
+    assert len(set(out.labels[36:39])) == 1 and out.labels[36] == 3
+    assert (out.labels[39:] == -1).all()  # the duplicate and the strays stay unplaced
+    assert out.stats["recurring_inside_themes"] == 1
+    assert out.n_themes == 4
