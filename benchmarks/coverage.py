@@ -9,9 +9,10 @@ Three parts, each one command:
 - `--report PROJECT`: what discover left: live themes, placed passages in them, codable passages,
   coverage (placed / codable), and the latest run's clustering stats.
 - `--stages PROJECT` (or `--vectors NPY`): the clustering's coverage after each of its steps
-  (refits' agreement, small themes dissolved, loose themes split, near placement) on the project's
-  cached vectors, so that where coverage goes can be seen without embedding again. `--params` passes
-  ClusterParams fields as JSON.
+  (refits' agreement, small themes dissolved, loose themes split, near placement; then discover's
+  catch-all splits, carved and gathered recurring ideas) on the project's cached vectors, so that
+  where coverage goes can be seen without embedding again. `--params` passes ClusterParams fields
+  as JSON.
 
     python -m benchmarks.coverage --build /tmp/cov --size 100000
     python -m benchmarks.coverage --report /tmp/cov/p.synth
@@ -108,14 +109,18 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         placed = place_near(X, final_nearest, placed)
         out.update(splits_undone=int(undone), coverage=float(placed.mean()),
                    themes=int(len(np.unique(final_nearest))))
-        # discover's next steps on the Ward partitions: recurring ideas carved and gathered.
-        from synth.recurring import carve_recurring, gather_unplaced
+        # discover's next steps on the Ward partitions: catch-all themes split, recurring ideas carved
+        # and gathered (groups inside an existing theme left unplaced: `inside_themes`).
+        from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
 
         renumbered, labels, centroids = C._renumber(X, final_nearest, placed)
         clustering = C.Clustering(labels, renumbered, agree, centroids, {})
+        clustering, catch_alls = split_catch_alls(clustering, X)
         clustering, carved = carve_recurring(clustering, X, g)
         clustering, gathered = gather_unplaced(clustering, X, g)
-        out.update(carved=int(carved), gathered=gathered if gathered else clustering.stats.get("recurring_gathered", 0),
+        out.update(catch_alls_split=int(catch_alls), carved=int(carved),
+                   gathered=gathered if gathered else clustering.stats.get("recurring_gathered", 0),
+                   inside_themes=clustering.stats.get("recurring_inside_themes", 0),
                    coverage_after_gathering=float((clustering.labels >= 0).mean()),
                    themes_after_gathering=int(clustering.n_themes))
     out["seconds"] = round(time.perf_counter() - started, 1)

@@ -59,6 +59,10 @@ SYNTH_METHODS = {
     "synth before": dict(min_sources=0, split_loose=False, place_near=False, partition="ward"),  # main before issue 13
     "synth no splits": dict(split_loose=False),
     "synth no near placement": dict(place_near=False),
+    # ... then discover's steps after the clusterer (synth/recurring.py): catch-all themes split,
+    # recurring ideas carved out of broader themes and gathered from the unplaced ("Coverage at 100k").
+    "synth + recurring ideas": dict(recurring=True),
+    "synth + recurring ideas, refits not settled": dict(recurring=True, settle_steps=0),
     "synth refits not settled": dict(settle_steps=0),  # refits fitted on the sample alone (the default before "Coverage at 100k")
     "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
     # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
@@ -92,6 +96,7 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         labels, seconds = run_variant(V, groups, texts, seed, **params)
         return labels, seconds, None
     start = time.perf_counter()
+    recurring = params.pop("recurring", False)
     if params.get("clusterer"):
         from synth.clusterers import NEEDS_TEXTS, make_clusterer
 
@@ -101,6 +106,12 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         result = model.fit(V, groups=groups, **extra).clustering_
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
+    if recurring:
+        from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+
+        result, _ = split_catch_alls(result, V)
+        result, _ = carve_recurring(result, V, groups)
+        result, _ = gather_unplaced(result, V, groups)
     return result.labels.tolist(), time.perf_counter() - start, result
 
 

@@ -16,12 +16,12 @@ Unplaced passages of the theme follow the closer half.
 `gather_unplaced` does the same for passages the clustering left unplaced (its refits disagreed on
 them): unplaced passages that group tightly (average linkage, cut at the themes' typical similarity)
 become a theme when they meet the same floor, so an idea three interviews raise in one passage each
-is not left on the unplaced page. A group whose centre sits inside an existing theme (as close to
-that theme's centre as its own members are: above the 10th percentile of their held-out similarity,
-the floor near placement uses) is a piece of that theme's idea the refits were unsure of, not a new
-idea: it is not made a theme, and its passages stay unplaced. At 100k passages this keeps 54 of 254
-candidate groups; a reading of samples found the rejected ones near-duplicates of their themes
-(docs/benchmarks.md, "Coverage at 100k passages"). Pure functions over arrays; deterministic.
+is not left on the unplaced page. A group whose centre sits inside its nearest theme (as close to
+that theme's centre as the theme's own members are: `INSIDE_QUANTILE`) is a piece of that theme's
+idea the refits were unsure of, not a new idea: it is not made a theme, and its passages stay
+unplaced. At 100k passages, where each row is its own source and so any three close rows recur, most
+groups were such pieces (docs/benchmarks.md, "Coverage at 100k passages"). Pure functions over
+arrays; deterministic.
 """
 
 from __future__ import annotations
@@ -36,7 +36,15 @@ from .cluster import Clustering
 # Average linkage holds a distance matrix over the unplaced passages (n^2 / 2 floats): above this many
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
-from .refine import NEAR_QUANTILE, bisect, cohesion
+# A gathered group is inside its nearest theme when its centre is as close to that theme's centre as
+# the theme's lower quintile of members (each held out of the centre). Near placement judges a single
+# passage by the 10th percentile; a group's centre averages its passages' noise away and so sits
+# closer to every theme than its passages do, hence a stricter floor. 0.2, not 0.1, on the reading at
+# 100k (docs/benchmarks.md, "Coverage at 100k passages"): of 35 groups read, 0.2 keeps 17 of 21 new
+# ideas and 3 of 14 duplicates, 0.1 keeps 11 and 1, and 0.1 also drops the demo's community-language
+# advisers (whose nearest theme, data by ethnicity, is loose).
+INSIDE_QUANTILE = 0.2
+from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
 from .vectors import unit
@@ -180,9 +188,12 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         centre, _ = cohesion(X, group)
         if held_out_cohesion(X, group) < tight:
             continue
-        if len(floors) and bool((centres @ centre.astype(np.float32) >= floors).any()):
-            inside += 1  # a piece of an existing theme's idea, not a new one
-            continue
+        if len(floors):
+            near = centres @ centre.astype(np.float32)
+            j = int(np.argmax(near))
+            if near[j] >= floors[j]:
+                inside += 1  # a piece of its nearest theme's idea, not a new one
+                continue
         labels[group] = nearest[group] = len(centroids)
         probability[group] = np.maximum(probability[group], 0.5)
         centroids.append(centre.astype(np.float32))
@@ -197,12 +208,12 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
 
 
 def _theme_floors(X: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each theme's centre and its floor: the NEAR_QUANTILE of its members' held-out similarity (each
+    """Each theme's centre and its floor: the INSIDE_QUANTILE of its members' held-out similarity (each
     member to the centre of the others, so that a theme of four is not judged by members that sit in
     their own centre). Themes of fewer than two members have no floor."""
     kept = [m for m in members if len(m) >= 2]
     if not kept:
         return np.zeros((0, X.shape[1]), np.float32), np.zeros(0)
     centres = np.stack([cohesion(X, m)[0] for m in kept]).astype(np.float32)
-    floors = np.array([np.quantile(held_out_similarities(X, m), NEAR_QUANTILE) for m in kept])
+    floors = np.array([np.quantile(held_out_similarities(X, m), INSIDE_QUANTILE) for m in kept])
     return centres, floors

@@ -24,7 +24,7 @@ from scipy.cluster.hierarchy import fcluster
 from .vectors import unit  # noqa: F401  (cluster, label, stance and small_themes take it from here)
 
 _MAX_BISECT = 2000  # members bisected exactly; the rest follow the nearer half (bounds O(s^2) memory)
-NEAR_QUANTILE = 0.10  # a theme's floor: its members' 10th percentile of similarity to its centre
+_NEAR_QUANTILE = 0.10
 
 
 def cohesion(X: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, float]:
@@ -109,7 +109,7 @@ def place_near(X: np.ndarray, nearest: np.ndarray, placed: np.ndarray) -> np.nda
         if len(inside) < 3:  # a theme the refits never agreed on (a split half): judged by all its members
             inside = np.flatnonzero(nearest == j)
         centre = unit(X[inside].astype(np.float64).sum(axis=0)).astype(np.float32)
-        floor = float(np.quantile(X[inside] @ centre, NEAR_QUANTILE))
+        floor = float(np.quantile(X[inside] @ centre, _NEAR_QUANTILE))
         placed[outside[X[outside] @ centre >= floor]] = True
     return placed
 
