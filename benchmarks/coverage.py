@@ -114,8 +114,8 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
 
         renumbered, labels, centroids = C._renumber(X, final_nearest, placed)
-        clustering = C.Clustering(labels, renumbered, agree, centroids, {})
-        clustering, catch_alls = split_catch_alls(clustering, X)
+        clustering = C.Clustering(labels, renumbered, agree, centroids, {"min_theme_size": m})
+        clustering, catch_alls = split_catch_alls(clustering, X)  # halves of min_theme_size, as in discover
         clustering, carved = carve_recurring(clustering, X, g)
         clustering, gathered = gather_unplaced(clustering, X, g)
         out.update(catch_alls_split=int(catch_alls), carved=int(carved),
