@@ -26,7 +26,7 @@ arrays; deterministic.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -159,14 +159,29 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), carved
 
 
-def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
-                    min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
-    """The clustering with tight groups of unplaced passages from enough sources made themes."""
+@dataclass(frozen=True)
+class Candidate:
+    """A tight group of unplaced passages from enough sources, and the theme its centre is nearest."""
+    passages: np.ndarray  # indices
+    centre: np.ndarray  # unit
+    theme: int  # the nearest theme with at least two members (-1: none)
+    similarity: float  # the centre's cosine to that theme's centre
+    floor: float  # that theme's INSIDE_QUANTILE of held-out member similarity
+
+    @property
+    def inside(self) -> bool:
+        """A piece of its nearest theme's idea, not a new one."""
+        return self.theme >= 0 and self.similarity >= self.floor
+
+
+def candidate_groups(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray, *,
+                     min_sources: int = 3, min_passages: int = 3) -> list[Candidate]:
+    """Groups of unplaced passages (average linkage, cut at the themes' typical similarity) with
+    `min_passages` passages from `min_sources` sources, as tight as a typical theme. Builds the
+    linkage over every unplaced passage: callers bound their number (`MAX_UNPLACED`)."""
     unplaced = np.flatnonzero(clustering.labels < 0)
-    if groups is None or min_sources <= 0 or len(unplaced) < min_passages or clustering.n_themes < 1:
-        return clustering, 0
-    if len(unplaced) > MAX_UNPLACED:
-        return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
+    if len(unplaced) < max(min_passages, 2) or clustering.n_themes < 1:
+        return []
     groups = np.asarray(groups)
     X = unit(vectors, np.float32)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
@@ -174,13 +189,10 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.
     pair = float(np.median([(len(m) ** 2 * cohesion(X, m)[1] ** 2 - len(m)) / max(len(m) * (len(m) - 1), 1)
                             for m in members if len(m) >= 2]))
-    centres, floors = _theme_floors(X, members)
+    themes, centres, floors = _theme_floors(X, members)
     tree = linkage(X[unplaced].astype(np.float64), method="average", metric="cosine")
     found = fcluster(tree, t=1.0 - pair, criterion="distance")
-    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
-    centroids = list(clustering.centroids)
-    probability = clustering.probability.copy()
-    made = inside = 0
+    out = []
     for g in np.unique(found):
         group = unplaced[found == g]
         if len(group) < min_passages or len(np.unique(groups[group])) < min_sources:
@@ -188,15 +200,35 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
         centre, _ = cohesion(X, group)
         if held_out_cohesion(X, group) < tight:
             continue
-        if len(floors):
-            near = centres @ centre.astype(np.float32)
-            j = int(np.argmax(near))
-            if near[j] >= floors[j]:
-                inside += 1  # a piece of its nearest theme's idea, not a new one
-                continue
+        near = centres @ centre.astype(np.float32)
+        j = int(np.argmax(near)) if len(near) else -1
+        out.append(Candidate(group, centre.astype(np.float32), int(themes[j]) if j >= 0 else -1,
+                             float(near[j]) if j >= 0 else -1.0, float(floors[j]) if j >= 0 else 1.0))
+    return out
+
+
+def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+                    min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
+    """The clustering with tight groups of unplaced passages from enough sources made themes, unless
+    a group sits inside its nearest theme (then its passages stay unplaced)."""
+    unplaced = np.flatnonzero(clustering.labels < 0)
+    if groups is None or min_sources <= 0 or len(unplaced) < min_passages or clustering.n_themes < 1:
+        return clustering, 0
+    if len(unplaced) > MAX_UNPLACED:
+        return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
+    candidates = candidate_groups(clustering, vectors, groups, min_sources=min_sources, min_passages=min_passages)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    probability = clustering.probability.copy()
+    made = inside = 0
+    for candidate in candidates:
+        if candidate.inside:
+            inside += 1
+            continue
+        group = candidate.passages
         labels[group] = nearest[group] = len(centroids)
         probability[group] = np.maximum(probability[group], 0.5)
-        centroids.append(centre.astype(np.float32))
+        centroids.append(candidate.centre)
         made += 1
     if not made:
         return (replace(clustering, stats={**clustering.stats, "recurring_inside_themes": inside})
@@ -207,13 +239,13 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
 
 
-def _theme_floors(X: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each theme's centre and its floor: the INSIDE_QUANTILE of its members' held-out similarity (each
-    member to the centre of the others, so that a theme of four is not judged by members that sit in
-    their own centre). Themes of fewer than two members have no floor."""
-    kept = [m for m in members if len(m) >= 2]
-    if not kept:
-        return np.zeros((0, X.shape[1]), np.float32), np.zeros(0)
-    centres = np.stack([cohesion(X, m)[0] for m in kept]).astype(np.float32)
-    floors = np.array([np.quantile(held_out_similarities(X, m), INSIDE_QUANTILE) for m in kept])
-    return centres, floors
+def _theme_floors(X: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The themes of at least two members, their centres and their floors: the INSIDE_QUANTILE of
+    their members' held-out similarity (each member to the centre of the others, so that a theme of
+    four is not judged by members that sit in their own centre)."""
+    themes = np.array([j for j, m in enumerate(members) if len(m) >= 2], dtype=np.int64)
+    if not len(themes):
+        return themes, np.zeros((0, X.shape[1]), np.float32), np.zeros(0)
+    centres = np.stack([cohesion(X, members[j])[0] for j in themes]).astype(np.float32)
+    floors = np.array([np.quantile(held_out_similarities(X, members[j]), INSIDE_QUANTILE) for j in themes])
+    return themes, centres, floors
