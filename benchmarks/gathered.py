@@ -33,7 +33,7 @@ def main() -> None:
 
     from benchmarks.coverage import project_vectors
     from synth.cluster import ClusterParams, cluster_passages
-    from synth.recurring import candidate_groups, carve_recurring, cohesion, split_catch_alls
+    from synth.recurring import MAX_UNPLACED, candidate_groups, carve_recurring, cohesion, split_catch_alls
     from synth.store import Project
     from synth.vectors import unit
 
@@ -46,8 +46,11 @@ def main() -> None:
     clustering, carved = carve_recurring(clustering, X, groups)
     candidates = candidate_groups(clustering, X, groups)
     inside = [c for c in candidates if c.inside]
+    unplaced = int((clustering.labels < 0).sum())
     print(json.dumps({"passages": len(X), "themes": clustering.n_themes, "catch_alls_split": split, "carved": carved,
-                      "unplaced": int((clustering.labels < 0).sum()), "candidates": len(candidates),
+                      "unplaced": unplaced, "candidates": len(candidates),
+                      # discover's gather_unplaced makes none of them themes above MAX_UNPLACED
+                      "gathering_skipped": unplaced > MAX_UNPLACED,
                       "inside_their_theme": len(inside), "gathered": len(candidates) - len(inside),
                       "passages_gathered": int(sum(len(c.passages) for c in candidates if not c.inside)),
                       "seconds": round(time.perf_counter() - started, 1)}))
