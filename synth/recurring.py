@@ -31,6 +31,8 @@ from .cluster import Clustering
 # Average linkage holds a distance matrix over the unplaced passages (n^2 / 2 floats): above this many
 # unplaced passages gathering is skipped (at 4,000: 64 MB), and the stats say so.
 MAX_UNPLACED = 4000
+# How many distinct fragments under the minimum size a catch-all split may set aside before it gives up.
+_FRAGMENT_DEPTH = 3
 from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion
 from .stance import _held_together
@@ -72,15 +74,13 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
             placed = members[j]
             if held is not None and _held_together(held[placed]):
                 continue
-            side = bisect(X, placed)
-            a, b = placed[~side], placed[side]
-            if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
-                a, b = b, a
-            if min(len(a), len(b)) < m:
+            cut = _distinct_parts(X, placed, m, float(between[j].max()))
+            if cut is None:
                 continue
+            a, b = cut
+            # Fragments set aside on the way stay in the theme (their centre is the larger part's):
+            # a small recurring idea among them is still there for `carve_recurring` to find whole.
             (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
-            if float(ca @ cb) >= float(between[j].max()):
-                continue
             _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
             this_round += 1
         made += this_round
@@ -91,6 +91,33 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def _distinct_parts(X: np.ndarray, placed: np.ndarray, m: int, neighbour: float,
+                    depth: int = _FRAGMENT_DEPTH) -> tuple[np.ndarray, np.ndarray] | None:
+    """(larger part, smaller part) of a theme's passages whose two parts are
+    further apart than the theme is from its closest other theme (`neighbour`) and hold at least m
+    passages each; None when there are none.
+
+    The first bisection of a broad literature theme often cuts off a fragment: a few list items or
+    one report's design paragraphs, distinct but too small to stand. Stopping there kept the demo's
+    40-passage evaluation-methods theme whole although its remaining 34 passages hold two ideas (the
+    Support for Schools findings and the evaluations' design). So a distinct fragment under m is set
+    aside and the rest is bisected again, a few levels deep; the fragments stay in the theme."""
+    rest = placed
+    for _ in range(depth):
+        if len(rest) < 2 * m:
+            return None
+        side = bisect(X, rest)
+        a, b = rest[~side], rest[side]
+        if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
+            a, b = b, a
+        if not len(b) or float(cohesion(X, a)[0] @ cohesion(X, b)[0]) >= neighbour:
+            return None
+        if len(b) >= m:
+            return a, b
+        rest = a
+    return None
 
 
 def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: list, j: int,
