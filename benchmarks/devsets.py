@@ -61,6 +61,11 @@ SYNTH_METHODS = {
     "synth no near placement": dict(place_near=False),
     "synth refits settled": dict(settle_steps=3),  # refits settled on the corpus above max_fit ("Coverage at 100k")
     "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
+    # The clusterer + the steps discover runs after it on the Ward family (synth/recurring.py, no stance):
+    # recurring ideas carved and gathered, then catch-alls split past fragments too small to stand;
+    "synth + recurring": dict(shaping="after"),
+    # ... as main had them before branch `catchall`: catch-alls split first, at the first bisection only.
+    "synth + recurring (split first at one level)": dict(shaping="before"),
     # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
     "synth --clusterer consensus-ward-lexical": dict(clusterer="consensus-ward-lexical"),
     "lexical w=0.9": dict(clusterer="consensus-ward-lexical", lexical_weight=0.9),
@@ -92,6 +97,7 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         labels, seconds = run_variant(V, groups, texts, seed, **params)
         return labels, seconds, None
     start = time.perf_counter()
+    shaping = params.pop("shaping", None)
     if params.get("clusterer"):
         from synth.clusterers import NEEDS_TEXTS, make_clusterer
 
@@ -101,7 +107,23 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         result = model.fit(V, groups=groups, **extra).clustering_
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
+    if shaping:
+        result = shaped(result, V, groups, before=shaping == "before")
     return result.labels.tolist(), time.perf_counter() - start, result
+
+
+def shaped(result, V: np.ndarray, groups, *, before: bool = False):
+    """`result` after discover's recurring-idea steps (groups: one source per passage when None)."""
+    from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+
+    groups = np.arange(len(V)) if groups is None else np.asarray(groups)
+    if before:
+        result, _ = split_catch_alls(result, V, fragment_depth=1)
+    result, _ = carve_recurring(result, V, groups)
+    result, _ = gather_unplaced(result, V, groups)
+    if not before:
+        result, _ = split_catch_alls(result, V)
+    return result
 
 
 def main() -> None:

@@ -40,7 +40,8 @@ from .vectors import unit
 
 
 def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
-                     held: np.ndarray | None = None, rounds: int = 3) -> tuple[Clustering, int]:
+                     held: np.ndarray | None = None, rounds: int = 3,
+                     fragment_depth: int = _FRAGMENT_DEPTH) -> tuple[Clustering, int]:
     """The clustering with its catch-all themes split, and how many splits were made.
 
     A catch-all is a theme at least twice the median theme's size (and twice the minimum theme size)
@@ -51,7 +52,9 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     programme's delivery, schools support and in-work support whole; the local one does not. Both
     halves must hold `min_size` passages (the clustering's minimum theme size). Repeated for a few
     rounds, so a catch-all can become several themes. Unplaced passages of the theme follow the
-    closer half; a theme a reviewer's decisions hold together (`held`) is not cut."""
+    closer half; a theme a reviewer's decisions hold together (`held`) is not cut. A distinct part
+    under the minimum size is set aside and the rest bisected again, up to `fragment_depth` levels
+    (1: the first bisection only, as before; see `_distinct_parts`)."""
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
     if clustering.n_themes < 2:
         return clustering, 0
@@ -74,7 +77,7 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
             placed = members[j]
             if held is not None and _held_together(held[placed]):
                 continue
-            cut = _distinct_parts(X, placed, m, float(between[j].max()))
+            cut = _distinct_parts(X, placed, m, float(between[j].max()), fragment_depth)
             if cut is None:
                 continue
             a, b = cut
