@@ -152,7 +152,10 @@ NEUTRAL_PHRASES = (
     # "benefit" the advantage is an enabler cue; benefits one lives on (welfare) are not.
     "their benefit", "on benefit", "claim benefit", "claiming benefit", "benefit claimant", "benefit claim",
     "benefit system", "benefit sanction", "benefit payment", "benefit office", "benefit cap", "benefit rule",
-    "out-of-work benefit", "out of work benefit", "in-work benefit", "welfare benefit", "housing benefit",
+    # ("housing benefit" is left out for now: on the demo it turns a drop-in passage ("will I lose my
+    # housing benefit") from enabler to practice, the mentoring theme then splits by stance, and its
+    # practice side finds no unique label phrase (a label_phrases matter; see docs/benchmarks.md).)
+    "out-of-work benefit", "out of work benefit", "in-work benefit", "welfare benefit",
     "sickness benefit", "disability benefit", "child benefit", "unemployment benefit", "receive benefit",
     "receiving benefit", "benefit entitlement",
 )
