@@ -223,3 +223,13 @@ def test_the_schools_programme_findings_are_not_part_of_the_evaluation_methods_t
     design = "This is the first in a series of evaluation reports aiming to understand"[:45]
     assert demand in of and design in of
     assert of[demand] != of[design]
+
+
+def test_fear_of_mistakes_and_sanctions_sits_in_a_barrier_theme(demo):
+    """Issue 13 item 2: two interview passages on fear ("frightened of making a mistake in English",
+    relatives who "lost their benefits, and they're frightened of it") read as enablers through cue
+    errors, and a stance split made them an enabler theme of their own."""
+    themes, members, _ = demo
+    fear = ("For them it's mostly confidence and English", "Because they trust us. Many of our staff")
+    holding = [t for t in themes if any(p.text.startswith(fear) for p in members[t.id])]
+    assert holding and all(t.category == "barrier" for t in holding), [(t.label, t.category) for t in holding]
