@@ -59,12 +59,17 @@ SYNTH_METHODS = {
     "synth before": dict(min_sources=0, split_loose=False, place_near=False, partition="ward"),  # main before issue 13
     "synth no splits": dict(split_loose=False),
     "synth no near placement": dict(place_near=False),
-    # ... then discover's steps after the clusterer (synth/recurring.py): catch-all themes split,
-    # recurring ideas carved out of broader themes and gathered from the unplaced ("Coverage at 100k").
+    # ... then discover's steps after the clusterer (synth/recurring.py), in discover's order: recurring
+    # ideas carved and gathered, catch-alls split ("Coverage at 100k"; the same as "synth + recurring").
     "synth + recurring ideas": dict(recurring=True),
     "synth + recurring ideas, refits not settled": dict(recurring=True, settle_steps=0),
     "synth refits not settled": dict(settle_steps=0),  # refits fitted on the sample alone (the default before "Coverage at 100k")
     "synth --clusterer umap-hdbscan": dict(clusterer="umap-hdbscan"),
+    # The clusterer + the steps discover runs after it on the Ward family (synth/recurring.py, no stance):
+    # recurring ideas carved and gathered, then catch-alls split past fragments too small to stand;
+    "synth + recurring": dict(shaping="after"),
+    # ... as main had them before branch `catchall`: catch-alls split first, at the first bisection only.
+    "synth + recurring (split first at one level)": dict(shaping="before"),
     # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
     "synth --clusterer consensus-ward-lexical": dict(clusterer="consensus-ward-lexical"),
     "lexical w=0.9": dict(clusterer="consensus-ward-lexical", lexical_weight=0.9),
@@ -96,7 +101,9 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         labels, seconds = run_variant(V, groups, texts, seed, **params)
         return labels, seconds, None
     start = time.perf_counter()
-    recurring = params.pop("recurring", False)
+    shaping = params.pop("shaping", None)
+    if params.pop("recurring", False):  # the name the coverage section's commands use
+        shaping = "after"
     if params.get("clusterer"):
         from synth.clusterers import NEEDS_TEXTS, make_clusterer
 
@@ -106,13 +113,23 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         result = model.fit(V, groups=groups, **extra).clustering_
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
-    if recurring:
-        from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
-
-        result, _ = split_catch_alls(result, V)
-        result, _ = carve_recurring(result, V, groups)
-        result, _ = gather_unplaced(result, V, groups)
+    if shaping:
+        result = shaped(result, V, groups, before=shaping == "before")
     return result.labels.tolist(), time.perf_counter() - start, result
+
+
+def shaped(result, V: np.ndarray, groups, *, before: bool = False):
+    """`result` after discover's recurring-idea steps (groups: one source per passage when None)."""
+    from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+
+    groups = np.arange(len(V)) if groups is None else np.asarray(groups)
+    if before:
+        result, _ = split_catch_alls(result, V, fragment_depth=1)
+    result, _ = carve_recurring(result, V, groups)
+    result, _ = gather_unplaced(result, V, groups)
+    if not before:
+        result, _ = split_catch_alls(result, V)
+    return result
 
 
 def main() -> None:

@@ -46,9 +46,9 @@ def main() -> None:
             t0 = time.perf_counter()
             base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
             t1 = time.perf_counter()
-            carved, n_split = split_catch_alls(base, V)
-            carved, n_carved = carve_recurring(carved, V, groups)
+            carved, n_carved = carve_recurring(base, V, groups)  # in discover's order
             carved, n_gathered = gather_unplaced(carved, V, groups)
+            carved, n_split = split_catch_alls(carved, V)
             t2 = time.perf_counter()
             stance = split_by_stance(carved, V, groups, cats, texts=texts)
             t3 = time.perf_counter()

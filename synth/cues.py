@@ -52,6 +52,16 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         # How evaluation reports word a shortfall ("the evidence was patchy", "deficiencies in communication").
         ("patchy", 1.0), ("deficiency", 1.0), ("reluctance", 1.0), ("at odds with", 1.0), ("undermine", 1.0),
         ("weak", 1.0), ("difficulty", 1.0), ("constraint", 1.0),
+        # Fear keeps people away ("frightened of making a mistake", "scared of being sanctioned");
+        # "afraid" stays 0.5 for its polite use ("I'm afraid I don't know").
+        ("frightened", 1.0), ("frighten", 1.0), ("scared", 1.0), ("scare", 1.0), ("fear", 1.0),
+        ("fearful", 1.0), ("terrified", 1.0), ("nervous", 0.5),
+        # Losing one's (welfare) benefits: the loss, not an advantage (see NEUTRAL_PHRASES).
+        ("lose benefit", 1.0), ("lose their benefit", 1.0), ("lose your benefit", 1.0), ("lose my benefit", 1.0),
+        ("lose his benefit", 1.0), ("lose her benefit", 1.0),
+        # Being turned away or treated worse ("after one or two rejections like that, many stop applying").
+        ("rejection", 1.0), ("reject", 0.5), ("treat differently", 1.0), ("treated differently", 1.0),
+        ("uncomfortable", 1.0),
         ("never", 0.5), ("without", 0.5), ("no", 0.5), ("not", 0.5),
     ),
     "enabler": (
@@ -137,6 +147,17 @@ NEUTRAL_PHRASES = (
     "to be honest", "so far", "only if",
     # "caring" the adjective praises; "caring responsibilities" (looking after someone) does not.
     "caring responsibilities", "caring responsibility", "caring role", "caring duties",
+    # "kind" the adjective praises; "that kind of experience" does not.
+    "kind of", "that kind", "this kind", "what kind", "some kind", "any kind", "all kind", "the kind",
+    # "benefit" the advantage is an enabler cue; benefits one lives on (welfare) are not.
+    "their benefit", "on benefit", "claim benefit", "claiming benefit", "benefit claimant", "benefit claim",
+    "benefit system", "benefit sanction", "benefit payment", "benefit office", "benefit cap", "benefit rule",
+    # ("housing benefit" is left out for now: on the demo it turns a drop-in passage ("will I lose my
+    # housing benefit") from enabler to practice, the mentoring theme then splits by stance, and its
+    # practice side finds no unique label phrase (a label_phrases matter; see docs/benchmarks.md).)
+    "out-of-work benefit", "out of work benefit", "in-work benefit", "welfare benefit",
+    "sickness benefit", "disability benefit", "child benefit", "unemployment benefit", "receive benefit",
+    "receiving benefit", "benefit entitlement",
 )
 
 # Base-form verbs that open an instruction ("Offer evening sessions."): a practice when a sentence

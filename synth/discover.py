@@ -248,15 +248,17 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
 
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress, texts=sub_texts)
-        # Catch-all themes split, small recurring ideas carved out of broader themes or gathered
-        # from the unplaced (synth/recurring.py); then stance within a topic: a theme whose passages divide between
+        # Small recurring ideas carved out of broader themes or gathered from the unplaced, then
+        # catch-all themes split (synth/recurring.py); then stance within a topic: a theme whose passages divide between
         # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
-        # a theme a reviewer's decisions hold together.
+        # a theme a reviewer's decisions hold together. Carving and gathering come first: their
+        # yardstick is the clusterer's typical theme, and the parts of a split long document are
+        # tighter than that (they raised it, and three interviews' idea was left unplaced).
         held = _held_placements(project, sub_passages)
         if clusterer in _WARD_FAMILY:
-            clustering, _ = split_catch_alls(clustering, sub_vectors, held=held)
             clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
             clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
+            clustering, _ = split_catch_alls(clustering, sub_vectors, held=held)
         stance_split = split_by_stance(clustering, sub_vectors, group_ids,
                                        [by_passage[p.id].category for p in sub_passages], held=held,
                                        texts=sub_texts) if stance else None

@@ -44,6 +44,8 @@ MAX_UNPLACED = 4000
 # ideas and 3 of 14 duplicates, 0.1 keeps 11 and 1, and 0.1 also drops the demo's community-language
 # advisers (whose nearest theme, data by ethnicity, is loose).
 INSIDE_QUANTILE = 0.2
+# How many distinct fragments under the minimum size a catch-all split may set aside before it gives up.
+_FRAGMENT_DEPTH = 3
 from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
@@ -51,7 +53,8 @@ from .vectors import unit
 
 
 def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
-                     held: np.ndarray | None = None, rounds: int = 3) -> tuple[Clustering, int]:
+                     held: np.ndarray | None = None, rounds: int = 3,
+                     fragment_depth: int = _FRAGMENT_DEPTH) -> tuple[Clustering, int]:
     """The clustering with its catch-all themes split, and how many splits were made.
 
     A catch-all is a theme at least twice the median theme's size (and twice the minimum theme size)
@@ -62,7 +65,9 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     programme's delivery, schools support and in-work support whole; the local one does not. Both
     halves must hold `min_size` passages (the clustering's minimum theme size). Repeated for a few
     rounds, so a catch-all can become several themes. Unplaced passages of the theme follow the
-    closer half; a theme a reviewer's decisions hold together (`held`) is not cut."""
+    closer half; a theme a reviewer's decisions hold together (`held`) is not cut. A distinct part
+    under the minimum size is set aside and the rest bisected again, up to `fragment_depth` levels
+    (1: the first bisection only, as before; see `_distinct_parts`)."""
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
     if clustering.n_themes < 2:
         return clustering, 0
@@ -85,15 +90,13 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
             placed = members[j]
             if held is not None and _held_together(held[placed]):
                 continue
-            side = bisect(X, placed)
-            a, b = placed[~side], placed[side]
-            if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
-                a, b = b, a
-            if min(len(a), len(b)) < m:
+            cut = _distinct_parts(X, placed, m, float(between[j].max()), fragment_depth)
+            if cut is None:
                 continue
+            a, b = cut
+            # Fragments set aside on the way stay in the theme (their centre is the larger part's):
+            # a small recurring idea among them is still there for `carve_recurring` to find whole.
             (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
-            if float(ca @ cb) >= float(between[j].max()):
-                continue
             _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
             this_round += 1
         made += this_round
@@ -104,6 +107,33 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def _distinct_parts(X: np.ndarray, placed: np.ndarray, m: int, neighbour: float,
+                    depth: int = _FRAGMENT_DEPTH) -> tuple[np.ndarray, np.ndarray] | None:
+    """(larger part, smaller part) of a theme's passages whose two parts are
+    further apart than the theme is from its closest other theme (`neighbour`) and hold at least m
+    passages each; None when there are none.
+
+    The first bisection of a broad literature theme often cuts off a fragment: a few list items or
+    one report's design paragraphs, distinct but too small to stand. Stopping there kept the demo's
+    40-passage evaluation-methods theme whole although its remaining 34 passages hold two ideas (the
+    Support for Schools findings and the evaluations' design). So a distinct fragment under m is set
+    aside and the rest is bisected again, a few levels deep; the fragments stay in the theme."""
+    rest = placed
+    for _ in range(depth):
+        if len(rest) < 2 * m:
+            return None
+        side = bisect(X, rest)
+        a, b = rest[~side], rest[side]
+        if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
+            a, b = b, a
+        if not len(b) or float(cohesion(X, a)[0] @ cohesion(X, b)[0]) >= neighbour:
+            return None
+        if len(b) >= m:
+            return a, b
+        rest = a
+    return None
 
 
 def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: list, j: int,

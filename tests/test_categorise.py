@@ -43,6 +43,43 @@ def test_lack_of_is_a_barrier_cue_at_its_exact_offsets():
     assert text[cue.start_char:cue.end_char] == cue.phrase
 
 
+def test_fear_is_a_barrier_and_welfare_benefits_are_no_advantage():
+    """The demo's "Frightened of making a mistake" theme was categorised enabler: "frightened" was no
+    cue, and "lost their benefits" counted for enabler ("benefit" the advantage)."""
+    assert ("frightened", "barrier", False, "barrier") in cues_of("They're frightened of making a mistake in English.")
+    assert ("scared", "barrier", False, "barrier") in cues_of("Many are scared of being sanctioned.")
+    lost = cues_of("Some have heard stories from relatives who lost their benefits, and they're frightened of it.")
+    assert not [c for c in lost if c[3] == "enabler"], lost
+    assert ("lost their benefits", "barrier", False, "barrier") in lost
+    on = cues_of("Participants on out-of-work benefits were referred by the jobcentre.")
+    assert not [c for c in on if c[3] == "enabler"], on
+    # The advantage is still an enabler cue.
+    assert ("benefits", "enabler", False, "enabler") in cues_of("The benefits of the mentoring scheme were clear.")
+
+
+def test_fear_of_losing_benefits_reads_as_a_barrier(embedder, prototypes):
+    (fear,) = categorise(["Fear of losing their benefits keeps people from taking short-term work."],
+                         embedder, prototypes)
+    assert fear.category == "barrier", fear.scores
+
+
+HIJAB = ("And then there's what happens when they do apply. Women in hijab tell us they're treated differently at "
+         "interviews, or they're told the uniform is a problem. Some are asked whether their husband agrees to them "
+         "working. One woman was told at a shop interview that customers might be uncomfortable. That kind of "
+         "experience stays with you. After one or two rejections like that, many women stop applying.")
+
+
+def test_that_kind_of_experience_is_no_praise_and_rejection_is_a_barrier(embedder, prototypes):
+    """The demo's "Employer bias" theme was suggested very low partly because this passage read as an
+    enabler: "kind" in "that kind of experience" counted as praise; rejection and unequal treatment
+    were no cues."""
+    assert not [c for c in cues_of("That kind of experience stays with you.") if c[3] == "enabler"]
+    assert ("kind", "enabler", False, "enabler") in cues_of("The staff were kind and patient.")
+    assert ("rejections", "barrier", False, "barrier") in cues_of("After one or two rejections like that, many stop.")
+    (hijab,) = categorise([HIJAB], embedder, prototypes)
+    assert hijab.category == "barrier", (hijab.scores, hijab.cues)
+
+
 def test_did_not_help_counts_against_the_enabler():
     text = "The course did not help me find work."
     assert cues_of(text) == [("not help", "enabler", True, "barrier")]

@@ -4,6 +4,7 @@ phrases from the passages, definitions are quotes with their sources."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -49,16 +50,21 @@ def test_labels_are_phrases_from_two_sources_and_unique(demo):
     labels = [t.label for t in themes]
     assert len(set(map(str.lower, labels))) == len(labels), labels
     assert not [t.label for t in themes if "," in t.label], labels  # no keyword triples
-    phrased = 0
+    phrased = eligible = 0
     for t in themes:
         words = t.label.split()
         assert 2 <= len(words) <= 6, t.label
         pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
         sources = {p.source_id for p in members[t.id] if pattern.search(p.text)}
         assert sources, t.label  # occurs in the theme
-        phrased += len(sources) >= 2
+        # A theme one report carries (a part of a split literature catch-all) has no second source
+        # for its phrase to recur in; it is not counted either way.
+        shares = Counter(p.source_id for p in members[t.id]).most_common(1)
+        if shares[0][1] < 0.8 * len(members[t.id]):
+            eligible += 1
+            phrased += len(sources) >= 2
     # Small themes (three or four passages, often stance siblings) may have no phrase in two sources.
-    assert phrased >= 2 / 3 * len(themes), labels
+    assert phrased >= 2 / 3 * eligible, labels
 
 
 def test_labels_are_noun_phrases_not_instructions(demo):
@@ -205,3 +211,25 @@ def test_an_enabler_definition_quotes_what_helped_not_the_problem(demo_views):
     assert shuttle
     for t in shuttle:
         assert "eats up" not in t["definition"], t["definition"]
+
+
+def test_the_schools_programme_findings_are_not_part_of_the_evaluation_methods_theme(demo):
+    """The 40-passage "Qualitative research" theme held the evaluations' design and the Support for
+    Schools programme's take-up findings together: its first bisection cut off six list items of
+    one report, too few to stand, and the catch-all split stopped there."""
+    themes, members, _ = demo
+    of = {p.text[:45]: t.id for t in themes for p in members[t.id]}
+    demand = "Five key drivers of this demand for the progra"[:45]
+    design = "This is the first in a series of evaluation reports aiming to understand"[:45]
+    assert demand in of and design in of
+    assert of[demand] != of[design]
+
+
+def test_fear_of_mistakes_and_sanctions_sits_in_a_barrier_theme(demo):
+    """Issue 13 item 2: two interview passages on fear ("frightened of making a mistake in English",
+    relatives who "lost their benefits, and they're frightened of it") read as enablers through cue
+    errors, and a stance split made them an enabler theme of their own."""
+    themes, members, _ = demo
+    fear = ("For them it's mostly confidence and English", "Because they trust us. Many of our staff")
+    holding = [t for t in themes if any(p.text.startswith(fear) for p in members[t.id])]
+    assert holding and all(t.category == "barrier" for t in holding), [(t.label, t.category) for t in holding]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from synth.cluster import Clustering
-from synth.refine import cohesion, unit
+from synth.refine import bisect, cohesion, unit
 from synth.small_themes import held_out_cohesion
 
 
@@ -177,3 +177,36 @@ def test_gather_unplaced_leaves_a_group_inside_an_existing_theme_unplaced():
     assert (out.labels[39:] == -1).all()  # the duplicate and the strays stay unplaced
     assert out.stats["recurring_inside_themes"] == 1
     assert out.n_themes == 4
+
+
+def test_a_catch_all_is_split_past_a_distinct_fragment_too_small_to_stand():
+    """The demo's 40-passage evaluation theme: its first bisection cuts off six list items of one
+    report (distinct, but under the minimum theme size), so the catch-all split stopped there, and
+    the two ideas in the other 34 passages stayed one theme. The fragment is set aside, the rest is
+    bisected again; the fragment stays in the theme that keeps the index."""
+    from synth.recurring import split_catch_alls
+
+    rng = np.random.default_rng(5)
+    d = 16
+    e = np.eye(d)
+    a, b = unit(e[0] + e[2]), unit(e[1] + e[2])  # two ideas of one catch-all
+    frag = unit(-(a + b) + 0.5 * e[9])  # three list items, far from both: the first bisection's small half
+    near = unit(a + b + 0.3 * e[9] + 0.3 * e[10])  # the neighbouring theme, closer than the two ideas are
+    far = [e[3] + e[4], e[5] + e[6], e[7] + e[8]]
+
+    def blob(centre, n):
+        return centre + 0.08 * rng.normal(size=(n, d))
+
+    X = np.concatenate([blob(frag, 3), blob(a, 20), blob(b, 17), blob(near, 10),
+                        *(blob(unit(f), 10) for f in far)]).astype(np.float32)
+    labels = np.array([0] * 40 + [1] * 10 + [2] * 10 + [3] * 10 + [4] * 10)
+    # The first bisection cuts off the fragment (3 < the minimum size 5): main stopped there.
+    first = bisect(unit(X), np.arange(40))
+    assert sorted(np.flatnonzero(first).tolist()) in ([0, 1, 2], list(range(3, 40)))
+    out, made = split_catch_alls(_clustering(labels, X), X, min_size=5)
+    assert made == 1
+    assert len(set(out.labels[3:23])) == 1 and len(set(out.labels[23:40])) == 1
+    assert out.labels[3] != out.labels[23]
+    assert (out.labels[:3] == 0).all()  # the fragment stays with the theme's index
+    assert (out.labels[3:23] == 0).all()  # ... which the larger part keeps
+    assert (out.labels[40:] == labels[40:]).all()
