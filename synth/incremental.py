@@ -39,6 +39,7 @@ from .match import CHANGED, KEPT, NEW, MatchReport, ThemeMatch
 from .records import Passage
 from .recurring import gather_unplaced
 from .refine import place_near, unit
+from .vectors import unit_rows
 
 WARM_SHARE = 0.10  # passages added or removed since the last full partition, as a share of the corpus
 KEPT_JACCARD = 0.8  # as synth.match: a theme that kept this share of its members is 'kept'
@@ -122,7 +123,7 @@ def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.n
     every other passage is new.
     """
     n = len(passages)
-    X = unit(np.asarray(vectors, dtype=np.float32))
+    X = unit_rows(vectors)
     index = {t.theme_id: j for j, t in enumerate(themes)}
     k = len(themes)
     old = np.array([p.id in stored for p in passages], bool)

@@ -34,7 +34,7 @@ MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion
 from .stance import _held_together
-from .vectors import unit
+from .vectors import unit_rows
 
 
 def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
@@ -53,7 +53,7 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
     if clustering.n_themes < 2:
         return clustering, 0
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = list(clustering.centroids)
     made = 0
@@ -114,7 +114,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if groups is None or min_sources <= 0 or clustering.n_themes < 2:
         return clustering, 0
     groups = np.asarray(groups)
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     k = clustering.n_themes
     members = [np.flatnonzero(labels == j) for j in range(k)]
@@ -155,7 +155,7 @@ def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if len(unplaced) > MAX_UNPLACED:
         return replace(clustering, stats={**clustering.stats, "recurring_gathered": "skipped: too many unplaced"}), 0
     groups = np.asarray(groups)
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
     tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.

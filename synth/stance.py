@@ -33,6 +33,7 @@ from .label_phrases import _clause_words, _stop, candidate_phrases
 from .label_spans import LETTER
 from .label_spans import WORD as _WORDS
 from .refine import unit
+from .vectors import unit_rows
 
 
 STANCES = ("barrier", "enabler", "practice")
@@ -94,7 +95,7 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if not (len(categories) == len(groups) == len(vectors) == len(clustering.nearest)):
         raise ValueError(f"split_by_stance: {len(categories)} categories, {len(groups)} groups and {len(vectors)} "
                          f"vectors for {len(clustering.nearest)} clustered passages; all must match")
-    X = unit(np.asarray(vectors, dtype=np.float32))
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = [c for c in clustering.centroids]
     splits: list[StanceSplit] = []
