@@ -223,6 +223,12 @@ def lookup(n: int, repeats: int) -> None:
         print(f"| {key} | {statistics.median(values):.3f} |")
 
 
+# What each bucket covers: discover reports a stage as it ends (labelling and storing also as they
+# start), so each bucket runs from one report to the next.
+BUCKETS = {"open": "read + embed", "embed": "categorise", "categorise": "unit rows", "cluster": "cluster",
+           "shape": "shape", "label": "label", "store": "store"}
+
+
 class StagePeaks:
     """Largest RssAnon and VmRSS per discover stage (the stage its progress last named), sampled on a
     thread every 20 ms."""
@@ -242,6 +248,9 @@ class StagePeaks:
             stage = "shape"
         if stage != self.stage:
             self.sample()
+            # Said as each stage ends, so a run stopped part way still gives the stages it finished.
+            print(f"{BUCKETS.get(self.stage, self.stage)} ended at {time.perf_counter() - self.started['open']:.0f} s: peak anon "
+                  f"{_mib(self.anon[self.stage])}, peak RSS {_mib(self.rss[self.stage])}", flush=True)
             self.stage = stage
             self.started.setdefault(stage, time.perf_counter())
 
@@ -295,7 +304,7 @@ def whole_discover(project: Path, ray_workers: int) -> None:
     stages = [s for s in ("open", "embed", "categorise", "cluster", "shape", "label", "store") if s in peaks.anon]
     print(f"{report.passages} passages, {report.themes} themes, coverage {report.coverage}; {wall:.0f} s; "
           f"stages (s): {report.seconds}")
-    print("\n| engine | driver anon at start | " + " | ".join(f"{s}: peak anon / RSS" for s in stages)
+    print("\n| engine | driver anon at start | " + " | ".join(f"{BUCKETS[s]}: peak anon / RSS" for s in stages)
           + " | whole run: peak anon / RSS |")
     print("|---|---:|" + "---:|" * (len(stages) + 1))
     print(f"| {engine_name} | {_mib(base)} | "
