@@ -24,7 +24,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
 from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, theme_stance
-from .vectors import unit_rows
+from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
 _BOILERPLATE_SHARE = 0.5
@@ -44,7 +44,7 @@ class ThemeDescription:
 def describe_themes(
     texts: Sequence[str],
     clustering: Clustering,
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | UnitRows,
     group_ids: np.ndarray,
     lemmas: Sequence[Sequence[str]],
     *,

@@ -34,10 +34,10 @@ MAX_UNPLACED = 4000
 from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion
 from .stance import _held_together
-from .vectors import unit_rows
+from .vectors import UnitRows, unit_rows
 
 
-def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
+def split_catch_alls(clustering: Clustering, vectors: np.ndarray | UnitRows, *, min_size: int | None = None,
                      held: np.ndarray | None = None, rounds: int = 3) -> tuple[Clustering, int]:
     """The clustering with its catch-all themes split, and how many splits were made.
 
@@ -106,7 +106,7 @@ def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: 
     centroids.append(c_part.astype(np.float32))
 
 
-def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+def carve_recurring(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
                     min_sources: int = 3, min_passages: int = 3,
                     held: np.ndarray | None = None) -> tuple[Clustering, int]:
     """The clustering with recurring ideas carved out of their themes, and how many were carved.
@@ -146,7 +146,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), carved
 
 
-def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+def gather_unplaced(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
                     min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
     """The clustering with tight groups of unplaced passages from enough sources made themes."""
     unplaced = np.flatnonzero(clustering.labels < 0)

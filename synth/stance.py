@@ -33,7 +33,7 @@ from .label_phrases import _clause_words, _stop, candidate_phrases
 from .label_spans import LETTER
 from .label_spans import WORD as _WORDS
 from .refine import unit
-from .vectors import unit_rows
+from .vectors import UnitRows, unit_rows
 
 
 STANCES = ("barrier", "enabler", "practice")
@@ -81,7 +81,8 @@ def divided_stances(categories: Sequence[str], groups: Sequence, *, min_share: f
     return ranked[0], ranked[1]
 
 
-def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray, categories: Sequence[str],
+def split_by_stance(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray,
+                    categories: Sequence[str],
                     *, held: np.ndarray | None = None, texts: Sequence[str] | None = None) -> StanceResult:
     """Cut each theme of `clustering` whose placed passages divide between two stances (module docstring).
 
