@@ -106,6 +106,7 @@ def test_a_discover_killed_mid_cluster_leaves_files_the_next_one_removes(tmp_pat
     a run never interrupted."""
     import shutil
     import threading
+    import time
 
     from conftest import DEMO
     project, untouched = tmp_path / "p.synth", tmp_path / "q.synth"
@@ -137,6 +138,15 @@ def test_a_discover_killed_mid_cluster_leaves_files_the_next_one_removes(tmp_pat
         if child.poll() is None:
             child.kill()
             child.wait()
+        # The killed run's processes take a moment to go on a loaded machine; until then they are a
+        # live holder (of the project's lock too), and the next command rightly waits for them.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(child.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.5)
     root = tmp_path / "p.synth.vectors"
     left = sorted(root.glob(".cluster-*")) + sorted(root.glob("*/.run-*"))
     assert any(p.name.startswith(".cluster-") for p in left) and any(p.name.startswith(".run-") for p in left), \
