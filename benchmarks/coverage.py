@@ -109,15 +109,14 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         placed = place_near(X, final_nearest, placed)
         out.update(splits_undone=int(undone), coverage=float(placed.mean()),
                    themes=int(len(np.unique(final_nearest))))
-        # discover's next steps on the Ward partitions: catch-all themes split, recurring ideas carved
-        # and gathered (groups inside an existing theme left unplaced: `inside_themes`).
-        from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+        # discover's next steps on the Ward partitions (synth/recurring.shape_themes): recurring ideas
+        # carved and gathered (groups inside an existing theme left unplaced: `inside_themes`), catch-alls split.
+        from synth.recurring import shape_themes
 
         renumbered, labels, centroids = C._renumber(X, final_nearest, placed)
         clustering = C.Clustering(labels, renumbered, agree, centroids, {"min_theme_size": m})
-        clustering, catch_alls = split_catch_alls(clustering, X)  # halves of min_theme_size, as in discover
-        clustering, carved = carve_recurring(clustering, X, g)
-        clustering, gathered = gather_unplaced(clustering, X, g)
+        clustering, made = shape_themes(clustering, X, g)
+        catch_alls, carved, gathered = made.split, made.carved, made.gathered
         out.update(catch_alls_split=int(catch_alls), carved=int(carved),
                    gathered=gathered if gathered else clustering.stats.get("recurring_gathered", 0),
                    inside_themes=clustering.stats.get("recurring_inside_themes", 0),

@@ -120,16 +120,14 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
 
 def shaped(result, V: np.ndarray, groups, *, before: bool = False):
     """`result` after discover's recurring-idea steps (groups: one source per passage when None)."""
-    from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+    from synth.recurring import carve_recurring, gather_unplaced, shape_themes, split_catch_alls
 
     groups = np.arange(len(V)) if groups is None else np.asarray(groups)
-    if before:
-        result, _ = split_catch_alls(result, V, fragment_depth=1)
-    result, _ = carve_recurring(result, V, groups)
-    result, _ = gather_unplaced(result, V, groups)
     if not before:
-        result, _ = split_catch_alls(result, V)
-    return result
+        return shape_themes(result, V, groups)[0]
+    result, _ = split_catch_alls(result, V, fragment_depth=1)  # main's order and split before `catchall`
+    result, _ = carve_recurring(result, V, groups)
+    return gather_unplaced(result, V, groups)[0]
 
 
 def main() -> None:

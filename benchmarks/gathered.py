@@ -2,7 +2,7 @@
 item 2; docs/benchmarks.md, "Coverage at 100k passages").
 
 Runs discover's clustering path on a discovered project's cached vectors (consensus Ward with the
-defaults or --params, catch-all splits, recurring ideas carved), then lists the candidate groups
+defaults or --params, recurring ideas carved), then lists the candidate groups
 (`synth.recurring.candidate_groups`): their number, size, nearest theme, the cosine of the group's
 centre to that theme's centre against the theme's floor, and whether gathering makes the group a
 theme or leaves it inside its nearest theme. A seeded sample (or --groups) is printed with a few of
@@ -33,7 +33,7 @@ def main() -> None:
 
     from benchmarks.coverage import project_vectors
     from synth.cluster import ClusterParams, cluster_passages
-    from synth.recurring import MAX_UNPLACED, candidate_groups, carve_recurring, cohesion, split_catch_alls
+    from synth.recurring import MAX_UNPLACED, candidate_groups, carve_recurring, cohesion
     from synth.store import Project
     from synth.vectors import unit
 
@@ -42,12 +42,11 @@ def main() -> None:
         texts = [p.text for p in project.passages(codable_only=True)]
     started = time.perf_counter()
     clustering = cluster_passages(X, group_ids=groups, params=ClusterParams(**json.loads(args.params)))
-    clustering, split = split_catch_alls(clustering, X)
-    clustering, carved = carve_recurring(clustering, X, groups)
+    clustering, carved = carve_recurring(clustering, X, groups)  # discover gathers after carving, before the split
     candidates = candidate_groups(clustering, X, groups)
     inside = [c for c in candidates if c.inside]
     unplaced = int((clustering.labels < 0).sum())
-    print(json.dumps({"passages": len(X), "themes": clustering.n_themes, "catch_alls_split": split, "carved": carved,
+    print(json.dumps({"passages": len(X), "themes": clustering.n_themes, "carved": carved,
                       "unplaced": unplaced, "candidates": len(candidates),
                       # discover's gather_unplaced makes none of them themes above MAX_UNPLACED
                       "gathering_skipped": unplaced > MAX_UNPLACED,

@@ -8,6 +8,9 @@ rate on a local cluster of 1 and 2 workers (for docs/benchmarks.md, "Ray engine"
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale memory --passages 1000000
     # stage rates: lemmas and categories, in-process and on 1 and 2 local workers
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale stages --passages 2000
+    # a whole discover (every step after clustering too) on a copy of a project, in-process and on Ray
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale discover --project /tmp/scale100k/p.synth
+    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale discover --project /tmp/scale100k/p.synth --ray-workers 2
     # reading 10 vectors of N in shards: every shard scanned, or through the digest -> shard index
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.ray_scale lookup --passages 100000 --repeats 5
 
@@ -220,16 +223,111 @@ def lookup(n: int, repeats: int) -> None:
         print(f"| {key} | {statistics.median(values):.3f} |")
 
 
+# What each bucket covers: discover reports a stage as it ends (labelling and storing also as they
+# start), so each bucket runs from one report to the next.
+BUCKETS = {"open": "read + embed", "embed": "categorise", "categorise": "unit rows", "cluster": "cluster",
+           "shape": "shape", "label": "label", "store": "store"}
+
+
+class StagePeaks:
+    """Largest RssAnon and VmRSS per discover stage (the stage its progress last named), sampled on a
+    thread every 20 ms."""
+
+    def __init__(self) -> None:
+        self.stage = "open"
+        self.anon: dict[str, int] = {}
+        self.rss: dict[str, int] = {}
+        self.started: dict[str, float] = {"open": time.perf_counter()}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        # Clustering's own steps end when its progress is full; what follows until the label stage
+        # (the catch-all splits, recurring ideas, the stance split) is counted apart, as "shape".
+        if stage == "cluster" and (self.stage == "shape" or (total > 1 and done >= total)):
+            stage = "shape"
+        if stage != self.stage:
+            self.sample()
+            # Said as each stage ends, so a run stopped part way still gives the stages it finished.
+            print(f"{BUCKETS.get(self.stage, self.stage)} ended at {time.perf_counter() - self.started['open']:.0f} s: peak anon "
+                  f"{_mib(self.anon[self.stage])}, peak RSS {_mib(self.rss[self.stage])}", flush=True)
+            self.stage = stage
+            self.started.setdefault(stage, time.perf_counter())
+
+    def sample(self) -> None:
+        stage = self.stage
+        self.anon[stage] = max(self.anon.get(stage, 0), _status_kib("RssAnon"))
+        self.rss[stage] = max(self.rss.get(stage, 0), _status_kib("VmRSS"))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            time.sleep(0.02)
+
+    def __enter__(self) -> StagePeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def whole_discover(project: Path, ray_workers: int) -> None:
+    """A whole `discover --recluster` (every step, not clustering alone) on a copy of PROJECT (its
+    vectors cached, so nothing is embedded): the driver's peak anonymous and resident memory in each
+    stage, in-process or with `--engine ray` on a local cluster of `ray_workers`."""
+    import shutil
+
+    from synth.discover import discover
+    from synth.store import Project
+
+    with tempfile.TemporaryDirectory(dir=project.parent) as folder:
+        copy = Path(folder) / project.name
+        shutil.copyfile(project, copy)
+        if project.with_name(project.name + ".vectors").is_dir():
+            shutil.copytree(project.with_name(project.name + ".vectors"), copy.with_name(copy.name + ".vectors"))
+        base = _status_kib("RssAnon")
+        tick = time.perf_counter()
+        with StagePeaks() as peaks, Project.open(copy) as opened:
+            if ray_workers:
+                from synth.ray_engine import RayEngine, RaySettings
+
+                with RayEngine(copy, RaySettings(workers=ray_workers)) as engine:
+                    report = discover(opened, recluster=True, progress=peaks.progress, embed_engine=engine)
+                    engine.finish()
+            else:
+                report = discover(opened, recluster=True, progress=peaks.progress)
+        wall = time.perf_counter() - tick
+    engine_name = f"ray, {ray_workers} local workers" if ray_workers else "in-process"
+    stages = [s for s in ("open", "embed", "categorise", "cluster", "shape", "label", "store") if s in peaks.anon]
+    print(f"{report.passages} passages, {report.themes} themes, coverage {report.coverage}; {wall:.0f} s; "
+          f"stages (s): {report.seconds}")
+    print("\n| engine | driver anon at start | " + " | ".join(f"{BUCKETS[s]}: peak anon / RSS" for s in stages)
+          + " | whole run: peak anon / RSS |")
+    print("|---|---:|" + "---:|" * (len(stages) + 1))
+    print(f"| {engine_name} | {_mib(base)} | "
+          + " | ".join(f"{_mib(peaks.anon[s])} / {_mib(peaks.rss[s])}" for s in stages)
+          + f" | {_mib(max(peaks.anon.values()))} / {_mib(max(peaks.rss.values()))} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["memory", "stages", "lookup"])
+    parser.add_argument("what", choices=["memory", "stages", "lookup", "discover"])
+    parser.add_argument("--project", type=Path, help="discover: the project to run on (copied first; never changed)")
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="memory: build the project and shards in this folder")
     parser.add_argument("--cluster", action="store_true", help="memory: then cluster the matrix, as discover does")
     parser.add_argument("--ray-workers", type=int, default=0,
-                        help="memory --cluster: run clustering's block maps on a local Ray cluster of this many workers")
+                        help="memory --cluster, discover: run on a local Ray cluster of this many workers")
     args = parser.parse_args()
+    if args.what == "discover":
+        if args.project is None:
+            parser.error("discover needs --project")
+        whole_discover(args.project, args.ray_workers)
+        return
     if args.what == "memory":
         memory(args.passages, args.keep, args.cluster, args.ray_workers)
     elif args.what == "lookup":

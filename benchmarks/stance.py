@@ -22,7 +22,7 @@ from benchmarks import datasets as dev  # the sets and their cached vectors, as 
 from synth.categorise import PrototypeIndex, categorise_passages
 from synth.cluster import ClusterParams, cluster_passages
 from synth.embed import Embedder, resolve_model
-from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
+from synth.recurring import shape_themes
 from synth.stance import split_by_stance
 
 
@@ -46,9 +46,8 @@ def main() -> None:
             t0 = time.perf_counter()
             base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
             t1 = time.perf_counter()
-            carved, n_carved = carve_recurring(base, V, groups)  # in discover's order
-            carved, n_gathered = gather_unplaced(carved, V, groups)
-            carved, n_split = split_catch_alls(carved, V)
+            carved, made = shape_themes(base, V, groups)
+            n_carved, n_gathered, n_split = made.carved, made.gathered, made.split
             t2 = time.perf_counter()
             stance = split_by_stance(carved, V, groups, cats, texts=texts)
             t3 = time.perf_counter()

@@ -67,6 +67,7 @@ from .refine import place_near, split_loose, undo_weak_splits
 from .refine import unit as _unit_rows
 from .small_themes import centroids_of as _centroids_of
 from .small_themes import dissolve_small, recurring_floor, typical_cohesion, viable
+from .vectors import UnitRows
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
@@ -134,7 +135,7 @@ def default_n_themes(n_passages: int, min_theme_size: int) -> int:
 
 
 def cluster_passages(
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | UnitRows,
     *,
     group_ids: np.ndarray | None = None,
     params: ClusterParams = ClusterParams(),
@@ -147,6 +148,8 @@ def cluster_passages(
     k-means passes, `synth.block_maps`; the assignment after the fit, `synth.assign`): on threads of
     this process by default, on a Ray cluster's workers with `RayEngine.blocks`; the same results
     either way. A block map with `matrix` also decides where the corpus-sized matrices live.
+    `embeddings` may be the rows already at unit length (`vectors.UnitRows`: discover makes them
+    once, for clustering and the steps after it); they are then read, not copied.
 
     BLAS runs single-threaded: the products here are small or blocked, and a multithreaded BLAS
     that shares two cores with the embedding model spins instead of computing (ten times slower).
@@ -411,9 +414,12 @@ def _worker_count(requested: int | None) -> int:
     return max(1, min(cores, 4))
 
 
-def _normalised(embeddings: np.ndarray, matrix: Callable | None = None) -> np.ndarray:
+def _normalised(embeddings: np.ndarray | UnitRows, matrix: Callable | None = None) -> np.ndarray:
     """Unit float32 rows, in `matrix(shape, dtype)` (a block map's: the Ray engine's is a file mapped
-    into memory), written block by block so no other corpus-sized copy is made."""
+    into memory), written block by block so no other corpus-sized copy is made. Rows already made
+    (`UnitRows`, which discover's later steps read too) are checked and taken as they are."""
+    if isinstance(embeddings, UnitRows):
+        return _checked_unit_rows(embeddings)
     X = np.asarray(embeddings)
     if X.ndim != 2:
         raise ClusteringError(f"embeddings of shape {X.shape}: expected (passages, dimensions)")
@@ -430,6 +436,19 @@ def _normalised(embeddings: np.ndarray, matrix: Callable | None = None) -> np.nd
         part /= norms
         out[start:start + _BLOCK * 8] = part
     return out
+
+
+def _checked_unit_rows(units: UnitRows) -> np.ndarray:
+    """The rows of `units`, refused for what `_normalised` refuses (found as they were made)."""
+    X = units.rows
+    if X.ndim != 2:
+        raise ClusteringError(f"embeddings of shape {X.shape}: expected (passages, dimensions)")
+    if units.problem is not None:
+        kind, row = units.problem
+        if kind == "not finite":
+            raise ClusteringError("embeddings contain NaN or infinite values: re-embed the passages")
+        raise ClusteringError(f"embedding {row} is all zeros: re-embed the passages")
+    return X
 
 
 def _checked_groups(group_ids: np.ndarray | None, n: int) -> np.ndarray | None:

@@ -35,8 +35,9 @@ from .label_spans import label_locations
 from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
-from .recurring import carve_recurring, gather_unplaced, split_catch_alls
+from .recurring import shape_themes
 from .stance import StanceResult, split_by_stance
+from .vectors import UnitRows
 from .statuses import REVIEWABLE
 from .store import Membership, Project, now_iso
 
@@ -212,12 +213,18 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     # All of them (no codebook): the engine's matrix itself, not a copy (the Ray engine's is memory-mapped).
     sub_vectors = vectors if len(inductive) == len(passages) else vectors[inductive]
     group_ids = np.array([p.source_id for p in sub_passages])
+    # The passages at unit length, made once and read by clustering and every step after it (the
+    # warm start, the recurring ideas, the stance split, labelling) instead of a copy each; with the
+    # Ray engine, in a file mapped into memory beside the project, not in this process's heap.
+    block_map = getattr(embed_engine, "blocks", None)
+    make_matrix = getattr(block_map, "matrix", None)
+    units = UnitRows.of(sub_vectors, make_matrix(sub_vectors.shape, np.float32) if make_matrix else None)
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
     settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes)}
     warm, report.partition_reason = incremental.prepare(
-        project, last_run, sub_passages, sub_vectors, group_ids, settings,
+        project, last_run, sub_passages, units, group_ids, settings,
         exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space, recluster=recluster)
     report.partition = "full" if warm is None else "warm"
     if warm is not None:
@@ -232,34 +239,29 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if warm.n_new_themes:
             names = project.source_names()
             descriptions += describe_themes(
-                sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms], forms=display_forms_of(terms),
+                sub_texts, clustering, units, group_ids, [t.lemmas for t in terms], forms=display_forms_of(terms),
                 encode=encode_cached, source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
             )[len(warm.theme_ids):]
         lap("label")
     elif len(sub_passages) >= MIN_CODABLE_PASSAGES:
         cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
         if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
-            clustering = cluster_passages(sub_vectors, group_ids=group_ids,
+            clustering = cluster_passages(units, group_ids=group_ids,
                                           params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
-                                          progress=cluster_progress,
-                                          block_map=getattr(embed_engine, "blocks", None))
+                                          progress=cluster_progress, block_map=block_map)
         else:
             from .clusterers import cluster_with
 
             clustering = cluster_with(clusterer, sub_vectors, group_ids=group_ids, seed=seed,
                                       min_theme_size=min_theme_size, progress=cluster_progress, texts=sub_texts)
-        # Small recurring ideas carved out of broader themes or gathered from the unplaced, then
-        # catch-all themes split (synth/recurring.py); then stance within a topic: a theme whose passages divide between
-        # barrier and enabler (or practice) becomes linked siblings (synth/stance.py). Neither cuts
-        # a theme a reviewer's decisions hold together. Carving and gathering come first: their
-        # yardstick is the clusterer's typical theme, and the parts of a split long document are
-        # tighter than that (they raised it, and three interviews' idea was left unplaced).
+        # Small recurring ideas carved out or gathered, catch-alls split (synth/recurring.py); then
+        # stance within a topic: a theme whose passages divide between barrier and enabler (or
+        # practice) becomes linked siblings (synth/stance.py). Neither cuts a theme a reviewer's
+        # decisions hold together.
         held = _held_placements(project, sub_passages)
         if clusterer in _WARD_FAMILY:
-            clustering, _ = carve_recurring(clustering, sub_vectors, group_ids, held=held)
-            clustering, _ = gather_unplaced(clustering, sub_vectors, group_ids)
-            clustering, _ = split_catch_alls(clustering, sub_vectors, held=held)
-        stance_split = split_by_stance(clustering, sub_vectors, group_ids,
+            clustering, _ = shape_themes(clustering, units, group_ids, held=held)
+        stance_split = split_by_stance(clustering, units, group_ids,
                                        [by_passage[p.id].category for p in sub_passages], held=held,
                                        texts=sub_texts) if stance else None
         clustering = stance_split.clustering if stance_split else clustering
@@ -268,7 +270,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         terms, new_terms = _terms_with_cache(project, pipeline, sub_texts, [p.text_sha256 for p in sub_passages],
                                              report, compute=getattr(embed_engine, "passage_terms", None))
         names = project.source_names()
-        descriptions = describe_themes(sub_texts, clustering, sub_vectors, group_ids, [t.lemmas for t in terms],
+        descriptions = describe_themes(sub_texts, clustering, units, group_ids, [t.lemmas for t in terms],
                                        forms=display_forms_of(terms), encode=encode_cached,
                                        source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
                                        categories=[by_passage[p.id].category for p in sub_passages],
@@ -276,6 +278,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms, stance_split = None, [], {}, None
+    del units  # read by nothing after labelling: the store's peak does not hold it
     begin("store")
 
     if warm is not None:

@@ -39,6 +39,7 @@ from .match import CHANGED, KEPT, NEW, MatchReport, ThemeMatch
 from .records import Passage
 from .recurring import gather_unplaced
 from .refine import place_near, unit
+from .vectors import UnitRows, unit_rows
 
 WARM_SHARE = 0.10  # passages added or removed since the last full partition, as a share of the corpus
 KEPT_JACCARD = 0.8  # as synth.match: a theme that kept this share of its members is 'kept'
@@ -113,7 +114,7 @@ def changed_passages(passages: Sequence[Passage], stored: Mapping[int, StoredMem
     return new, max(0, before - (len(passages) - new))
 
 
-def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.ndarray,
+def warm_start(passages: Sequence[Passage], vectors: np.ndarray | UnitRows, group_ids: np.ndarray,
                themes: Sequence[StoredTheme], stored: Mapping[int, StoredMembership], *,
                removed: int, since_before: int, base_run: int, place_threshold: float = 0.5) -> WarmStart:
     """The stored themes extended by the new passages (module docstring); pure, over arrays.
@@ -122,7 +123,7 @@ def warm_start(passages: Sequence[Passage], vectors: np.ndarray, group_ids: np.n
     every other passage is new.
     """
     n = len(passages)
-    X = unit(np.asarray(vectors, dtype=np.float32))
+    X = unit_rows(vectors)
     index = {t.theme_id: j for j, t in enumerate(themes)}
     k = len(themes)
     old = np.array([p.id in stored for p in passages], bool)
@@ -226,7 +227,7 @@ def read_stored(project, passages: Sequence[Passage], exclude: set[int]) -> tupl
     return themes, stored
 
 
-def prepare(project, last_run: Mapping | None, passages: Sequence[Passage], vectors: np.ndarray,
+def prepare(project, last_run: Mapping | None, passages: Sequence[Passage], vectors: np.ndarray | UnitRows,
             group_ids: np.ndarray, settings: Mapping, *, exclude: set[int], same_space: bool,
             recluster: bool) -> tuple[WarmStart | None, str]:
     """discover's entry: the stored themes extended by the new passages, or None and the reason this

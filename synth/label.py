@@ -24,7 +24,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
 from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, theme_stance
-from .refine import unit
+from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
 _BOILERPLATE_SHARE = 0.5
@@ -44,7 +44,7 @@ class ThemeDescription:
 def describe_themes(
     texts: Sequence[str],
     clustering: Clustering,
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | UnitRows,
     group_ids: np.ndarray,
     lemmas: Sequence[Sequence[str]],
     *,
@@ -86,7 +86,7 @@ def describe_themes(
              for i, passage in enumerate(lemmas)]
     members = [_members(clustering, j) for j in range(clustering.n_themes)]
     scored = _score_terms(terms, members, groups)
-    vectors = unit(np.asarray(embeddings, dtype=np.float32))
+    vectors = unit_rows(embeddings)
     # Each theme's distinctive words (c-TF-IDF, best = 1) in written form: a label should carry them.
     weights = [_word_weights(scored[j], forms) for j in range(len(members))]
     phrases_of = (phrase_labels(texts, members, clustering.centroids, vectors, groups, encode, categories, weights)

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +43,7 @@ import numpy as np
 from .embed import EmbeddingResult, ProgressFn
 from .errors import SynthError
 from .ray_actors import EncodeActor, PassageActor
+from .scratch import ScratchFile
 from .ray_shards import RowsOf, RunVectors, index_shards, read_shards, shard_folder, shard_names, write_shard
 
 __all__ = ["RayEngine", "RaySettings", "plan_batches", "read_shards", "write_shard"]
@@ -183,8 +182,7 @@ class RayEngine:
         ray = self.ray
         self._release_pool()  # its actors hold CPUs the encoder pool needs
         shards.mkdir(parents=True, exist_ok=True)
-        marker = shards / f".driver-{uuid.uuid4().hex}"
-        marker.touch()
+        marker = ScratchFile(shards, ".driver-")  # its name is what the actors look for
         digests, texts = list(todo), list(todo.values())
         groups = plan_batches(embedder, texts)
         rows = [{"digests": [digests[i] for i in group], "texts": [texts[i] for i in group]} for group in groups]
@@ -196,7 +194,7 @@ class RayEngine:
             fn_constructor_kwargs={"route": _route_name(embedder), "model_dir": self.model_dir,
                                    "model_id": embedder.spec.model_id, "batch_size": embedder.batch_size,
                                    "device": "cuda" if use_gpu else "cpu", "shard_dir": str(shards),
-                                   "marker": marker.name},
+                                   "marker": marker.path.name},
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
         )
@@ -215,7 +213,7 @@ class RayEngine:
                 raise
             raise failure from exc
         finally:
-            marker.unlink(missing_ok=True)
+            marker.close()
 
     # -- lemmas and categories ---------------------------------------------------------------------
 
@@ -310,7 +308,7 @@ class RayBlocks:
 
     def __init__(self, engine: RayEngine) -> None:
         self.engine = engine
-        self._files: list[Path] = []
+        self._files: list[ScratchFile] = []
 
     def __call__(self, fn: Callable, shared: object, blocks: Iterable) -> Iterable:
         return self.engine.map_blocks(fn, shared, blocks)
@@ -318,12 +316,10 @@ class RayBlocks:
     def matrix(self, shape: tuple[int, int], dtype) -> np.ndarray:
         if not shape[0]:
             return np.empty(shape, dtype)
-        folder = self.engine.shard_root
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".cluster-", suffix=".npy", dir=folder)
-        os.close(handle)
-        self._files.append(Path(name))
-        return np.lib.format.open_memmap(name, mode="w+", dtype=dtype, shape=shape)
+        # Held (locked) while this process lives: a killed run's file is removed by the next writer.
+        scratch = ScratchFile(self.engine.shard_root, ".cluster-", ".npy")
+        self._files.append(scratch)
+        return np.lib.format.open_memmap(scratch.path, mode="w+", dtype=dtype, shape=shape)
 
     def place(self, blocks: Iterable[np.ndarray]) -> list:
         return [self.engine.ray.put(np.ascontiguousarray(block)) for block in blocks]
@@ -332,8 +328,8 @@ class RayBlocks:
         placed.clear()  # the last references: Ray frees the blocks in its object store
 
     def close(self) -> None:
-        for path in self._files:
-            path.unlink(missing_ok=True)  # a mapping still open keeps reading it until it goes
+        for scratch in self._files:
+            scratch.close()  # a mapping still open keeps reading it until it goes
         self._files.clear()
 
 

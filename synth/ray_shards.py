@@ -24,12 +24,13 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .scratch import ScratchFile
 
 SHARD_ROWS = 10_000    # vectors per shard the driver writes itself (`keep_beside`)
 ROW_GROUP_ROWS = 1024  # rows per Parquet row group: reading one vector reads at most this many
@@ -207,10 +208,9 @@ class RunVectors:
         self.rows: dict[str, list[int]] = {}
         for row, digest in enumerate(hashes):
             self.rows.setdefault(digest, []).append(row)
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".run-", suffix=".f32", dir=folder)
-        os.close(handle)
-        self.path = Path(name)
+        # Held (locked) while this process lives: a killed run's file is removed by the next writer.
+        self._scratch = ScratchFile(folder, ".run-", ".f32")
+        self.path = self._scratch.path
         shape = (len(hashes), dim)
         self.matrix = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=shape) \
             if len(hashes) else np.zeros(shape, np.float32)
@@ -240,7 +240,7 @@ class RunVectors:
         return [d for d in self.rows if d not in self.found]
 
     def close(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self._scratch.close()
 
 
 class RowsOf(Mapping):

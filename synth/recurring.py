@@ -49,10 +49,10 @@ _FRAGMENT_DEPTH = 3
 from .refine import bisect, cohesion
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
-from .vectors import unit
+from .vectors import UnitRows, unit_rows
 
 
-def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: int | None = None,
+def split_catch_alls(clustering: Clustering, vectors: np.ndarray | UnitRows, *, min_size: int | None = None,
                      held: np.ndarray | None = None, rounds: int = 3,
                      fragment_depth: int = _FRAGMENT_DEPTH) -> tuple[Clustering, int]:
     """The clustering with its catch-all themes split, and how many splits were made.
@@ -71,7 +71,7 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray, *, min_size: i
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
     if clustering.n_themes < 2:
         return clustering, 0
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = list(clustering.centroids)
     made = 0
@@ -149,7 +149,7 @@ def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: 
     centroids.append(c_part.astype(np.float32))
 
 
-def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+def carve_recurring(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
                     min_sources: int = 3, min_passages: int = 3,
                     held: np.ndarray | None = None) -> tuple[Clustering, int]:
     """The clustering with recurring ideas carved out of their themes, and how many were carved.
@@ -157,7 +157,7 @@ def carve_recurring(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if groups is None or min_sources <= 0 or clustering.n_themes < 2:
         return clustering, 0
     groups = np.asarray(groups)
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     k = clustering.n_themes
     members = [np.flatnonzero(labels == j) for j in range(k)]
@@ -204,7 +204,7 @@ class Candidate:
         return self.theme >= 0 and self.similarity >= self.floor
 
 
-def candidate_groups(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray, *,
+def candidate_groups(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray, *,
                      min_sources: int = 3, min_passages: int = 3) -> list[Candidate]:
     """Groups of unplaced passages (average linkage, cut at the themes' typical similarity) with
     `min_passages` passages from `min_sources` sources, as tight as a typical theme. Builds the
@@ -213,7 +213,7 @@ def candidate_groups(clustering: Clustering, vectors: np.ndarray, groups: np.nda
     if len(unplaced) < max(min_passages, 2) or clustering.n_themes < 1:
         return []
     groups = np.asarray(groups)
-    X = unit(vectors, np.float32)
+    X = unit_rows(vectors)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
     tight = float(np.median([held_out_cohesion(X, m) for m in members if len(m)]))
     # Mean pairwise cosine of a theme's members, typically: the linkage cut.
@@ -237,7 +237,7 @@ def candidate_groups(clustering: Clustering, vectors: np.ndarray, groups: np.nda
     return out
 
 
-def gather_unplaced(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray | None, *,
+def gather_unplaced(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
                     min_sources: int = 3, min_passages: int = 3) -> tuple[Clustering, int]:
     """The clustering with tight groups of unplaced passages from enough sources made themes, unless
     a group sits inside its nearest theme (then its passages stay unplaced)."""
@@ -279,3 +279,23 @@ def _theme_floors(X: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray,
     centres = np.stack([cohesion(X, members[j])[0] for j in themes]).astype(np.float32)
     floors = np.array([np.quantile(held_out_similarities(X, members[j]), INSIDE_QUANTILE) for j in themes])
     return themes, centres, floors
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """How many themes each of discover's steps after the clusterer made."""
+    carved: int
+    gathered: int
+    split: int
+
+
+def shape_themes(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
+                 held: np.ndarray | None = None) -> tuple[Clustering, Shaping]:
+    """discover's steps after a Ward-family clusterer, in its order: recurring ideas carved out of
+    broader themes and gathered from the unplaced, then catch-all themes split. Carving and gathering
+    come first: their yardstick is the clusterer's typical theme, and the parts of a split long
+    document are tighter than that (they raised it, and three interviews' idea was left unplaced)."""
+    clustering, carved = carve_recurring(clustering, vectors, groups, held=held)
+    clustering, gathered = gather_unplaced(clustering, vectors, groups)
+    clustering, split = split_catch_alls(clustering, vectors, held=held)
+    return clustering, Shaping(carved=carved, gathered=gathered, split=split)

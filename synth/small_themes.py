@@ -109,6 +109,7 @@ def dissolve_small(
     alive = np.ones(k, bool)
     nearest = nearest.copy()
     dissolved = 0
+    sums = None  # each theme's sum, summed over all rows once; then only the themes that change
     while alive.sum() > 1:
         sizes = np.bincount(nearest, minlength=k)
         small = alive & (sizes < m)
@@ -124,9 +125,31 @@ def dissolve_small(
         moving = np.nonzero(nearest == j)[0]
         if len(moving) == 0:
             continue
-        centroids = unit(centroids_of(Y, nearest, k))
+        sums = centroids_of(Y, nearest, k) if sums is None else sums
+        centroids = unit(sums)
         # Refit votes decide; similarity (< 1 vote) breaks ties and places passages no refit put anywhere.
         score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ centroids.T.astype(np.float32))
         score[:, ~alive] = -np.inf
         nearest[moving] = np.argmax(score, axis=1)
+        _resum(sums, Y, nearest, k, np.union1d([j], nearest[moving]))
     return nearest, dissolved
+
+
+def _resum(sums: np.ndarray, Y: np.ndarray, labels: np.ndarray, k: int, changed: np.ndarray) -> None:
+    """`sums[changed]` made again, in place, as `centroids_of(Y, labels, k)` would make them, bit
+    for bit, from the rows of those labels only (a dissolved theme's members move to a few themes:
+    re-summing every row for each dissolved theme cost n x dim each time, hours at 10^7).
+
+    Bit for bit: a label's sum in `centroids_of` adds its rows one by one in row order within each
+    block (a sparse one-hot product), then the blocks' sums in order; the same product over just the
+    label's rows of each block adds the same rows in the same order. Other labels' sums are untouched
+    because their rows are."""
+    rows = np.flatnonzero(np.isin(labels, changed))
+    if len(Y) <= _SUM_ROWS:
+        fresh = _block_sums(Y[rows], labels[rows], k)
+    else:
+        fresh = np.zeros_like(sums)
+        for start in range(0, len(Y), _SUM_ROWS):
+            inside = rows[(rows >= start) & (rows < start + _SUM_ROWS)]
+            fresh += _block_sums(Y[inside], labels[inside], k)
+    sums[changed] = fresh[changed]

@@ -33,6 +33,7 @@ from .label_phrases import _clause_words, _stop, candidate_phrases
 from .label_spans import LETTER
 from .label_spans import WORD as _WORDS
 from .refine import unit
+from .vectors import UnitRows, unit_rows
 
 
 STANCES = ("barrier", "enabler", "practice")
@@ -80,7 +81,8 @@ def divided_stances(categories: Sequence[str], groups: Sequence, *, min_share: f
     return ranked[0], ranked[1]
 
 
-def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndarray, categories: Sequence[str],
+def split_by_stance(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray,
+                    categories: Sequence[str],
                     *, held: np.ndarray | None = None, texts: Sequence[str] | None = None) -> StanceResult:
     """Cut each theme of `clustering` whose placed passages divide between two stances (module docstring).
 
@@ -94,7 +96,7 @@ def split_by_stance(clustering: Clustering, vectors: np.ndarray, groups: np.ndar
     if not (len(categories) == len(groups) == len(vectors) == len(clustering.nearest)):
         raise ValueError(f"split_by_stance: {len(categories)} categories, {len(groups)} groups and {len(vectors)} "
                          f"vectors for {len(clustering.nearest)} clustered passages; all must match")
-    X = unit(np.asarray(vectors, dtype=np.float32))
+    X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = [c for c in clustering.centroids]
     splits: list[StanceSplit] = []

@@ -5,6 +5,7 @@ links share a topic of substance, and confidence reflects how much evidence ther
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synth.cluster import Clustering
 from synth.refine import bisect, cohesion, unit
@@ -210,3 +211,50 @@ def test_a_catch_all_is_split_past_a_distinct_fragment_too_small_to_stand():
     assert (out.labels[:3] == 0).all()  # the fragment stays with the theme's index
     assert (out.labels[3:23] == 0).all()  # ... which the larger part keeps
     assert (out.labels[40:] == labels[40:]).all()
+
+
+@pytest.mark.parametrize("block_rows", [16384, 97])  # one block, and many (as at 10^5 passages and beyond)
+def test_dissolving_small_themes_sums_the_rows_once_and_gives_what_re_summing_gave(monkeypatch, block_rows):
+    """Each dissolved theme used to re-sum every passage's vector (n x dim each time: hours at 10^7);
+    now the sums are made once and only the themes that change are summed again: the same result,
+    bit for bit, as re-summing all of them before every step."""
+    from synth import small_themes
+    from synth.small_themes import centroids_of, dissolve_small
+    from synth.vectors import unit
+
+    monkeypatch.setattr(small_themes, "_SUM_ROWS", block_rows)
+    rng = np.random.default_rng(11)
+    k = 40
+    centres = unit(rng.standard_normal((k, 32)))
+    sizes = np.r_[rng.integers(2, 12, 15), rng.integers(60, 160, k - 15)]  # 15 small themes, dissolved
+    nearest = rng.permutation(np.repeat(np.arange(k), sizes))
+    n = len(nearest)
+    Y = unit((centres[nearest] + 0.6 * rng.standard_normal((n, 32))).astype(np.float32))
+    votes = rng.integers(0, 4, (n, k)).astype(np.int16)
+
+    def re_summing(nearest):  # the loop as it was: every row summed again for each dissolved theme
+        alive, nearest, dissolved = np.ones(k, bool), nearest.copy(), 0
+        while alive.sum() > 1:
+            sizes = np.bincount(nearest, minlength=k)
+            small = alive & (sizes < 50)
+            if not small.any():
+                break
+            j = int(np.argmin(np.where(small, sizes, np.iinfo(np.int64).max)))
+            alive[j] = False
+            dissolved += 1
+            moving = np.nonzero(nearest == j)[0]
+            if len(moving) == 0:
+                continue
+            c = unit(centroids_of(Y, nearest, k))
+            score = votes[moving].astype(np.float64) + 0.5 * (Y[moving] @ c.T.astype(np.float32))
+            score[:, ~alive] = -np.inf
+            nearest[moving] = np.argmax(score, axis=1)
+        return nearest, dissolved
+
+    expected = re_summing(nearest)
+    calls = []
+    monkeypatch.setattr(small_themes, "centroids_of", lambda *a: calls.append(1) or centroids_of(*a))
+    got = dissolve_small(Y, nearest, votes, k, 50)
+    assert expected[1] >= 15 and got[1] == expected[1]
+    assert np.array_equal(got[0], expected[0])
+    assert len(calls) == 1  # all rows summed once, not once per dissolved theme

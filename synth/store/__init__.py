@@ -23,6 +23,7 @@ from ..errors import ProjectBusyError, ProjectError, ProjectReadOnlyError
 from ..migrations import MIGRATIONS, SCHEMA_VERSION  # noqa: F401 (SCHEMA_VERSION re-exported)
 from ..caches import ProjectCaches
 from ..projectlock import LockBusy, WriterLock, file_state, verified_state
+from ..scratch import remove_stale
 from ..statuses import LIVE, THEME_STATUSES  # noqa: F401 (re-exported)
 from .fulltext import COUNT_CAP, RANK_CAP, SearchTables  # noqa: F401 (re-exported)
 from .reads import ReadTables
@@ -150,6 +151,7 @@ class Project(SourceTables, ThemeTables, SearchTables, ReviewTables, ReadTables,
             else:
                 db.close()
             raise
+        remove_stale(path)  # scratch files a killed run left beside it, held by no live process
         return project
 
     @classmethod
