@@ -29,6 +29,7 @@ under /tmp/synth-learn-cache, so a re-run only computes the learning.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -51,21 +52,22 @@ def _embed(name: str, texts: list[str]) -> np.ndarray:
 
 
 def _machine(name: str, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """synth's machine scores (n, 4) and each text's form of reply (relearn.reply_forms: a nil answer)."""
+    """synth's machine scores (n, 4) and each text's form of reply (relearn.reply_forms: a nil answer,
+    a contrast)."""
     from synth.categorise import categorise_passages, categoriser_fingerprint
     from synth.relearn import reply_forms
 
     # Keyed by the categoriser's fingerprint: a changed cue or prototype must not reuse stale scores.
     path = CACHE / f"{name}_machine_{categoriser_fingerprint()}.npy"
-    nil_path = CACHE / f"{name}_nil_{categoriser_fingerprint()}.npy"
-    if path.exists() and nil_path.exists():
-        return np.load(path), [(learn.REPLY_NIL,) if f else () for f in np.load(nil_path)]
+    forms_path = CACHE / f"{name}_forms_{categoriser_fingerprint()}.json"
+    if path.exists() and forms_path.exists():
+        return np.load(path), [tuple(f) for f in json.loads(forms_path.read_text(encoding="utf-8"))]
 
     scored = categorise_passages(texts, vectors)
     scores = np.array([[r.scores[c] for c in CATEGORIES] for r in scored])
     forms = reply_forms(scored)
     np.save(path, scores)
-    np.save(nil_path, np.array([bool(f) for f in forms]))
+    forms_path.write_text(json.dumps([list(f) for f in forms]), encoding="utf-8")
     return scores, forms
 
 
@@ -209,7 +211,7 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
 METHOD = """\
 Method (`synth/learn.py`): categories — once a reviewer has taught anything, (1) each stratum of
 passages with the same context (the survey question, the trust: a source's metadata; a nil answer
-apart, relearn.reply_forms) gets its own
+and a reply that concedes before a "but" apart, relearn.reply_forms) gets its own
 category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
 al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
