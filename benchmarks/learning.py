@@ -52,14 +52,18 @@ def _embed(name: str, texts: list[str]) -> np.ndarray:
 
 
 def _machine(name: str, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """synth's machine scores (n, 4) and each text's form of reply (relearn.reply_forms: a nil answer,
-    a contrast)."""
+    """synth's machine scores (n, 4) and each text's form of reply (relearn.reply_forms: a nil answer)."""
     from synth.categorise import categorise_passages, categoriser_fingerprint
     from synth.relearn import reply_forms
 
     # Keyed by the categoriser's fingerprint: a changed cue or prototype must not reuse stale scores.
     path = CACHE / f"{name}_machine_{categoriser_fingerprint()}.npy"
-    forms_path = CACHE / f"{name}_forms_{categoriser_fingerprint()}.json"
+    # The forms also depend on relearn.reply_forms, which the categoriser's fingerprint does not cover.
+    import hashlib
+    import synth.relearn
+
+    forms_key = hashlib.sha256(Path(synth.relearn.__file__).read_bytes()).hexdigest()[:8]
+    forms_path = CACHE / f"{name}_forms_{categoriser_fingerprint()}_{forms_key}.json"
     if path.exists() and forms_path.exists():
         return np.load(path), [tuple(f) for f in json.loads(forms_path.read_text(encoding="utf-8"))]
 
@@ -211,7 +215,7 @@ def placement_rows(name: str, vectors: np.ndarray, labels: np.ndarray, texts: li
 METHOD = """\
 Method (`synth/learn.py`): categories — once a reviewer has taught anything, (1) each stratum of
 passages with the same context (the survey question, the trust: a source's metadata; a nil answer
-and a reply that concedes before a "but" apart, relearn.reply_forms) gets its own
+apart, relearn.reply_forms) gets its own
 category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
 al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched

@@ -45,7 +45,6 @@ from .vectors import unit
 
 NEAREST_SHOWN = 3
 REPLY_NIL = "reply=nil answer"  # the context item of a nil answer (relearn.reply_forms)
-REPLY_CONTRAST = "reply=contrast"  # ... and of a reply that concedes something before a "but" (relearn.reply_forms)
 MAX_CONTEXT_VALUES = 50  # a context key (metadata field) with more distinct values is an id, not a feature
 PRIOR_SMOOTHING = 5.0    # pseudo-count of the project-wide prior in each stratum's prior
 PRIOR_ROUNDS = 20        # EM rounds of the per-stratum priors (converged well before on the dev sets)

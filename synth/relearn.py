@@ -86,20 +86,19 @@ def passage_contexts(project: Project, passages: Sequence[Passage]) -> list[tupl
 
 
 def reply_forms(machine: Sequence[PassageCategory | Mapping]) -> list[tuple[str, ...]]:
-    """Each passage's form of reply as context items, found by the machine's cues: learn.REPLY_NIL for
-    a nil answer, learn.REPLY_CONTRAST for a reply that concedes something before a contrast ("lovely,
-    but …"); from PassageCategory records or stored category dicts (their "cues")."""
+    """Each passage's form of reply as context items (learn.REPLY_NIL for a nil answer, found by the
+    machine's cues), from PassageCategory records or stored category dicts (their "cues").
+
+    A reply that concedes something before a "but" is not a form of its own: as a stratum it gained
+    about 0.002 on NHS and lost 0.01-0.02 on NaPiRE text only (docs/benchmarks.md, "Contrast and nil
+    answers, third pass"); the contrast acts through the cues' weights instead (cue_match._with_contrast)."""
     from .cue_match import NIL_LEMMA
 
-    def form(m: PassageCategory | Mapping) -> tuple[str, ...]:
+    def nil(m: PassageCategory | Mapping) -> bool:
         cues = m.cues if hasattr(m, "cues") else m.get("cues", ())
-        if any((c.lemma if hasattr(c, "lemma") else c.get("lemma")) == NIL_LEMMA for c in cues):
-            return (learn.REPLY_NIL,)
-        if any((c.conceded if hasattr(c, "conceded") else c.get("conceded", False)) for c in cues):
-            return (learn.REPLY_CONTRAST,)
-        return ()
+        return any((c.lemma if hasattr(c, "lemma") else c.get("lemma")) == NIL_LEMMA for c in cues)
 
-    return [form(m) for m in machine]
+    return [(learn.REPLY_NIL,) if nil(m) else () for m in machine]
 
 
 def learned_categories(project: Project, passages: Sequence[Passage], vectors: np.ndarray,

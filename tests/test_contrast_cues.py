@@ -1,6 +1,5 @@
 """Contrast: in "X was good but Y was not" the clause after the contrast word carries the reply's side
-(synth/cue_match.py `_with_contrast`, synth/cues.py CONTRAST_WORDS); the learned model sees such a reply
-as its own form (relearn.reply_forms)."""
+(synth/cue_match.py `_with_contrast`, synth/cues.py CONTRAST_WORDS)."""
 
 from __future__ import annotations
 
@@ -62,7 +61,8 @@ def test_a_conceded_cue_is_stored_and_read_back():
     assert "conceded" not in plain.to_dict() and not CueMatch.from_dict(plain.to_dict()).conceded
 
 
-def test_a_contrast_is_a_form_of_reply_for_the_learned_model():
+def test_a_contrast_is_not_a_form_of_reply_of_its_own():
+    # Measured and left out (a stratum of its own lost on NaPiRE): the cue weights carry the contrast.
     stored = [{"cues": [c.to_dict() for c in match_cues(t)]} for t in
-              ("The staff were lovely but the wait was long.", "Nothing, all good.", "The staff were lovely.")]
-    assert reply_forms(stored) == [(learn.REPLY_CONTRAST,), (learn.REPLY_NIL,), ()]
+              ("The staff were lovely but the wait was too long.", "Nothing, all good.", "The staff were lovely.")]
+    assert reply_forms(stored) == [(), (learn.REPLY_NIL,), ()]
