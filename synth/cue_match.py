@@ -203,7 +203,8 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
 
 def _with_contrast(doc: Doc, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, ...]:
     """`matches` with the cues of the conceded part of a contrast weighed down (`synth.cues.CONTRAST_WORDS`):
-    in "X was good but Y was not" the reply's side is in the clause after the contrast word."""
+    in "X was good but Y was not" the reply's side is in the clause after the contrast word (once per cue,
+    however many contrasts concede it)."""
     conceded = _conceded_ranges(doc)
     if not conceded or not matches:
         return matches
@@ -213,10 +214,12 @@ def _with_contrast(doc: Doc, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, .
 
 
 def _conceded_ranges(doc: Doc) -> list[tuple[int, int]]:
-    """Character ranges whose cues a contrast concedes: everything before the last contrast word, and
-    a sentence-opening concessive clause up to its comma."""
+    """Character ranges whose cues a contrast concedes, clause by clause: the sentence up to a contrast
+    word inside it, the sentence before a "But" or "However" that opens one, and a sentence-opening
+    concessive clause up to its comma. The rest of a long passage is not conceded: "… is weak, but …"
+    in one sentence of an interview turn says nothing about its other sentences."""
     out = []
-    last = None
+    previous = None
     for sent in doc.sents:
         words = [t for t in sent if t.is_alpha]
         if not words:
@@ -227,18 +230,17 @@ def _conceded_ranges(doc: Doc) -> list[tuple[int, int]]:
                 out.append((words[0].idx, comma.idx))
         lowers = [t.lower_ for t in words]
         for k, token in enumerate(words):
-            if token.lower_ not in lexicon.CONTRAST_WORDS or token.i == 0 or (k == 0 and token.lower_ != "but"
-                                                                               and token.lower_ != "however"):
-                continue
-            if k == len(words) - 1:  # "Good though." closes the sentence: nothing follows to carry the side
-                continue
+            if token.lower_ not in lexicon.CONTRAST_WORDS or k == len(words) - 1:
+                continue  # "Good though." closes the sentence: nothing follows to carry the side
             if token.lower_ == "but" and ((k and lowers[k - 1] in lexicon.NOT_CONTRAST_BEFORE)
                                           or lowers[k + 1] in lexicon.NOT_CONTRAST_AFTER
                                           or "only" in lowers[max(0, k - 6):k] and "not" in lowers[max(0, k - 7):k]):
                 continue
-            last = token
-    if last is not None:
-        out.append((0, last.idx))
+            if k:
+                out.append((sent.start_char, token.idx))
+            elif token.lower_ in ("but", "however") and previous is not None:
+                out.append((previous.start_char, previous.end_char))  # "… lovely. But the wait …"
+        previous = sent
     return out
 
 

@@ -180,10 +180,10 @@ NEGATION_WINDOW = 3
 SCOPE_BREAKS = frozenset(". , ; : ! ? but however although though while whereas because so".split())
 
 # Contrast: in "The staff were lovely but the wait was long" the clause after the contrast word says
-# what the reply is about; what comes before it is conceded. Cues before the last of these words
-# (not at the passage's start: "But overall good" turns nothing round) count CONCEDED_FACTOR of their
-# weight; so do the cues of a clause opened by CONCESSIVE_OPENERS at a sentence's start, up to its
-# comma ("Although the wait was long, the staff were lovely"). Not a contrast: "nothing but praise",
+# what the reply is about; what comes before it is conceded. Cues before one of these words in its
+# sentence, or in the sentence before a "But"/"However" that opens the next (not at the passage's
+# start: "But overall good" turns nothing round), count CONCEDED_FACTOR of their weight; so do the
+# cues of a clause opened by CONCESSIVE_OPENERS at a sentence's start, up to its comma ("Although the wait was long, the staff were lovely"). Not a contrast: "nothing but praise",
 # "not only … but", "but also", "but for", and "though" or "however" closing a sentence ("Good though.").
 CONTRAST_WORDS = frozenset("but however although though whereas".split())
 CONCESSIVE_OPENERS = frozenset("although though whilst while despite".split())
