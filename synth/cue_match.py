@@ -205,8 +205,10 @@ def _with_contrast(doc: Doc, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, .
     """`matches` with the cues of the conceded part of a contrast weighed down (`synth.cues.CONTRAST_WORDS`):
     in "X was good but Y was not" the reply's side is in the clause after the contrast word (once per cue,
     however many contrasts concede it)."""
+    if not matches or sum(1 for sent in doc.sents if any(t.is_alpha for t in sent)) > lexicon.CONTRAST_MAX_SENTENCES:
+        return matches
     conceded = _conceded_ranges(doc)
-    if not conceded or not matches:
+    if not conceded:
         return matches
     return tuple(replace(m, weight=m.weight * lexicon.CONCEDED_FACTOR, conceded=True)
                  if m.category != "context" and any(a <= m.start_char and m.end_char <= b for a, b in conceded) else m

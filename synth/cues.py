@@ -190,6 +190,10 @@ CONCESSIVE_OPENERS = frozenset("although though whilst while despite".split())
 NOT_CONTRAST_BEFORE = frozenset("nothing anything all none last".split())  # "nothing but praise", "last but not least"
 NOT_CONTRAST_AFTER = frozenset("also for".split())
 CONCEDED_FACTOR = 0.25
+# Only in a reply-sized passage ("X was good but Y was not"): an interview turn or a report paragraph makes
+# several points, and conceding one clause of it tipped a demo passage about unrecognised qualifications
+# from barrier to practice (docs/benchmarks.md, "Contrast and nil answers, third pass").
+CONTRAST_MAX_SENTENCES = 3
 
 # The short, prototypical statements that `categorise` compares passages with in embedding space.
 PROTOTYPES: dict[str, tuple[str, ...]] = {
