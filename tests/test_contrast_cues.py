@@ -66,3 +66,19 @@ def test_a_contrast_is_not_a_form_of_reply_of_its_own():
     stored = [{"cues": [c.to_dict() for c in match_cues(t)]} for t in
               ("The staff were lovely but the wait was too long.", "Nothing, all good.", "The staff were lovely.")]
     assert reply_forms(stored) == [(), (learn.REPLY_NIL,), ()]
+
+
+def test_a_long_passage_is_not_conceded_clause_by_clause():
+    # An interview turn makes several points: conceding one clause of it tipped a demo passage about
+    # unrecognised qualifications from barrier to practice (docs/benchmarks.md, third pass).
+    text = ("Then there's recognition of qualifications. We have learners who were engineers. They arrive with "
+            "degrees that nobody here understands. Some of them are in my classes because their English is weak, "
+            "but their professional knowledge is far beyond anything we teach.")
+    assert not any(c.conceded for c in match_cues(text))
+    short = "Their English is weak, but their professional knowledge is far beyond anything we teach."
+    assert [c.lemma for c in match_cues(short) if c.conceded] == ["weak"]
+
+
+def test_only_the_sentence_with_the_contrast_is_conceded():
+    cues = match_cues("The parking was difficult. The nurses were lovely but the wait was too long.")
+    assert {c.lemma: c.conceded for c in cues if c.lemma in ("difficult", "lovely")} == {"difficult": False, "lovely": True}
