@@ -29,6 +29,7 @@ under /tmp/synth-learn-cache, so a re-run only computes the learning.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -57,15 +58,20 @@ def _machine(name: str, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarr
 
     # Keyed by the categoriser's fingerprint: a changed cue or prototype must not reuse stale scores.
     path = CACHE / f"{name}_machine_{categoriser_fingerprint()}.npy"
-    nil_path = CACHE / f"{name}_nil_{categoriser_fingerprint()}.npy"
-    if path.exists() and nil_path.exists():
-        return np.load(path), [(learn.REPLY_NIL,) if f else () for f in np.load(nil_path)]
+    # The forms also depend on relearn.reply_forms, which the categoriser's fingerprint does not cover.
+    import hashlib
+    import synth.relearn
+
+    forms_key = hashlib.sha256(Path(synth.relearn.__file__).read_bytes()).hexdigest()[:8]
+    forms_path = CACHE / f"{name}_forms_{categoriser_fingerprint()}_{forms_key}.json"
+    if path.exists() and forms_path.exists():
+        return np.load(path), [tuple(f) for f in json.loads(forms_path.read_text(encoding="utf-8"))]
 
     scored = categorise_passages(texts, vectors)
     scores = np.array([[r.scores[c] for c in CATEGORIES] for r in scored])
     forms = reply_forms(scored)
     np.save(path, scores)
-    np.save(nil_path, np.array([bool(f) for f in forms]))
+    forms_path.write_text(json.dumps([list(f) for f in forms]), encoding="utf-8")
     return scores, forms
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -45,6 +45,7 @@ class CueMatch:
     weight: float = 1.0
     wished: bool = False  # an enabler word after "should", "need", "would like" …: the state wanted
     question: str = ""  # non-empty: found in the question this passage answers (offsets into it), not the passage
+    conceded: bool = False  # before a contrast ("lovely, but …"): `weight` is already cut to lexicon.CONCEDED_FACTOR
 
     @property
     def counts_for(self) -> str | None:
@@ -58,14 +59,15 @@ class CueMatch:
         """Everything a stored cue needs to give the same reasons when read back (see `from_dict`)."""
         return {"phrase": self.phrase, "category": self.category, "start_char": self.start_char,
                 "end_char": self.end_char, "negated": self.negated, "lemma": self.lemma, "weight": self.weight,
-                "wished": self.wished, **({"question": self.question} if self.question else {})}
+                "wished": self.wished, **({"question": self.question} if self.question else {}),
+                **({"conceded": True} if self.conceded else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CueMatch:
         return cls(phrase=d["phrase"], category=d["category"], start_char=int(d["start_char"]),
                    end_char=int(d["end_char"]), negated=bool(d["negated"]), lemma=d.get("lemma", ""),
                    weight=float(d.get("weight", 1.0)), wished=bool(d.get("wished", False)),
-                   question=str(d.get("question", "")))
+                   question=str(d.get("question", "")), conceded=bool(d.get("conceded", False)))
 
     def describe(self) -> str:
         target = self.counts_for
@@ -73,6 +75,8 @@ class CueMatch:
             return f'"{self.phrase}" (a nil answer: nothing to report → {target})'
         if self.question:
             return f'"{self.phrase}" in the question "{self.question}" ({target} prior)'
+        if self.conceded:
+            return f'"{self.phrase}" ({self.category}{"" if target == self.category else f" → {target}"}, conceded before a contrast: counts less)'
         if self.wished:
             return f'"{self.phrase}" ({self.category} word in a wish → practice)'
         if not self.negated:
@@ -194,7 +198,52 @@ def match_cues(text: str, doc: Doc | None = None) -> tuple[CueMatch, ...]:
         wished = category == "enabler" and neg is None and _in_wish(doc, span, wish_from)
         out.append(CueMatch(phrase=text[start:end], category=category, start_char=start, end_char=end,
                             negated=neg is not None, lemma=phrase, weight=weight, wished=wished))
-    return _with_nil_answer(text, tuple(out))
+    return _with_nil_answer(text, _with_contrast(doc, tuple(out)))
+
+
+def _with_contrast(doc: Doc, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, ...]:
+    """`matches` with the cues of the conceded part of a contrast weighed down (`synth.cues.CONTRAST_WORDS`):
+    in "X was good but Y was not" the reply's side is in the clause after the contrast word (once per cue,
+    however many contrasts concede it)."""
+    if not matches or sum(1 for sent in doc.sents if any(t.is_alpha for t in sent)) > lexicon.CONTRAST_MAX_SENTENCES:
+        return matches
+    conceded = _conceded_ranges(doc)
+    if not conceded:
+        return matches
+    return tuple(replace(m, weight=m.weight * lexicon.CONCEDED_FACTOR, conceded=True)
+                 if m.category != "context" and any(a <= m.start_char and m.end_char <= b for a, b in conceded) else m
+                 for m in matches)
+
+
+def _conceded_ranges(doc: Doc) -> list[tuple[int, int]]:
+    """Character ranges whose cues a contrast concedes, clause by clause: the sentence up to a contrast
+    word inside it, the sentence before a "But" or "However" that opens one, and a sentence-opening
+    concessive clause up to its comma. The rest of a long passage is not conceded: "… is weak, but …"
+    in one sentence of an interview turn says nothing about its other sentences."""
+    out = []
+    previous = None
+    for sent in doc.sents:
+        words = [t for t in sent if t.is_alpha]
+        if not words:
+            continue
+        if words[0].lower_ in lexicon.CONCESSIVE_OPENERS:
+            comma = next((t for t in sent if t.i > words[0].i and t.text == ","), None)
+            if comma is not None:
+                out.append((words[0].idx, comma.idx))
+        lowers = [t.lower_ for t in words]
+        for k, token in enumerate(words):
+            if token.lower_ not in lexicon.CONTRAST_WORDS or k == len(words) - 1:
+                continue  # "Good though." closes the sentence: nothing follows to carry the side
+            if token.lower_ == "but" and ((k and lowers[k - 1] in lexicon.NOT_CONTRAST_BEFORE)
+                                          or lowers[k + 1] in lexicon.NOT_CONTRAST_AFTER
+                                          or "only" in lowers[max(0, k - 6):k] and "not" in lowers[max(0, k - 7):k]):
+                continue
+            if k:
+                out.append((sent.start_char, token.idx))
+            elif token.lower_ in ("but", "however") and previous is not None:
+                out.append((previous.start_char, previous.end_char))  # "… lovely. But the wait …"
+        previous = sent
+    return out
 
 
 def _with_nil_answer(text: str, matches: tuple[CueMatch, ...]) -> tuple[CueMatch, ...]:

@@ -39,7 +39,7 @@ from .recurring import shape_themes
 from .stance import StanceResult, split_by_stance
 from .vectors import UnitRows
 from .statuses import REVIEWABLE
-from .store import Membership, Project, now_iso
+from .store import Membership, Project, ThemeRow, now_iso
 
 MIN_CODABLE_PASSAGES = 10
 # synth.clusterers.DEFAULT, spelt out: importing synth.clusterers imports scikit-learn (and through it
@@ -74,6 +74,7 @@ class DiscoverReport:
     changed: list[int] = field(default_factory=list)
     merged: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    retired: list[int] = field(default_factory=list)  # suggestions this run left without passages (_retire_emptied)
     seconds: dict[str, float] = field(default_factory=dict)
     embedder: str = ""         # the concrete route used
     embedder_reason: str = ""  # why (asked for, or what `auto` found)
@@ -315,6 +316,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         if by_example is not None:
             _write_deductive_memberships(project, run_id, passages, by_example,
                                          [project.theme(t) for t, _ in taught])
+        _retire_emptied(project, report)
         for i in todo:  # reused categories are already stored
             category = passage_categories[i]
             project.set_passage_category(passages[i].id, category.category, category.scores,
@@ -481,13 +483,38 @@ def _write_stance_links(project: Project, run_id: int, stance: StanceResult | No
 
 
 def _retire_unmatched(project: Project, gone: tuple[int, ...], report: DiscoverReport) -> None:
+    touched = _touched_by_a_reviewer(project)
     for theme_id in gone:
-        theme = project.theme(theme_id)
-        human_touched = theme.status != "suggested" or theme.label_by_human or theme.definition_by_human
-        if human_touched:
+        if touched(project.theme(theme_id)):
             continue  # a reviewer's theme outlives the clustering that first suggested it
         project.update_theme(theme_id, bump_revision=False, status="retired")
         report.gone.append(theme_id)
+
+
+def _retire_emptied(project: Project, report: DiscoverReport) -> None:
+    """Retire discover's own suggestions that this run left without a passage.
+
+    Another setting (a larger --min-theme-size, another --clusterer, --no-stance) partitions afresh,
+    and match_themes counts an old theme whose members went mostly into one new theme as absorbed by
+    it: its id is not carried over, so it would stay listed, exported and reported with size 0.
+    """
+    touched = _touched_by_a_reviewer(project)
+    for theme in project.themes(statuses=("suggested",)):  # sizes: placed passages and further codings
+        if theme.size or touched(theme):
+            continue
+        project.update_theme(theme.id, bump_revision=False, status="retired")
+        report.retired.append(theme.id)
+
+
+def _touched_by_a_reviewer(project: Project) -> Callable[[ThemeRow], bool]:
+    """Whether discover must leave a theme alone, empty or not: it is not a plain suggestion of its
+    own (accepted, renamed, redefined, recategorised, a theme others were merged into, named in any
+    decision), or it is a codebook code, a split part or a theme a reviewer built."""
+    decided = {d.theme_id for d in project.decisions() if d.theme_id is not None}
+    merge_targets = {t.merged_into for t in project.themes(statuses=("merged",)) if t.merged_into is not None}
+    return lambda theme: bool(
+        theme.status != "suggested" or theme.origin != "discovered" or theme.label_by_human
+        or theme.definition_by_human or theme.category_by_human or theme.id in decided or theme.id in merge_targets)
 
 
 def _write_memberships(project: Project, run_id: int, passages: list[Passage], clustering, theme_of_cluster: dict[int, int]) -> None:

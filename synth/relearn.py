@@ -87,7 +87,11 @@ def passage_contexts(project: Project, passages: Sequence[Passage]) -> list[tupl
 
 def reply_forms(machine: Sequence[PassageCategory | Mapping]) -> list[tuple[str, ...]]:
     """Each passage's form of reply as context items (learn.REPLY_NIL for a nil answer, found by the
-    machine's cues), from PassageCategory records or stored category dicts (their "cues")."""
+    machine's cues), from PassageCategory records or stored category dicts (their "cues").
+
+    A reply that concedes something before a "but" is not a form of its own: as a stratum it gained
+    about 0.002 on NHS and lost 0.01-0.02 on NaPiRE text only (docs/benchmarks.md, "Contrast and nil
+    answers, third pass"); the contrast acts through the cues' weights instead (cue_match._with_contrast)."""
     from .cue_match import NIL_LEMMA
 
     def nil(m: PassageCategory | Mapping) -> bool:

@@ -35,6 +35,23 @@ def _nil(text: str):
     ("No I don’t think so.", "No I don’t think so"),
     ("No, all good.", "No"),
     ("No everything was perfect", "No"),
+    # Third pass (docs/benchmarks.md, "Contrast and nil answers, third pass"), one case per new pattern:
+    # an opening "There is" / "I have",
+    ("There is nothing that could have been done better.", "There is nothing that could have been done better"),
+    ("I have no complaints", "I have no complaints"),
+    # "could of", "any better", a subject between "nothing" and "could", "more/else/better … been done",
+    ("Nothing could of been done any better", "Nothing could of been done any better"),
+    ("Nothing they could do better", "Nothing they could do better"),
+    ("Nothing more could have been done for me", "Nothing more could have been done for me"),
+    ("Nothing better could have been done, thank you", "Nothing better could have been done"),
+    ("Nothing that was done could have been better", "Nothing that was done could have been better"),
+    # "to improve on", "can think of" without "I", more nouns after "No", "not a lot".
+    ("Nothing to improve on", "Nothing to improve on"),
+    ("Nothing can think of.", "Nothing can think of"),
+    ("No changes needed.", "No changes needed"),
+    ("No grumbles from me.", "No grumbles from me"),
+    ("No faults at all.", "No faults at all"),
+    ("Not a lot.", "Not a lot"),
 ])
 def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     nil = _nil(text)
@@ -61,6 +78,12 @@ def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     "Nothing on the ward was clean",
     "Nothing. Difficulty in hearing staff with their masks on.",
     "Nope",
+    # Third pass: the new openers and forms still leave statements alone.
+    "There is nothing for the children to do.",
+    "Nothing could be done about the pain.",
+    "Nothing more was done for my mother.",
+    "I have no idea who to call.",
+    "There is nothing, apart from the parking.",
 ])
 def test_statements_and_replies_that_turn_to_a_complaint_are_not_nil_answers(text):
     assert _nil(text) == []
@@ -112,3 +135,9 @@ def test_praise_words_count_and_a_polite_please_does_not():
     assert {"perfect", "attentive"} <= {c.phrase for c in cues if c.counts_for == "enabler"}
     assert not any(c.counts_for == "barrier" for c in cues)
     assert not any(c.counts_for == "enabler" for c in match_cues("If you would like to know more, please email us."))
+
+
+def test_nothing_was_too_much_trouble_is_praise():
+    for text in ("Nothing was too much trouble.", "Nothing is too much for the staff", "Nothing too much trouble"):
+        cues = match_cues(text)
+        assert [c.counts_for for c in cues] == ["enabler"], (text, cues)

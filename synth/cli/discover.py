@@ -110,7 +110,7 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
     click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "
                f"{report.passages - report.placed} unplaced")
     changes = [("new", report.new), ("kept", report.kept), ("changed", report.changed), ("merged", report.merged),
-               ("gone", report.gone)]
+               ("gone", report.gone), ("retired (left empty)", report.retired)]
     click.echo("themes " + ", ".join(f"{name}: {len(ids)}" for name, ids in changes if ids))
     click.echo(f"see them with: synth themes {shown(project)}")
 
