@@ -379,8 +379,11 @@ def _held_by_a_reviewer(existing: Membership | None, accepted: set[int]) -> bool
 def _write_deductive_memberships(project: Project, run_id: int, passages: list[Passage],
                                  deductive: DeductivePlacement, codes) -> None:
     accepted = {t.id for t in project.themes(statuses=("accepted",))}
+    coded = {(c.passage_id, c.theme_id) for c in project.codings()}
     for i in np.flatnonzero(deductive.placed):
         if _held_by_a_reviewer(project.membership(passages[i].id), accepted):
+            continue
+        if (passages[i].id, codes[deductive.code[i]].id) in coded:  # a reviewer's example: coded there already
             continue
         project.set_membership(passages[i].id, codes[deductive.code[i]].id,
                                probability=float(np.clip(deductive.similarity[i], 0.0, 1.0)),

@@ -166,17 +166,27 @@ def refresh_learned_categories(project: Project) -> int:
     return sum(1 for pid, r in learned.items() if before.get(pid) != r.category)
 
 
+# Themes a reviewer made from examples (`theme create`, the app) or imported with examples: they keep
+# teaching placement after discover has placed passages in them.
+TAUGHT_ORIGINS = ("reviewer", "codebook")
+
+
 def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set[int]) -> list[tuple[int, tuple[int, ...]]]:
-    """Live themes that teach placement: (theme id, rows of their hand-placed passages), for themes a
-    reviewer built: every placed passage placed by hand (built from examples, moved in, split out), at
-    least placement.MIN_EXAMPLES_PER_THEME of them.
+    """Live themes that teach placement: (theme id, rows of their examples), at least
+    placement.MIN_EXAMPLES_PER_THEME of them. A theme's examples are the passages a reviewer placed in
+    it by hand or coded to it beside their primary theme (`theme create` and "add to theme" code a
+    passage discover had placed elsewhere). A theme a reviewer created or imported from a codebook
+    teaches on every run, with the passages discover placed in it by those examples beside them; any
+    other theme teaches only while every placed passage in it was placed by hand (built by moves,
+    split out).
 
     A discovered theme that a reviewer only added to (a merge, a few moves) keeps being found by the
     clustering and matched across runs as before; taking it out of the clustering would reshuffle the
     other themes and re-create what the reviewer merged away."""
     row_of = {p.id: i for i, p in enumerate(passages)}
-    live = {t.id for t in project.themes()} - exclude
-    examples: dict[int, list[int]] = {}
+    themes = {t.id: t for t in project.themes()}
+    live = set(themes) - exclude
+    examples: dict[int, set[int]] = {}
     machine_placed: set[int] = set()
     for m in project.memberships(placed=True):
         if m.theme_id not in live:
@@ -184,9 +194,13 @@ def taught_themes(project: Project, passages: Sequence[Passage], *, exclude: set
         if not m.by_human:
             machine_placed.add(m.theme_id)
         elif m.passage_id in row_of:
-            examples.setdefault(m.theme_id, []).append(row_of[m.passage_id])
+            examples.setdefault(m.theme_id, set()).add(row_of[m.passage_id])
+    for c in project.codings():
+        if c.theme_id in live and c.passage_id in row_of:
+            examples.setdefault(c.theme_id, set()).add(row_of[c.passage_id])
     return [(tid, tuple(sorted(rows))) for tid, rows in sorted(examples.items())
-            if tid not in machine_placed and len(rows) >= placement.MIN_EXAMPLES_PER_THEME]
+            if len(rows) >= placement.MIN_EXAMPLES_PER_THEME
+            and (themes[tid].origin in TAUGHT_ORIGINS or tid not in machine_placed)]
 
 
 @dataclass(frozen=True)

@@ -332,3 +332,36 @@ def test_a_theme_built_from_examples_attracts_similar_passages(demo: Path, tmp_p
     attracted = members & set(held_out)
     assert len(attracted) >= 2, (attracted, sorted(members))
     assert len(members) < codable // 4  # it attracts what is like its examples, not everything
+
+
+@pytest.mark.slow
+def test_a_theme_created_from_placed_passages_teaches_placement_on_every_run(demo: Path, tmp_path: Path,
+                                                                             synth) -> None:
+    """`synth theme create` (and the app's "new theme from these") codes passages that discover had
+    already placed elsewhere to the new theme as well: the examples are codings, not primary
+    memberships. They must teach placement all the same, and keep teaching after discover has placed
+    passages in the theme (on the next run, and on a full re-partition)."""
+    path = tmp_path / "demo.synth"
+    shutil.copy(demo, path)
+    with Project.open(path, create=False) as p:
+        examples = _find(p, "Digital is the hidden barrier", "Everything is online: the claim",
+                         "many don't have a laptop", "I could not fill the online forms alone",
+                         "I have no computer at home")
+        held_out = _find(p, "We run a digital drop-in", "They lent me a Chromebook",
+                         "Help to set up an email address", "The online test was very long")
+        assert all(p.membership(e) is not None and p.membership(e).placed for e in examples)
+    out = synth.ok("theme", "create", path, "--label", "Digital exclusion", "--passages",
+                   ",".join(map(str, examples)), "--reviewer", "alice")
+    theme = int(out.split("created theme ")[1].split()[0])
+    for flags in ((), (), ("--recluster",)):
+        synth.ok("discover", path, "--seed", "42", *flags)
+        with Project.open(path, create=False) as p:
+            members = {m.passage_id for m in p.memberships(theme_id=theme, placed=True)}
+            coded = {c.passage_id for c in p.codings(theme_id=theme)}
+            codable = len(p.passages(codable_only=True))
+            assert p.theme(theme).status == "accepted" and p.theme(theme).label == "Digital exclusion"
+        assert set(examples) <= members | coded  # the reviewer's examples stay theirs
+        assert not members & coded  # a passage is coded to the theme once, not twice
+        attracted = members & set(held_out)
+        assert len(attracted) >= 2, (flags, attracted, sorted(members))
+        assert len(members | coded) < codable // 4
