@@ -229,7 +229,7 @@ BUCKETS = {"open": "read + embed", "embed": "categorise", "categorise": "unit ro
            "shape": "shape", "label": "label", "store": "store"}
 
 
-class StagePeaks:
+class StagePeaks(Peak):
     """Largest RssAnon and VmRSS per discover stage (the stage its progress last named), sampled on a
     thread every 20 ms."""
 
@@ -238,7 +238,7 @@ class StagePeaks:
         self.anon: dict[str, int] = {}
         self.rss: dict[str, int] = {}
         self.started: dict[str, float] = {"open": time.perf_counter()}
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # Peak's sampling thread, calling this class's sample()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -258,20 +258,6 @@ class StagePeaks:
         stage = self.stage
         self.anon[stage] = max(self.anon.get(stage, 0), _status_kib("RssAnon"))
         self.rss[stage] = max(self.rss.get(stage, 0), _status_kib("VmRSS"))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            time.sleep(0.02)
-
-    def __enter__(self) -> StagePeaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
 
 
 def whole_discover(project: Path, ray_workers: int) -> None:
