@@ -37,9 +37,9 @@ from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
 from .recurring import shape_themes
 from .stance import StanceResult, split_by_stance
-from .vectors import UnitRows
 from .statuses import REVIEWABLE
 from .store import Membership, Project, ThemeRow, now_iso
+from .vectors import UnitRows
 
 MIN_CODABLE_PASSAGES = 10
 # synth.clusterers.DEFAULT, spelt out: importing synth.clusterers imports scikit-learn (and through it
