@@ -273,7 +273,7 @@ def test_clustering_assigns_the_passages_on_the_pool_exactly_as_in_process(tmp_p
         on_the_pool = Counted(engine)
         there = cluster_passages(X, group_ids=groups, params=params, block_map=on_the_pool)
         # The unit and the smoothed matrices were files mapped into memory, not the driver's heap.
-        assert len(on_the_pool._files) == 2 and all(f.stat().st_size > X.size * 4 for f in on_the_pool._files)
+        assert len(on_the_pool._files) == 2 and all(f.path.stat().st_size > X.size * 4 for f in on_the_pool._files)
         on_the_pool.close()
         pids = engine.ray.get([actor.pid.remote() for actor in engine._pool()])
         os.kill(pids[0], signal.SIGKILL)
