@@ -310,16 +310,20 @@ def test_reviewer_decisions_are_never_overridden(demo: Path, tmp_path: Path, syn
             assert p.theme(theme.id).category == "enabler"
 
 
+# Five passages on digital exclusion a reviewer builds a theme from, and four others like them.
+DIGITAL_EXAMPLES = ("Digital is the hidden barrier", "Everything is online: the claim", "many don't have a laptop",
+                    "I could not fill the online forms alone", "I have no computer at home")
+DIGITAL_LIKE_THEM = ("We run a digital drop-in", "They lent me a Chromebook", "Help to set up an email address",
+                     "The online test was very long")
+
+
 @pytest.mark.slow
 def test_a_theme_built_from_examples_attracts_similar_passages(demo: Path, tmp_path: Path, synth) -> None:
     path = tmp_path / "demo.synth"
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
-        examples = _find(p, "Digital is the hidden barrier", "Everything is online: the claim",
-                         "many don't have a laptop", "I could not fill the online forms alone",
-                         "I have no computer at home")
-        held_out = _find(p, "We run a digital drop-in", "They lent me a Chromebook",
-                         "Help to set up an email address", "The online test was very long")
+        examples = _find(p, *DIGITAL_EXAMPLES)
+        held_out = _find(p, *DIGITAL_LIKE_THEM)
         with p.transaction():
             theme = p.create_theme(label="Digital exclusion", label_by_human=True, status="accepted")
     with Project.open(path, create=False) as p:
@@ -344,11 +348,8 @@ def test_a_theme_created_from_placed_passages_teaches_placement_on_every_run(dem
     path = tmp_path / "demo.synth"
     shutil.copy(demo, path)
     with Project.open(path, create=False) as p:
-        examples = _find(p, "Digital is the hidden barrier", "Everything is online: the claim",
-                         "many don't have a laptop", "I could not fill the online forms alone",
-                         "I have no computer at home")
-        held_out = _find(p, "We run a digital drop-in", "They lent me a Chromebook",
-                         "Help to set up an email address", "The online test was very long")
+        examples = _find(p, *DIGITAL_EXAMPLES)
+        held_out = _find(p, *DIGITAL_LIKE_THEM)
         assert all(p.membership(e) is not None and p.membership(e).placed for e in examples)
     out = synth.ok("theme", "create", path, "--label", "Digital exclusion", "--passages",
                    ",".join(map(str, examples)), "--reviewer", "alice")
