@@ -72,6 +72,9 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
 
     from synth import cluster as C
     from synth.assign import majority
+    from synth.consensus_themes import renumber
+    from synth.consensus_votes import ward_votes
+    from synth.fit_sample import fit_set
     from synth.refine import place_near, split_loose, undo_weak_splits
     from synth.block_maps import Blocks, map_in_threads
     from synth.small_themes import dissolve_small, recurring_floor, typical_cohesion, viable
@@ -83,11 +86,11 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         n = len(X)
         m = params.min_theme_size or C.default_min_theme_size(n)
         k = params.n_themes or C.default_n_themes(n, m)
-        fit = C.fit_set(X, params.max_fit)
+        fit = fit_set(X, params.max_fit)
         n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
         workers = C._worker_count(params.workers)
-        smoothed, ref, votes = C._ward_votes(X, fit, g, k, n_neighbors, params, C._Steps(None, 0),
-                                             workers, {}, Blocks(map_in_threads(workers)))
+        smoothed, ref, votes = ward_votes(X, fit, g, k, n_neighbors, params, C.Steps(None, 0),
+                                          workers, {}, Blocks(map_in_threads(workers)))
         k, rows = votes.shape[1], np.arange(n)
         nearest = majority(votes, ref)
         agree = votes[rows, nearest] / params.n_resamples
@@ -113,7 +116,7 @@ def stages(X: np.ndarray, groups: np.ndarray, params) -> dict:
         # carved and gathered (groups inside an existing theme left unplaced: `inside_themes`), catch-alls split.
         from synth.recurring import shape_themes
 
-        renumbered, labels, centroids = C._renumber(X, final_nearest, placed)
+        renumbered, labels, centroids = renumber(X, final_nearest, placed)
         clustering = C.Clustering(labels, renumbered, agree, centroids, {"min_theme_size": m})
         clustering, made = shape_themes(clustering, X, g)
         catch_alls, carved, gathered = made.split, made.carved, made.gathered

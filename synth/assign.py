@@ -1,7 +1,8 @@
 """Placing every passage once the clustering is fitted: the per-passage half of consensus clustering.
 
-`synth.cluster` fits on its fit set (at most `max_fit` passages): the reference centroids and the
-resampled refits, each refit's themes aligned to the reference's (Hungarian matching on the fit set).
+`synth.cluster` fits on its fit set (at most `max_fit` passages; `synth.consensus_votes`): the
+reference centroids and the resampled refits, each refit's themes aligned to the reference's
+(Hungarian matching on the fit set).
 What that fit then says about one passage — its reference theme, and which reference theme each
 refit votes for — depends on that passage's (smoothed) vector alone. So it is a pure function of a
 block of rows (`assign_block`), mapped over the corpus block by block: in this process by default,
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ASSIGN_ROWS = 16384  # rows per block: `cluster._nearest_centroid`'s block, so the products are the ones it computes
+ASSIGN_ROWS = 16384  # rows per block: `consensus_votes._nearest_centroid`'s block, so the products are the ones it computes
 
 BlockMap = Callable[[Callable, object, Iterable[np.ndarray]], Iterable]
 """block_map(fn, shared, blocks) -> fn(block, shared) for each block, in the blocks' order."""

@@ -134,7 +134,7 @@ def kmeans_block(block: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, 
 
 
 def spherical_kmeans(blocks: Blocks, placed: list, n: int, C: np.ndarray, max_iter: int) -> np.ndarray:
-    """Spherical k-means over the whole corpus from centroids C, as `cluster._spherical_kmeans`
+    """Spherical k-means over the whole corpus from centroids C, as `consensus_votes._spherical_kmeans`
     does it, each pass one map over the placed blocks (`kmeans_block`); the centroid sums are
     reduced in the blocks' order, so the result does not depend on where the blocks ran."""
     def one_pass(C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -30,8 +30,10 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
 
-Over 450 lines because the steps above share private array helpers (centroids,
-blocked products, alignment); the shaping steps that need none of them live in `synth/refine.py`.
+This module is the entry (`cluster_passages`, `ClusterParams`, the `Clustering` record) and checks
+the input; each step has its own module: which passages the fit set and each resample hold
+(`synth.fit_sample`), the reference partition and the votes on it, steps 1 to 3
+(`synth.consensus_votes`), and the votes shaped into themes, steps 3 to 5 (`synth.consensus_themes`).
 
 Scale: work is bounded by a fit set of at most `max_fit` passages (a content-hashed sample above that):
 neighbours are exact but computed in blocks against the fit set, so memory is O(n * dim + block *
@@ -47,33 +49,20 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import fastcluster
 import numpy as np
-from scipy.cluster.hierarchy import fcluster
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import squareform
 from threadpoolctl import threadpool_limits
 
-from . import assign as assignment
-from .assign import FitModel, assign_votes, majority
-from .block_maps import SAME_SOURCE_PENALTY, BlockMap, Blocks, map_in_threads, row_blocks, smooth, spherical_kmeans
+from .block_maps import BlockMap, Blocks, map_in_threads
+from .consensus_themes import themes_from_votes
+from .consensus_votes import BLOCK, leiden_votes, ward_votes
 from .errors import SynthError
-from .fit_sample import content_keys, corpus_shares, fit_set, resample_subsets
-from .graph_partition import _CONSENSUS_RUNS, as_graph, consensus, graph_edges, leiden, propagate, resolution_for
-from .refine import place_near, split_loose, undo_weak_splits
-from .refine import unit as _unit_rows
-from .small_themes import centroids_of as _centroids_of
-from .small_themes import dissolve_small, recurring_floor, typical_cohesion, viable
+from .fit_sample import fit_set
 from .vectors import UnitRows
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(done, total) over the steps of one run: neighbour blocks, fit, resamples, assign."""
-
-_BLOCK = 2048  # rows per block in every passage-by-fit-set product: bounds memory at 100k passages
-_SAME_SOURCE_PENALTY = SAME_SOURCE_PENALTY  # larger than any cosine range: other sources always rank first
 
 
 class ClusteringError(SynthError):
@@ -189,41 +178,20 @@ def _cluster(
     fit = fit_set(X, params.max_fit)
     n_neighbors = max(0, min(params.n_neighbors, m - 1, len(fit) - 1))
 
-    steps = _Steps(progress, -(-n // _BLOCK) + 1 + params.n_resamples + 1)
+    steps = Steps(progress, -(-n // BLOCK) + 1 + params.n_resamples + 1)
     use_groups = groups if params.cross_source else None
     if params.partition == "leiden":
-        smoothed, ref_labels, votes, graph = _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers,
-                                                           seconds)
+        smoothed, ref_labels, votes, graph = leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers,
+                                                          seconds)
     else:
         graph = None
-        smoothed, ref_labels, votes = _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds,
-                                                  blocks)
+        smoothed, ref_labels, votes = ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds,
+                                                 blocks)
     k = votes.shape[1]
-    rows = np.arange(n)
 
     tick = time.perf_counter()
-    # Majority of the refits; the reference breaks ties (half a vote), so the result is reproducible.
-    nearest = majority(votes, ref_labels)
-    stands = viable(X, m, recurring_floor(m, params.min_sources, groups), typical_cohesion(X, nearest, m), graph)
-    nearest, dissolved = dissolve_small(smoothed, nearest, votes, k, m, stands)
-    probability = votes[rows, nearest] / params.n_resamples
-    splits = 0
-    # A fixed number of themes is the user's choice; the splits only refine the adaptive default.
-    # Halves are judged on the smoothed vectors: on raw ones a split could separate sources' styles.
-    split = params.split_loose and params.n_themes is None
-    if split:
-        nearest, parent, splits = split_loose(smoothed, smoothed, nearest, lambda members: len(members) >= m)
-        probability = votes[rows, parent[nearest]] / params.n_resamples  # halves inherit the parent's agreement
-    placed = probability >= params.place_threshold
-    if params.place_near:
-        placed = place_near(X, nearest, placed)
-    if split:
-        nearest, undone = undo_weak_splits(nearest, parent, placed, lambda members: len(members) >= m)
-        splits -= undone
-    if params.place_near:
-        placed = place_near(X, nearest, placed)
-        probability = np.where(placed, np.maximum(probability, params.place_threshold), probability)
-    nearest, labels, centroids = _renumber(X, nearest, placed)
+    themes = themes_from_votes(X, smoothed, ref_labels, votes, graph, groups, m, params)
+    labels, placed, centroids = themes.labels, themes.placed, themes.centroids
     steps.step()
     seconds["assign"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
@@ -237,8 +205,8 @@ def _cluster(
         "unplaced": int((~placed).sum()),
         "min_theme_size": int(m),
         "n_themes_requested": int(k),
-        "dissolved_themes": int(dissolved),
-        "split_themes": int(splits),
+        "dissolved_themes": themes.dissolved,
+        "split_themes": themes.splits,
         "n_neighbors": int(n_neighbors),
         "cross_source": bool(use_groups is not None),
         "theme_sizes": [int(s) for s in members],  # placed passages per theme
@@ -248,112 +216,10 @@ def _cluster(
         stats["sources_per_theme"] = [
             len(np.unique(groups[labels == j])) for j in range(len(centroids))
         ]
-    return Clustering(labels, nearest, probability.astype(np.float64), centroids, stats)
+    return Clustering(labels, themes.nearest, themes.probability, centroids, stats)
 
 
-def _ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds, blocks: Blocks):
-    """Consensus Ward (the method before the graph): smoothed vectors, the reference partition's labels
-    and each passage's votes per reference theme from the resampled refits. The refits and their
-    alignment to the reference are learned on the fit set; the smoothing, the corpus-wide k-means
-    and the assignment of every passage are maps over blocks (`synth.block_maps`, `synth.assign`;
-    votes kept compact: `assign.Votes`)."""
-    tick = time.perf_counter()
-    smoothed = smooth(blocks, X, fit, n_neighbors, use_groups, steps.step)
-    # The smoothed blocks that the k-means passes and the assignment read, put once where the
-    # block map's workers keep them (in this process: the rows themselves).
-    placed = blocks.place(row_blocks(smoothed, assignment.ASSIGN_ROWS))
-    seconds["neighbours"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    fit_distances = _unit_distances(smoothed[fit], workers)
-    reference = _fit_centroids(smoothed[fit], fit_distances, k, params.max_iter)
-    if len(fit) < len(X):  # let the whole corpus, not just the sample, settle the centroids
-        reference = spherical_kmeans(blocks, placed, len(X), reference, params.max_iter)
-    k = len(reference)
-    fit_smoothed = smoothed[fit]
-    fit_reference = _nearest_centroid(fit_smoothed, reference)
-    steps.step()
-    seconds["partition"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    size = max(1, math.ceil(params.resample_fraction * len(fit)))
-    # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
-    subsets = resample_subsets(content_keys(X[fit]), params.n_resamples, size)
-
-    # With settle_steps, above max_fit each refit then settles on its resample's share of the whole
-    # corpus, as the reference settles on all of it. On the fit set alone a theme has max_fit / k
-    # passages (56 at 10,000 passages, 18 at 100,000, where k is 224), and refits that thin disagree
-    # where the corpus does not. At or below max_fit the fit set is the corpus and nothing changes.
-    shares = corpus_shares(X, params.n_resamples, params.resample_fraction) \
-        if len(fit) < len(X) and params.settle_steps else [None] * len(subsets)
-
-    def refit(job: tuple[np.ndarray, np.ndarray | None]) -> np.ndarray:
-        subset, share = job
-        rows_of_subset = fit[subset]
-        centroids = _fit_centroids(
-            smoothed[rows_of_subset], fit_distances[np.ix_(subset, subset)], k, params.max_iter
-        )
-        return centroids if share is None else _settle(smoothed, share, centroids, params.settle_steps)
-
-    refits, to_reference = [], []
-    for refit_centroids in _in_threads(refit, list(zip(subsets, shares)), workers):
-        refits.append(refit_centroids)
-        to_reference.append(_align(_nearest_centroid(fit_smoothed, refit_centroids), fit_reference,
-                                   len(refit_centroids), k))
-        steps.step()
-    del fit_distances, fit_smoothed
-    seconds["resample"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    votes = assign_votes(smoothed, FitModel.of(reference, refits, to_reference), blocks.map, placed=placed)
-    blocks.release(placed)
-    seconds["assign_votes"] = time.perf_counter() - tick
-    return smoothed, votes.ref, votes
-
-
-def _leiden_votes(X, fit, use_groups, k, m, params, rng, steps, workers, seconds):
-    """Consensus Leiden (the default, `synth.graph_partition`): the k-NN graph of the fit set, the
-    resolution that gives k themes of at least m passages, `n_resamples` seeded runs, their consensus
-    as the reference, and each passage's votes per reference theme from the runs. The partition is
-    judged on the raw vectors: the graph already pools each passage with its neighbours."""
-    n = len(X)
-    tick = time.perf_counter()
-    # As in smoothing, never more neighbours than a minimum-size theme has other members: a small
-    # corpus's small ideas must be able to form dense communities of their own.
-    degree = max(1, min(params.graph_neighbors, m - 1, len(fit) - 1))
-    near, sims = _neighbours(X, fit, degree, use_groups, steps, workers)
-    fit_position = np.arange(len(fit))
-    pairs, weights = graph_edges(near[fit], sims[fit], fit_position)
-    seconds["neighbours"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, params.n_resamples + 1 + _CONSENSUS_RUNS)]
-    # Themes are counted in the fit set, where a theme of m passages has m * len(fit) / n of them.
-    graph = as_graph(len(fit), pairs, weights)
-    resolution = resolution_for(len(fit), pairs, weights, k, max(2, round(m * len(fit) / n)), seeds[0], graph)
-    steps.step()
-    seconds["partition"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    runs = []
-    for s in seeds[1:params.n_resamples + 1]:
-        runs.append(leiden(len(fit), pairs, weights, resolution, s, graph=graph))
-        steps.step()
-    reference_fit = consensus(len(fit), pairs, weights, runs, resolution, seeds[params.n_resamples + 1:])
-    k = int(reference_fit.max()) + 1
-    ref_labels = propagate(reference_fit, near, sims, fit, k)
-    votes = np.zeros((n, k), np.uint16)
-    rows = np.arange(n)
-    for labels_fit in runs:
-        to_reference = _align(labels_fit, reference_fit, int(labels_fit.max()) + 1, k)
-        mapped = to_reference[propagate(labels_fit, near, sims, fit, int(labels_fit.max()) + 1)]
-        ok = mapped >= 0
-        votes[rows[ok], mapped[ok]] += 1
-    seconds["resample"] = time.perf_counter() - tick
-    return X, ref_labels, votes, (fit[near], sims)
-
-
-class _Steps:
+class Steps:
     """Counts a run's steps for the progress callback, which sees one done/total pair."""
 
     def __init__(self, progress: ProgressCallback | None, total: int) -> None:
@@ -386,23 +252,6 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"workers={params.workers}: must be at least 1 (or None to use the cores)")
 
 
-def _in_threads(work: Callable, items, workers: int):
-    """work(item) for each item on up to `workers` threads; yields the results in the items' order.
-
-    Worth it because the heavy calls here (BLAS products with one BLAS thread each, fastcluster,
-    argpartition) release the GIL.
-    """
-    if workers == 1:
-        yield from map(work, items)
-        return
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        yield from pool.map(work, items)
-    finally:
-        # On Ctrl-C, drop the queued items: only those already running are waited for.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _worker_count(requested: int | None) -> int:
     if requested is not None:
         return requested
@@ -426,15 +275,15 @@ def _normalised(embeddings: np.ndarray | UnitRows, matrix: Callable | None = Non
     if not np.issubdtype(X.dtype, np.number):
         raise ClusteringError(f"embeddings of dtype {X.dtype}: expected numbers")
     out = matrix(X.shape, np.float32) if matrix else np.empty(X.shape, np.float32)
-    for start in range(0, len(X), _BLOCK * 8):
-        part = X[start:start + _BLOCK * 8].astype(np.float32, copy=True)
+    for start in range(0, len(X), BLOCK * 8):
+        part = X[start:start + BLOCK * 8].astype(np.float32, copy=True)
         if not np.isfinite(part).all():
             raise ClusteringError("embeddings contain NaN or infinite values: re-embed the passages")
         norms = np.linalg.norm(part, axis=1, keepdims=True)
         if (norms == 0).any():
             raise ClusteringError(f"embedding {start + int(np.argmin(norms))} is all zeros: re-embed the passages")
         part /= norms
-        out[start:start + _BLOCK * 8] = part
+        out[start:start + BLOCK * 8] = part
     return out
 
 
@@ -459,143 +308,3 @@ def _checked_groups(group_ids: np.ndarray | None, n: int) -> np.ndarray | None:
         raise ClusteringError(f"group_ids of shape {groups.shape}: expected one id per passage, ({n},)")
     _, codes = np.unique(groups, return_inverse=True)
     return codes.reshape(n)
-
-
-def _neighbours(
-    X: np.ndarray,
-    fit: np.ndarray,
-    n_neighbors: int,
-    groups: np.ndarray | None,
-    steps: _Steps,
-    workers: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each passage's n_neighbors nearest fit-set passages (positions in fit), other sources first,
-    and their cosine similarities; a passage is never its own neighbour."""
-    n = len(X)
-    pool = X[fit]
-    position = np.full(n, -1)
-    position[fit] = np.arange(len(fit))
-    pool_groups = groups[fit] if groups is not None else None
-    near = np.empty((n, n_neighbors), np.int64)
-    sims = np.empty((n, n_neighbors), np.float32)
-
-    def block(start: int) -> None:
-        stop = min(start + _BLOCK, n)
-        S = X[start:stop] @ pool.T
-        if pool_groups is not None:
-            S -= _SAME_SOURCE_PENALTY * (groups[start:stop, None] == pool_groups[None, :])
-        own = position[start:stop]
-        inside = np.nonzero(own >= 0)[0]
-        S[inside, own[inside]] = -np.inf
-        found = np.argpartition(-S, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        near[start:stop] = found
-        sims[start:stop] = np.einsum("ij,ikj->ik", X[start:stop], pool[found])
-
-    for _ in _in_threads(block, range(0, n, _BLOCK), workers):
-        steps.step()
-    return near, sims
-
-
-def _nearest_centroid(Y: np.ndarray, C: np.ndarray) -> np.ndarray:
-    C32 = C.astype(np.float32)
-    out = np.empty(len(Y), np.int64)
-    for start in range(0, len(Y), _BLOCK * 8):
-        out[start : start + _BLOCK * 8] = np.argmax(Y[start : start + _BLOCK * 8] @ C32.T, axis=1)
-    return out
-
-
-def _spherical_kmeans(Y: np.ndarray, C: np.ndarray, max_iter: int) -> np.ndarray:
-    labels = _nearest_centroid(Y, C)
-    for _ in range(max_iter):
-        sums = _centroids_of(Y, labels, len(C))
-        empty = ~sums.any(axis=1)
-        sums[empty] = C[empty]  # an emptied theme keeps its place; dissolution handles it later
-        C = _unit_rows(sums)
-        new = _nearest_centroid(Y, C)
-        if np.array_equal(new, labels):
-            break
-        labels = new
-    return C
-
-
-def _settle(Y: np.ndarray, rows: np.ndarray, C: np.ndarray, steps: int) -> np.ndarray:
-    """`steps` spherical k-means steps from centroids C over Y[rows], a block of rows at a time (the
-    rows are never copied whole: at 100,000 passages a copy per refit thread would cost 120 MB)."""
-    C = C.astype(np.float64)
-    for _ in range(steps):
-        C32, sums = C.astype(np.float32), np.zeros_like(C)
-        for start in range(0, len(rows), _BLOCK * 8):
-            block = Y[rows[start:start + _BLOCK * 8]]
-            sums += _centroids_of(block, np.argmax(block @ C32.T, axis=1), len(C))
-        empty = ~sums.any(axis=1)
-        sums[empty] = C[empty]  # a theme no passage chose keeps its place, as in _spherical_kmeans
-        C = _unit_rows(sums)
-    return C
-
-
-def _unit_distances(Y: np.ndarray, workers: int) -> np.ndarray:
-    """Euclidean distances between unit rows, as a square float64 matrix: O(len(Y)^2), fit sets only.
-
-    Computed in fixed blocks of rows (on threads), so the bytes do not depend on the thread count.
-    """
-    Y64 = Y.astype(np.float64)
-    dist = np.empty((len(Y), len(Y)))
-
-    def rows(start: int) -> None:
-        block = dist[start:start + _BLOCK // 4]
-        np.matmul(Y64[start:start + _BLOCK // 4], Y64.T, out=block)  # unit rows: squared distance is 2 - 2 cos
-        block *= -2
-        block += 2
-        np.maximum(block, 0, out=block)
-        np.sqrt(block, out=block)
-
-    for _ in _in_threads(rows, range(0, len(Y), _BLOCK // 4), workers):
-        pass
-    return dist
-
-
-def _ward_labels(distances: np.ndarray, k: int) -> np.ndarray:
-    """Ward's clustering cut at k clusters, from a square distance matrix (squareform reads one triangle)."""
-    n = len(distances)
-    if k <= 1 or n < 2:
-        return np.zeros(n, np.int64)
-    condensed = squareform(distances, checks=False)
-    # fastcluster gives scipy's tree about twice as fast, and releases the GIL while it works.
-    tree = fastcluster.linkage(condensed, method="ward", preserve_input=False)
-    return fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
-
-
-def _fit_centroids(Y: np.ndarray, distances: np.ndarray, k: int, max_iter: int) -> np.ndarray:
-    labels = _ward_labels(distances, k)
-    start = _unit_rows(_centroids_of(Y, labels, int(labels.max()) + 1))
-    return _spherical_kmeans(Y, start, max_iter)
-
-
-def _align(labels: np.ndarray, reference: np.ndarray, k_labels: int, k_reference: int) -> np.ndarray:
-    """Map each refit theme to the reference theme it shares most passages with (one-to-one)."""
-    table = np.zeros((k_labels, k_reference))
-    np.add.at(table, (labels, reference), 1)
-    rows, cols = linear_sum_assignment(-table)
-    mapping = np.full(k_labels, -1)
-    mapping[rows] = cols
-    return mapping
-
-
-def _renumber(
-    X: np.ndarray, nearest: np.ndarray, placed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Number themes by size (largest first, ties by first passage) and compute their centroids."""
-    used, first = np.unique(nearest, return_index=True)
-    sizes = np.bincount(nearest)[used]
-    order = np.lexsort((first, -sizes))
-    remap = np.full(int(nearest.max()) + 1, -1)
-    remap[used[order]] = np.arange(len(used))
-    nearest = remap[nearest]
-    labels = np.where(placed, nearest, -1)
-    k = len(used)
-    sums = _centroids_of(X, nearest, k)
-    # The unplaced counted in a spare theme k: the same sums as over X[placed], without copying X.
-    placed_sums = _centroids_of(X, np.where(placed, nearest, k), k + 1)[:k]
-    has_placed = placed_sums.any(axis=1)
-    sums[has_placed] = placed_sums[has_placed]
-    return nearest.astype(np.int64), labels.astype(np.int64), _unit_rows(sums).astype(np.float32)

@@ -1,7 +1,7 @@
 """Which passages the clustering fits on, and which of them each resample refits: chosen by a hash
 of each passage's vector, never by the seed, so the themes are a function of the passages alone and
 a passage keeps its place in the sample and the resamples when sources are added (issue 13, item 7).
-Used by `synth.cluster`'s consensus Ward.
+Used by `synth.consensus_votes`' consensus Ward.
 """
 
 from __future__ import annotations
@@ -57,3 +57,20 @@ def corpus_shares(X: np.ndarray, n_resamples: int, fraction: float) -> list[np.n
     content as the resamples of the fit set are: the rows each refit settles on when the fit set is
     a sample of a larger corpus."""
     return resample_subsets(content_keys(X), n_resamples, max(1, math.ceil(fraction * len(X))))
+
+
+def refit_draws(X: np.ndarray, fit: np.ndarray, n_resamples: int, fraction: float,
+                settle_steps: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Each refit's draw: its subset of the fit set (positions in `fit`), and the share of the whole
+    corpus (rows of X) it settles on, or None when it settles on nothing."""
+    size = max(1, math.ceil(fraction * len(fit)))
+    # Subsets are drawn up front, in order, so the data alone decides them whatever the thread count.
+    subsets = resample_subsets(content_keys(X[fit]), n_resamples, size)
+
+    # With settle_steps, above max_fit each refit then settles on its resample's share of the whole
+    # corpus, as the reference settles on all of it. On the fit set alone a theme has max_fit / k
+    # passages (56 at 10,000 passages, 18 at 100,000, where k is 224), and refits that thin disagree
+    # where the corpus does not. At or below max_fit the fit set is the corpus and nothing changes.
+    shares = corpus_shares(X, n_resamples, fraction) \
+        if len(fit) < len(X) and settle_steps else [None] * len(subsets)
+    return list(zip(subsets, shares))

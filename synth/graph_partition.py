@@ -1,5 +1,6 @@
 """Themes as communities of a nearest-neighbour graph: Leiden, with its resolution set by the number
-of themes wanted and consensus over seeds (the default partition of `synth.cluster`).
+of themes wanted and consensus over seeds (`synth.cluster`'s partition with `synth discover --clusterer
+consensus-leiden`).
 
 Why a graph: on every dev set a k-nearest-neighbour graph partitioned by modularity recovers the
 coders' themes better than Ward + spherical k-means at the same number of themes (docs/benchmarks.md,
@@ -9,7 +10,7 @@ its communities are guaranteed connected; igraph's C implementation takes about 
 passages.
 
 - `graph_edges`: the fit set's symmetric k-NN graph, weighted by cosine similarity (negative
-  similarities dropped). Neighbours come from `synth.cluster`'s blocked search, so a passage's
+  similarities dropped). Neighbours come from `synth.consensus_votes`' blocked search, so a passage's
   neighbours are other sources' passages first, as in its smoothing step.
 - `resolution_for`: the modularity resolution whose partition has the wanted number of themes of at
   least the minimum size, by bisection in log space (the number grows with the resolution).

@@ -4,7 +4,7 @@ A theme smaller than the corpus-wide minimum size is dissolved into its members'
 unless it is a recurring idea: enough passages from enough sources, as tight as a typical full-size
 theme, and (with the graph partition) holding most of its members' neighbour weight. So an idea
 three interviews raise stands beside a long literature set whose volume sets the minimum size.
-Pure functions over unit-row arrays, used by `synth.cluster` after the consensus partition.
+Pure functions over unit-row arrays, used by `synth.consensus_themes` after the consensus partition.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ def test_discover_makes_one_unit_matrix_and_gives_what_a_copy_per_step_gave(tmp_
     synth.ok("discover", shared, "--seed", "42")
     # Embedding, categorising (chunks of CATEGORISE_CHUNK) and smoothing (its own output, by blocks)
     # make unit rows of their own results; the steps that compare the passages make none.
-    steps = {"cluster.py", "recurring.py", "stance.py", "label.py", "incremental.py", "discover.py", "placement.py"}
+    steps = {"cluster.py", "consensus_votes.py", "consensus_themes.py", "recurring.py", "stance.py", "label.py",
+             "incremental.py", "discover.py", "placement.py"}
     assert not [c for c in callers if c[0] in steps or c == ("vectors.py", "unit_rows")], callers
     assert callers.count(("vectors.py", "of")) == 1, callers
     monkeypatch.undo()
