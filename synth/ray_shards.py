@@ -3,8 +3,9 @@ memory-mapped matrix.
 
 Shards (`PROJECT.vectors/<model id>/part-*.parquet`, a `digest` string column and a fixed-size
 `vector` list column) are written by the workers as they finish batches, each under a temporary
-name and then renamed, so a shard is whole or absent: an interrupted run leaves only whole shards,
-and the next run takes them. They are read back by record batches from a memory-mapped file, and
+name (`.part-*.tmp`, locked by its writer: `synth.scratch`) and then renamed, so a shard is whole
+or absent: an interrupted run leaves only whole shards, and the next run takes them; a killed
+writer's partial file is removed by the next command that opens the project to write. They are read back by record batches from a memory-mapped file, and
 each vector goes straight to its rows of the run's matrix, itself a file mapped into memory
 (`RunVectors`): the driver never holds the vectors of a corpus in its own (anonymous) memory, only
 the pages the operating system maps in and can drop again.
@@ -21,7 +22,6 @@ copied without its `.vectors` folder loses nothing but time: a re-run embeds its
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import uuid
@@ -67,9 +67,15 @@ def write_shard(folder: Path | str, vectors: Mapping[str, np.ndarray]) -> str:
     table = pa.table({"digest": pa.array(list(vectors), pa.string()),
                       "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.ravel()), matrix.shape[1])})
     name = f"part-{uuid.uuid4().hex}.parquet"
-    tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS)
-    os.replace(tmp, folder / name)  # a shard is whole or absent
+    # Written under a scratch name this process holds locked (`scratch.ScratchFile`), then renamed:
+    # a shard is whole or absent, and the partial file of a writer killed meanwhile is removed by
+    # the next command that opens the project to write, never one a live writer is still writing.
+    partial = ScratchFile(folder, f".{name}.", ".tmp")
+    try:
+        pq.write_table(table, partial.path, row_group_size=ROW_GROUP_ROWS)
+        partial.keep_as(folder / name)
+    finally:
+        partial.close()  # removes it when the write failed
     return name
 
 

@@ -3,8 +3,12 @@
 The Ray engine keeps corpus-sized matrices in files beside the project while a discover runs (the
 run's vectors, `.run-*` in `PROJECT.vectors/<model>/`; the unit and smoothed rows, `.cluster-*` in
 `PROJECT.vectors/`; 15 GB each at 10^7 passages) and removes them when the run ends, Ctrl-C
-included. A process killed outright (SIGKILL, the out-of-memory killer, a power cut) cannot, so
-the next command that opens the project to write removes them (`remove_stale`).
+included. Each vector shard (`ray_shards.write_shard`, by a Ray worker or by the driver) is written
+as a scratch file too (`.part-*.tmp` in `PROJECT.vectors/<model>/`) and renamed to its shard's name
+once whole (`ScratchFile.keep_as`), so readers, who look only for shard names, never see a partial
+one. A process killed outright (SIGKILL, the out-of-memory killer, a power cut, a lost Ray worker)
+cannot remove its files, so the next command that opens the project to write removes them
+(`remove_stale`).
 
 Which are stale: two commands may run at once (a discover of the project and one of a copy beside
 it; a benchmark), so a file is never judged by its age or name alone. Whoever makes a scratch file
@@ -27,8 +31,9 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-# Where the scratch files of a project's runs are, under `PROJECT.vectors/`.
-PATTERNS = (".cluster-*", "*/.run-*", "*/.driver-*")
+# Where the scratch files of a project's runs are, under `PROJECT.vectors/`: a run's matrices, the
+# driver's marker (`ray_engine`), and shards being written (`ray_shards.write_shard`).
+PATTERNS = (".cluster-*", "*/.run-*", "*/.driver-*", "*/.part-*.tmp")
 
 
 class ScratchFile:
@@ -38,6 +43,22 @@ class ScratchFile:
         folder.mkdir(parents=True, exist_ok=True)
         self._fd, self.path = _made_and_locked(folder, prefix, suffix)
 
+    def keep_as(self, target: Path) -> None:
+        """Renames the file to `target` and lets it go: no longer scratch, `close` leaves it. The lock
+        is held until the rename is done, so a remover never takes a file still being written."""
+        if self._fd is None:
+            raise ValueError(f"{self.path}: already closed or kept")  # a defect in the caller
+        if hasattr(os, "fchmod"):
+            os.fchmod(self._fd, 0o666 & ~_umask())  # an ordinary file's mode, not mkstemp's private one
+        if fcntl is None:  # Windows: nothing is locked there, and an open file cannot be renamed
+            os.close(self._fd)
+            self._fd = None
+        os.replace(self.path, target)  # on failure the file stays scratch: the caller's close removes it
+        self.path = target
+        if self._fd is not None:
+            os.close(self._fd)  # the lock goes with the descriptor
+            self._fd = None
+
     def close(self) -> None:
         if self._fd is None:
             return
@@ -46,6 +67,19 @@ class ScratchFile:
         finally:
             os.close(self._fd)  # the lock goes with the descriptor
             self._fd = None
+
+
+def _umask() -> int:
+    """This process's umask, read without setting it (os.umask can only be read by changing it,
+    which other threads making files at that instant would see)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _made_and_locked(folder: Path, prefix: str, suffix: str) -> tuple[int, Path]:

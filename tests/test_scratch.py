@@ -1,6 +1,7 @@
-"""Scratch files a killed run left beside the project (`PROJECT.vectors/.cluster-*`, `.run-*`) are
-removed by the next command that opens the project to write, and only those: a file a live process
-holds (another run, of this project or of a copy) is never touched."""
+"""Scratch files a killed run left beside the project (`PROJECT.vectors/.cluster-*`, `.run-*`, and
+the partial `.part-*.tmp` of a shard whose writer was killed) are removed by the next command that
+opens the project to write, and only those: a file a live process holds (another run, of this
+project or of a copy; a worker still writing its shard) is never touched."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from synth.scratch import ScratchFile, remove_stale
@@ -76,6 +78,148 @@ def test_this_process_keeps_its_own_scratch_files_while_it_holds_them(tmp_path):
     held.close()
     assert not held.path.exists()
     held.close()  # twice: nothing more
+
+
+# Makes `pyarrow.parquet.write_table` stop half-way through the shard it is asked to write after
+# `whole` whole ones, say where on stderr, and wait there to be killed: a writer caught mid-shard.
+HALF_WRITTEN = r"""
+import io, sys, time
+import pyarrow.parquet as pq
+
+real, calls = pq.write_table, []
+
+def half_then_wait(table, where, **kwargs):
+    calls.append(where)
+    if len(calls) <= WHOLE:
+        return real(table, where, **kwargs)
+    buffer = io.BytesIO()
+    real(table, buffer, **kwargs)
+    with open(where, "wb") as fh:
+        fh.write(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+    print("PARTIAL", where, file=sys.stderr, flush=True)
+    time.sleep(600)
+
+pq.write_table = half_then_wait
+"""
+
+VECTORS = r"""
+import hashlib
+import numpy as np
+
+def vectors(n):
+    rng = np.random.default_rng(3)
+    return {hashlib.sha256(str(i).encode()).hexdigest(): rng.standard_normal(384).astype(np.float32) for i in range(n)}
+"""
+
+# Writes `n` vectors beside the project as shards of `rows` (`ray_shards.keep_beside`, as discover
+# does past --vectors-beside-above; the Ray engine's workers call the same `write_shard`).
+SHARD_WRITER = HALF_WRITTEN + VECTORS + r"""
+import synth.ray_shards as shards
+
+project, model, n, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+shards.SHARD_ROWS = rows
+shards.keep_beside(project, model, vectors(n))
+"""
+
+
+def _vectors(n: int) -> dict:
+    namespace: dict = {}
+    exec(VECTORS, namespace)
+    return namespace["vectors"](n)
+
+
+def _caught_mid_shard(script: str, args: list[str], whole: int) -> tuple[subprocess.Popen, Path]:
+    """A child running `script`, stopped half-way through its shard after `whole` whole ones; and
+    the partial file it is writing."""
+    code = script.replace("WHOLE", str(whole))
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+                                 "HF_HUB_OFFLINE": "1"}, start_new_session=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("PARTIAL "):
+            return proc, Path(line.split(" ", 1)[1].strip())
+    proc.wait()
+    raise AssertionError("".join(lines))
+
+
+def _killed(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=60)
+
+
+def test_a_killed_shard_writers_partial_file_goes_and_a_live_ones_stays(tmp_path):
+    """Two writers caught half-way through a shard: the one SIGKILLed leaves a partial file that no
+    reader sees and the next write-open removes; the live one's stays. Its whole shard is reused
+    by the re-run, which gives every vector as it was."""
+    pytest.importorskip("pyarrow")
+    from synth.ray_shards import keep_beside, shard_folder, shard_names, vectors_beside
+
+    project = tmp_path / "p.synth"
+    Project.open(project).close()
+    vectors = _vectors(100)
+    killed, killed_part = _caught_mid_shard(SHARD_WRITER, [str(project), "model-x", "100", "40"], 1)
+    live, live_part = _caught_mid_shard(SHARD_WRITER, [str(project), "model-y", "100", "40"], 0)
+    try:
+        os.kill(killed.pid, signal.SIGKILL)
+        _killed(killed)
+        folder = shard_folder(project, "model-x")
+        assert killed_part.parent == folder and killed_part.name.startswith(".part-") and killed_part.exists()
+        assert live_part.parent == shard_folder(project, "model-y") and live_part.exists()
+        whole = shard_names(folder)
+        assert len(whole) == 1
+        mode = (folder / next(iter(whole))).stat().st_mode & 0o777
+        umask = os.umask(0o022)
+        os.umask(umask)
+        assert mode == 0o666 & ~umask  # a shard is an ordinary file, not a private scratch one
+
+        # No reader sees the partial file: the 40 vectors of the whole shard, exactly.
+        found = vectors_beside(project, "model-x", set(vectors))
+        assert set(found) == set(list(vectors)[:40])
+        assert all(np.array_equal(found[d], vectors[d]) for d in found)
+
+        with Project.open(project):
+            pass
+        assert not killed_part.exists(), "a killed writer's partial shard was left"
+        assert live_part.exists(), "a live writer's partial shard was removed"
+        assert shard_names(folder) == whole
+
+        # The re-run, as discover's: what the shards hold is reused, the rest written again.
+        with Project.open(project, create=False) as opened:
+            cached = opened.cached_embeddings("model-x", list(vectors))
+        assert set(cached) == set(list(vectors)[:40])
+        keep_beside(project, "model-x", {d: v for d, v in vectors.items() if d not in cached})
+        assert whole < shard_names(folder)
+        with Project.open(project, create=False) as opened:
+            again = opened.cached_embeddings("model-x", list(vectors))
+        assert set(again) == set(vectors)
+        assert all(np.array_equal(again[d], vectors[d]) for d in vectors)
+        assert not list(folder.glob(".part-*"))
+
+        os.kill(live.pid, signal.SIGKILL)
+        _killed(live)
+        assert remove_stale(project) == [live_part] and not live_part.exists()
+    finally:
+        for proc in (killed, live):
+            _killed(proc)
+
+
+def test_a_shard_that_fails_to_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from synth.ray_shards import shard_names, write_shard
+
+    def full_disk(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full_disk)
+    with pytest.raises(OSError):
+        write_shard(tmp_path, _vectors(3))
+    assert list(tmp_path.iterdir()) == [] and shard_names(tmp_path) == set()
 
 
 # `synth discover --engine ray`, saying on stderr when clustering's first block map starts (its
