@@ -222,6 +222,48 @@ def test_a_shard_that_fails_to_write_leaves_no_partial_file(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == [] and shard_names(tmp_path) == set()
 
 
+# `synth discover`, with vector shards of `rows` (`ray_shards.SHARD_ROWS`).
+DISCOVER = HALF_WRITTEN + r"""
+import synth.ray_shards as shards
+from synth.cli import main
+
+shards.SHARD_ROWS = int(sys.argv[1])
+sys.argv = ["synth", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_discover_killed_mid_shard_is_rerun_from_its_whole_shards(tmp_path, synth, discovered_demo):
+    """SIGKILL a discover (vectors beside the project) half-way through writing its second shard:
+    the next discover removes the partial file, embeds only what no whole shard holds, and gives
+    the themes of a run never interrupted."""
+    pytest.importorskip("pyarrow")
+    from conftest import DEMO
+    from synth.ray_shards import shard_names
+
+    project = tmp_path / "p.synth"
+    synth.ok("ingest", project, DEMO)
+    with Project.open(project, create=False) as opened:
+        digests = {p.text_sha256 for p in opened.passages(codable_only=True)}
+    assert len(digests) > 150
+    child, partial = _caught_mid_shard(DISCOVER, ["100", "discover", str(project), "--seed", "42",
+                                                  "--vectors-beside-above", "50"], 1)
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        _killed(child)
+    folder = partial.parent
+    whole = shard_names(folder)
+    assert partial.exists() and len(whole) == 1
+
+    out = synth.ok("discover", project, "--seed", "42", "--vectors-beside-above", "50")
+    assert not partial.exists() and not list(folder.glob(".part-*"))
+    assert f"computed {len(digests) - 100} " in out, out  # the whole shard's 100 vectors were reused
+    assert whole < shard_names(folder)
+    assert _themes(project) == _themes(discovered_demo)
+
+
 # `synth discover --engine ray`, saying on stderr when clustering's first block map starts (its
 # matrices are in their scratch files by then).
 KILLED_CHILD = r"""
