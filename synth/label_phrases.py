@@ -56,7 +56,8 @@ _SOURCES = 0.05        # score per doubling of the sources a label occurs in
 _TERMS = 0.2           # score for carrying the theme's most distinctive word
 _CONCENTRATION = 0.2   # score for a label said only inside its theme (vs. as often elsewhere)
 _FALLBACK_CANDIDATES = 24  # a theme with no recurring noun phrase: its candidates that are embedded and scored
-_SHARED = 0.5          # score for words all the theme's sources and passages use (`_shared_words`), averaged over the words
+_AGAINST_STANCE = 0.2  # score taken off a label for the share of its passages of the opposite stance
+_SHARED = 0.5          # score for words the theme's sources and passages use more than other themes' (`_shared_words`), averaged over the words
 _LABEL_WORD = 0.15     # a definition sentence's credit per label word it carries (the label is the theme's own phrase)
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 # Words that may sit inside a noun phrase ("data by ethnicity", "shuttle bus from the town"); any
@@ -226,6 +227,10 @@ def phrase_labels(
     # In how many passages of all themes each phrase occurs: a label should be said mostly inside
     # its theme (its concentration there), not everywhere ("work programme" in an evaluation's text).
     everywhere = Counter(key for where in found for key, at in where.items() for _ in at)
+    # Each content word's share of all themes' central passages: a word every theme uses ("care",
+    # "federal", "thank") is no idea one theme's sources share.
+    words_of = {i: _content_words(texts[i]) for central in centrals for i in central.tolist()}
+    corpus_share = {w: c / max(len(words_of), 1) for w, c in Counter(w for ws in words_of.values() for w in ws).items()}
     shortlist: list[list[tuple[str, list[int], int, float]]] = []
     for j, where in enumerate(found):
         n_groups = len(np.unique(groups[np.asarray(members[j])])) if len(members[j]) else 0
@@ -242,11 +247,12 @@ def phrase_labels(
             concentration = len(at) / everywhere[key]
             support = (sources + 0.5 * len(at)) * concentration
             ranked.append((tier, -support, key, at, sources, concentration))
-        shared_of = _shared_words(centrals[j], texts, groups)
+        shared_of = _shared_words(centrals[j], words_of, groups, corpus_share)
         if not any(r[0] == 0 for r in ranked):
             # No noun phrase recurs: noun phrases of any of the theme's central passages, those whose
-            # words most of the theme's sources use first ("caring responsibilities" where three sources
-            # speak of caring), not the detail of the passage nearest the centre ("family member").
+            # words most of its sources use first ("demand for the programme" in a programme's
+            # evaluation), not only the detail of the passage nearest the centre ("dictated by the
+            # programme leads"); the scoring below decides among them.
             order = {i: r for r, i in enumerate(centrals[j].tolist())}
             for key, at in where.items():
                 phrase = _surface(key, surface)
@@ -281,14 +287,19 @@ def phrase_labels(
                 continue  # "bus route to the business", always followed by "park": half a name
             carries = _carries(phrase, weights[j] if weights else {})
             other = np.delete(s, j).max() if len(s) > 1 else 0.0
+            # Share of the passages saying it whose own category contradicts the theme's stance
+            # ("bad experience" in an outreach enabler theme, said where the jobcentre is distrusted);
+            # one passage's category is too noisy to count against a phrase only it says.
+            against = (sum(contradicts(categories[i], stance_of[j]) for i in set(at)) / len(set(at))
+                       if categories is not None and len(set(at)) >= 2 else 0.0)
             # KeyBERT's maximal marginal relevance, with the other themes as what a label must not
             # also name: close to this theme's centre, far from the nearest other theme's centre; then
             # words most of the theme's sources use (what they share, not one source's instance), said
             # in more of the theme's sources, mostly inside the theme, carrying its distinctive words.
             score = (float(s[j] - _DISTINCT * other) + _SHARED * shared + _SOURCES * np.log2(sources)
-                     + _CONCENTRATION * concentration + _TERMS * carries)
-            _log.debug("%2d %-40s centre=%.2f other=%.2f shared=%.2f sources=%d concentration=%.2f words=%.2f -> %.3f",
-                       j, phrase, s[j], other, shared, sources, concentration, carries, score)
+                     + _CONCENTRATION * concentration + _TERMS * carries - _AGAINST_STANCE * against)
+            _log.debug("%2d %-40s centre=%.2f other=%.2f shared=%.2f sources=%d concentration=%.2f words=%.2f against=%.2f -> %.3f",
+                       j, phrase, s[j], other, shared, sources, concentration, carries, against, score)
             if score > best_score:
                 best, best_score = (key, at, sources), score
         if best is not None:
@@ -298,29 +309,39 @@ def phrase_labels(
     return out
 
 
-def _shared_words(central: np.ndarray, texts: Sequence[str], groups: np.ndarray) -> dict[str, float]:
-    """Each content word of a theme's central passages (in its singular) -> how widely the theme
-    uses it: the mean of the share of its sources and the share of its passages that say it (sources
-    so that one long report cannot make its own words shared; passages so that a theme of two or
-    three sources still tells a word most passages use from one they use once)."""
+def _content_words(text: str) -> frozenset[str]:
+    """A passage's content words, each in its singular."""
+    return frozenset(singular(w) for w in _WORD.findall(text.lower()) if not _stop(w))
+
+
+def _shared_words(central: np.ndarray, words_of: Mapping[int, frozenset[str]], groups: np.ndarray,
+                  corpus_share: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Each content word of a theme's central passages -> how widely the theme uses it beyond how
+    widely all themes do: the mean of the share of its sources and the share of its passages that say
+    it (sources so that one long report cannot make its own words shared; passages so that a theme of
+    two or three sources still tells a word most passages use from one they use once), less the share
+    of all themes' central passages that say it (`corpus_share`), at least 0."""
     by_word: dict[str, set] = defaultdict(set)
     passages: dict[str, int] = Counter()
     sources = set()
     central = np.asarray(central).tolist()
     for i in central:
         sources.add(groups[i])
-        for word in {singular(w) for w in _WORD.findall(texts[i].lower()) if not _stop(w)}:
+        for word in words_of[i]:
             by_word[word].add(groups[i])
             passages[word] += 1
-    return {w: 0.5 * (len(g) / len(sources) + passages[w] / len(central)) for w, g in by_word.items()}
+    corpus_share = corpus_share or {}
+    return {w: max(0.0, 0.5 * (len(g) / len(sources) + passages[w] / len(central)) - corpus_share.get(w, 0.0))
+            for w, g in by_word.items()}
 
 
 def _shared(key: str, shared_of: Mapping[str, float]) -> float:
-    """How much of a theme's sources say a candidate's words: the mean over its content words of
-    the share of sources using each. An instance one source names ("family member", "warehouse
-    jobs") has words few others use; the idea the theme's passages share has words most of them use."""
-    words = [w for w in key.split() if not _stop(w)]
-    return sum(shared_of.get(singular(w), 0.0) for w in words) / len(words) if words else 0.0
+    """How widely a theme's sources say a candidate's words (`_shared_words`): the mean of its
+    content words' and its least shared word's. An instance one source names ("woman in hijab",
+    "family member", "warehouse jobs") has a word few others use; the idea the theme's passages
+    share has words most of them use."""
+    shares = [shared_of.get(singular(w), 0.0) for w in key.split() if not _stop(w)]
+    return 0.5 * (sum(shares) / len(shares) + min(shares)) if shares else 0.0
 
 
 def _cut_short(phrase: str, texts: Sequence[str], at: Sequence[int]) -> bool:
