@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.label_phrases import _content_words, _shared, _shared_words, phrase_labels
+from synth.label_phrases import _content_words, _cut_short, _shared, _shared_words, phrase_labels
 from synth.label_spans import label_locations
 
 # Four sources speak of childcare costs; two of them mention a family member in passing.
@@ -70,3 +70,14 @@ def test_shared_words_are_measured_over_sources_and_passages_against_all_themes(
     report = {0: frozenset({"family"}), 1: frozenset({"family"}), 2: frozenset({"family"}), 3: frozenset({"childcare"})}
     long_report = _shared_words(np.arange(4), report, np.array([0, 0, 0, 1]))
     assert long_report["family"] == 0.5 * (1 / 2 + 3 / 4)
+
+
+def test_a_candidate_most_passages_go_on_from_is_half_a_name():
+    """Bills: "Food and Drug" beat "Food and Drug Administration" once the common word "administration"
+    counted against the full name; two of three passages going on with one word make it half a name."""
+    texts = ["The Food and Drug Administration shall act.", "the Food and Drug Administration may",
+             "food and drug safety rules"]
+    assert _cut_short("food and drug", texts, [0, 1, 2])
+    assert not _cut_short("food and drug", texts, [0, 2])  # one in two: a name of its own
+    assert not _cut_short("food and drug", ["Food and drug."] * 3, [0, 1, 2])  # said as a whole
+    assert not _cut_short("business park", ["the business park is", "business park the"], [0, 1])  # a stop word follows
