@@ -1,5 +1,8 @@
 """Theme labels an analyst can keep: a verbatim phrase, and a definition quoted from the theme.
 
+Over 450 lines because label choice and the quoted definition share one set of word rules (stop
+words, the crude stems of `_carries`/`_carried`, stance cues), and both are read with them in view.
+
 Label (issue 13, item 4): candidate phrases are runs of 2-6 words inside one clause of the theme's
 most central passages (no stop word at either end, no numbers), counted with each word in its
 singular (`label_spans.singular`: "guaranteed interview" and "interviews" are one phrase, and
@@ -8,20 +11,22 @@ theme's sources (two passages when it has one source), so a label can always be 
 passages it came from. Noun phrases come first ("shuttle bus from the town centre", not "set up an
 email" or "support was offered"): without a tagger (en_core_web_sm may be absent) a candidate counts
 as one when it neither opens with a verb of instruction nor holds a verb or auxiliary inside
-(`noun_like`); other candidates are used only when a theme has no noun phrase. A candidate every
-passage follows with the same content word is half a name and is passed over. The best-supported
-candidates (support: sources and passages, times the share of the phrase's uses that fall inside this
-theme, its *concentration*) are embedded with the passages' own model and scored KeyBERT-style for
-maximal marginal relevance against the whole theme: similarity to the theme's centre plus 1.5 times
-the median similarity to its central passages (a phrase near one passage's detail is far from most of
-them), minus half the similarity to the closest *other* theme's centre (central and distinctive),
-plus credit for more sources, for concentration, and for carrying the theme's most distinctive word
-(its c-TF-IDF weights from `synth.label`). With passage categories, a phrase only passages of the
-opposite stance use is not a candidate. Labels are unique across themes: a theme takes its best
-phrase that no earlier (larger) theme took, in the written form most of its passages use. A theme
-whose noun phrases do not recur takes the best-scored noun phrase of any of its central passages
-(still verbatim and traceable); only a theme with no phrase at all keeps the keyword label of
-`synth.label`. `label_locations` finds where a label occurs in passages (for the app and exports).
+(`noun_like`); other candidates are used only when a theme has no noun phrase. A candidate two thirds
+of its passages go on from with the same content word is half a name and is passed over. The
+best-supported candidates (support: sources and passages, times the share of the phrase's uses that
+fall inside this theme, its *concentration*) are embedded with the passages' own model and scored
+KeyBERT-style for maximal marginal relevance: similarity to the theme's centre minus half the
+similarity to the closest *other* theme's centre (central and distinctive), plus credit for words
+the theme's sources and passages share more than all themes do (`_shared_words`: the idea the
+passages share, "childcare costs", not an instance one or two sources name, "family member"), for
+more sources, for concentration, and for carrying the theme's most distinctive word (its c-TF-IDF
+weights from `synth.label`). With passage categories, a phrase only passages of the opposite stance
+use is not a candidate, and one they partly use loses by their share. Labels are unique across
+themes: a theme takes its best phrase that no earlier (larger) theme took, in the written form most
+of its passages use. A theme whose noun phrases do not recur takes the best-scored noun phrase of any
+of its central passages, those with the most shared words shortlisted (still verbatim and
+traceable); only a theme with no phrase at all keeps the keyword label of `synth.label`.
+`label_locations` finds where a label occurs in passages (for the app and exports).
 
 Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
 source in brackets; not a template. Each is the sentence of its passage that carries most of the
