@@ -4,12 +4,14 @@ the cached dev-set vectors, in one process; run it with PYTHONPATH pointing at e
     PYTHONPATH=. python -m benchmarks.describe_speed [--cache DIR] [--sets nhs,bills] [--repeats 3]
 
 Describing embeds each theme's candidate label phrases with the ONNX route (cold: a fresh in-memory
-cache every repeat, the worst case; discover caches them in the project). Prints medians.
+cache every repeat, the worst case; discover caches them in the project). Prints medians, of wall
+time and of this process's CPU time (steadier on a shared machine), and the phrases embedded per run.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,17 +40,29 @@ def main() -> None:
         lemmas = lemmatise(texts)
         names = [f"source {g}" for g in groups]
 
+        embedded: list[int] = []
+        cpu: list[float] = []
+
+        def encode(phrases):
+            embedded.append(len(phrases))
+            return embedder.encode(phrases)
+
         def describe(result):
+            embedded.clear()
+            started = time.process_time()
             try:
-                return describe_themes(texts, result, V, groups, lemmas, encode=embedder.encode, source_names=names)
+                return describe_themes(texts, result, V, groups, lemmas, encode=encode, source_names=names)
             except TypeError:  # a checkout from before phrase labels
                 return describe_themes(texts, result, V, groups, lemmas)
+            finally:
+                cpu.append(time.process_time() - started)
 
         clustered = timing.repeat(lambda: cluster_passages(V, group_ids=groups), args.repeats)
         result = clustered.result
         described = timing.repeat(lambda: describe(result), args.repeats)
         print(f"{name}: {len(texts)} passages, {result.n_themes} themes; cluster {clustered.median:.2f} s, "
-              f"describe {described.median:.2f} s (medians of {args.repeats})", flush=True)
+              f"describe {described.median:.2f} s, CPU {sorted(cpu)[len(cpu) // 2]:.2f} s, {sum(embedded)} phrases embedded "
+              f"(medians of {args.repeats})", flush=True)
 
 
 if __name__ == "__main__":

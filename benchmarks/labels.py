@@ -11,7 +11,7 @@ no recurring-idea or stance steps, no passage categories) and labels the themes 
   theme's passages carry (NHS subcategories, NaPiRE codes, bill topics), e.g. "car parking" for
   "Parking"; a rough sign that the label names what the theme is about.
 
-    PYTHONPATH=. python -m benchmarks.labels [--cache DIR] [--sets nhs,napire,bills]
+    PYTHONPATH=. python -m benchmarks.labels [--cache DIR] [--sets nhs,napire,bills] [--labels]
 
 Run it with PYTHONPATH pointing at another checkout to compare label code (the clusterings are
 the same: cluster.py is the same). Vectors come from benchmarks.devsets' cache.
@@ -75,13 +75,14 @@ def measure(name: str, cache: Path) -> dict:
     k = len(out)
     return {"set": name, "themes": k, "phrase": phrased / k, "unique": len({x.lower() for x in labels}) / k,
             "keywords": sum("," in x for x in labels) / k, "gold_word": gold_word / k, "label_s": seconds,
-            "examples": labels[:8]}
+            "examples": labels[:8], "labels": labels}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
     ap.add_argument("--sets", default="nhs,napire,bills")
+    ap.add_argument("--labels", action="store_true", help="print every theme's label, one per line, after the table")
     args = ap.parse_args()
     print("| set | themes | phrase in ≥ 2 sources | unique | keyword lists | gold word | labelling s |")
     print("|---|---|---|---|---|---|---|")
@@ -91,6 +92,10 @@ def main() -> None:
               f"| {r['gold_word']:.2f} | {r['label_s']:.1f} |")
     for r in rows:
         print(f"{r['set']}: " + "; ".join(r["examples"]))
+    if args.labels:  # all of them, for a before/after diff
+        for r in rows:
+            for j, label in enumerate(r["labels"]):
+                print(f"{r['set']}\t{j}\t{label}")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,32 @@
 """Theme labels an analyst can keep: a verbatim phrase, and a definition quoted from the theme.
 
-Label (issue 13, item 4): candidate phrases are runs of 2-5 words inside one clause of the theme's
-most central passages (no stop word at either end, no numbers), kept only when they occur in
-passages from at least two of the theme's sources (two passages when it has one source), so a label
-can always be traced to the passages it came from. Noun phrases come first ("shuttle bus from the
-town", not "set up an email" or "support was offered"): without a tagger (en_core_web_sm may be
-absent) a candidate counts as one when it neither opens with a verb of instruction nor holds a verb
-or auxiliary inside (`noun_like`); other candidates are used only when a theme has no noun phrase.
-The best-supported candidates (support: sources and passages, times the share of the phrase's uses
-that fall inside this theme, its *concentration*) are embedded with the passages' own model and scored
+Over 450 lines because label choice and the quoted definition share one set of word rules (stop
+words, the crude stems of `_carries`/`_carried`, stance cues), and both are read with them in view.
+
+Label (issue 13, item 4): candidate phrases are runs of 2-6 words inside one clause of the theme's
+most central passages (no stop word at either end, no numbers), counted with each word in its
+singular (`label_spans.singular`: "guaranteed interview" and "interviews" are one phrase, and
+`label_locations` finds either), kept only when they occur in passages from at least two of the
+theme's sources (two passages when it has one source), so a label can always be traced to the
+passages it came from. Noun phrases come first ("shuttle bus from the town centre", not "set up an
+email" or "support was offered"): without a tagger (en_core_web_sm may be absent) a candidate counts
+as one when it neither opens with a verb of instruction nor holds a verb or auxiliary inside
+(`noun_like`); other candidates are used only when a theme has no noun phrase. A candidate two thirds
+of its passages go on from with the same content word is half a name and is passed over. The
+best-supported candidates (support: sources and passages, times the share of the phrase's uses that
+fall inside this theme, its *concentration*) are embedded with the passages' own model and scored
 KeyBERT-style for maximal marginal relevance: similarity to the theme's centre minus half the
-similarity to the closest *other* theme's centre (central and distinctive), plus credit for more
-sources, for concentration, and for carrying the theme's most distinctive word (its c-TF-IDF
+similarity to the closest *other* theme's centre (central and distinctive), plus credit for words
+the theme's sources and passages share more than all themes do (`_shared_words`: the idea the
+passages share, "childcare costs", not an instance one or two sources name, "family member"), for
+more sources, for concentration, and for carrying the theme's most distinctive word (its c-TF-IDF
 weights from `synth.label`). With passage categories, a phrase only passages of the opposite stance
-use is not a candidate. Labels are unique across themes: a theme takes its best phrase that no earlier
-(larger) theme took. A theme whose phrases do not recur takes the best phrase of its most central
-passages (still verbatim and traceable); only a theme with no phrase at all keeps the keyword label
-of `synth.label`. `label_locations` finds where a label occurs in passages (for the app and exports).
+use is not a candidate, and one they partly use loses by their share. Labels are unique across
+themes: a theme takes its best phrase that no earlier (larger) theme took, in the written form most
+of its passages use. A theme whose noun phrases do not recur takes the best-scored noun phrase of any
+of its central passages, those with the most shared words shortlisted (still verbatim and
+traceable); only a theme with no phrase at all keeps the keyword label of `synth.label`.
+`label_locations` finds where a label occurs in passages (for the app and exports).
 
 Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
 source in brackets; not a template. Each is the sentence of its passage that carries most of the
@@ -26,6 +36,7 @@ theme's distinctive words, never one whose cue words say the opposite of the the
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -37,17 +48,21 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from .label_spans import CLAUSE as _CLAUSE
 from .label_spans import WORD as _WORD
 from .label_spans import label_locations  # noqa: F401  (re-exported: where a label occurs)
+from .label_spans import singular
 
 Encode = Callable[[list[str]], np.ndarray]
+_log = logging.getLogger(__name__)
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
-_MIN_WORDS, _MAX_WORDS = 2, 5
+_MIN_WORDS, _MAX_WORDS = 2, 6
 _CENTRAL = 40          # most central members a theme's candidates come from (bounds time at 100k passages)
 _CANDIDATES = 12       # best-supported candidates per theme that are embedded and scored
 _SOURCES = 0.05        # score per doubling of the sources a label occurs in
 _TERMS = 0.2           # score for carrying the theme's most distinctive word
 _CONCENTRATION = 0.2   # score for a label said only inside its theme (vs. as often elsewhere)
-_FALLBACK_PASSAGES = 3  # central passages a theme with no recurring phrase takes its label from
+_FALLBACK_CANDIDATES = 24  # a theme with no recurring noun phrase: its candidates that are embedded and scored
+_AGAINST_STANCE = 0.2  # score taken off a label for the share of its passages of the opposite stance
+_SHARED = 0.5          # score for words the theme's sources and passages use more than other themes' (`_shared_words`), averaged over the words
 _LABEL_WORD = 0.15     # a definition sentence's credit per label word it carries (the label is the theme's own phrase)
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 # Words that may sit inside a noun phrase ("data by ethnicity", "shuttle bus from the town"); any
@@ -68,8 +83,14 @@ _VERB_OPENERS = frozenset("""
     organize pay prioritise promote provide put recruit reduce run see send set share simplify start
     stop take talk teach tell translate try write fill apply attach sit meet pair speak spoke record
 """.split())
+# Verbs that are nouns too ("work", "need"): after a plural they are the plural's verb, not a name's head.
+_BARE_VERBS = frozenset("work need want live struggle worry wait feel think look help care cope".split())
 _EXTRA_STOP = {"yes", "yeah", "okay", "ok", "lot", "lots", "thing", "things", "really", "just", "like", "think",
-               "know", "mean", "say", "said", "got", "get", "going", "want", "bit", "kind", "sort", "way"}
+               "know", "mean", "say", "said", "got", "get", "going", "want", "bit", "kind", "sort", "way",
+               # adverbs of a speaker's emphasis or hedging: they open or close no name ("especially the language")
+               "especially", "particularly", "mainly", "mostly", "usually", "actually", "basically", "obviously",
+               "certainly", "definitely", "probably", "generally", "honestly", "simply", "maybe", "perhaps",
+               "frankly", "literally", "absolutely", "totally", "always", "sometimes", "often"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,8 @@ def noun_like(phrase: str) -> bool:
     if words[0] in _VERB_OPENERS or _lemma(last) in _VERB_OPENERS or last.endswith("ly") \
             or (last.endswith("ing") and last.rsplit("-", 1)[-1] not in _ING_NOUNS):
         return False
+    if last in _BARE_VERBS and singular(words[-2]) != words[-2]:
+        return False  # a plural subject and its verb ("parents work", "women struggle"): a clause
     return all(w in _NP_INSIDE or not _stop(w) for w in words[1:-1])
 
 
@@ -140,10 +163,10 @@ def _tier(phrase: str, *, recurs: bool) -> int:
 
 
 def _key(phrase: str) -> str:
-    """How candidates are counted: verbatim (lower-case), so that every passage a label is counted
-    in shows it exactly where `label_locations` finds it; folding plurals made "lovely nurse" recur
-    where the label "Lovely nurses" was written in one source only."""
-    return phrase
+    """How candidates are counted: lower-case, each word in its singular ("guaranteed interview" and
+    "guaranteed interviews" are one phrase), the same rule by which `label_locations` finds a label,
+    so every passage a label is counted in shows it."""
+    return " ".join(singular(w) for w in phrase.split())
 
 
 _AGAINST = {"barrier": {"enabler", "practice"}, "enabler": {"barrier"}, "practice": {"barrier"}}
@@ -185,16 +208,19 @@ def phrase_labels(
     passage i's category, when known (a phrase only passages of the opposite stance use is not a
     label for the theme); weights[j]: theme j's distinctive words (written form -> weight, best 1),
     the c-TF-IDF of `synth.label`: a phrase carrying them names what sets the theme apart.
+    `embeddings` are unit vectors, one per passage.
     """
     C = np.asarray(centroids, np.float32)
     C = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-12)
     stance_of = [theme_stance([categories[i] for i in np.asarray(idx).tolist()]) if categories is not None else None
                  for idx in members]
     found: list[dict[str, list[int]]] = []
+    centrals: list[np.ndarray] = []
     surface: dict[str, Counter] = defaultdict(Counter)
     for j, idx in enumerate(members):
         idx = np.asarray(idx)
         central = idx[np.argsort(-(embeddings[idx] @ C[j]), kind="stable")][:_CENTRAL]
+        centrals.append(central)
         where: dict[str, list[int]] = defaultdict(list)
         for i in central.tolist():
             for phrase in candidate_phrases(texts[i]):
@@ -206,10 +232,15 @@ def phrase_labels(
     # In how many passages of all themes each phrase occurs: a label should be said mostly inside
     # its theme (its concentration there), not everywhere ("work programme" in an evaluation's text).
     everywhere = Counter(key for where in found for key, at in where.items() for _ in at)
+    # Each content word's share of all themes' central passages: a word every theme uses ("care",
+    # "federal", "thank") is no idea one theme's sources share.
+    words_of = {i: _content_words(texts[i]) for central in centrals for i in central.tolist()}
+    corpus_share = {w: c / max(len(words_of), 1) for w, c in Counter(w for ws in words_of.values() for w in ws).items()}
     shortlist: list[list[tuple[str, list[int], int, float]]] = []
     for j, where in enumerate(found):
         n_groups = len(np.unique(groups[np.asarray(members[j])])) if len(members[j]) else 0
         need = 2 if n_groups >= 2 else 1
+        theme_words = weights[j] if weights else {}
         ranked = []
         for key, at in where.items():
             sources = len({groups[i] for i in at})
@@ -221,20 +252,25 @@ def phrase_labels(
             concentration = len(at) / everywhere[key]
             support = (sources + 0.5 * len(at)) * concentration
             ranked.append((tier, -support, key, at, sources, concentration))
-        if not any(r[0] == 0 for r in ranked):  # no recurring noun phrase: those of the most central passages too
-            central = sorted({i for at in where.values() for i in at},
-                             key=lambda i: -float(embeddings[i] @ C[j]))[:_FALLBACK_PASSAGES]
+        shared_of = _shared_words(centrals[j], words_of, groups, corpus_share)
+        if not any(r[0] == 0 for r in ranked):
+            # No noun phrase recurs: noun phrases of any of the theme's central passages, those whose
+            # words most of its sources use first ("demand for the programme" in a programme's
+            # evaluation), not only the detail of the passage nearest the centre ("dictated by the
+            # programme leads"); the scoring below decides among them.
+            order = {i: r for r, i in enumerate(centrals[j].tolist())}
             for key, at in where.items():
                 phrase = _surface(key, surface)
-                if set(at) & set(central) and noun_like(phrase) and not any(r[2] == key for r in ranked):
-                    rank = min(central.index(i) for i in at if i in central)
-                    ranked.append((_tier(phrase, recurs=False), rank - 0.25 * len(key.split()), key, at,
+                if noun_like(phrase) and not any(r[2] == key for r in ranked):
+                    rank = min(order[i] for i in at)
+                    ranked.append((_tier(phrase, recurs=False), -_shared(key, shared_of) + 0.001 * rank, key, at,
                                    len({groups[i] for i in at}), len(at) / everywhere[key]))
         ranked.sort(key=lambda r: (r[0], r[1], r[2]))
         best_tier = ranked[0][0] if ranked else 0
-        shortlist.append([(key, at, s, conc) for tier, _, key, at, s, conc in ranked[:_CANDIDATES]
+        limit = _CANDIDATES if best_tier == 0 else _FALLBACK_CANDIDATES
+        shortlist.append([(key, at, s, conc, _shared(key, shared_of)) for tier, _, key, at, s, conc in ranked[:limit]
                           if tier == best_tier])
-    keys = sorted({k for short in shortlist for k, _, _, _ in short})
+    keys = sorted({k for short in shortlist for k, *_ in short})
     if not keys:
         return [None] * len(members)
     P = np.asarray(encode([_surface(k, surface) for k in keys]), np.float32)
@@ -245,27 +281,88 @@ def phrase_labels(
     out: list[PhraseLabel | None] = [None] * len(members)
     order = sorted(range(len(members)), key=lambda j: (-len(members[j]), j))  # larger themes choose first
     for j in order:
+        if not shortlist[j]:
+            continue
         best, best_score = None, -np.inf
-        for key, at, sources, concentration in shortlist[j]:
+        for key, at, sources, concentration, shared in shortlist[j]:
             if key in used:
                 continue
-            s = sims[row[key]]
+            phrase, s = _surface(key, surface), sims[row[key]]
+            if _cut_short(phrase, texts, at):
+                continue  # "bus route to the business", always followed by "park": half a name
+            carries = _carries(phrase, weights[j] if weights else {})
             other = np.delete(s, j).max() if len(s) > 1 else 0.0
+            # Share of the passages saying it whose own category contradicts the theme's stance
+            # ("bad experience" in an outreach enabler theme, said where the jobcentre is distrusted);
+            # one passage's category is too noisy to count against a phrase only it says.
+            against = (sum(contradicts(categories[i], stance_of[j]) for i in set(at)) / len(set(at))
+                       if categories is not None and len(set(at)) >= 2 else 0.0)
             # KeyBERT's maximal marginal relevance, with the other themes as what a label must not
-            # also name: close to this theme's centre, far from the nearest other theme's; then
-            # said in more of the theme's sources, and mostly inside the theme.
-            score = (float(s[j] - _DISTINCT * other) + _SOURCES * np.log2(sources)
-                     + _CONCENTRATION * concentration + _TERMS * _carries(key, weights[j] if weights else {}))
-            if __import__("os").environ.get("LABEL_DEBUG"):
-                print(f"  {j:2d} {key:40} rel={s[j]:.2f} oth={other:.2f} src={sources} conc={concentration:.2f} "
-                      f"w={_carries(key, weights[j] if weights else {}):.2f} -> {score:.3f}")
+            # also name: close to this theme's centre, far from the nearest other theme's centre; then
+            # words most of the theme's sources use (what they share, not one source's instance), said
+            # in more of the theme's sources, mostly inside the theme, carrying its distinctive words.
+            score = (float(s[j] - _DISTINCT * other) + _SHARED * shared + _SOURCES * np.log2(sources)
+                     + _CONCENTRATION * concentration + _TERMS * carries - _AGAINST_STANCE * against)
+            _log.debug("%2d %-40s centre=%.2f other=%.2f shared=%.2f sources=%d concentration=%.2f words=%.2f against=%.2f -> %.3f",
+                       j, phrase, s[j], other, shared, sources, concentration, carries, against, score)
             if score > best_score:
                 best, best_score = (key, at, sources), score
         if best is not None:
             used.add(best[0])
-            out[j] = PhraseLabel(_as_written(_surface(best[0], surface), texts, best[1]),
+            out[j] = PhraseLabel(_as_written(_said_most(best[0], best[1], texts, surface), texts, best[1]),
                                  tuple(sorted(set(best[1]))), best[2])
     return out
+
+
+def _content_words(text: str) -> frozenset[str]:
+    """A passage's content words, each in its singular."""
+    return frozenset(singular(w) for w in _WORD.findall(text.lower()) if not _stop(w))
+
+
+def _shared_words(central: np.ndarray, words_of: Mapping[int, frozenset[str]], groups: np.ndarray,
+                  corpus_share: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Each content word of a theme's central passages -> how widely the theme uses it beyond how
+    widely all themes do: the mean of the share of its sources and the share of its passages that say
+    it (sources so that one long report cannot make its own words shared; passages so that a theme of
+    two or three sources still tells a word most passages use from one they use once), less the share
+    of all themes' central passages that say it (`corpus_share`), at least 0."""
+    by_word: dict[str, set] = defaultdict(set)
+    passages: dict[str, int] = Counter()
+    sources = set()
+    central = np.asarray(central).tolist()
+    for i in central:
+        sources.add(groups[i])
+        for word in words_of[i]:
+            by_word[word].add(groups[i])
+            passages[word] += 1
+    corpus_share = corpus_share or {}
+    return {w: max(0.0, 0.5 * (len(g) / len(sources) + passages[w] / len(central)) - corpus_share.get(w, 0.0))
+            for w, g in by_word.items()}
+
+
+def _shared(key: str, shared_of: Mapping[str, float]) -> float:
+    """How widely a theme's sources say a candidate's words (`_shared_words`): the mean of its
+    content words' and its least shared word's. An instance one source names ("woman in hijab",
+    "family member", "warehouse jobs") has a word few others use; the idea the theme's passages
+    share has words most of them use."""
+    shares = [shared_of.get(singular(w), 0.0) for w in key.split() if not _stop(w)]
+    return 0.5 * (sum(shares) / len(shares) + min(shares)) if shares else 0.0
+
+
+_CUT_SHORT = 2 / 3  # share of a candidate's passages that go on with one same word: it is half a name
+
+
+def _cut_short(phrase: str, texts: Sequence[str], at: Sequence[int]) -> bool:
+    """Whether a candidate stops one word short of a name: most of the passages saying it (two
+    thirds) go on with the same content word ("bus route to the business" + "park", "Food and Drug"
+    + "Administration"). Candidates are at most six words, so the longer name may not be one."""
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"[ \t-]+(\w+)",
+                         re.IGNORECASE)
+    passages = sorted(set(at))
+    following = Counter(word for i in passages
+                        for word in {m.group(1).lower() for m in pattern.finditer(texts[i])})
+    word, n = following.most_common(1)[0] if following else ("", 0)
+    return n >= _CUT_SHORT * len(passages) and not _stop(word)
 
 
 def _carries(key: str, weights: Mapping[str, float]) -> float:
@@ -275,6 +372,15 @@ def _carries(key: str, weights: Mapping[str, float]) -> float:
     for w, v in weights.items():
         folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
     return max((folded.get(w[:5], 0.0) for w in key.split() if not _stop(w)), default=0.0)
+
+
+def _said_most(key: str, at: Sequence[int], texts: Sequence[str], surface: Mapping[str, Counter]) -> str:
+    """The written form of a candidate that most of the theme's passages holding it use ("work
+    coaches" in a theme where two sources say so, though "work coach" is commoner in the corpus)."""
+    here = Counter(phrase for i in set(at) for phrase in candidate_phrases(texts[i]) if _key(phrase) == key)
+    if not here:
+        return _surface(key, surface)
+    return min(here, key=lambda f: (-here[f], -surface[key][f], f))
 
 
 def _surface(key: str, surface: Mapping[str, Counter]) -> str:
@@ -364,11 +470,14 @@ def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mappi
     # A sentence that says the theme's stance wins over a neutral one when it is about the theme too
     # (at least half as much of its words as the best sentence): in an enabler theme, "we pay the fare
     # for the first month, and that made the difference" over "the bus fare eats up a first wage".
-    best = max((on_topic[k] for k, s in enumerate(sentences) if len(s.split()) >= 6 and leaning[k] >= 0), default=0.0)
+    # Measured on the theme's words alone, not the label's: a label that one neutral sentence repeats
+    # ("bus fare" in "the bus fare eats up a first wage") must not raise the bar for what helped.
+    about = closeness if weights else on_topic
+    best = max((about[k] for k, s in enumerate(sentences) if len(s.split()) >= 6 and leaning[k] >= 0), default=0.0)
 
     def worth(k: int) -> tuple:
         s = sentences[k]
-        says_it = leaning[k] > 0 and best > 0 and on_topic[k] >= _STANCE_SENTENCE_SHARE * best
+        says_it = leaning[k] > 0 and best > 0 and about[k] >= _STANCE_SENTENCE_SHARE * best
         return (len(s.split()) >= 6, leaning[k] >= 0, says_it, on_topic[k], -k)
 
     pick = sentences[max(range(len(sentences)), key=worth)].lstrip("-–•* ")  # a list item's bullet is no part of the quote
