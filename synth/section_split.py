@@ -1,0 +1,204 @@
+"""Literature catch-alls split along their documents' sections (issue 13, item 2).
+
+A long report says many things in one register, so its passages sit close together in the embedding:
+on the demo, 47 passages about the Work Programme (how providers structure their supply chains and
+stages of support, creaming and parking, personalisation, conditionality) form one theme tighter than
+the median theme, and no split on the vectors alone separates them (`synth.recurring.split_catch_alls`
+finds its halves closer than its closest other theme). The report's authors did separate those ideas:
+under their own section headings. This step reads that structure.
+
+A theme is split here when all of these hold:
+
+- it is a catch-all by size (at least twice the median theme and twice the minimum theme size, as in
+  `split_catch_alls`);
+- it is a literature catch-all: its `FEW_SOURCES` largest sources hold at least half of its passages,
+  and their passages sit under at least `MIN_SECTIONS` different section headings;
+- its content follows those sections: within each source, the sections explain more of the passages'
+  variance (between-section share of the sum of squares, on the passages' own vectors) than the same
+  sections shuffled among that source's passages, by `SECTION_Z` standard deviations of
+  `PERMUTATIONS` seeded shuffles. A theme whose passages say one thing wherever they sit (an idea a
+  report returns to in several sections) fails this test and is left whole;
+- a bisection in the *section view* gives parts that are further apart than the theme is from its
+  closest other theme in that view, each of at least the minimum theme size (a distinct part under
+  it is set aside and the rest bisected again, up to three levels: `synth.recurring._distinct_parts`).
+
+The section view of a passage joins three unit vectors with equal weight: the passage's own, the
+centre of its section's passages, and its heading's embedding (`encode`, when given). Passages under
+no heading (interviews, survey answers) keep their own vector. The split is made in the passages' own
+space (theme centres stay embedding centres); unplaced passages follow the closer part. Repeated for a
+few rounds, so a catch-all can become several themes. A theme a reviewer's decisions hold together is
+not cut. Deterministic (the shuffles use a fixed seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .cluster import Clustering
+from .refine import cohesion
+from .stance import _held_together
+from .vectors import UnitRows, unit, unit_rows
+
+# "Mostly from one or two long sources": the two largest sources hold at least half of the theme.
+FEW_SOURCES = 2
+SOURCE_SHARE = 0.5
+# A bisection needs two sections; "several" is three (a two-section theme is two ideas at most, and
+# the vector split judges those).
+MIN_SECTIONS = 3
+# The sections must explain the content beyond chance: z >= 3 over seeded shuffles (about p < 0.002
+# one-sided). Chosen before measuring, as a conventional significance level, not fitted to the demo.
+SECTION_Z = 3.0
+PERMUTATIONS = 200
+_SEED = 20261202
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Each passage's section: `keys[i]` indexes `headings` (-1: the passage sits under no heading).
+    One key per (source, heading) pair: two reports' "Findings" are different sections."""
+    keys: np.ndarray
+    headings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sources: Sequence[int] | np.ndarray, headings: Sequence[str | None]) -> Sections:
+        index: dict[tuple[int, str], int] = {}
+        keys = np.full(len(headings), -1, dtype=np.int64)
+        for i, (source, heading) in enumerate(zip(sources, headings, strict=True)):
+            if heading and heading.strip():
+                keys[i] = index.setdefault((int(source), heading.strip()), len(index))
+        return cls(keys, tuple(h for _, h in index))
+
+    @property
+    def any(self) -> bool:
+        return bool((self.keys >= 0).any())
+
+
+def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None,
+                      sections: Sections | None, *, encode: Callable[[list[str]], np.ndarray] | None = None,
+                      min_size: int | None = None, held: np.ndarray | None = None,
+                      rounds: int = 3) -> tuple[Clustering, int]:
+    """The clustering with its literature catch-alls split along their sections, and how many splits
+    were made (see the module's docstring for the rule). `encode` embeds heading texts with the
+    passages' model; it is called once, and only when some theme passes the section test."""
+    from .recurring import _cut_off, _distinct_parts  # here: recurring calls this module in its last step
+
+    if sections is None or groups is None or not sections.any or clustering.n_themes < 2:
+        return clustering, 0
+    groups = np.asarray(groups)
+    m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
+    X = unit_rows(vectors)
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    Z = None  # the section view, made when first needed
+    made = 0
+    for _ in range(rounds):
+        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
+        sizes = np.array([len(x) for x in members])
+        if (sizes > 0).sum() < 2:
+            break
+        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
+        todo = [j for j in np.flatnonzero(sizes >= big).tolist()
+                if not (held is not None and _held_together(held[members[j]]))
+                and literature_catch_all(members[j], groups, sections.keys)
+                and follows_sections(X, members[j], groups, sections.keys)]
+        if not todo:
+            break
+        if Z is None:
+            Z = section_view(X, sections, encode)
+        centres = np.stack([cohesion(Z, x)[0] if len(x) else np.zeros(Z.shape[1]) for x in members]).astype(np.float32)
+        between = centres @ centres.T
+        np.fill_diagonal(between, -np.inf)
+        between[:, sizes == 0] = -np.inf
+        this_round = 0
+        for j in todo:
+            placed = members[j]
+            cut = _distinct_parts(Z, placed, m, float(between[j].max()))
+            if cut is None:
+                continue
+            a, b = cut
+            (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
+            _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
+            this_round += 1
+        made += this_round
+        if not this_round:
+            break
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, "sections_split": made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def literature_catch_all(members: np.ndarray, groups: np.ndarray, keys: np.ndarray) -> bool:
+    """Most of the theme comes from `FEW_SOURCES` sources, whose passages span `MIN_SECTIONS` sections."""
+    sources, counts = np.unique(groups[members], return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:FEW_SOURCES]
+    if counts[order].sum() < SOURCE_SHARE * len(members):
+        return False
+    mine = members[np.isin(groups[members], sources[order])]
+    spanned = keys[mine]
+    return len(np.unique(spanned[spanned >= 0])) >= MIN_SECTIONS
+
+
+def follows_sections(X: np.ndarray, members: np.ndarray, groups: np.ndarray, keys: np.ndarray, *,
+                     permutations: int = PERMUTATIONS, z: float = SECTION_Z) -> bool:
+    """Whether the theme's passages differ by section, within their sources, beyond chance."""
+    return section_z(X, members, groups, keys, permutations=permutations) >= z
+
+
+def section_z(X: np.ndarray, members: np.ndarray, groups: np.ndarray, keys: np.ndarray, *,
+              permutations: int = PERMUTATIONS) -> float:
+    """How many standard deviations the share of variance the sections explain (among the theme's
+    passages that have a section) lies above that share with the sections shuffled within each
+    source; 0.0 when there is nothing to shuffle."""
+    sectioned = members[keys[members] >= 0]
+    if len(sectioned) < 3 or len(np.unique(keys[sectioned])) < 2:
+        return 0.0
+    Y = X[sectioned].astype(np.float64)
+    k = keys[sectioned]
+    observed = _between_share(Y, k)
+    rng = np.random.default_rng(_SEED)
+    strata = [np.flatnonzero(groups[sectioned] == g) for g in np.unique(groups[sectioned])]
+    shuffled = np.empty(permutations)
+    for t in range(permutations):
+        perm = k.copy()
+        for rows in strata:
+            perm[rows] = k[rows[rng.permutation(len(rows))]]
+        shuffled[t] = _between_share(Y, perm)
+    spread = float(shuffled.std())
+    if spread <= 1e-12:
+        return 0.0
+    return (observed - float(shuffled.mean())) / spread
+
+
+def _between_share(Y: np.ndarray, keys: np.ndarray) -> float:
+    """Between-group sum of squares over the total (R^2 of the grouping), from group sums."""
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(counts), Y.shape[1]))
+    np.add.at(sums, inverse, Y)
+    total_sum = Y.sum(axis=0)
+    squares = float((Y * Y).sum())
+    total = squares - float(total_sum @ total_sum) / len(Y)
+    within = squares - float(((sums * sums).sum(axis=1) / counts).sum())
+    return 0.0 if total <= 1e-12 else 1.0 - within / total
+
+
+def section_view(X: np.ndarray, sections: Sections, encode: Callable[[list[str]], np.ndarray] | None) -> np.ndarray:
+    """Unit rows: each passage's vector plus its section's centre plus its heading's embedding (each a
+    unit vector, equal weights); a passage under no heading keeps its own vector."""
+    keys = sections.keys
+    has = keys >= 0
+    Z = X.astype(np.float64).copy()
+    if not has.any():
+        return X
+    n_sections = len(sections.headings)
+    sums = np.zeros((n_sections, X.shape[1]))
+    np.add.at(sums, keys[has], X[has].astype(np.float64))
+    Z[has] += unit(sums)[keys[has]]
+    if encode is not None:
+        H = unit(np.asarray(encode(list(sections.headings)), dtype=np.float64))
+        Z[has] += H[keys[has]]
+    return unit(Z).astype(np.float32)
