@@ -266,7 +266,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             # split along its authors' own sections; headings are embedded (and cached) only if needed.
             sections = Sections.of(group_ids, [p.section_heading for p in sub_passages])
             clustering, _ = shape_themes(clustering, units, group_ids, held=held, sections=sections,
-                                         encode=encode_cached)
+                                         texts=sub_texts, encode=encode_cached)
         stance_split = split_by_stance(clustering, units, group_ids,
                                        [by_passage[p.id].category for p in sub_passages], held=held,
                                        texts=sub_texts) if stance else None

@@ -26,7 +26,7 @@ arrays; deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -294,15 +294,17 @@ class Shaping:
 
 def shape_themes(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
                  held: np.ndarray | None = None, sections: Sections | None = None,
+                 texts: Sequence[str] | None = None,
                  encode: Callable[[list[str]], np.ndarray] | None = None) -> tuple[Clustering, Shaping]:
     """discover's steps after a Ward-family clusterer, in its order: recurring ideas carved out of
     broader themes and gathered from the unplaced, then catch-all themes split, on the vectors and
     then, for literature catch-alls, along their documents' sections (`synth.section_split`; needs
-    `sections`, and `encode` for the headings' embeddings). Carving and gathering come first: their
+    `sections` and `texts`, and `encode` for the headings' embeddings). Carving and gathering come first: their
     yardstick is the clusterer's typical theme, and the parts of a split long document are tighter
     than that (they raised it, and three interviews' idea was left unplaced)."""
     clustering, carved = carve_recurring(clustering, vectors, groups, held=held)
     clustering, gathered = gather_unplaced(clustering, vectors, groups)
     clustering, split = split_catch_alls(clustering, vectors, held=held)
-    clustering, by_sections = split_by_sections(clustering, vectors, groups, sections, encode=encode, held=held)
+    clustering, by_sections = split_by_sections(clustering, vectors, groups, sections, texts, encode=encode,
+                                                 held=held)
     return clustering, Shaping(carved=carved, gathered=gathered, split=split, by_sections=by_sections)

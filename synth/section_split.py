@@ -18,9 +18,14 @@ A theme is split here when all of these hold:
   sections shuffled among that source's passages, by `SECTION_Z` standard deviations of
   `PERMUTATIONS` seeded shuffles. A theme whose passages say one thing wherever they sit (an idea a
   report returns to in several sections) fails this test and is left whole;
-- a bisection in the *section view* gives parts that are further apart than the theme is from its
-  closest other theme in that view, each of at least the minimum theme size (a distinct part under
-  it is set aside and the rest bisected again, up to three levels: `synth.recurring._distinct_parts`).
+- a bisection in the *section view* gives two parts that say different things in different words:
+  their word profiles (the summed TF-IDF rows of their passages, words counted within the theme) are
+  at most `WORD_OVERLAP` as alike as those of random parts of the same sizes, and each part holds
+  at least the minimum theme size (a distinct part under it is set aside and the rest bisected
+  again, up to three levels, as `synth.recurring._distinct_parts` does). A report that returns to
+  one idea in every section writes its sections in different styles (case studies, survey figures,
+  recommendations), which the embedding and the section test both see; its sections still share
+  the idea's words, which this test sees.
 
 The section view of a passage joins three unit vectors with equal weight: the passage's own, the
 centre of its section's passages, and its heading's embedding (`encode`, when given). Passages under
@@ -38,7 +43,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .cluster import Clustering
-from .refine import cohesion
+from .refine import bisect, cohesion
 from .stance import _held_together
 from .vectors import UnitRows, unit, unit_rows
 
@@ -52,6 +57,14 @@ MIN_SECTIONS = 3
 # one-sided). Chosen before measuring, as a conventional significance level, not fitted to the demo.
 SECTION_Z = 3.0
 PERMUTATIONS = 200
+# Two parts are two ideas when their words overlap clearly less than chance parts' do: at most 0.8 of
+# the random parts' cosine (mean over RANDOM_PARTS draws). Read off the cases in tests/test_section_split.py
+# and the demo (docs/benchmarks.md, "Splitting literature catch-alls by their sections"): catch-alls
+# split along their sections come out at 0.68-0.69, one idea written up in several sections at 1.18
+# (its style-driven parts share *more* words than chance), the demo's other candidate cuts 0.88-0.96.
+WORD_OVERLAP = 0.8
+RANDOM_PARTS = 100
+_FRAGMENT_DEPTH = 3
 _SEED = 20261202
 
 
@@ -77,15 +90,17 @@ class Sections:
 
 
 def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None,
-                      sections: Sections | None, *, encode: Callable[[list[str]], np.ndarray] | None = None,
+                      sections: Sections | None, texts: Sequence[str] | None, *,
+                      encode: Callable[[list[str]], np.ndarray] | None = None,
                       min_size: int | None = None, held: np.ndarray | None = None,
                       rounds: int = 3) -> tuple[Clustering, int]:
     """The clustering with its literature catch-alls split along their sections, and how many splits
-    were made (see the module's docstring for the rule). `encode` embeds heading texts with the
-    passages' model; it is called once, and only when some theme passes the section test."""
-    from .recurring import _cut_off, _distinct_parts  # here: recurring calls this module in its last step
+    were made (see the module's docstring for the rule). `texts`: the passages' texts, for the word
+    test. `encode` embeds heading texts with the passages' model; it is called once, and only when
+    some theme passes the section test."""
+    from .recurring import _cut_off  # here: recurring calls this module in its last step
 
-    if sections is None or groups is None or not sections.any or clustering.n_themes < 2:
+    if sections is None or groups is None or texts is None or not sections.any or clustering.n_themes < 2:
         return clustering, 0
     groups = np.asarray(groups)
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
@@ -108,14 +123,10 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
             break
         if Z is None:
             Z = section_view(X, sections, encode)
-        centres = np.stack([cohesion(Z, x)[0] if len(x) else np.zeros(Z.shape[1]) for x in members]).astype(np.float32)
-        between = centres @ centres.T
-        np.fill_diagonal(between, -np.inf)
-        between[:, sizes == 0] = -np.inf
         this_round = 0
         for j in todo:
             placed = members[j]
-            cut = _distinct_parts(Z, placed, m, float(between[j].max()))
+            cut = section_parts(Z, placed, texts, m)
             if cut is None:
                 continue
             a, b = cut
@@ -130,6 +141,51 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
     stats = {**clustering.stats, "sections_split": made, "n_themes": len(centroids)}
     return replace(clustering, labels=labels, nearest=nearest,
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def section_parts(Z: np.ndarray, placed: np.ndarray, texts: Sequence[str], m: int,
+                  depth: int = _FRAGMENT_DEPTH) -> tuple[np.ndarray, np.ndarray] | None:
+    """(larger part, smaller part) of a theme's passages, bisected in the section view, whose words
+    differ (`distinct_in_words`) and which hold at least m passages each; None when there are none.
+    A distinct part under m is set aside (it stays with the larger part) and the rest bisected again."""
+    from .lexical import word_weights  # scikit-learn, imported only when a theme gets this far
+
+    weights = word_weights([texts[i] for i in placed])
+    if weights is None:
+        return None
+    row = {int(i): r for r, i in enumerate(placed)}
+    rest = placed
+    for _ in range(depth):
+        if len(rest) < 2 * m:
+            return None
+        side = bisect(Z, rest)
+        a, b = rest[~side], rest[side]
+        if len(b) > len(a):  # the larger part keeps the theme's index (and so, its identity)
+            a, b = b, a
+        if not len(b) or not distinct_in_words(weights, [row[int(i)] for i in a], [row[int(i)] for i in b]):
+            return None
+        if len(b) >= m:
+            return a, b
+        rest = a
+    return None
+
+
+def distinct_in_words(weights, a: Sequence[int], b: Sequence[int], *, draws: int = RANDOM_PARTS,
+                      overlap: float = WORD_OVERLAP) -> bool:
+    """Whether rows a and b of `weights` (TF-IDF) share clearly fewer words than random parts of the
+    same sizes drawn from a + b: their profiles' cosine at most `overlap` times the random parts'."""
+    both = np.concatenate([np.asarray(a), np.asarray(b)])
+    rng = np.random.default_rng(_SEED)
+    chance = np.mean([_profile_cosine(weights, p[:len(a)], p[len(a):])
+                      for p in (rng.permutation(both) for _ in range(draws))])
+    return bool(chance > 0 and _profile_cosine(weights, a, b) <= overlap * chance)
+
+
+def _profile_cosine(weights, a, b) -> float:
+    pa = np.asarray(weights[np.asarray(a)].sum(axis=0), dtype=np.float64).ravel()
+    pb = np.asarray(weights[np.asarray(b)].sum(axis=0), dtype=np.float64).ravel()
+    norm = float(np.linalg.norm(pa) * np.linalg.norm(pb))
+    return float(pa @ pb) / norm if norm > 0 else 0.0
 
 
 def literature_catch_all(members: np.ndarray, groups: np.ndarray, keys: np.ndarray) -> bool:
