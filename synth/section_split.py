@@ -66,6 +66,8 @@ WORD_OVERLAP = 0.8
 RANDOM_PARTS = 100
 _FRAGMENT_DEPTH = 3
 _SEED = 20261202
+# The section test reads at most this many passages of a theme (evenly spaced).
+_MAX_TESTED = 2000
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,13 @@ class Sections:
     headings: tuple[str, ...]
 
     @classmethod
-    def of(cls, sources: Sequence[int] | np.ndarray, headings: Sequence[str | None]) -> Sections:
-        index: dict[tuple[int, str], int] = {}
+    def of(cls, sources: Sequence | np.ndarray, headings: Sequence[str | None]) -> Sections:
+        """`sources`: each passage's source id (any hashable); `headings`: its heading or None."""
+        index: dict[tuple[object, str], int] = {}
         keys = np.full(len(headings), -1, dtype=np.int64)
         for i, (source, heading) in enumerate(zip(sources, headings, strict=True)):
             if heading and heading.strip():
-                keys[i] = index.setdefault((int(source), heading.strip()), len(index))
+                keys[i] = index.setdefault((source, heading.strip()), len(index))
         return cls(keys, tuple(h for _, h in index))
 
     @property
@@ -175,17 +178,18 @@ def distinct_in_words(weights, a: Sequence[int], b: Sequence[int], *, draws: int
     """Whether rows a and b of `weights` (TF-IDF) share clearly fewer words than random parts of the
     same sizes drawn from a + b: their profiles' cosine at most `overlap` times the random parts'."""
     both = np.concatenate([np.asarray(a), np.asarray(b)])
+    rows = weights[both]
     rng = np.random.default_rng(_SEED)
-    chance = np.mean([_profile_cosine(weights, p[:len(a)], p[len(a):])
-                      for p in (rng.permutation(both) for _ in range(draws))])
-    return bool(chance > 0 and _profile_cosine(weights, a, b) <= overlap * chance)
-
-
-def _profile_cosine(weights, a, b) -> float:
-    pa = np.asarray(weights[np.asarray(a)].sum(axis=0), dtype=np.float64).ravel()
-    pb = np.asarray(weights[np.asarray(b)].sum(axis=0), dtype=np.float64).ravel()
-    norm = float(np.linalg.norm(pa) * np.linalg.norm(pb))
-    return float(pa @ pb) / norm if norm > 0 else 0.0
+    picks = np.zeros((draws + 1, len(both)), dtype=np.float32)
+    picks[0, : len(a)] = 1.0  # the cut itself, then the random parts
+    for t in range(draws):
+        picks[t + 1, rng.permutation(len(both))[: len(a)]] = 1.0
+    part_a = np.asarray((rows.T @ picks.T).T, dtype=np.float64)  # (draws + 1, words)
+    part_b = np.asarray(rows.sum(axis=0), dtype=np.float64).ravel()[None, :] - part_a
+    norms = np.linalg.norm(part_a, axis=1) * np.linalg.norm(part_b, axis=1)
+    cosine = np.divide((part_a * part_b).sum(axis=1), norms, out=np.zeros(draws + 1), where=norms > 0)
+    chance = float(cosine[1:].mean())
+    return bool(chance > 0 and cosine[0] <= overlap * chance)
 
 
 def literature_catch_all(members: np.ndarray, groups: np.ndarray, keys: np.ndarray) -> bool:
@@ -209,37 +213,39 @@ def section_z(X: np.ndarray, members: np.ndarray, groups: np.ndarray, keys: np.n
               permutations: int = PERMUTATIONS) -> float:
     """How many standard deviations the share of variance the sections explain (among the theme's
     passages that have a section) lies above that share with the sections shuffled within each
-    source; 0.0 when there is nothing to shuffle."""
+    source; 0.0 when there is nothing to shuffle. Shuffling within a source keeps each section's
+    size, so only the between-section sum of squares changes: sum over sections of |sum|^2 / size."""
     sectioned = members[keys[members] >= 0]
+    if len(sectioned) > _MAX_TESTED:  # evenly spaced: enough to see structure, bounded cost
+        sectioned = sectioned[np.linspace(0, len(sectioned) - 1, _MAX_TESTED).astype(int)]
     if len(sectioned) < 3 or len(np.unique(keys[sectioned])) < 2:
         return 0.0
     Y = X[sectioned].astype(np.float64)
-    k = keys[sectioned]
-    observed = _between_share(Y, k)
+    _, k, counts = np.unique(keys[sectioned], return_inverse=True, return_counts=True)
+    total_sum = Y.sum(axis=0)
+    total = float((Y * Y).sum()) - float(total_sum @ total_sum) / len(Y)
+    if total <= 1e-12:
+        return 0.0
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    def between(labels: np.ndarray) -> float:
+        sums = np.add.reduceat(Y[np.argsort(labels, kind="stable")], starts, axis=0)
+        return float(((sums * sums).sum(axis=1) / counts).sum()) / total
+
+    observed = between(k)
     rng = np.random.default_rng(_SEED)
-    strata = [np.flatnonzero(groups[sectioned] == g) for g in np.unique(groups[sectioned])]
+    strata = np.unique(groups[sectioned], return_inverse=True)[1]
+    by_stratum = np.argsort(strata, kind="stable")
     shuffled = np.empty(permutations)
     for t in range(permutations):
-        perm = k.copy()
-        for rows in strata:
-            perm[rows] = k[rows[rng.permutation(len(rows))]]
-        shuffled[t] = _between_share(Y, perm)
+        within = np.lexsort((rng.random(len(k)), strata))  # a random order inside each source
+        perm = np.empty_like(k)
+        perm[by_stratum] = k[within]
+        shuffled[t] = between(perm)
     spread = float(shuffled.std())
     if spread <= 1e-12:
         return 0.0
     return (observed - float(shuffled.mean())) / spread
-
-
-def _between_share(Y: np.ndarray, keys: np.ndarray) -> float:
-    """Between-group sum of squares over the total (R^2 of the grouping), from group sums."""
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    sums = np.zeros((len(counts), Y.shape[1]))
-    np.add.at(sums, inverse, Y)
-    total_sum = Y.sum(axis=0)
-    squares = float((Y * Y).sum())
-    total = squares - float(total_sum @ total_sum) / len(Y)
-    within = squares - float(((sums * sums).sum(axis=1) / counts).sum())
-    return 0.0 if total <= 1e-12 else 1.0 - within / total
 
 
 def section_view(X: np.ndarray, sections: Sections, encode: Callable[[list[str]], np.ndarray] | None) -> np.ndarray:
