@@ -45,10 +45,10 @@ def word_ratio(weights, a, b, draws: int = 100) -> float:
     return cosine(a, b) / chance if chance else float("nan")
 
 
-def cuts(Z, mine, weights, m: int, depth: int = 3) -> str:
+def cuts(view, mine, weights, m: int, depth: int = 3) -> str:
     """The section-view bisections `section_parts` tries, in words: sizes and words / chance."""
-    row = {int(i): r for r, i in enumerate(mine)}
-    rest, said = mine, []
+    Z = view.rows(mine)
+    rest, said = np.arange(len(mine)), []
     for _ in range(depth):
         if len(rest) < 2 * m:
             break
@@ -56,7 +56,7 @@ def cuts(Z, mine, weights, m: int, depth: int = 3) -> str:
         a, b = rest[~side], rest[side]
         if len(b) > len(a):
             a, b = b, a
-        ratio = word_ratio(weights, np.array([row[int(i)] for i in a]), np.array([row[int(i)] for i in b]))
+        ratio = word_ratio(weights, a, b)
         said.append(f"{len(a)} / {len(b)} ({ratio:.2f})")
         if ratio > WORD_OVERLAP or len(b) >= m:
             break
@@ -64,7 +64,7 @@ def cuts(Z, mine, weights, m: int, depth: int = 3) -> str:
     return " → ".join(said)
 
 
-def themes_table(clustering, X, Z, groups, sections, texts) -> None:
+def themes_table(clustering, X, view, groups, sections, texts) -> None:
     m = int(clustering.stats.get("min_theme_size", 3))
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
     sizes = np.array([len(x) for x in members])
@@ -81,7 +81,7 @@ def themes_table(clustering, X, Z, groups, sections, texts) -> None:
         spanned = {sections.keys[i] for i in mine if groups[i] in top and sections.keys[i] >= 0}
         z = section_z(X, mine, groups, sections.keys)
         weights = word_weights([texts[i] for i in mine])
-        said = cuts(Z, mine, weights, m) if weights is not None else "no words"
+        said = cuts(view, mine, weights, m) if weights is not None else "no words"
         print(f"| {j} | {len(mine)} | {len(counts)} | {held:.2f} | {len(spanned)} | "
               f"{literature_catch_all(mine, groups, sections.keys)} | {z:.2f} | {said} |")
 
@@ -109,12 +109,12 @@ def main() -> None:
     clustering, _ = split_catch_alls(clustering, X)
     sections = Sections.of(groups, headings)
     encode = Embedder(resolve_model(), device="cpu").encode
-    Z = section_view(X, sections, encode)
+    view = section_view(X, sections, encode)
     print("Before the section split:\n")
-    themes_table(clustering, X, Z, groups, sections, texts)
+    themes_table(clustering, X, view, groups, sections, texts)
     out, made = split_by_sections(clustering, X, groups, sections, texts, encode=encode)
     print(f"\nsplits made: {made}; after them:\n")
-    themes_table(out, X, Z, groups, sections, texts)
+    themes_table(out, X, view, groups, sections, texts)
     members = [np.flatnonzero(clustering.labels == j) for j in range(clustering.n_themes)]
     for j in range(out.n_themes):
         mine = np.flatnonzero(out.labels == j)

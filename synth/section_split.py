@@ -61,7 +61,7 @@ PERMUTATIONS = 200
 # the random parts' cosine (mean over RANDOM_PARTS draws). Read off the cases in tests/test_section_split.py
 # and the demo (docs/benchmarks.md, "Splitting literature catch-alls by their sections"): catch-alls
 # split along their sections come out at 0.68-0.69, one idea written up in several sections at 1.18
-# (its style-driven parts share *more* words than chance), the demo's other candidate cuts 0.88-0.96.
+# (its style-driven parts share *more* words than chance); the demo's split is the same for 0.7-1.0.
 WORD_OVERLAP = 0.8
 RANDOM_PARTS = 100
 _FRAGMENT_DEPTH = 3
@@ -110,7 +110,7 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
     X = unit_rows(vectors)
     labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
     centroids = list(clustering.centroids)
-    Z = None  # the section view, made when first needed
+    view = None  # the section view, made when first needed
     made = 0
     for _ in range(rounds):
         members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
@@ -124,12 +124,12 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
                 and follows_sections(X, members[j], groups, sections.keys)]
         if not todo:
             break
-        if Z is None:
-            Z = section_view(X, sections, encode)
+        if view is None:
+            view = section_view(X, sections, encode)
         this_round = 0
         for j in todo:
             placed = members[j]
-            cut = section_parts(Z, placed, texts, m)
+            cut = section_parts(view, placed, texts, m)
             if cut is None:
                 continue
             a, b = cut
@@ -146,7 +146,7 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
                    centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
 
 
-def section_parts(Z: np.ndarray, placed: np.ndarray, texts: Sequence[str], m: int,
+def section_parts(view: SectionView, placed: np.ndarray, texts: Sequence[str], m: int,
                   depth: int = _FRAGMENT_DEPTH) -> tuple[np.ndarray, np.ndarray] | None:
     """(larger part, smaller part) of a theme's passages, bisected in the section view, whose words
     differ (`distinct_in_words`) and which hold at least m passages each; None when there are none.
@@ -156,8 +156,8 @@ def section_parts(Z: np.ndarray, placed: np.ndarray, texts: Sequence[str], m: in
     weights = word_weights([texts[i] for i in placed])
     if weights is None:
         return None
-    row = {int(i): r for r, i in enumerate(placed)}
-    rest = placed
+    Z = view.rows(placed)  # row r is passage placed[r]; the parts below are such rows
+    rest = np.arange(len(placed))
     for _ in range(depth):
         if len(rest) < 2 * m:
             return None
@@ -165,10 +165,10 @@ def section_parts(Z: np.ndarray, placed: np.ndarray, texts: Sequence[str], m: in
         a, b = rest[~side], rest[side]
         if len(b) > len(a):  # the larger part keeps the theme's index (and so, its identity)
             a, b = b, a
-        if not len(b) or not distinct_in_words(weights, [row[int(i)] for i in a], [row[int(i)] for i in b]):
+        if not len(b) or not distinct_in_words(weights, a, b):
             return None
         if len(b) >= m:
-            return a, b
+            return placed[a], placed[b]
         rest = a
     return None
 
@@ -248,19 +248,34 @@ def section_z(X: np.ndarray, members: np.ndarray, groups: np.ndarray, keys: np.n
     return (observed - float(shuffled.mean())) / spread
 
 
-def section_view(X: np.ndarray, sections: Sections, encode: Callable[[list[str]], np.ndarray] | None) -> np.ndarray:
-    """Unit rows: each passage's vector plus its section's centre plus its heading's embedding (each a
-    unit vector, equal weights); a passage under no heading keeps its own vector."""
+@dataclass(frozen=True)
+class SectionView:
+    """The section view, row by row on demand (a whole copy of the corpus's vectors would cost as much
+    memory as the vectors): each passage's unit vector plus its section's centre plus its heading's
+    embedding (unit vectors, equal weights), made unit; a passage under no heading keeps its own."""
+    X: np.ndarray
+    keys: np.ndarray
+    centres: np.ndarray  # (sections, dim): the unit centre of each section's passages
+    headings: np.ndarray | None  # (sections, dim): each heading's unit embedding
+
+    def rows(self, members: np.ndarray) -> np.ndarray:
+        Z = self.X[members].astype(np.float64)
+        keys = self.keys[members]
+        has = keys >= 0
+        Z[has] += self.centres[keys[has]]
+        if self.headings is not None:
+            Z[has] += self.headings[keys[has]]
+        return unit(Z).astype(np.float32)
+
+
+def section_view(X: np.ndarray, sections: Sections,
+                 encode: Callable[[list[str]], np.ndarray] | None) -> SectionView:
+    """The section view of these passages: the sections' centres, and their headings embedded by
+    `encode` (left out when None)."""
     keys = sections.keys
     has = keys >= 0
-    Z = X.astype(np.float64).copy()
-    if not has.any():
-        return X
-    n_sections = len(sections.headings)
-    sums = np.zeros((n_sections, X.shape[1]))
+    sums = np.zeros((len(sections.headings), X.shape[1]))
     np.add.at(sums, keys[has], X[has].astype(np.float64))
-    Z[has] += unit(sums)[keys[has]]
-    if encode is not None:
-        H = unit(np.asarray(encode(list(sections.headings)), dtype=np.float64))
-        Z[has] += H[keys[has]]
-    return unit(Z).astype(np.float32)
+    headings = unit(np.asarray(encode(list(sections.headings)), dtype=np.float64)) \
+        if encode is not None and len(sections.headings) else None
+    return SectionView(X, keys, unit(sums), headings)
