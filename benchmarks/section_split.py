@@ -22,11 +22,10 @@ import numpy as np
 
 from synth.cluster import ClusterParams, cluster_passages
 from synth.embed import Embedder, resolve_model
-from synth.lexical import word_weights
 from synth.recurring import carve_recurring, gather_unplaced, split_catch_alls
 from synth.refine import bisect
 from synth.section_split import (FEW_SOURCES, SECTION_Z, WORD_OVERLAP, Sections, _SEED, literature_catch_all,
-                                 section_view, section_z, split_by_sections)
+                                 section_view, section_z, split_by_sections, word_weights)
 from synth.store import Project
 from synth.vectors import UnitRows, unit_rows
 

@@ -37,6 +37,8 @@ not cut. Deterministic (the shuffles use a fixed seed).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -60,12 +62,15 @@ PERMUTATIONS = 200
 # Two parts are two ideas when their words overlap clearly less than chance parts' do: at most 0.8 of
 # the random parts' cosine (mean over RANDOM_PARTS draws). Read off the cases in tests/test_section_split.py
 # and the demo (docs/benchmarks.md, "Splitting literature catch-alls by their sections"): catch-alls
-# split along their sections come out at 0.68-0.69, one idea written up in several sections at 1.18
-# (its style-driven parts share *more* words than chance); the demo's split is the same for 0.7-1.0.
+# split along their sections come out at 0.64 (the test's) and 0.68 (the demo's), one idea written up
+# in several sections at 1.20 (its style-driven parts share *more* words than chance); the demo's
+# split is the same for any value from 0.7 to 1.0.
 WORD_OVERLAP = 0.8
 RANDOM_PARTS = 100
 _FRAGMENT_DEPTH = 3
 _SEED = 20261202
+# A word, as scikit-learn's default token pattern reads one: two or more letters or digits.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
 # The section test reads at most this many passages of a theme (evenly spaced).
 _MAX_TESTED = 2000
 
@@ -151,8 +156,6 @@ def section_parts(view: SectionView, placed: np.ndarray, texts: Sequence[str], m
     """(larger part, smaller part) of a theme's passages, bisected in the section view, whose words
     differ (`distinct_in_words`) and which hold at least m passages each; None when there are none.
     A distinct part under m is set aside (it stays with the larger part) and the rest bisected again."""
-    from .lexical import word_weights  # scikit-learn, imported only when a theme gets this far
-
     weights = word_weights([texts[i] for i in placed])
     if weights is None:
         return None
@@ -171,6 +174,40 @@ def section_parts(view: SectionView, placed: np.ndarray, texts: Sequence[str], m
             return placed[a], placed[b]
         rest = a
     return None
+
+
+def word_weights(texts: Sequence[str]):
+    """Sparse sublinear TF-IDF rows (unit length) of `texts` over their words (two or more letters or
+    digits, lower-cased, spaCy's English stop words out) used by at least two and at most half of
+    them; None when no word survives. What scikit-learn's `TfidfVectorizer(stop_words=STOP_WORDS,
+    sublinear_tf=True, min_df=2, max_df=0.5)` computes (tests/test_section_split.py compares them),
+    written out because importing scikit-learn costs discover about a second of CPU ("The cause:
+    discover imported scikit-learn" in docs/benchmarks.md) and a theme's few dozen passages need
+    nothing more."""
+    from scipy.sparse import csr_matrix
+    from spacy.lang.en.stop_words import STOP_WORDS  # labelling imports it anyway
+
+    n = len(texts)
+    if n < 3:
+        return None
+    docs = [Counter(w for w in _WORD.findall(t.lower()) if w not in STOP_WORDS) for t in texts]
+    used_by = Counter(w for d in docs for w in d)
+    vocabulary = sorted(w for w, k in used_by.items() if 2 <= k <= 0.5 * n)
+    if not vocabulary:
+        return None
+    column = {w: j for j, w in enumerate(vocabulary)}
+    idf = np.log((1 + n) / (1 + np.array([used_by[w] for w in vocabulary], dtype=np.float64))) + 1.0
+    rows, cols, values = [], [], []
+    for i, d in enumerate(docs):
+        for w, k in d.items():
+            j = column.get(w)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                values.append((1.0 + np.log(k)) * idf[j])
+    weights = csr_matrix((values, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float64)
+    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
+    return csr_matrix(weights.multiply(1.0 / np.where(norms > 0, norms, 1.0)[:, None]))
 
 
 def distinct_in_words(weights, a: Sequence[int], b: Sequence[int], *, draws: int = RANDOM_PARTS,

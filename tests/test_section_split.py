@@ -185,3 +185,23 @@ def test_a_theme_from_many_sources_is_no_literature_catch_all(many_sources, embe
     groups[: len(CATCH_ALL)] = 100 + np.arange(len(CATCH_ALL))
     sections = Sections.of(groups, headings)
     assert split_by_sections(clustering, X, groups, sections, TEXTS, encode=embedder.encode, min_size=4)[1] == 0
+
+
+def test_word_weights_are_scikit_learns_tf_idf():
+    """The word test's TF-IDF, written out to keep scikit-learn out of discover, is scikit-learn's."""
+    import warnings
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from synth.section_split import word_weights
+
+    texts = [t for _, _, t in CATCH_ALL + ONE_IDEA] + ["Pathways, Pathways and PATHWAYS again: 2 pathways."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # spaCy's list holds "n't" forms the tokenizer never yields
+        expected = TfidfVectorizer(stop_words=list(STOP_WORDS), sublinear_tf=True, min_df=2,
+                                   max_df=0.5).fit_transform(texts).toarray()
+    got = word_weights(texts).toarray()
+    assert got.shape == expected.shape
+    assert np.allclose(got, expected, atol=1e-6)
+    assert word_weights(["one", "two"]) is None
