@@ -8,7 +8,6 @@ split reads that. A report that returns to one idea in every section is not cut.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from synth.cluster import Clustering
 from synth.section_split import Sections, section_parts, section_view, section_z, split_by_sections
@@ -165,19 +164,19 @@ def test_one_idea_a_report_returns_to_in_every_section_is_not_split(embedder):
     assert (out.labels == clustering.labels).all()
 
 
-def test_no_split_without_sections_or_when_a_reviewer_holds_the_theme(embedder):
+def test_no_split_without_sections_or_texts_or_when_a_reviewer_holds_the_theme(embedder):
     X, groups, headings, TEXTS, clustering = _corpus(CATCH_ALL, embedder)
     none = Sections.of(groups, [None] * len(headings))
     assert split_by_sections(clustering, X, groups, none, TEXTS, encode=embedder.encode, min_size=4)[1] == 0
     assert split_by_sections(clustering, X, groups, None, TEXTS, min_size=4)[1] == 0
+    sections = Sections.of(groups, headings)
+    assert split_by_sections(clustering, X, groups, sections, None, encode=embedder.encode, min_size=4)[1] == 0
     held = np.full(len(groups), -1)
     held[: len(CATCH_ALL)] = 0  # a reviewer placed the report's passages in this theme
-    sections = Sections.of(groups, headings)
     assert split_by_sections(clustering, X, groups, sections, TEXTS, encode=embedder.encode, min_size=4, held=held)[1] == 0
 
 
-@pytest.mark.parametrize("many_sources", [True])
-def test_a_theme_from_many_sources_is_no_literature_catch_all(many_sources, embedder):
+def test_a_theme_from_many_sources_is_no_literature_catch_all(embedder):
     """The same passages, each from its own source: a recurring idea across sources, not one report's
     catch-all; the vector split judges it, not this step."""
     X, groups, headings, TEXTS, clustering = _corpus(CATCH_ALL, embedder)
