@@ -64,6 +64,16 @@ def load(name: str) -> tuple[list[str], list[str], np.ndarray | None]:
     raise SystemExit(f"unknown dev set {name!r}")
 
 
+def headings(name: str) -> list[str | None]:
+    """Each passage's section heading, in `load`'s order: NaPiRE's answers sit under the question they
+    answer (a respondent's answers to one question are one section); the NHS comments and the bills
+    are one passage each, under no heading."""
+    if name == "napire":
+        rows = napire()
+        return [rows[i].get("question") or None for i in napire_coded(rows)]
+    return [None] * len(load(name)[0])
+
+
 def embed(texts: list[str], *, batch_size: int = 32) -> np.ndarray:
     """synth's bundled model's vectors of `texts`, on the CPU."""
     from synth.embed import Embedder, resolve_model

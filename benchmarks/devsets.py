@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks.datasets import load, theme_report, vectors
+from benchmarks.datasets import headings, load, theme_report, vectors
 from benchmarks.markdown import table
 from benchmarks.multiview import forget
 from synth.cluster import ClusterParams, cluster_passages
@@ -70,6 +70,9 @@ SYNTH_METHODS = {
     "synth + recurring": dict(shaping="after"),
     # ... as main had them before branch `catchall`: catch-alls split first, at the first bisection only.
     "synth + recurring (split first at one level)": dict(shaping="before"),
+    # ... and literature catch-alls split along their sections (synth/section_split.py, as discover
+    # does; headings: `benchmarks.datasets.headings`, the question for NaPiRE, none for NHS and bills).
+    "synth + recurring + sections": dict(shaping="after", sections=True),
     # The embedding joined to the passages' LSA view (synth/lexical.py); w = the embedding's share.
     "synth --clusterer consensus-ward-lexical": dict(clusterer="consensus-ward-lexical"),
     "lexical w=0.9": dict(clusterer="consensus-ward-lexical", lexical_weight=0.9),
@@ -102,6 +105,7 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         return labels, seconds, None
     start = time.perf_counter()
     shaping = params.pop("shaping", None)
+    sections = params.pop("sections", None)
     if params.pop("recurring", False):  # the name the coverage section's commands use
         shaping = "after"
     if params.get("clusterer"):
@@ -114,20 +118,33 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
     if shaping:
-        result = shaped(result, V, groups, before=shaping == "before")
+        result = shaped(result, V, groups, before=shaping == "before", sections=sections, texts=texts)
     return result.labels.tolist(), time.perf_counter() - start, result
 
 
-def shaped(result, V: np.ndarray, groups, *, before: bool = False):
-    """`result` after discover's recurring-idea steps (groups: one source per passage when None)."""
+def shaped(result, V: np.ndarray, groups, *, before: bool = False, sections=None, texts=None):
+    """`result` after discover's recurring-idea steps (groups: one source per passage when None).
+    `sections`: each passage's heading, to split literature catch-alls along them as discover does
+    (their embeddings made with the bundled model)."""
     from synth.recurring import carve_recurring, gather_unplaced, shape_themes, split_catch_alls
+    from synth.section_split import Sections
 
     groups = np.arange(len(V)) if groups is None else np.asarray(groups)
     if not before:
-        return shape_themes(result, V, groups)[0]
+        if sections is None:
+            return shape_themes(result, V, groups)[0]
+        return shape_themes(result, V, groups, sections=Sections.of(groups, sections), texts=texts,
+                            encode=_heading_encoder())[0]
     result, _ = split_catch_alls(result, V, fragment_depth=1)  # main's order and split before `catchall`
     result, _ = carve_recurring(result, V, groups)
     return gather_unplaced(result, V, groups)[0]
+
+
+def _heading_encoder():
+    """The bundled model's encoder, loaded on first use (only when some theme reaches the heading view)."""
+    from benchmarks.datasets import embed
+
+    return lambda headings: embed(list(headings))
 
 
 def main() -> None:
@@ -151,8 +168,11 @@ def main() -> None:
                 print(json.dumps(rows[-1]), flush=True)
         for method in args.methods.split(","):
             runs = []
+            params = dict(SYNTH_METHODS[method])
+            if params.get("sections"):
+                params["sections"] = headings(name)
             for seed in seeds:
-                labels, seconds, _ = synth_run(V, groups, seed, texts, **SYNTH_METHODS[method])
+                labels, seconds, _ = synth_run(V, groups, seed, texts, **params)
                 runs.append(labels)
                 if seed == seeds[0]:
                     row = {"set": name, "method": method, **theme_report(labels, gold), "seconds": round(seconds, 1)}

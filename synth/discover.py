@@ -36,6 +36,7 @@ from .match import PreviousTheme, match_themes
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
 from .records import CATEGORIES, Passage, PassageTerms
 from .recurring import shape_themes
+from .section_split import Sections
 from .stance import StanceResult, split_by_stance
 from .statuses import REVIEWABLE
 from .store import Membership, Project, ThemeRow, now_iso
@@ -261,7 +262,11 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         # decisions hold together.
         held = _held_placements(project, sub_passages)
         if clusterer in _WARD_FAMILY:
-            clustering, _ = shape_themes(clustering, units, group_ids, held=held)
+            # Section headings (kept with each passage at ingest) let a long report's catch-all be
+            # split along its authors' own sections; headings are embedded (and cached) only if needed.
+            sections = Sections.of(group_ids, [p.section_heading for p in sub_passages])
+            clustering, _ = shape_themes(clustering, units, group_ids, held=held, sections=sections,
+                                         texts=sub_texts, encode=encode_cached)
         stance_split = split_by_stance(clustering, units, group_ids,
                                        [by_passage[p.id].category for p in sub_passages], held=held,
                                        texts=sub_texts) if stance else None

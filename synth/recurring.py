@@ -26,6 +26,7 @@ arrays; deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -47,6 +48,7 @@ INSIDE_QUANTILE = 0.2
 # How many distinct fragments under the minimum size a catch-all split may set aside before it gives up.
 _FRAGMENT_DEPTH = 3
 from .refine import bisect, cohesion
+from .section_split import Sections, split_by_sections
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
 from .vectors import UnitRows, unit_rows
@@ -287,15 +289,22 @@ class Shaping:
     carved: int
     gathered: int
     split: int
+    by_sections: int = 0
 
 
 def shape_themes(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,
-                 held: np.ndarray | None = None) -> tuple[Clustering, Shaping]:
+                 held: np.ndarray | None = None, sections: Sections | None = None,
+                 texts: Sequence[str] | None = None,
+                 encode: Callable[[list[str]], np.ndarray] | None = None) -> tuple[Clustering, Shaping]:
     """discover's steps after a Ward-family clusterer, in its order: recurring ideas carved out of
-    broader themes and gathered from the unplaced, then catch-all themes split. Carving and gathering
-    come first: their yardstick is the clusterer's typical theme, and the parts of a split long
-    document are tighter than that (they raised it, and three interviews' idea was left unplaced)."""
+    broader themes and gathered from the unplaced, then catch-all themes split, on the vectors and
+    then, for literature catch-alls, along their documents' sections (`synth.section_split`; needs
+    `sections` and `texts`, and `encode` for the headings' embeddings). Carving and gathering come first: their
+    yardstick is the clusterer's typical theme, and the parts of a split long document are tighter
+    than that (they raised it, and three interviews' idea was left unplaced)."""
     clustering, carved = carve_recurring(clustering, vectors, groups, held=held)
     clustering, gathered = gather_unplaced(clustering, vectors, groups)
     clustering, split = split_catch_alls(clustering, vectors, held=held)
-    return clustering, Shaping(carved=carved, gathered=gathered, split=split)
+    clustering, by_sections = split_by_sections(clustering, vectors, groups, sections, texts, encode=encode,
+                                                 held=held)
+    return clustering, Shaping(carved=carved, gathered=gathered, split=split, by_sections=by_sections)

@@ -236,3 +236,22 @@ def test_fear_of_mistakes_and_sanctions_sits_in_a_barrier_theme(demo):
     fear = ("For them it's mostly confidence and English", "Because they trust us. Many of our staff")
     holding = [t for t in themes if any(p.text.startswith(fear) for p in members[t.id])]
     assert holding and all(t.category == "barrier" for t in holding), [(t.label, t.category) for t in holding]
+
+
+def test_the_work_programme_catch_all_is_split_along_the_reports_sections(demo):
+    """Issue 13 item 2: the 47-passage "Work Programme providers" theme held the report's provider
+    supply chains and stages of support beside creaming and parking, conditionality and the joint
+    pilots; tighter than the median theme in the embedding, no split on the vectors separated them.
+    Split along the report's sections (synth/section_split.py), the supply chains and stages of
+    support are a theme of their own."""
+    themes, members, _ = demo
+    of = {p.text[:40]: t.id for t in themes for p in members[t.id]}
+    delivery = ["The basic structures of the delivery models", "In some supply chains, there was, in addition",
+                "End-to-end providers could refer participants", "In all the areas examined, a common structure",
+                "In-work support, to help participants sustain"]
+    others = ["A risk inherent in minimum specification, pay", "To encourage some participants to engage with",
+              "A study of three pilot programme initiatives"]
+    delivery, others = [d[:40] for d in delivery], [o[:40] for o in others]
+    assert all(d in of for d in delivery + others), sorted(of)
+    assert len({of[d] for d in delivery}) == 1
+    assert not {of[o] for o in others} & {of[delivery[0]]}

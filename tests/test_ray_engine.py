@@ -36,7 +36,9 @@ def _results(path) -> dict:
                                 "FROM passage_categories ORDER BY passage_id").fetchall()
         in_file = {d: np.frombuffer(v, dtype=np.float32) for d, v in
                    db.execute("SELECT text_sha256, vector FROM embeddings")}
-        passages = {d for (d,) in db.execute("SELECT text_sha256 FROM passages")}
+        # Codable passages only: discover also embeds section headings in the driver (synth/section_split.py),
+        # and a heading's text is the text of the (uncodable) heading passage it came from.
+        passages = {d for (d,) in db.execute("SELECT text_sha256 FROM passages WHERE codable = 1")}
         (model_id,) = db.execute("SELECT model_id FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     finally:
         db.close()
