@@ -372,11 +372,18 @@ def _check_mean_pooling_model(base: ModelSpec) -> int:
     except (OSError, ValueError) as exc:
         raise ModelError(f"{base.folder}: cannot read its sentence-transformers configuration ({exc})") from exc
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
-    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]) \
-            or not pooling.get("pooling_mode_mean_tokens"):
+    # sentence-transformers 5+ writes {"pooling_mode": "mean"} where older versions wrote
+    # {"pooling_mode_mean_tokens": true}; a model a user fine-tuned and saved lately has the new form.
+    mean = pooling.get("pooling_mode_mean_tokens") or pooling.get("pooling_mode") == "mean"
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]) or not mean:
         raise ModelError(f"{base.folder}: modules {kinds} with pooling {pooling}; the faster routes support only "
                          "Transformer + mean Pooling (+ Normalize) models; use --embedder pytorch")
-    return int(config.get("max_seq_length", 256))
+    if "max_seq_length" in config:
+        return int(config["max_seq_length"])
+    try:  # the new form keeps the limit with the tokenizer
+        return int(json.loads((base.folder / "tokenizer_config.json").read_text(encoding="utf-8"))["model_max_length"])
+    except (OSError, ValueError, KeyError):
+        return 256
 
 
 def _missing_modules(spec_route: Route) -> list[str]:

@@ -234,6 +234,14 @@ def test_a_model_the_routes_cannot_rebuild_is_refused(tmp_path):
     (copy / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
     with pytest.raises(ModelError, match="support only Transformer \\+ mean Pooling"):
         fast_embed._check_mean_pooling_model(resolve_model(copy))
+    # sentence-transformers 5+ writes the pooling as one field (a model saved by it lately is so):
+    # mean pooling is accepted in that form too, any other refused.
+    (copy / "1_Pooling" / "config.json").write_text('{"embedding_dimension": 384, "pooling_mode": "cls"}')
+    with pytest.raises(ModelError, match="support only Transformer \\+ mean Pooling"):
+        fast_embed._check_mean_pooling_model(resolve_model(copy))
+    (copy / "1_Pooling" / "config.json").write_text('{"embedding_dimension": 384, "pooling_mode": "mean", '
+                                                     '"include_prompt": true}')
+    assert fast_embed._check_mean_pooling_model(resolve_model(copy)) == fast_embed._check_mean_pooling_model(base)
 
 
 @pytest.mark.slow
