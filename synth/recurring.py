@@ -26,7 +26,7 @@ arrays; deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -47,7 +47,7 @@ MAX_UNPLACED = 4000
 INSIDE_QUANTILE = 0.2
 # How many distinct fragments under the minimum size a catch-all split may set aside before it gives up.
 _FRAGMENT_DEPTH = 3
-from .refine import bisect, cohesion
+from .refine import Cut, _cut_off, bisect, cohesion, cut_big_themes
 from .section_split import Sections, split_by_sections
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
@@ -74,41 +74,23 @@ def split_catch_alls(clustering: Clustering, vectors: np.ndarray | UnitRows, *, 
     if clustering.n_themes < 2:
         return clustering, 0
     X = unit_rows(vectors)
-    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
-    centroids = list(clustering.centroids)
-    made = 0
-    for _ in range(rounds):
-        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
-        sizes = np.array([len(x) for x in members])
-        if (sizes > 0).sum() < 2:
-            break
+
+    def cuts(members: list[np.ndarray], sizes: np.ndarray, big: float) -> Iterator[Cut]:
         centres = np.stack([cohesion(X, x)[0] if len(x) else np.zeros(X.shape[1]) for x in members]).astype(np.float32)
         between = centres @ centres.T
         np.fill_diagonal(between, -np.inf)
         between[:, sizes == 0] = -np.inf
-        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
-        this_round = 0
         for j in np.flatnonzero(sizes >= big).tolist():
             placed = members[j]
             if held is not None and _held_together(held[placed]):
                 continue
             cut = _distinct_parts(X, placed, m, float(between[j].max()), fragment_depth)
-            if cut is None:
-                continue
-            a, b = cut
-            # Fragments set aside on the way stay in the theme (their centre is the larger part's):
-            # a small recurring idea among them is still there for `carve_recurring` to find whole.
-            (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
-            _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
-            this_round += 1
-        made += this_round
-        if not this_round:
-            break
-    if not made:
-        return clustering, 0
-    stats = {**clustering.stats, "catch_alls_split": made, "n_themes": len(centroids)}
-    return replace(clustering, labels=labels, nearest=nearest,
-                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+            if cut is not None:
+                # Fragments set aside on the way stay in the theme (their centre is the larger part's):
+                # a small recurring idea among them is still there for `carve_recurring` to find whole.
+                yield (j, *cut)
+
+    return cut_big_themes(clustering, X, m, rounds, "catch_alls_split", cuts)
 
 
 def _distinct_parts(X: np.ndarray, placed: np.ndarray, m: int, neighbour: float,
@@ -136,19 +118,6 @@ def _distinct_parts(X: np.ndarray, placed: np.ndarray, m: int, neighbour: float,
             return a, b
         rest = a
     return None
-
-
-def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: list, j: int,
-             placed: np.ndarray, part: np.ndarray, c_rest: np.ndarray, c_part: np.ndarray) -> None:
-    """Makes `part` of theme j's placed passages a new theme (in place): theme j keeps the rest and its
-    identity; its unplaced passages follow the closer of the two centres."""
-    new = len(centroids)
-    around = np.flatnonzero(nearest == j)
-    to_part = np.isin(around, part) | (~np.isin(around, placed) & (X[around] @ c_part > X[around] @ c_rest))
-    nearest[around[to_part]] = new
-    labels[part] = new
-    centroids[j] = c_rest.astype(np.float32)
-    centroids.append(c_part.astype(np.float32))
 
 
 def carve_recurring(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,

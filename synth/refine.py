@@ -15,13 +15,18 @@ Pure functions over unit-row arrays; deterministic (no random state).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import fastcluster
 import numpy as np
 from scipy.cluster.hierarchy import fcluster
 
 from .vectors import unit  # noqa: F401  (cluster, label, stance and small_themes take it from here)
+
+if TYPE_CHECKING:  # refine is imported while synth.cluster loads
+    from .cluster import Clustering
 
 _MAX_BISECT = 2000  # members bisected exactly; the rest follow the nearer half (bounds O(s^2) memory)
 _NEAR_QUANTILE = 0.10
@@ -127,3 +132,54 @@ def undo_weak_splits(nearest: np.ndarray, parent: np.ndarray, placed: np.ndarray
             nearest[nearest == j] = parent[j]
             undone += 1
     return nearest, undone
+
+
+# A cut of theme j: (j, the part whose centre theme j keeps, the part that becomes a new theme). The
+# first part may leave out fragments set aside on the way: they stay in theme j all the same.
+Cut = tuple[int, np.ndarray, np.ndarray]
+
+
+def cut_big_themes(clustering: Clustering, X: np.ndarray, m: int, rounds: int, stat: str,
+                   cuts: Callable[[list[np.ndarray], np.ndarray, float], Iterator[Cut]]) -> tuple[Clustering, int]:
+    """The clustering with big themes cut in two over a few rounds, and how many cuts were made: the
+    rounds shared by `recurring.split_catch_alls` (cuts on the vectors) and
+    `section_split.split_by_sections` (cuts along the documents' sections). Each round,
+    `cuts(members, sizes, big)` yields the cuts to make, from the themes' members at the round's
+    start (it is consumed lazily, each cut made before the next is asked for); `big` is the catch-all
+    size: twice the median theme and twice the minimum theme size m. A round without a cut ends
+    the rounds. The count goes into the stats under `stat`."""
+    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
+    centroids = list(clustering.centroids)
+    made = 0
+    for _ in range(rounds):
+        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
+        sizes = np.array([len(x) for x in members])
+        if (sizes > 0).sum() < 2:
+            break
+        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
+        this_round = 0
+        for j, kept, part in cuts(members, sizes, big):
+            (c_rest, _), (c_part, _) = cohesion(X, kept), cohesion(X, part)
+            _cut_off(X, labels, nearest, centroids, j, members[j], part, c_rest, c_part)
+            this_round += 1
+        made += this_round
+        if not this_round:
+            break
+    if not made:
+        return clustering, 0
+    stats = {**clustering.stats, stat: made, "n_themes": len(centroids)}
+    return replace(clustering, labels=labels, nearest=nearest,
+                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+
+
+def _cut_off(X: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centroids: list, j: int,
+             placed: np.ndarray, part: np.ndarray, c_rest: np.ndarray, c_part: np.ndarray) -> None:
+    """Makes `part` of theme j's placed passages a new theme (in place): theme j keeps the rest and its
+    identity; its unplaced passages follow the closer of the two centres."""
+    new = len(centroids)
+    around = np.flatnonzero(nearest == j)
+    to_part = np.isin(around, part) | (~np.isin(around, placed) & (X[around] @ c_part > X[around] @ c_rest))
+    nearest[around[to_part]] = new
+    labels[part] = new
+    centroids[j] = c_rest.astype(np.float32)
+    centroids.append(c_part.astype(np.float32))

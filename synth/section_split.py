@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .cluster import Clustering
-from .refine import bisect, cohesion
+from .refine import Cut, bisect, cut_big_themes
 from .stance import _held_together
 from .vectors import UnitRows, unit, unit_rows
 
@@ -106,49 +106,27 @@ def split_by_sections(clustering: Clustering, vectors: np.ndarray | UnitRows, gr
     were made (see the module's docstring for the rule). `texts`: the passages' texts, for the word
     test. `encode` embeds heading texts with the passages' model; it is called once, and only when
     some theme passes the section test."""
-    from .recurring import _cut_off  # here: recurring calls this module in its last step
-
     if sections is None or groups is None or texts is None or not sections.any or clustering.n_themes < 2:
         return clustering, 0
     groups = np.asarray(groups)
     m = int(min_size if min_size is not None else clustering.stats.get("min_theme_size", 3))
     X = unit_rows(vectors)
-    labels, nearest = clustering.labels.copy(), clustering.nearest.copy()
-    centroids = list(clustering.centroids)
     view = None  # the section view, made when first needed
-    made = 0
-    for _ in range(rounds):
-        members = [np.flatnonzero(labels == j) for j in range(len(centroids))]
-        sizes = np.array([len(x) for x in members])
-        if (sizes > 0).sum() < 2:
-            break
-        big = max(2 * float(np.median(sizes[sizes > 0])), 2 * m)
+
+    def cuts(members: list[np.ndarray], sizes: np.ndarray, big: float) -> Iterator[Cut]:
+        nonlocal view
         todo = [j for j in np.flatnonzero(sizes >= big).tolist()
                 if not (held is not None and _held_together(held[members[j]]))
                 and literature_catch_all(members[j], groups, sections.keys)
                 and follows_sections(X, members[j], groups, sections.keys)]
-        if not todo:
-            break
-        if view is None:
+        if todo and view is None:
             view = section_view(X, sections, encode)
-        this_round = 0
         for j in todo:
-            placed = members[j]
-            cut = section_parts(view, placed, texts, m)
-            if cut is None:
-                continue
-            a, b = cut
-            (ca, _), (cb, _) = cohesion(X, a), cohesion(X, b)
-            _cut_off(X, labels, nearest, centroids, j, placed, b, ca, cb)
-            this_round += 1
-        made += this_round
-        if not this_round:
-            break
-    if not made:
-        return clustering, 0
-    stats = {**clustering.stats, "sections_split": made, "n_themes": len(centroids)}
-    return replace(clustering, labels=labels, nearest=nearest,
-                   centroids=np.stack(centroids).astype(clustering.centroids.dtype), stats=stats), made
+            cut = section_parts(view, members[j], texts, m)
+            if cut is not None:
+                yield (j, *cut)
+
+    return cut_big_themes(clustering, X, m, rounds, "sections_split", cuts)
 
 
 def section_parts(view: SectionView, placed: np.ndarray, texts: Sequence[str], m: int,
