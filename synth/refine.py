@@ -1,6 +1,6 @@
 """Shaping a partition after the consensus fit: loose themes split, near outliers placed.
 
-Two steps that let the data, not a size rule, decide the final themes (issue 13, item 2 and 3):
+Steps that let the data, not a size rule, decide the final themes (issue 13, item 2 and 3):
 
 - `split_loose`: a theme whose two halves are as far apart as a typical theme is from its closest
   other theme holds two ideas. It is bisected (Ward, then spherical 2-means) when both halves
@@ -9,6 +9,8 @@ Two steps that let the data, not a size rule, decide the final themes (issue 13,
 - `place_near`: a passage the resampled refits disagreed on is placed in its nearest theme when it
   is at least as similar to that theme's centre as the theme's own placed members typically are
   (its 10th percentile); what is far from every theme stays unplaced and visible.
+- `cut_big_themes`: the rounds in which big themes are cut in two, shared by the catch-all split
+  (`synth.recurring`) and the section split (`synth.section_split`), which say where to cut.
 
 Pure functions over unit-row arrays; deterministic (no random state).
 """
