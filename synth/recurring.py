@@ -47,7 +47,7 @@ MAX_UNPLACED = 4000
 INSIDE_QUANTILE = 0.2
 # How many distinct fragments under the minimum size a catch-all split may set aside before it gives up.
 _FRAGMENT_DEPTH = 3
-from .refine import Cut, _cut_off, bisect, cohesion, cut_big_themes
+from .refine import Cut, _cut_off, bisect, cohesion, cut_big_themes, distinct_parts
 from .section_split import Sections, split_by_sections
 from .small_themes import held_out_cohesion, held_out_similarities
 from .stance import _held_together
@@ -104,20 +104,8 @@ def _distinct_parts(X: np.ndarray, placed: np.ndarray, m: int, neighbour: float,
     40-passage evaluation-methods theme whole although its remaining 34 passages hold two ideas (the
     Support for Schools findings and the evaluations' design). So a distinct fragment under m is set
     aside and the rest is bisected again, a few levels deep; the fragments stay in the theme."""
-    rest = placed
-    for _ in range(depth):
-        if len(rest) < 2 * m:
-            return None
-        side = bisect(X, rest)
-        a, b = rest[~side], rest[side]
-        if len(b) > len(a):  # the larger half keeps the theme's index (and so, its identity)
-            a, b = b, a
-        if not len(b) or float(cohesion(X, a)[0] @ cohesion(X, b)[0]) >= neighbour:
-            return None
-        if len(b) >= m:
-            return a, b
-        rest = a
-    return None
+    return distinct_parts(X, placed, m, depth,
+                          lambda a, b: float(cohesion(X, a)[0] @ cohesion(X, b)[0]) < neighbour)
 
 
 def carve_recurring(clustering: Clustering, vectors: np.ndarray | UnitRows, groups: np.ndarray | None, *,

@@ -136,6 +136,30 @@ def undo_weak_splits(nearest: np.ndarray, parent: np.ndarray, placed: np.ndarray
     return nearest, undone
 
 
+def distinct_parts(Y: np.ndarray, rest: np.ndarray, m: int, depth: int,
+                   distinct: Callable[[np.ndarray, np.ndarray], bool]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(larger part, smaller part) of the rows `rest` of Y, bisected, that `distinct(a, b)` tells
+    apart and that hold at least m rows each; None when there are none. A distinct part under m is
+    set aside (it stays with the larger part, outside both parts returned) and the rest bisected
+    again, up to `depth` levels: the first bisection of a broad theme often cuts off a fragment (a
+    few list items), and stopping there would keep two ideas behind it together. Shared by the
+    catch-all split (`synth.recurring`: parts further apart than the nearest theme) and the section
+    split (`synth.section_split`: parts that differ in words)."""
+    for _ in range(depth):
+        if len(rest) < 2 * m:
+            return None
+        side = bisect(Y, rest)
+        a, b = rest[~side], rest[side]
+        if len(b) > len(a):  # the larger part keeps the theme's index (and so, its identity)
+            a, b = b, a
+        if not len(b) or not distinct(a, b):
+            return None
+        if len(b) >= m:
+            return a, b
+        rest = a
+    return None
+
+
 # A cut of theme j: (j, the part whose centre theme j keeps, the part that becomes a new theme). The
 # first part may leave out fragments set aside on the way: they stay in theme j all the same.
 Cut = tuple[int, np.ndarray, np.ndarray]

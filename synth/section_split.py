@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cluster import Clustering
-from .refine import Cut, bisect, cut_big_themes
+from .refine import Cut, cut_big_themes, distinct_parts
 from .stance import _held_together
 from .vectors import UnitRows, unit, unit_rows
 
@@ -137,21 +137,9 @@ def section_parts(view: SectionView, placed: np.ndarray, texts: Sequence[str], m
     weights = word_weights([texts[i] for i in placed])
     if weights is None:
         return None
-    Z = view.rows(placed)  # row r is passage placed[r]; the parts below are such rows
-    rest = np.arange(len(placed))
-    for _ in range(depth):
-        if len(rest) < 2 * m:
-            return None
-        side = bisect(Z, rest)
-        a, b = rest[~side], rest[side]
-        if len(b) > len(a):  # the larger part keeps the theme's index (and so, its identity)
-            a, b = b, a
-        if not len(b) or not distinct_in_words(weights, a, b):
-            return None
-        if len(b) >= m:
-            return placed[a], placed[b]
-        rest = a
-    return None
+    Z = view.rows(placed)  # row r is passage placed[r]; the parts are such rows
+    parts = distinct_parts(Z, np.arange(len(placed)), m, depth, lambda a, b: distinct_in_words(weights, a, b))
+    return None if parts is None else (placed[parts[0]], placed[parts[1]])
 
 
 def word_weights(texts: Sequence[str]):
