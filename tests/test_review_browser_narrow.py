@@ -81,3 +81,31 @@ def test_short_cells_of_the_theme_list_stay_on_one_line_on_a_desktop(browser, bu
         }))""")
     context.close()
     assert lines and max(lines) == 1, lines
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 800])
+def test_triangulation_words_are_never_cut_in_two(browser, built: Built, serve, width: int) -> None:  # noqa: F811
+    # The phone rule that lets a cell break anywhere cut "corroborated" into "corrobor" / "ated" in
+    # the theme list's narrow last column. Every word of that column is on one line, whatever the width.
+    url = serve(built.path, "alice")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(url + "/")
+    split = page.evaluate("""() => [...document.querySelectorAll('table.themes tbody tr')].flatMap(row => {
+        const cell = row.cells[row.cells.length - 1], cut = [];
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+            for (const m of text.data.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(text, m.index);
+                range.setEnd(text, m.index + m[0].length);
+                const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (tops.size > 1) cut.push(m[0]);
+            }
+        }
+        return cut;
+    })""")
+    words = page.evaluate("() => [...document.querySelectorAll('table.themes tbody tr')].map(r => r.cells[r.cells.length - 1].textContent.trim())")
+    context.close()
+    assert any(words), words  # the fixture's themes carry a triangulation label
+    assert split == [], split
