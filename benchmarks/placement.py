@@ -3,7 +3,8 @@
 A codebook of themes, each given by m example passages (and, for the "names" rows, its name: NHS
 subcategory names, NaPiRE code names with camelCase split, bills topic and subtopic names), places
 every other passage; accuracy and NMI against the human themes (themes with more than 10 passages),
-medians over --draws random draws of the examples (seeds 0..draws-1, the same draws for every variant).
+medians over --draws random draws of the examples (seeds --first-seed .. --first-seed + draws - 1, 0 by
+default; the same draws for every variant).
 
 Variants (the shipped method is `synth`, and `synth + names` when the codebook has names):
   nearest centroid         the examples' mean embedding, nothing else (the baseline)
@@ -35,7 +36,25 @@ The third round (--variants round3; each with and without names, the names throu
   name words               the name's TF-IDF vector added to the examples' word mean (names only)
   name anchors             each name a labelled node in the graph, joined to its 10 nearest passages
 
-    PYTHONPATH=. python -m benchmarks.placement [--draws 3] [--examples 3,5,10] [--variants all|shipped|round3] [--update-docs]
+The fourth round (--variants round4; each with and without names, the names through the shipped gate;
+code in benchmarks/placement_round4.py):
+  LDA-whitened cosine      the cosine to the centres computed after whitening by the examples' pooled
+                           within-class covariance (Ledoit-Wolf shrinkage), in place of the plain cosine
+                           (rescaled to its spread per passage)
+  LDA-whitened beside 0.5  the same beside the plain cosine, at 0.5
+  LDA scorer               scikit-learn's LinearDiscriminantAnalysis (lsqr, shrinkage 'auto') on the
+                           examples, its probabilities spread (names: the name as weight x m more examples)
+  LDA ensemble 0.5         its probabilities averaged with the shipped start, then spread
+  class mass               after spreading, each theme's column rescaled to the class mass of a prior
+                           (Zhu et al. 2003): uniform (the examples' counts), ** 0.5, or example cells
+  Tip kernel (LOO)         + alpha x the mean over a theme's examples of exp(-beta (1 - cos)) (Tip-Adapter),
+                           alpha and beta by leave-one-out on the examples
+  micro-clusters           each passage's start mixed half and half with its micro-cluster's mean start
+                           (k-means into 4 x themes clusters), then spread
+  clamped examples         the examples' start rows one-hot in their theme (classic label spreading)
+  lexical graph 0.3        spread over the embedding graph (0.7) and a 10-NN TF-IDF graph (0.3) together
+
+    PYTHONPATH=. python -m benchmarks.placement [--draws 3] [--first-seed 0] [--examples 3,5,10] [--variants all|shipped|round3|round4] [--update-docs]
 
 Embeddings are cached under /tmp/synth-learn-cache (as benchmarks.learning does; the names too).
 """
@@ -237,6 +256,9 @@ def variants(names: np.ndarray, which: str, labels: np.ndarray | None = None) ->
     if which == "round3":
         from benchmarks.placement_round3 import round3  # it builds on this module's pieces
         return round3(names, labels)
+    if which == "round4":
+        from benchmarks.placement_round4 import round4
+        return round4(names, labels)
     out.update({
         "names at 0.25": lambda d, ex: shipped(d, ex, names, 0.25),
         "names at 0.5": lambda d, ex: shipped(d, ex, names, 0.5),
@@ -264,9 +286,9 @@ def variants(names: np.ndarray, which: str, labels: np.ndarray | None = None) ->
     return out
 
 
-def evaluate(d: Data, m: int, draws: int, which: str) -> dict[str, tuple[float, float]]:
+def evaluate(d: Data, m: int, draws: int, which: str, first_seed: int = 0) -> dict[str, tuple[float, float]]:
     scores: dict[str, list[tuple[float, float]]] = {}
-    for seed in range(draws):
+    for seed in range(first_seed, first_seed + draws):
         rng = np.random.default_rng(seed)
         ex = [rng.choice(np.flatnonzero(d.y == k), size=m, replace=False) for k in range(len(d.labels))]
         rest = np.setdiff1d(np.arange(len(d.y)), np.concatenate(ex))
@@ -277,13 +299,13 @@ def evaluate(d: Data, m: int, draws: int, which: str) -> dict[str, tuple[float, 
     return {n: (statistics.median(a for a, _ in v), statistics.median(b for _, b in v)) for n, v in scores.items()}
 
 
-def run(draws: int, examples: list[int], which: str) -> str:
+def run(draws: int, examples: list[int], which: str, first_seed: int = 0) -> str:
     started = time.perf_counter()
     results = {}
     for name, (vectors, labels, texts) in dev_sets().items():
         d = Data(vectors, labels, texts)
         for m in examples:
-            results[(name, len(d.labels), m)] = evaluate(d, m, draws, which)
+            results[(name, len(d.labels), m)] = evaluate(d, m, draws, which, first_seed)
             print(name, m, results[(name, len(d.labels), m)], flush=True)
     keys = list(results)
     head = "| variant | " + " | ".join(f"{n} ({k}), m = {m}" for n, k, m in keys) + " |"
@@ -291,25 +313,28 @@ def run(draws: int, examples: list[int], which: str) -> str:
     for variant in next(iter(results.values())):
         lines.append(f"| {variant} | " + " | ".join(f"{results[key][variant][0]:.3f} / {results[key][variant][1]:.3f}"
                                                  for key in keys) + " |")
-    return ("Command: `PYTHONPATH=. python -m benchmarks.placement --draws %d --examples %s --variants %s --update-docs` "
+    seeds = f" --first-seed {first_seed}" if first_seed else ""
+    return ("Command: `PYTHONPATH=. python -m benchmarks.placement --draws %d%s --examples %s --variants %s --update-docs` "
             "(embeddings cached under /tmp/synth-learn-cache; medians over %d draws; accuracy / NMI on the passages "
-            "that are not examples; %.0f s on 2 shared cores).\n\n" % (draws, ",".join(map(str, examples)), which, draws,
-                                                                      time.perf_counter() - started)
+            "that are not examples; %.0f s on 2 shared cores).\n\n" % (draws, seeds, ",".join(map(str, examples)), which,
+                                                                      draws, time.perf_counter() - started)
             + "\n".join(lines))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first draw's seed (other draws than the table's)")
     parser.add_argument("--examples", default="5", help="comma-separated examples per theme, e.g. 3,5,10")
-    parser.add_argument("--variants", default="all", choices=("all", "shipped", "round3"))
+    parser.add_argument("--variants", default="all", choices=("all", "shipped", "round3", "round4"))
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
-    report = run(args.draws, [int(m) for m in args.examples.split(",")], args.variants)
+    report = run(args.draws, [int(m) for m in args.examples.split(",")], args.variants, args.first_seed)
     print(report)
     if args.update_docs:
         heading = {"all": "Placement by examples: every variant", "shipped": "Placement by examples: 3, 5, 10 examples",
-                   "round3": "Placement by examples: third round"}[args.variants]
+                   "round3": "Placement by examples: third round",
+                   "round4": "Placement by examples: fourth round, every variant"}[args.variants]
         replace_section(heading, report)
 
 
