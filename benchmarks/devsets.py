@@ -1,14 +1,15 @@
 """Theme recovery on every dev set, beside both BERTopic anchors, in one run.
 
-For each dev set (nhs-feedback: 8,791 comments, 44 staff subcategories; NaPiRE: the 1,679 answers
+For each dev set (nhs-feedback: 8,791 comments, 44 staff subcategories; nhs2651: a fixed 2,651 of
+them, the held-out set's size; NaPiRE: the 1,679 answers
 with exactly one researcher code, sources = respondents; bills: 1,000 summaries, 21 topics) it runs
 synth's clusterer(s), plain BERTopic (the anchor's settings: UMAP seeded 42, HDBSCAN min cluster
 size 10) and BERTopic + `reduce_outliers` (strategy "embeddings", then "c-tf-idf"), all on the same
 cached all-MiniLM-L6-v2 vectors, and scores them with ../shared/tools/theme_metrics.py, the
 definitions of the held-out evaluation (unplaced = one cluster).
 
-    python -m benchmarks.devsets [--cache DIR] [--sets nhs,napire,bills] [--methods synth,...]
-                                 [--seeds 42,1] [--no-bertopic] [--json PATH]
+    python -m benchmarks.devsets [--cache DIR] [--sets nhs,nhs2651,napire,bills] [--methods synth,...]
+                                 [--seeds 42,1] [--no-bertopic] [--json PATH] [--reuse-umap]
 
 Vectors are cached in --cache as NAME_emb.npy (computed once with synth's bundled model if absent).
 """
@@ -181,7 +182,7 @@ def _heading_encoder():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
-    ap.add_argument("--sets", default="nhs,napire,bills")
+    ap.add_argument("--sets", default="nhs,nhs2651,napire,bills")
     ap.add_argument("--methods", default=",".join(SYNTH_METHODS))
     ap.add_argument("--seeds", default="42")
     ap.add_argument("--no-bertopic", action="store_true")
