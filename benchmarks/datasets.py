@@ -2,7 +2,9 @@
 
 - bills: 1,000 US bill summaries, 21 topics and 101 subtopics;
 - napire: NaPiRE survey answers with researcher codes and the question each answers;
-- nhs: 8,791 NHS patient comments with staff categories and criticality.
+- nhs: 8,791 NHS patient comments with staff categories and criticality;
+- nhs2651: a fixed sample of 2,651 of them (the held-out set's size), chosen by a hash of each
+  comment's row_index, so it is the same on every machine (`nhs_sample`).
 
 Vectors are synth's bundled model's, computed once and kept as NAME_emb.npy in a cache folder.
 """
@@ -10,6 +12,7 @@ Vectors are synth's bundled model's, computed once and kept as NAME_emb.npy in a
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import sys
@@ -23,6 +26,7 @@ DEV = Path(os.environ.get("SYNTH_DEV_DATA", SHARED / "dev-data"))
 BILLS = DEV / "bills" / "bills_subset.jsonl"
 NAPIRE = DEV / "napire" / "labels_by_question.jsonl"
 NHS = DEV / "nhs-feedback" / "phase1_feedback.csv"
+NHS_SAMPLE = 2651  # the held-out service-feedback set's size (issue 13)
 
 
 def jsonl(path: Path) -> list[dict]:
@@ -42,6 +46,15 @@ def nhs() -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def nhs_sample(rows: list[dict], size: int = NHS_SAMPLE) -> list[int]:
+    """Indices (in file order) of the `size` comments whose row_index hashes lowest: a sample that
+    does not depend on the file's order or on any random generator."""
+    def key(i: int) -> str:
+        return hashlib.sha256(f"nhs:{rows[i]['row_index']}".encode()).hexdigest()
+
+    return sorted(sorted(range(len(rows)), key=key)[:size])
+
+
 def napire_coded(rows: list[dict]) -> list[int]:
     """The answers with exactly one researcher code (not "notcodable" / "notanswered"): the ones a
     theme can be scored on."""
@@ -54,6 +67,10 @@ def load(name: str) -> tuple[list[str], list[str], np.ndarray | None]:
     if name == "nhs":
         rows = nhs()
         return [r["feedback"] for r in rows], [r["subcategory"] for r in rows], None
+    if name == "nhs2651":
+        rows = nhs()
+        keep = [rows[i] for i in nhs_sample(rows)]
+        return [r["feedback"] for r in keep], [r["subcategory"] for r in keep], None
     if name == "napire":
         rows = napire()
         keep = [rows[i] for i in napire_coded(rows)]
@@ -97,6 +114,8 @@ def cached_vectors(path: Path, texts: list[str], *, batch_size: int = 32) -> np.
 def vectors(name: str, texts: list[str], cache: Path) -> np.ndarray:
     """The vectors of a set as `load` gives it, cached in `cache` as NAME_emb.npy."""
     path = cache / f"{name}_emb.npy"
+    if name == "nhs2651" and not path.exists():  # the sample's rows of the whole set's vectors
+        return vectors("nhs", load("nhs")[0], cache)[nhs_sample(nhs())]
     if name == "napire" and not path.exists() and (cache / "napire_all_emb.npy").exists():
         path = cache / "napire_all_emb.npy"
     if name == "napire" and path.exists():

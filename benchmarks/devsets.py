@@ -1,14 +1,15 @@
 """Theme recovery on every dev set, beside both BERTopic anchors, in one run.
 
-For each dev set (nhs-feedback: 8,791 comments, 44 staff subcategories; NaPiRE: the 1,679 answers
+For each dev set (nhs-feedback: 8,791 comments, 44 staff subcategories; nhs2651: a fixed 2,651 of
+them, the held-out set's size; NaPiRE: the 1,679 answers
 with exactly one researcher code, sources = respondents; bills: 1,000 summaries, 21 topics) it runs
 synth's clusterer(s), plain BERTopic (the anchor's settings: UMAP seeded 42, HDBSCAN min cluster
 size 10) and BERTopic + `reduce_outliers` (strategy "embeddings", then "c-tf-idf"), all on the same
 cached all-MiniLM-L6-v2 vectors, and scores them with ../shared/tools/theme_metrics.py, the
 definitions of the held-out evaluation (unplaced = one cluster).
 
-    python -m benchmarks.devsets [--cache DIR] [--sets nhs,napire,bills] [--methods synth,...]
-                                 [--seeds 42,1] [--no-bertopic] [--json PATH]
+    python -m benchmarks.devsets [--cache DIR] [--sets nhs,nhs2651,napire,bills] [--methods synth,...]
+                                 [--seeds 42,1] [--no-bertopic] [--json PATH] [--reuse-umap]
 
 Vectors are cached in --cache as NAME_emb.npy (computed once with synth's bundled model if absent).
 """
@@ -82,6 +83,17 @@ SYNTH_METHODS = {
     "lexical + word pass 0.8": dict(clusterer="consensus-ward-lexical", word_pass=0.8),
     "lexical + word pass 0.7": dict(clusterer="consensus-ward-lexical", word_pass=0.7),
     "word pass 0.8 alone": dict(clusterer="consensus-ward-lexical", lexical_weight=1.0, word_pass=0.8),
+    # Consensus Ward on a UMAP-reduced space (synth/umap_space.py; branch umap13): dims, neighbours,
+    # and the number of themes (sqrt(n/2), or HDBSCAN's count on the reduced points, min size h);
+    # the steps after it on the original vectors, or ("space") on the reduced ones.
+    **{f"umap{d}n{nb}{k}{' +rec' if rec else ''}": dict(clusterer="consensus-ward-umap", n_components=d,
+                                                        n_neighbors=nb, shaping="after" if rec else None,
+                                                        **({"k_from": "hdbscan", "hdbscan_size": int(k[1:])}
+                                                           if k else {}))
+       for d in (5, 10) for nb in (15, 30) for k in ("", "h10", "h20", "h30") for rec in (False, True)},
+    "umap5n15 +rec space": dict(clusterer="consensus-ward-umap", shaping="after", downstream="space"),
+    "umap5n15h10 +rec space": dict(clusterer="consensus-ward-umap", shaping="after", downstream="space",
+                                   k_from="hdbscan", hdbscan_size=10),
     # Multi-view variants (benchmarks/multiview.py; coverage = consensus Ward's placed passages):
     # evidence accumulation of Ward, lexical Ward and Leiden, cut at Ward's theme count (x1.5);
     "multi-view EAC": dict(variant="eac"),
@@ -105,6 +117,7 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         return labels, seconds, None
     start = time.perf_counter()
     shaping = params.pop("shaping", None)
+    downstream = params.pop("downstream", None)
     sections = params.pop("sections", None)
     if params.pop("recurring", False):  # the name the coverage section's commands use
         shaping = "after"
@@ -115,6 +128,8 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         model = make_clusterer(name, seed=seed).set_params(**params)
         extra = {"texts": texts} if name in NEEDS_TEXTS else {}
         result = model.fit(V, groups=groups, **extra).clustering_
+        if downstream == "space":  # discover's later steps in the clustering space, not the embedding's
+            result, V = model.space_clustering_, model.space_
     else:
         result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
     if shaping:
@@ -140,6 +155,23 @@ def shaped(result, V: np.ndarray, groups, *, before: bool = False, sections=None
     return gather_unplaced(result, V, groups)[0]
 
 
+def _memoise_umap() -> None:
+    """Make synth.umap_space.reduce remember its results for the same vectors and settings."""
+    import hashlib
+
+    import synth.umap_space as space
+
+    original, memo = space.reduce, {}
+
+    def reduce(X, **kwargs):
+        key = (hashlib.blake2b(np.ascontiguousarray(X).tobytes()).hexdigest(), tuple(sorted(kwargs.items())))
+        if key not in memo:
+            memo[key] = original(X, **kwargs)
+        return memo[key]
+
+    space.reduce = reduce
+
+
 def _heading_encoder():
     """The bundled model's encoder, loaded on first use (only when some theme reaches the heading view)."""
     from benchmarks.datasets import embed
@@ -150,12 +182,17 @@ def _heading_encoder():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
-    ap.add_argument("--sets", default="nhs,napire,bills")
+    ap.add_argument("--sets", default="nhs,nhs2651,napire,bills")
     ap.add_argument("--methods", default=",".join(SYNTH_METHODS))
     ap.add_argument("--seeds", default="42")
     ap.add_argument("--no-bertopic", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON lines here")
+    ap.add_argument("--reuse-umap", action="store_true",
+                    help="compute each UMAP space once per set and reuse it across methods (for iterating: "
+                         "the umap variants' seconds then leave out the reduction)")
     args = ap.parse_args()
+    if args.reuse_umap:
+        _memoise_umap()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for name in args.sets.split(","):

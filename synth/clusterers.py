@@ -25,6 +25,12 @@ probability, centroids, stats). `make_clusterer(name, ...)` builds one by the na
   Ward left them. Ahead of Ward on NaPiRE and the bills (both scores, over three draws of the
   resamples), behind it on the NHS comments' NMI, so an option (docs/benchmarks.md, "Multi-view
   consensus, co-training and neighbour propagation"). Needs the passages' texts; seed-free.
+- `consensus-ward-umap`: consensus Ward, with its refits, votes and placement, on BERTopic's
+  clustering space: a seeded UMAP reduction of the embedding (5 dimensions, 15 neighbours, cosine,
+  min_dist 0; `synth.umap_space`, its points lifted onto the unit sphere so Ward's cosine steps run
+  unchanged); the number of themes is sqrt(n/2) or (`k_from="hdbscan"`) HDBSCAN's cluster count on
+  the reduced points. Centroids are taken back in the embedding space for discover's later steps.
+  Measured in docs/benchmarks.md ("Clustering in a UMAP-reduced space"); it depends on the seed.
 - `umap-hdbscan`: BERTopic's clusterer (UMAP to 5 dimensions, cosine, 15 neighbours, min_dist 0,
   seeded; HDBSCAN, minimum cluster size 10 or the given minimum theme size), with HDBSCAN's outliers
   given their nearest theme and placed by the same near-placement rule as synth's method. Kept so the
@@ -185,6 +191,50 @@ def _embedding_centroids(X: np.ndarray, nearest: np.ndarray, labels: np.ndarray)
     return (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+class ConsensusWardUmap(ConsensusWard):
+    """Consensus Ward on a UMAP-reduced space (synth.umap_space), themes' centroids taken back in the
+    embedding space, where discover's later steps (recurring ideas, labels, stance) work."""
+
+    def __init__(self, seed: int = 42, min_theme_size: int | None = None, n_themes: int | None = None,
+                 min_sources: int = 3, split_loose: bool = True, place_near: bool = True,
+                 n_components: int = 5, n_neighbors: int = 15, k_from: str = "sqrt",
+                 hdbscan_size: int = 10) -> None:
+        super().__init__(seed=seed, min_theme_size=min_theme_size, n_themes=n_themes, min_sources=min_sources,
+                         split_loose=split_loose, place_near=place_near)
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.k_from = k_from  # "sqrt": synth's sqrt(n/2); "hdbscan": HDBSCAN's cluster count on the reduced points
+        self.hdbscan_size = hdbscan_size
+
+    def fit(self, X, y=None, groups=None, progress: ProgressCallback | None = None) -> ConsensusWardUmap:
+        from .umap_space import hdbscan_count, lift, reduce
+
+        X = np.asarray(X, dtype=np.float32)
+        if self.k_from not in ("sqrt", "hdbscan"):
+            raise ClusteringError(f"k_from={self.k_from!r}: choose 'sqrt' or 'hdbscan'")
+        if len(X) <= self.n_components + 2:
+            raise ClusteringError(f"consensus-ward-umap needs more than {self.n_components + 2} passages; got {len(X)}")
+        started = time.perf_counter()
+        coords = reduce(unit(X), n_components=self.n_components, n_neighbors=self.n_neighbors, seed=self.seed)
+        reduce_seconds = time.perf_counter() - started
+        n_themes = self.n_themes
+        if n_themes is None and self.k_from == "hdbscan":
+            n_themes = hdbscan_count(coords, self.hdbscan_size)
+        self.space_ = lift(coords)
+        params = ClusterParams(seed=self.seed, min_theme_size=self.min_theme_size, n_themes=n_themes,
+                               min_sources=self.min_sources, split_loose=self.split_loose,
+                               place_near=self.place_near, partition=self.partition)
+        found = cluster_passages(self.space_, group_ids=groups, params=params, progress=progress)
+        self.space_clustering_ = found
+        centroids = _embedding_centroids(X, found.nearest, found.labels)
+        self.clustering_ = Clustering(found.labels, found.nearest, found.probability, centroids, stats={
+            **found.stats, "clusterer": "consensus-ward-umap", "umap_components": self.n_components,
+            "umap_neighbors": self.n_neighbors, "k_from": self.k_from,
+            "seconds": {**found.stats.get("seconds", {}), "umap": reduce_seconds}})
+        self.labels_ = found.labels
+        return self
+
+
 class UmapHdbscan(ClusterMixin, BaseEstimator):
     """BERTopic's UMAP + HDBSCAN, with outliers given a nearest theme (see the module docstring)."""
 
@@ -237,6 +287,7 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
 
 
 CLUSTERERS = {"consensus-leiden": ConsensusLeiden, "consensus-ward": ConsensusWard,
+              "consensus-ward-umap": ConsensusWardUmap,
               "consensus-ward-cotrain": ConsensusWardCotrain, "consensus-ward-lexical": ConsensusWardLexical,
               "umap-hdbscan": UmapHdbscan}
 # fit(X, texts=...): the clusterers that read the passages' words

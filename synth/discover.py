@@ -48,7 +48,7 @@ MIN_CODABLE_PASSAGES = 10
 # discover imports it only when one of them is asked for.
 DEFAULT_CLUSTERER = "consensus-ward"
 # The Ward partitions, whose themes discover shapes further (recurring ideas carved and gathered).
-_WARD_FAMILY = (DEFAULT_CLUSTERER, "consensus-ward-cotrain", "consensus-ward-lexical")
+_WARD_FAMILY = (DEFAULT_CLUSTERER, "consensus-ward-cotrain", "consensus-ward-lexical", "consensus-ward-umap")
 MAX_QUOTES = 5
 CATEGORISE_CHUNK = 2000
 

@@ -32,7 +32,7 @@ Examples:
 """)
 @project_argument
 @click.option("--seed", default=42, show_default=True,
-              help="Random seed of the consensus-leiden and umap-hdbscan clusterers; consensus Ward's themes "
+              help="Random seed of the consensus-leiden, consensus-ward-umap and umap-hdbscan clusterers; consensus Ward's themes "
                    "depend on the passages alone.")
 @click.option("--recluster", is_flag=True,
               help="Partition every passage afresh. Without it, when the passages added or removed since the last "
@@ -41,9 +41,10 @@ Examples:
                    "themes form only among new passages that recur across sources.")
 @click.option("--clusterer", default="consensus-ward", show_default=True,
               type=click.Choice(["consensus-leiden", "consensus-ward", "consensus-ward-cotrain", "consensus-ward-lexical",
-                                 "umap-hdbscan"]),
+                                 "consensus-ward-umap", "umap-hdbscan"]),
               help="How passages are grouped: synth's consensus Ward (the default), consensus Ward co-trained with "
                    "the passages' shared words, consensus Ward on the embedding joined to those words (LSA), "
+                   "consensus Ward on a seeded 5-dimensional UMAP of the embedding (needs umap-learn), "
                    "its consensus Leiden on the neighbour graph, or "
                    "BERTopic's UMAP + HDBSCAN (needs umap-learn).")
 @click.option("--min-theme-size", type=click.IntRange(2, None), help="Smallest theme, in passages (default: adapts to corpus size).")
