@@ -289,7 +289,7 @@ def _not_content() -> frozenset[str]:
 # Replies that carry no idea of their own; spaCy's stop words cover the function words ("no", "not",
 # "really", "nothing", "same").
 _ASSENT_AND_FILLER = frozenset("""
-    yes yeah yep yup yea aye nope nah ok okay alright mm mmm mhm mm-hmm hmm hm uh uh-huh um er erm ah oh
+    yes yeah yep yup yea aye nope nah ok okay alright mm mmm mhm hmm hm uh huh um er erm ah oh
     right sure exactly definitely absolutely certainly maybe perhaps possibly probably true false correct
     indeed totally agreed agree disagree thanks thank cheers fine good great cool lovely nice pass
     dunno don't know idea unsure depends sometimes always never often

@@ -275,7 +275,8 @@ def test_a_short_answer_to_the_interviewer_is_codable_when_it_says_something() -
     """Issue 13: "Poor communication." answering a question is a meaning unit (a coder codes it); before,
     every reply under three words was left out, while assent and filler still are."""
     exchanges = [("Poor communication.", True), ("Childcare.", True), ("By bus", True), ("Yes.", False),
-                 ("Mm-hmm.", False), ("Not really.", False), ("Don't know", False), ("Okay, sure.", False)]
+                 ("Uh-huh.", False), ("Mm-hmm.", False), ("Not really.", False), ("Don't know", False),
+                 ("Okay, sure.", False)]
     text = "".join(f"Interviewer: What stops you?\n\nRespondent: {reply}\n\n" for reply, _ in exchanges)
     turns = find_turns(text)
     answers = [p for p in segment(text, turns) if p.speaker == "Respondent"]
