@@ -15,10 +15,15 @@ Paragraphs, as extracted text actually arrives:
   without turns if none of its lines is longer than ~120 characters: a short answer is one
   meaning unit even when typed on several lines, while a short page with one paragraph per line
   is still cut at its lines.
+
+A passage is codable when it has at least MIN_WORDS words; in a transcript, a whole reply given after
+the interviewer has asked something is codable with fewer when it holds a content word ("Childcare.",
+"Poor communication"), not when it is assent or filler ("Yes.", "Mm-hmm.", "Not really").
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -66,16 +71,18 @@ def segment_many(
     if not isinstance(max_chars, int) or max_chars < 1:
         raise ValueError(f"max_chars={max_chars!r}: must be a positive number of characters, e.g. 600")
     # Plan first, so that only paragraphs too long to stay whole go through spaCy, in one pipe.
-    plans: list[list[tuple[int, int, str | None, bool, bool]]] = []
+    plans: list[list[tuple[int, int, str | None, bool, bool, bool]]] = []
     long_paragraphs: list[str] = []
     for text, turns in docs:
         plan = []
-        for start, end, speaker, role_codable in _units(text, turns, code_interviewer):
-            for p_start, p_end in _paragraphs(text, start, end, max_chars, whole_turn=bool(turns)):
+        for start, end, speaker, role_codable, answers in _units(text, turns, code_interviewer):
+            paragraphs = _paragraphs(text, start, end, max_chars, whole_turn=bool(turns))
+            for p_start, p_end in paragraphs:
                 needs_sentences = p_end - p_start > max_chars
                 if needs_sentences:
                     long_paragraphs.append(text[p_start:p_end])
-                plan.append((p_start, p_end, speaker, role_codable, needs_sentences))
+                plan.append((p_start, p_end, speaker, role_codable, needs_sentences,
+                             answers and len(paragraphs) == 1))
         plans.append(plan)
 
     # Short paragraphs stay whole, so a table of short answers is cut without loading spaCy.
@@ -84,7 +91,7 @@ def segment_many(
     results: list[list[PassageSpan]] = []
     for (text, _), plan in zip(docs, plans):
         passages = []
-        for p_start, p_end, speaker, role_codable, needs_sentences in plan:
+        for p_start, p_end, speaker, role_codable, needs_sentences, whole_answer in plan:
             if needs_sentences:
                 starts = [p_start + s for s in next(sentence_starts)]
                 pieces = _group_sentences(text, p_start, p_end, starts, max_chars)
@@ -94,7 +101,8 @@ def segment_many(
                 start, end = _trim(text, start, end)
                 if start < end:
                     piece = text[start:end]
-                    codable = role_codable and _has_words(piece, MIN_WORDS)
+                    codable = role_codable and (_has_words(piece, MIN_WORDS)
+                                                or whole_answer and is_short_answer(piece))
                     passages.append(PassageSpan(start, end, piece, speaker, codable))
         results.append(passages)
     return results
@@ -102,10 +110,11 @@ def segment_many(
 
 def _units(
     text: str, turns: Sequence[Turn], code_interviewer: bool
-) -> list[tuple[int, int, str | None, bool]]:
-    """(start, end, speaker, codable by role) of the spans to segment: each turn, or the whole text."""
+) -> list[tuple[int, int, str | None, bool, bool]]:
+    """(start, end, speaker, codable by role, answers a question: comes after an interviewer's turn) of
+    the spans to segment: each turn, or the whole text."""
     if not turns:
-        return [(0, len(text), None, True)]
+        return [(0, len(text), None, True, False)]
     ordered = sorted(turns, key=lambda t: (t.start_char, t.end_char))
     previous_end = 0
     for turn in ordered:
@@ -120,7 +129,12 @@ def _units(
                 f"before it, which ends at {previous_end}; turns must not overlap"
             )
         previous_end = turn.end_char
-    return [(t.start_char, t.end_char, t.speaker, code_interviewer or not t.is_interviewer) for t in ordered]
+    # A turn after the interviewer's first one answers a question (in a focus group each participant
+    # answers the facilitator's prompt, not only the first to speak).
+    first_question = next((i for i, t in enumerate(ordered) if t.is_interviewer), len(ordered))
+    return [(t.start_char, t.end_char, t.speaker, code_interviewer or not t.is_interviewer,
+             not t.is_interviewer and i > first_question)
+            for i, t in enumerate(ordered)]
 
 
 def _paragraphs(
@@ -252,3 +266,31 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _has_words(text: str, n: int) -> bool:
     return len(list(islice(_WORD.finditer(text), n))) >= n
+
+
+def is_short_answer(text: str) -> bool:
+    """Whether a reply of fewer than MIN_WORDS words still says something: it holds a content word
+    ("Childcare.", "Poor communication", "By bus") rather than only assent, filler or function words
+    ("Yes.", "Mm-hmm.", "Not really", "Don't know"). Only a whole turn that answers the interviewer
+    is asked this: the question makes such a reply a meaning unit (issue 13's transcript proxy: 146
+    of 1,679 coded answers were one or two words, all dropped before)."""
+    words = [w.group().lower().replace("’", "'") for w in _WORD.finditer(text)]
+    return 0 < len(words) < MIN_WORDS and any(w not in _not_content() and len(w) > 1 for w in words)
+
+
+@functools.cache
+def _not_content() -> frozenset[str]:
+    # Loaded on first use: importing spaCy costs over a second, and most ingests never ask.
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _ASSENT_AND_FILLER
+
+
+# Replies that carry no idea of their own; spaCy's stop words cover the function words ("no", "not",
+# "really", "nothing", "same").
+_ASSENT_AND_FILLER = frozenset("""
+    yes yeah yep yup yea aye nope nah ok okay alright mm mmm mhm hmm hm uh huh um er erm ah oh
+    right sure exactly definitely absolutely certainly maybe perhaps possibly probably true false correct
+    indeed totally agreed agree disagree thanks thank cheers fine good great cool lovely nice pass
+    dunno don't know idea unsure depends sometimes always never often
+""".split())

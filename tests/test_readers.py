@@ -275,6 +275,37 @@ def test_kind_interview_forces_turn_detection_on_a_short_exchange(tmp_path):
     assert spoken(doc) == [("Amina", "I found the course through my sister.")]
 
 
+@pytest.mark.parametrize("text", [
+    # one question, one answer (issue 13's proxy: a respondent who answered once)
+    "Interviewer: Which causes do the critical problems have?\n\nRespondent: Requirements change too late.\n",
+    "Q: What made it harder?\nA: The bus stopped running before my shift ended.\n",
+    # a focus group where each participant speaks once
+    "Facilitator: Tell us about the ward.\n\nParticipant 1: The nurses were kind.\n\n"
+    "Participant 2: Food was cold.\n\nParticipant 3: Parking cost too much.\n",
+])
+def test_one_exchange_labelled_by_role_is_a_transcript(tmp_path, text):
+    """Before issue 13's fix these were literature: the question became a codable passage, and the
+    same question in many such files became a theme of its own."""
+    assert looks_like_transcript(text)
+    doc = read_one(write(tmp_path / "short.txt", text))
+    assert doc.kind == "interview"
+    assert doc.turns[0].is_interviewer and not any(t.is_interviewer for t in doc.turns[1:])
+
+
+@pytest.mark.parametrize("text", [
+    "Amina: I found the course through my sister.\n\nBilal: Me too.\n",  # names, no interviewer
+    "Respondent: Childcare.\n\nParticipant 2: Buses.\n",  # roles, but nobody asks
+])
+def test_one_exchange_without_an_interviewer_role_stays_literature(text):
+    assert not looks_like_transcript(text)
+
+
+def test_report_quoting_one_role_labelled_exchange_is_not_a_transcript():
+    prose = "\n\n".join(f"Paragraph {i} of the report discusses outreach in community venues." for i in range(8))
+    exchange = "\n\nInterviewer: What helped?\n\nRespondent: The crèche.\n\n"
+    assert not looks_like_transcript(prose + exchange + prose)
+
+
 def test_interview_without_labels_gets_a_note(tmp_path):
     doc = read_one(write(tmp_path / "summary.txt", "We talked about childcare and buses."), kind="interview")
     assert doc.turns == ()

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synth.nlp import display_forms_of, lemmatise, nlp_name, passage_terms
+from synth.readers.transcript import find_turns
 from synth.records import PassageSpan, Turn
 from synth.segment import HARD_LIMIT_FACTOR, segment, segment_many
 
@@ -268,3 +269,27 @@ def test_ingesting_short_answers_does_not_load_spacy(tmp_path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_short_answer_to_the_interviewer_is_codable_when_it_says_something() -> None:
+    """Issue 13: "Poor communication." answering a question is a meaning unit (a coder codes it); before,
+    every reply under three words was left out, while assent and filler still are."""
+    exchanges = [("Poor communication.", True), ("Childcare.", True), ("By bus", True), ("Yes.", False),
+                 ("Uh-huh.", False), ("Mm-hmm.", False), ("Not really.", False), ("Don't know", False),
+                 ("Okay, sure.", False)]
+    text = "".join(f"Interviewer: What stops you?\n\nRespondent: {reply}\n\n" for reply, _ in exchanges)
+    turns = find_turns(text)
+    answers = [p for p in segment(text, turns) if p.speaker == "Respondent"]
+    assert [(p.text, p.codable) for p in answers] == exchanges
+
+
+def test_short_replies_in_a_focus_group_answer_the_facilitator_and_none_before_a_question() -> None:
+    # Each participant answers the facilitator's prompt, not only the first to speak; a reply before
+    # anyone has asked anything, and prose outside turns, keep the three-word rule.
+    text = ("P1: Hello.\n\nP2: Childcare.\n\nFacilitator: What stops you?\n\nP1: Buses, mostly. They never come."
+            "\n\nP2: Childcare.\n")
+    passages = segment(text, find_turns(text))
+    assert [(p.text, p.codable) for p in passages] == [
+        ("Hello.", False), ("Childcare.", False), ("What stops you?", False),
+        ("Buses, mostly. They never come.", True), ("Childcare.", True)]
+    assert [p.codable for p in segment("Childcare.\n\nDetails")] == [False, False]

@@ -6,7 +6,11 @@ trimmed), so `text[turn.start_char:turn.end_char]` is exactly what the speaker s
 
 Literature has line-initial colons too ("Note:", "Source:", "Background:"), so deciding that a text *is*
 a transcript asks for more than labels: several turns, at least two speakers who each speak more than
-once, and labelled turns covering most of the text (`looks_like_transcript`).
+once, and labelled turns covering most of the text (`looks_like_transcript`). Labels that name roles
+("Interviewer:" and "Respondent:", "Facilitator:" and "Participant 3:", "Q:" and "A:") need only one
+exchange: a one-question interview, or a focus group where each participant speaks once, is still a
+transcript, and its questions must stay context (read as prose, they repeat across files and became
+themes of their own, issue 13's transcript proxy).
 """
 
 from __future__ import annotations
@@ -146,11 +150,14 @@ def looks_like_transcript(text: str) -> bool:
     """Whether `text` is a speaker-labelled transcript rather than prose that happens to hold a few labels."""
     labels = _labels(text)
     spans = _spans(text, labels)
-    if len(spans) < 4:
-        return False
     per_speaker = Counter(who for _, _, who in spans)
-    if sum(1 for n in per_speaker.values() if n >= 2) < 2:
-        return False
+    # Labels that name roles, an interviewer's among them, make even one exchange a transcript (a
+    # short interview; a focus group where each participant speaks once): names alone do not.
+    if not _role_exchange(per_speaker):
+        if len(spans) < 4:
+            return False
+        if sum(1 for n in per_speaker.values() if n >= 2) < 2:
+            return False
     # Most of the text must lie in turns: a header is fine, a report with a Q&A appendix is not.
     total = _visible(text)
     covered = _visible(text[labels[0].line_start:])
@@ -158,6 +165,16 @@ def looks_like_transcript(text: str) -> bool:
         return False
     # And labels must recur through it: at least a third of the paragraphs after the first label open a turn.
     return _labelled_share(text, labels) >= 1 / 3
+
+
+def _role_exchange(speakers: Iterable[str]) -> bool:
+    """Whether every speaker is named by a role or a participant code ("Interviewer", "Respondent",
+    "Facilitator", "Participant 3", "Q", "A", "P1"), at least one asking and one answering."""
+    speakers = [" ".join(who.split()) for who in speakers]
+    if not all(_ROLE.fullmatch(who) or _CODE.fullmatch(who) for who in speakers):
+        return False
+    asks = [is_interviewer(who) for who in speakers]
+    return any(asks) and not all(asks)
 
 
 def _visible(text: str) -> int:
