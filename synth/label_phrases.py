@@ -389,16 +389,36 @@ def _surface(key: str, surface: Mapping[str, Counter]) -> str:
     return min(forms, key=lambda f: (-forms[f], f))
 
 
+def _shouted(text: str) -> bool:
+    """A passage written in capitals ("TIME TO LEARN WAS TOO SHORT"): its capitals say nothing of a word."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
+
+def _unshouted(written: str) -> str:
+    """Lower-case a shouted phrase's words, but keep what looks like an acronym in any case: a short
+    content word ("NHS", "GP") or one with a sign inside ("A&E")."""
+    def word(w: str) -> str:
+        bare = w.lower()
+        if not w.isalpha() or (len(w) <= 3 and not _stop(bare)):
+            return w
+        return bare
+    return " ".join(word(w) for w in written.split())
+
+
 def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
-    """The phrase with the capitals it has in the passages ("ESOL", "DWP"), first letter upper-case."""
+    """The phrase with the capitals it has in the passages ("ESOL", "DWP"), first letter upper-case.
+    A passage that is written in capitals is used only when no other says the phrase, and then its
+    words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn")."""
     pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b", re.IGNORECASE)
-    for i in at:
+    written, shouted = phrase, False
+    for i in sorted(at, key=lambda i: _shouted(texts[i])):  # passages in ordinary case first
         found = pattern.search(texts[i])
         if found:
-            written = " ".join(found.group(0).split())
+            written, shouted = " ".join(found.group(0).split()), _shouted(texts[i])
             break
-    else:
-        written = phrase
+    if shouted:
+        written = _unshouted(written)
     return written[:1].upper() + written[1:]
 
 

@@ -150,3 +150,17 @@ def test_a_label_is_found_only_where_its_words_stand_in_one_clause():
     assert [i for i, _, _ in label_locations("Work Programme providers", texts)] == [1, 2]
     assert label_locations("health safety", texts) == [(3, 0, 15)]
     assert "programme providers" not in candidate_phrases(texts[0])  # candidates stop at the same breaks
+
+
+def test_a_label_taken_from_shouted_passages_is_not_shouted():
+    from synth.label_phrases import _as_written
+
+    shouted = ["TIME TO LEARN ABOUT MY CONDITION WAS TOO SHORT AT THE NHS CLINIC", "NOT ENOUGH TIME TO LEARN AT A&E"]
+    assert _as_written("time to learn", shouted, [0, 1]) == "Time to learn"
+    # acronyms keep their capitals even when the passage shouts
+    assert _as_written("nhs clinic", shouted, [0]) == "NHS clinic"
+    assert _as_written("learn at a&e", shouted, [1]) == "Learn at A&E"
+    # a passage in ordinary case is preferred where one says the phrase
+    mixed = shouted + ["We had no time to learn about the ESOL classes."]
+    assert _as_written("time to learn", mixed, [0, 2]) == "Time to learn"
+    assert _as_written("esol classes", ["The ESOL classes were full, and the waiting list was long."], [0]) == "ESOL classes"
