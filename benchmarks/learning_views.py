@@ -14,6 +14,10 @@ medians over seeds); "base" is the shipped model. Variants (`NAME` or `NAME:w`, 
   qa:w      the answer embedded after its question ("<question> <answer>") as an extra view, times w.
   qadiff:w  that embedding less the answer's own: what reading the question adds.
   qaonly    the "<question> <answer>" embedding in place of the answer's.
+  self:n    self-training: the shipped model, refitted n times (1 unless given) with its own
+            probabilities in place of the prior-adjusted machine's as the untouched passages'
+            pseudo-labels (after 40 decisions they are right more often than the machine's), each
+            round on another random pool of MAX_POOL passages.
 
 The question view needs the question's wording. NaPiRE carries it. The NHS set carries only question
 ids ("Trust A - Q1"), so a stand-in wording is used per id, chosen from the share of positive answers
@@ -99,7 +103,7 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
     weight = float(arg) if arg else 1.0
     if kind == "base":
         return learn.learned_probabilities
-    if kind not in ("daume", "polar", "qa", "qadiff", "qaonly"):
+    if kind not in ("daume", "polar", "qa", "qadiff", "qaonly", "self"):
         raise SystemExit(f"--variants: unknown variant {name!r}")
 
     def probabilities(vectors, machine, taught_rows, taught_labels, *, contexts=None, seed=0):
@@ -124,7 +128,13 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
                 parts.append(weight * (z - x))
             else:
                 parts[0] = z
-        return learn._fit_on_pseudo_labels(np.hstack(parts), adjusted, rows, taught_labels, seed)
+        features = np.hstack(parts)
+        probs = learn._fit_on_pseudo_labels(features, adjusted, rows, taught_labels, seed)
+        for r in range(int(weight) if kind == "self" else 0):
+            # Another random pool each round, so that most pseudo-labels are the model's predictions on
+            # passages it was not fitted to (on a project under MAX_POOL passages every round sees all).
+            probs = learn._fit_on_pseudo_labels(features, probs, rows, taught_labels, seed + 1 + r)
+        return probs
 
     return probabilities
 
