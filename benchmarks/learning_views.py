@@ -2,7 +2,9 @@
 
 Each variant replaces `synth.learn.learned_probabilities` for the run and is scored exactly as
 `benchmarks.learning` scores the shipped model (its `reviewer_rounds`, untouched passages only,
-medians over seeds); "base" is the shipped model. Variants (`NAME` or `NAME:w`, w a weight, 1 unless given):
+medians over seeds); "base" is this checkout's `learn.learned_probabilities`, "main" the model before
+branch quest14 (one fit, no self-training), on which every other variant builds. Variants (`NAME` or
+`NAME:w`, w a weight, 1 unless given):
 
   daume:w   per-stratum slopes (Daume 2007, "Frustratingly easy domain adaptation"): the features gain
             one copy of the embedding per stratum (zero outside it), scaled by w, so each question gets
@@ -14,10 +16,11 @@ medians over seeds); "base" is the shipped model. Variants (`NAME` or `NAME:w`, 
   qa:w      the answer embedded after its question ("<question> <answer>") as an extra view, times w.
   qadiff:w  that embedding less the answer's own: what reading the question adds.
   qaonly    the "<question> <answer>" embedding in place of the answer's.
-  self:n    self-training: the shipped model, refitted n times (1 unless given) with its own
+  self:n    self-training: the "main" model, refitted n times (1 unless given) with its own
             probabilities in place of the prior-adjusted machine's as the untouched passages'
             pseudo-labels (after 40 decisions they are right more often than the machine's), each
-            round on another random pool of MAX_POOL passages.
+            round on another random pool of MAX_POOL passages, in any number of strata (the shipped
+            model does it once, and only in two strata or more: learn.SELF_TRAINING_ROUNDS).
 
 The question view needs the question's wording. NaPiRE carries it. The NHS set carries only question
 ids ("Trust A - Q1"), so a stand-in wording is used per id, chosen from the share of positive answers
@@ -103,7 +106,7 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
     weight = float(arg) if arg else 1.0
     if kind == "base":
         return learn.learned_probabilities
-    if kind not in ("daume", "polar", "qa", "qadiff", "qaonly", "self"):
+    if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self"):
         raise SystemExit(f"--variants: unknown variant {name!r}")
 
     def probabilities(vectors, machine, taught_rows, taught_labels, *, contexts=None, seed=0):
@@ -120,7 +123,7 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
             parts += [weight * x * (strata == s)[:, None] for s in np.unique(strata)]
         elif kind == "polar":
             parts.append(weight * _polar_columns(x, strata, rows, np.asarray(taught_labels)))
-        elif qa is not None:  # a set without questions: the shipped model
+        elif kind in ("qa", "qadiff", "qaonly") and qa is not None:  # no questions: the "main" model
             z = unit(qa, np.float64)
             if kind == "qa":
                 parts.append(weight * z)

@@ -62,10 +62,10 @@ def test_per_stratum_slopes_add_one_copy_of_the_embedding_per_stratum(monkeypatc
         assert np.allclose(block[question == q], 0.5 * shared[question == q])
 
 
-def test_the_question_view_falls_back_to_the_shipped_model_without_questions_and_names_are_checked() -> None:
+def test_the_question_view_falls_back_to_the_main_model_without_questions_and_names_are_checked() -> None:
     x, machine, truth, contexts, _ = _toy(seed=2)
     rows = list(range(20))
-    shipped = learn.learned_probabilities(x, machine, rows, list(truth[rows]), contexts=contexts)
+    shipped = views.variant("main")(x, machine, rows, list(truth[rows]), contexts=contexts)
     assert np.allclose(views.variant("qa:1", None)(x, machine, rows, list(truth[rows]), contexts=contexts), shipped)
     with pytest.raises(SystemExit, match="unknown variant"):
         views.variant("nli")
