@@ -22,7 +22,7 @@ branch quest14 (one fit, no self-training), on which every other variant builds.
             round on another random pool of MAX_POOL passages, in any number of strata (the shipped
             model does it once, and only in two strata or more: learn.SELF_TRAINING_ROUNDS).
 
-The question view needs the question's wording. NaPiRE carries it. The NHS set carries only question
+Variants joined by "+" combine ("qaonly+self:1"). The question view needs the question's wording. NaPiRE carries it. The NHS set carries only question
 ids ("Trust A - Q1"), so a stand-in wording is used per id, chosen from the share of positive answers
 (under 50 %: "What could we do better?"; over 90 %: "What did we do well?"; else "Is there anything
 else you would like to tell us?"): an assumption the docs state beside the figures. NHS embeddings with
@@ -101,13 +101,16 @@ def _polar_columns(x: np.ndarray, strata: np.ndarray, rows: np.ndarray, labels: 
 
 
 def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray]:
-    """A function with `learn.learned_probabilities`' signature computing variant `name`."""
-    kind, _, arg = name.partition(":")
-    weight = float(arg) if arg else 1.0
-    if kind == "base":
+    """A function with `learn.learned_probabilities`' signature computing variant `name` (variants
+    joined by "+" combine: "qaonly+self:1")."""
+    if name == "base":
         return learn.learned_probabilities
-    if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self"):
-        raise SystemExit(f"--variants: unknown variant {name!r}")
+    parts_of = {}
+    for part in name.split("+"):
+        kind, _, arg = part.partition(":")
+        if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self"):
+            raise SystemExit(f"--variants: unknown variant {part!r}")
+        parts_of[kind] = float(arg) if arg else 1.0
 
     def probabilities(vectors, machine, taught_rows, taught_labels, *, contexts=None, seed=0):
         if len(taught_rows) == 0:
@@ -119,21 +122,21 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
         parts = [x, np.log(learn._probabilities(machine))]
         if contexts is not None:
             parts.append(learn.context_features(contexts))
-        if kind == "daume":
-            parts += [weight * x * (strata == s)[:, None] for s in np.unique(strata)]
-        elif kind == "polar":
-            parts.append(weight * _polar_columns(x, strata, rows, np.asarray(taught_labels)))
-        elif kind in ("qa", "qadiff", "qaonly") and qa is not None:  # no questions: the "main" model
+        if "daume" in parts_of:
+            parts += [parts_of["daume"] * x * (strata == s)[:, None] for s in np.unique(strata)]
+        if "polar" in parts_of:
+            parts.append(parts_of["polar"] * _polar_columns(x, strata, rows, np.asarray(taught_labels)))
+        if qa is not None:  # a set without questions: the "main" model
             z = unit(qa, np.float64)
-            if kind == "qa":
-                parts.append(weight * z)
-            elif kind == "qadiff":
-                parts.append(weight * (z - x))
-            else:
+            if "qa" in parts_of:
+                parts.append(parts_of["qa"] * z)
+            if "qadiff" in parts_of:
+                parts.append(parts_of["qadiff"] * (z - x))
+            if "qaonly" in parts_of:
                 parts[0] = z
         features = np.hstack(parts)
         probs = learn._fit_on_pseudo_labels(features, adjusted, rows, taught_labels, seed)
-        for r in range(int(weight) if kind == "self" else 0):
+        for r in range(int(parts_of.get("self", 0))):
             # Another random pool each round, so that most pseudo-labels are the model's predictions on
             # passages it was not fitted to (on a project under MAX_POOL passages every round sees all).
             probs = learn._fit_on_pseudo_labels(features, probs, rows, taught_labels, seed + 1 + r)
