@@ -5,7 +5,7 @@ Pure functions on arrays and records; `synth/relearn.py` reads the project and w
 Categories. The machine's category (synth/categorise.py: cues and prototypes) knows nothing of a
 project: an evaluation report writes a shortfall in the service's own words, and a survey's "what
 could be better?" question is mostly complaints however they are worded. Once a reviewer has taught
-anything, `learn_categories` fits a per-project model in three steps:
+anything, `learn_categories` fits a per-project model in four steps:
   1. where each passage comes from (its source's kind and metadata, such as the survey question)
      gets its own prior over the categories, estimated by expectation-maximisation from the machine's
      scores of every passage there and the reviewer's categories (Saerens, Latinne & Decaestecker
@@ -18,7 +18,8 @@ anything, `learn_categories` fits a per-project model in three steps:
      probabilities as the untouched passages' pseudo-labels, on another random pool (self-training):
      after a few decisions it is right more often than the prior-adjusted machine, and the
      pseudo-labels outweigh the taught passages (docs/benchmarks.md, "Reading the question with the
-     answer": NHS after 40 decisions 0.916 -> 0.922, NaPiRE with its questions +0.02 macro-F1). In
+     answer": NHS after 40 decisions +0.002 for every simulated reviewer, labels 0.916 -> 0.918; NaPiRE
+     with its questions +0.01-0.02 macro-F1). In
      one stratum it is not done: there it lost on NaPiRE text only (fixes at k = 40, 0.616 -> 0.589),
      the one-sided sample of a fixing reviewer then feeds on itself;
   4. its probabilities are the learned suggestion.
