@@ -219,7 +219,8 @@ apart, relearn.reply_forms) gets its own
 category prior, estimated by EM from the machine's scores and the reviewer's categories (Saerens et
 al. 2002), which re-weights the machine's scores; (2) a logistic regression on [embedding, context
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
-passages as weak pseudo-labels (weight 1 x confidence) and to the reviewer's categories (weight 20);
+passages as weak pseudo-labels (weight 1 x confidence) and to the reviewer's categories (weight 20),
+then, in two strata or more, once more with its own probabilities as the pseudo-labels (self-training);
 its probabilities are the learned category. A reviewer's own category is never changed; with nothing
 taught the machine's category stands (k = 0). Placement — every passage's cosine similarity to each
 theme's example centroid plus half its TF-IDF similarity to the examples' mean, a softmax

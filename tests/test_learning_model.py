@@ -210,3 +210,32 @@ async def test_check_next_page_lists_the_least_certain_and_drops_a_decided_one(t
         assert r.status_code == 303 and r.headers["location"] == "/check"
         r = await client.get("/check")
         assert f'id="c{a}"' not in r.text and f'id="c{b}"' in r.text  # confirmed: settled, not asked again
+
+
+def test_the_model_retrains_on_its_own_pseudo_labels_only_where_passages_fall_in_strata(survey, monkeypatch) -> None:
+    """Self-training (learn.SELF_TRAINING_ROUNDS): with two strata or more the regression is fitted again
+    with its own probabilities as the pseudo-labels, on another pool; in one stratum it is fitted once
+    (there self-training lost on NaPiRE text only: docs/benchmarks.md, "Reading the question with the answer")."""
+    texts, vectors, machine, truth, contexts = survey
+    calls = []
+    fit = learn._fit_on_pseudo_labels
+
+    def spy(features, pseudo, rows, labels, seed):
+        out = fit(features, pseudo, rows, labels, seed)
+        calls.append((pseudo, seed, out))
+        return out
+
+    monkeypatch.setattr(learn, "_fit_on_pseudo_labels", spy)
+    rows = [0, 1, len(BETTER), len(BETTER) + 1]
+    labels = [truth[i] for i in rows]
+    probs = learn.learned_probabilities(vectors, machine, rows, labels, contexts=contexts)
+    assert len(calls) == 1 + learn.SELF_TRAINING_ROUNDS == 2
+    (first_pseudo, first_seed, first), (second_pseudo, second_seed, second) = calls
+    assert second_pseudo is first and second_seed != first_seed and probs is second
+    assert not np.allclose(first_pseudo, first)  # the first round's pseudo-labels were the adjusted machine's
+    calls.clear()
+    learn.learned_probabilities(vectors, machine, rows, labels, contexts=None)
+    assert len(calls) == 1
+    calls.clear()
+    learn.learned_probabilities(vectors, machine, rows, labels, contexts=[("kind=survey",)] * len(texts))
+    assert len(calls) == 1
