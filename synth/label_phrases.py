@@ -412,11 +412,15 @@ def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
     words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn")."""
     pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b", re.IGNORECASE)
     written, shouted = phrase, False
-    for i in sorted(at, key=lambda i: _shouted(texts[i])):  # passages in ordinary case first
+    for i in at:
         found = pattern.search(texts[i])
         if found:
-            written, shouted = " ".join(found.group(0).split()), _shouted(texts[i])
-            break
+            # Only a shouted first find looks further, for a passage in ordinary case: most never do.
+            if not _shouted(texts[i]):
+                written, shouted = " ".join(found.group(0).split()), False
+                break
+            if not shouted:
+                written, shouted = " ".join(found.group(0).split()), True
     if shouted:
         written = _unshouted(written)
     return written[:1].upper() + written[1:]
