@@ -247,10 +247,12 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
 
     def fit(self, X, y=None, groups=None, progress: ProgressCallback | None = None) -> UmapHdbscan:
         try:
-            from umap import UMAP
+            import umap  # noqa: F401  (umap_space.reduce imports it; a missing package gets this message)
         except ImportError as e:
             raise ClusteringError("the umap-hdbscan clusterer needs umap-learn: pip install umap-learn") from e
         from sklearn.cluster import HDBSCAN
+
+        from .umap_space import reduce
 
         started = time.perf_counter()
         X = np.asarray(X, dtype=np.float32)
@@ -259,8 +261,7 @@ class UmapHdbscan(ClusterMixin, BaseEstimator):
         size = max(2, self.min_theme_size or 10)
         if n <= max(size, self.n_components + 1):
             raise ClusteringError(f"umap-hdbscan needs more than {max(size, self.n_components + 1)} passages; got {n}")
-        reduced = UMAP(n_neighbors=min(self.n_neighbors, n - 1), n_components=self.n_components, min_dist=0.0,
-                       metric="cosine", random_state=self.seed).fit_transform(X)
+        reduced = reduce(X, n_components=self.n_components, n_neighbors=self.n_neighbors, seed=self.seed, max_fit=n)
         if progress:
             progress(1, 2)
         found = HDBSCAN(min_cluster_size=size).fit(reduced)
