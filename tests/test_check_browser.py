@@ -8,7 +8,7 @@ import pytest
 
 from synth.store import Project
 from review_fixture import Built, build_review_project
-from test_review_browser import CHROMIUM, browser, serve, watched  # noqa: F401  (fixtures)
+from test_review_browser import CHROMIUM, browser, serve, submit, watched  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,7 +59,7 @@ def test_check_next_confirm_correct_and_the_next_one(browser, queued, serve) -> 
     assert listed[0] == ids[0] and set(ids) <= set(listed)
     # Confirm the first: the category it shows, as shown.
     first = listed[0]
-    page.click(f"#categorise-{first}")
+    submit(page, f"#categorise-{first}")
     assert f"set passage {first} to barrier" in page.locator(".flash").inner_text()
     after = _listed(page)
     # Settled, and the queue relearned: the least sure of the rest is on top.
@@ -67,7 +67,7 @@ def test_check_next_confirm_correct_and_the_next_one(browser, queued, serve) -> 
     # Correct the next one.
     second = after[0]
     page.select_option(f"#category-select-{second}", "enabler")
-    page.click(f"#categorise-{second}")
+    submit(page, f"#categorise-{second}")
     assert f"set passage {second} to enabler" in page.locator(".flash").inner_text()
     assert second not in _listed(page)
     assert _reviewed(built) == {first: "barrier", second: "enabler"}
@@ -107,7 +107,7 @@ def test_check_page_header_is_one_line_on_a_desktop_and_fits_a_phone(browser, qu
     built, ids = queued
     page, errors = _open_check(browser, built, serve, height=800)
     check_url = page.url
-    page.click(f"#categorise-{ids[0]}")  # the undo button joins the header: the widest it gets
+    submit(page, f"#categorise-{ids[0]}")  # the undo button joins the header: the widest it gets
     assert page.locator("#undo-button").is_visible()
     tops = page.locator("header.top nav > *, header.top form.search-box, header.top .who").evaluate_all(
         "els => els.map(e => e.getBoundingClientRect()).map(r => [r.top, r.bottom])")

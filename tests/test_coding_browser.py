@@ -7,7 +7,7 @@ import pytest
 
 from synth.store import Project
 from review_fixture import Built, build_review_project
-from test_review_browser import CHROMIUM, browser, serve  # noqa: F401  (fixtures)
+from test_review_browser import CHROMIUM, browser, serve, submit  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,17 +30,17 @@ def test_correct_a_category_in_the_app(browser, built: Built, serve) -> None:  #
     page.goto(f"{url}/themes/{theme}")
     assert page.locator(f"#category-of-{pid}").inner_text() == "enabler"
     page.select_option(f"#category-select-{pid}", "barrier")
-    page.click(f"#categorise-{pid}")
+    submit(page, f"#categorise-{pid}")
     assert f"set passage {pid} to barrier" in page.locator(".flash").inner_text()
     assert page.locator(f"#category-of-{pid}").inner_text() == "barrier (reviewer)"
     # The same from the source view.
     page.goto(f"{url}/sources/{built.sources['report-2021']}?passage={built.passages['C'][1]}")
     page.select_option("#source-categorise select", "context")
-    page.click(f"#categorise-{built.passages['C'][1]}")
+    submit(page, f"#categorise-{built.passages['C'][1]}")
     assert "to context" in page.locator(".flash").inner_text()
     assert page.locator(f"#category-of-{built.passages['C'][1]}").inner_text() == "context"
     # Undo from the header takes the last one back.
-    page.get_by_role("button", name="Undo my last categorise").click()
+    submit(page, page.get_by_role("button", name="Undo my last categorise"))
     assert "undid decision" in page.locator(".flash").inner_text()
     with Project.open(built.path, create=False) as p:
         reviewed = p.reviewed_categories()
@@ -56,7 +56,7 @@ def test_blind_validation_round(browser, built: Built, serve) -> None:  # noqa: 
     page.goto(f"{url}/validate")
     page.fill("#sample-size", "4")
     page.fill("#sample-seed", "7")
-    page.click("#sample-button")
+    submit(page, "#sample-button")
     assert "drew validation sample 1: 4 passages" in page.locator(".flash").inner_text()
     with Project.open(built.path, create=False) as p:
         items = p.validation_items(1)
@@ -70,7 +70,7 @@ def test_blind_validation_round(browser, built: Built, serve) -> None:  # noqa: 
         theme = str(item["machine_theme_id"]) if item["machine_theme_id"] else "none"
         page.select_option("#validation-theme", theme if n > 1 else "none")
         page.check(f"#validation-category-{item['machine_category']}")
-        page.click("#validation-submit")
+        submit(page, "#validation-submit")
     assert "You have coded all 4 items" in page.locator("#validation-done").inner_text()
     table = page.locator("#agreement").inner_text()
     assert "synth · alice" in table and "synth against alice" in table

@@ -35,6 +35,13 @@ def watched(page, problems: list[str], *, console: bool = True):
     return page
 
 
+def submit(page, target) -> None:
+    """Click `target` (a selector or a locator) that posts a form, and wait for the page the post leads to.
+    An assertion straight after a bare click can read the page being left: a race that failed CI once."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -103,9 +110,9 @@ def test_review_main_path(browser, built: Built, serve, synth) -> None:
 
     # Rename, accept.
     page.fill("#label-input", "Staff shortages & recruitment")
-    page.click("#rename-button")
+    submit(page, "#rename-button")
     assert page.locator("#theme-label").inner_text().startswith("Staff shortages & recruitment")
-    page.click("#accept-button")
+    submit(page, "#accept-button")
     assert page.locator("#theme-label .badge").inner_text() == "accepted"
     assert "accepted theme" in page.locator(".flash").inner_text()
 
@@ -114,14 +121,14 @@ def test_review_main_path(browser, built: Built, serve, synth) -> None:
     moved = built.passages["B"][0]
     page.check(f'input[name="passage"][value="{moved}"]')
     page.select_option('#members-form select[name="theme_id"]', str(c))
-    page.click("#move-button")
+    submit(page, "#move-button")
     assert "moved passage" in page.locator(".flash").inner_text()
     assert page.locator(f'input[name="passage"][value="{moved}"]').count() == 0
 
     # Split the accepted theme by similarity into 2.
     page.goto(f"{url}/themes/{a}")
     page.fill("#k-input", "2")
-    page.click("#split-button")
+    submit(page, "#split-button")
     with Project.open(built.path, create=False) as project:
         parts = [t.id for t in project.themes() if t.parent_id == a]
     assert len(parts) == 2
