@@ -89,6 +89,17 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     return venv
 
 
+def _site_listing(venv: Path) -> list[str]:
+    """What the fresh environment's site-packages holds (and its .pth files' lines)."""
+    found = []
+    for site in venv.glob("lib/python*/site-packages"):
+        for entry in sorted(site.iterdir()):
+            found.append(entry.name)
+            if entry.suffix == ".pth":
+                found.append(f"  {entry.read_text(encoding='utf-8', errors='replace').strip()}")
+    return found
+
+
 @pytest.mark.slow
 def test_a_wheel_install_runs_discover(tmp_path):
     wheel = _build_wheel(tmp_path)
@@ -110,7 +121,8 @@ def test_a_wheel_install_runs_discover(tmp_path):
 
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import synth, synth.embed as e; print(synth.__file__);"
                             "print(e.resolve_model().model_id)"], cwd=work, env=env, capture_output=True, text=True)
-    assert where.returncode == 0, where.stderr
+    # A failure here was seen once and never again; say what the environment held, to find its cause.
+    assert where.returncode == 0, (where.stderr, _site_listing(venv))
     assert where.stdout.startswith(str(venv)), where.stdout
     assert "all-MiniLM-L6-v2@" in where.stdout
     # The demo as the README runs it (`scripts/demo.sh`: ingest corpora/demo, discover, themes), from a
