@@ -1,6 +1,6 @@
 """Theme labels an analyst can keep: a verbatim phrase, and a definition quoted from the theme.
 
-Over 450 lines because label choice and the quoted definition share one set of word rules (stop
+Over 550 lines because label choice and the quoted definition share one set of word rules (stop
 words, the crude stems of `_carries`/`_carried`, stance cues), and both are read with them in view.
 
 Label (issue 13, item 4): candidate phrases are runs of 2-6 words inside one clause of the theme's
@@ -25,7 +25,11 @@ use is not a candidate, and one they partly use loses by their share. Labels are
 themes: a theme takes its best phrase that no earlier (larger) theme took, in the written form most
 of its passages use. A theme whose noun phrases do not recur takes the best-scored noun phrase of any
 of its central passages, those with the most shared words shortlisted (still verbatim and
-traceable); only a theme with no phrase at all keeps the keyword label of `synth.label`.
+traceable); only a theme with no phrase at all keeps the keyword label of `synth.label`. Where the
+recurring phrases name a detail (a word most of the theme's sources say is in none of them: "bus" in
+a transport theme whose one repeated phrase is "warehouse jobs"), noun phrases headed by that word
+compete too, said by one source but each of their words by two (`_idea_phrases`), and every
+candidate is then credited for how widely the theme says its best word (`_covers`).
 `label_locations` finds where a label occurs in passages (for the app and exports).
 
 Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
@@ -64,6 +68,9 @@ _FALLBACK_CANDIDATES = 24  # a theme with no recurring noun phrase: its candidat
 _AGAINST_STANCE = 0.2  # score taken off a label for the share of its passages of the opposite stance
 _SHARED = 0.5          # score for words the theme's sources and passages use more than other themes' (`_shared_words`), averaged over the words
 _LABEL_WORD = 0.15     # a definition sentence's credit per label word it carries (the label is the theme's own phrase)
+_IDEA_WORD = 0.5       # a word this much shared (`_shared_words`: about half the theme's sources and passages) is its idea
+_IDEA_CANDIDATES = 8   # phrases of one source carrying an idea word no recurring candidate carries (`_idea_phrases`)
+_COVERS = 0.3          # score for the theme's share of sources and passages saying a candidate's best-shared word (`_covers`)
 _DISTINCT = 0.5        # weight of similarity to the closest other theme (MMR's lambda = 1 / (1 + this))
 # Words that may sit inside a noun phrase ("data by ethnicity", "shuttle bus from the town"); any
 # other stop word inside a candidate (was, are, can, have, they …) makes it a clause, not a name.
@@ -237,6 +244,8 @@ def phrase_labels(
     words_of = {i: _content_words(texts[i]) for central in centrals for i in central.tolist()}
     corpus_share = {w: c / max(len(words_of), 1) for w, c in Counter(w for ws in words_of.values() for w in ws).items()}
     shortlist: list[list[tuple[str, list[int], int, float]]] = []
+    shared_by_theme: list[dict[str, float]] = []
+    with_ideas: list[bool] = []
     for j, where in enumerate(found):
         n_groups = len(np.unique(groups[np.asarray(members[j])])) if len(members[j]) else 0
         need = 2 if n_groups >= 2 else 1
@@ -253,6 +262,7 @@ def phrase_labels(
             support = (sources + 0.5 * len(at)) * concentration
             ranked.append((tier, -support, key, at, sources, concentration))
         shared_of = _shared_words(centrals[j], words_of, groups, corpus_share)
+        shared_by_theme.append(shared_of)
         if not any(r[0] == 0 for r in ranked):
             # No noun phrase recurs: noun phrases of any of the theme's central passages, those whose
             # words most of its sources use first ("demand for the programme" in a programme's
@@ -268,8 +278,14 @@ def phrase_labels(
         ranked.sort(key=lambda r: (r[0], r[1], r[2]))
         best_tier = ranked[0][0] if ranked else 0
         limit = _CANDIDATES if best_tier == 0 else _FALLBACK_CANDIDATES
-        shortlist.append([(key, at, s, conc, _shared(key, shared_of)) for tier, _, key, at, s, conc in ranked[:limit]
-                          if tier == best_tier])
+        short = [(key, at, s, conc, _shared(key, shared_of)) for tier, _, key, at, s, conc in ranked[:limit]
+                 if tier == best_tier]
+        ideas = (_idea_phrases(where, surface, shared_of, [r[2] for r in ranked if r[0] == 0], groups, everywhere,
+                               _word_sources(centrals[j], words_of, groups))
+                 if best_tier == 0 and n_groups >= 2 else [])  # one source's theme: all its words are "shared" by all its sources
+        with_ideas.append(bool(ideas))
+        short += ideas
+        shortlist.append(short)
     keys = sorted({k for short in shortlist for k, *_ in short})
     if not keys:
         return [None] * len(members)
@@ -301,10 +317,13 @@ def phrase_labels(
             # also name: close to this theme's centre, far from the nearest other theme's centre; then
             # words most of the theme's sources use (what they share, not one source's instance), said
             # in more of the theme's sources, mostly inside the theme, carrying its distinctive words.
-            score = (float(s[j] - _DISTINCT * other) + _SHARED * shared + _SOURCES * np.log2(sources)
+            # Where idea phrases compete (`_idea_phrases`), also how widely the theme says the
+            # candidate's best word: the idea most sources say over a detail two repeat.
+            covers = _covers(key, shared_by_theme[j]) if with_ideas[j] else 0.0
+            score = (float(s[j] - _DISTINCT * other) + _SHARED * shared + _COVERS * covers + _SOURCES * np.log2(sources)
                      + _CONCENTRATION * concentration + _TERMS * carries - _AGAINST_STANCE * against)
-            _log.debug("%2d %-40s centre=%.2f other=%.2f shared=%.2f sources=%d concentration=%.2f words=%.2f against=%.2f -> %.3f",
-                       j, phrase, s[j], other, shared, sources, concentration, carries, against, score)
+            _log.debug("%2d %-40s centre=%.2f other=%.2f shared=%.2f covers=%.2f sources=%d concentration=%.2f words=%.2f against=%.2f -> %.3f",
+                       j, phrase, s[j], other, shared, covers, sources, concentration, carries, against, score)
             if score > best_score:
                 best, best_score = (key, at, sources), score
         if best is not None:
@@ -312,6 +331,61 @@ def phrase_labels(
             out[j] = PhraseLabel(_as_written(_said_most(best[0], best[1], texts, surface), texts, best[1]),
                                  tuple(sorted(set(best[1]))), best[2])
     return out
+
+
+def _idea_phrases(where: Mapping[str, list[int]], surface: Mapping[str, Counter], shared_of: Mapping[str, float],
+                  recurring: Sequence[str], groups: np.ndarray, everywhere: Mapping[str, int],
+                  sources_of: Mapping[str, int]) -> list[tuple[str, list[int], int, float, float]]:
+    """Noun phrases no two sources repeat whose head is a word most of the theme says (`_IDEA_WORD`)
+    and no recurring candidate carries: the idea, where the only phrases two sources repeat name a
+    detail. The demo's transport theme says "bus" in four of its seven sources ("the bus took over an
+    hour", "no buses to the business park", "poor bus links") while "warehouse jobs", the only
+    phrase two of them repeat, is what two survey answers mention. Their other words must be said by
+    two sources too, so the phrase is the idea and not one source's instance of it. Shortlisted
+    beside the recurring candidates (best idea word first); the scoring decides among them."""
+    carried = {w[:5] for key in recurring for w in key.split()}  # a crude stem: "mentoring" carries "mentor"
+    ideas = {w: v for w, v in shared_of.items() if v >= _IDEA_WORD and w[:5] not in carried}
+    _log.debug("idea words %s", ideas)
+    if not ideas:
+        return []
+    found = []
+    for key, at in where.items():
+        if key in recurring:
+            continue
+        best = ideas.get(_head(key), 0.0)
+        # Each of its other words said by two sources or more: the idea, not one source's instance of
+        # it ("women in headscarves", "cracked phone", "mentor from the Caribbean association").
+        # A verb of action in any form opens no name ("started treatment", "met XXXX").
+        if best and noun_like(_surface(key, surface)) and _lemma(key.split()[0]) not in _VERB_OPENERS and all(
+                _stop(w) or sources_of.get(w, 0) >= 2 for w in key.split()):
+            found.append((-best, -_shared(key, shared_of), key, at))
+    found.sort()
+    return [(key, at, len({groups[i] for i in at}), len(at) / everywhere[key], _shared(key, shared_of))
+            for _, _, key, at in found[:_IDEA_CANDIDATES]]
+
+
+def _word_sources(central: np.ndarray, words_of: Mapping[int, frozenset[str]], groups: np.ndarray) -> dict[str, int]:
+    """Each content word of a theme's central passages -> how many of its sources say it."""
+    by_word: dict[str, set] = defaultdict(set)
+    for i in np.asarray(central).tolist():
+        for word in words_of[i]:
+            by_word[word].add(groups[i])
+    return {w: len(g) for w, g in by_word.items()}
+
+
+def _head(key: str) -> str:
+    """A noun phrase's head, without a tagger: its last word before a preposition or conjunction
+    ("buses" in "buses to the business park", "appointments" in "flexible appointments")."""
+    words = key.split()
+    inside = next((k for k, w in enumerate(words) if k and w in _NP_INSIDE), len(words))
+    return words[inside - 1]
+
+
+def _covers(key: str, shared_of: Mapping[str, float]) -> float:
+    """How widely the theme says a candidate's best-shared word (`_shared_words`): "buses to the
+    business park" carries "bus", which most of a transport theme's sources say; "warehouse jobs"
+    carries words two of them say."""
+    return max((shared_of.get(w, 0.0) for w in key.split() if not _stop(w)), default=0.0)
 
 
 def _content_words(text: str) -> frozenset[str]:

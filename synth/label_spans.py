@@ -29,6 +29,9 @@ _NOT_PLURAL = frozenset("""
     lens gas yes this thus has was does is his hers its ours yours theirs whereabouts
 """.split())
 _SIBILANT_ES = ("sses", "xes", "ches", "shes", "zzes")
+# Nouns in "-us" whose plural is "-uses" ("bus", "buses"): without them "buses" became "buse" and a
+# theme's "bus" and "buses" counted as two words. Listed, as "-uses" is also "excuse" + s.
+_US_NOUNS = frozenset("bus bonus campus census virus status focus syllabus surplus prospectus consensus".split())
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -39,6 +42,8 @@ def singular(word: str) -> str:
     w = word.lower()
     if len(w) < 4 or w in _NOT_PLURAL or not w.endswith("s") or w.endswith(("ss", "us", "is", "'s", "’s")):
         return w
+    if w.endswith("uses") and w[:-2] in _US_NOUNS:
+        return w[:-2]
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(_SIBILANT_ES):
