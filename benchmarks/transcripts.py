@@ -18,7 +18,7 @@ The anchors, BERTopic defaults and BERTopic + `reduce_outliers(embeddings)` exac
 vectors) and are mapped to the spans the same way. All are scored with ../shared/tools/theme_metrics.py.
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 python -m benchmarks.transcripts [--sets napire,nhs] [--per-group 8]
-        [--kind interview] [--keep DIR] [--no-bertopic] [--show-themes N]
+        [--kind interview] [--keep DIR] [--no-bertopic] [--show-themes N] [--turn-context W]
 
 Beside the scores it prints what a user would meet: how the files were read (interview or literature),
 how many passages are interviewer turns or cross two coded spans, and the largest themes' labels.
@@ -122,8 +122,9 @@ class SynthRun:
     seconds: dict[str, float]
 
 
-def run_synth(folder: Path, project_path: Path, *, kind: str | None = None) -> SynthRun:
-    """`synth ingest PROJECT FOLDER [--kind KIND]` then `synth discover PROJECT`, through the calls the CLI makes."""
+def run_synth(folder: Path, project_path: Path, *, kind: str | None = None, turn_context: float = 0.0) -> SynthRun:
+    """`synth ingest PROJECT FOLDER [--kind KIND]` then `synth discover PROJECT [--turn-context W]`, through the
+    calls the CLI makes."""
     from synth.discover import discover
     from synth.ingest import ingest
     from synth.store import Project
@@ -135,7 +136,7 @@ def run_synth(folder: Path, project_path: Path, *, kind: str | None = None) -> S
         seconds["ingest"] = round(time.perf_counter() - start, 1)
     with Project.open(project_path) as project:
         start = time.perf_counter()
-        discover(project)
+        discover(project, turn_context=turn_context)
         seconds["discover"] = round(time.perf_counter() - start, 1)
     with Project.open(project_path, write=False) as project:
         sources = project.sources()
@@ -192,13 +193,14 @@ def diagnose(spans: list[CodedSpan], run: SynthRun) -> dict:
 
 
 def measure(name: str, spans: list[CodedSpan], folder: Path, project_path: Path, *, kind: str | None,
-            bertopic: bool, show: int) -> list[dict]:
+            bertopic: bool, show: int, turn_context: float = 0.0) -> list[dict]:
     gold = [s.code for s in spans]
-    run = run_synth(folder, project_path, kind=kind)
+    run = run_synth(folder, project_path, kind=kind, turn_context=turn_context)
     facts = diagnose(spans, run)
     shown = dict(facts, **{"largest themes": facts["largest themes"][:show]})
     print(json.dumps({"set": name, **shown}, ensure_ascii=False), flush=True)
-    rows = [{"set": name, "method": "synth (ingest + discover, defaults)",
+    rows = [{"set": name, "method": "synth (ingest + discover, defaults)" if not turn_context else
+             f"synth (ingest + discover --turn-context {turn_context:g})",
              **theme_report(span_themes(spans, run.passages, run.file_of, run.theme_of), gold),
              "passages": facts["codable"], "seconds": run.seconds["discover"]}]
     print(json.dumps(rows[-1]), flush=True)
@@ -220,6 +222,7 @@ def main() -> None:
     ap.add_argument("--per-group", type=int, default=8, help="nhs: comments per focus-group transcript")
     ap.add_argument("--kind", choices=["interview"], help="ingest with --kind interview (default: as read)")
     ap.add_argument("--keep", type=Path, help="build the transcripts and projects here (kept) instead of a temp folder")
+    ap.add_argument("--turn-context", type=float, default=0.0, help="discover --turn-context WEIGHT (default: off)")
     ap.add_argument("--no-bertopic", action="store_true")
     ap.add_argument("--show-themes", type=int, default=12, help="the largest themes' labels to print per set")
     args = ap.parse_args()
@@ -243,7 +246,7 @@ def main() -> None:
             print(f"{name}: {len({s.file for s in spans})} transcripts, {len(spans)} coded spans, "
                   f"{len({s.code for s in spans})} codes", flush=True)
             rows += measure(name, spans, folder, project, kind=args.kind, bertopic=not args.no_bertopic,
-                            show=args.show_themes)
+                            show=args.show_themes, turn_context=args.turn_context)
     body = table(["set", "method", "themes", "coverage", "harmonic purity", "NMI", "ARI", "seconds"],
                  [[r["set"], r["method"], r["themes"], f"{r['coverage']:.3f}", f"{r['harmonic_purity']:.3f}",
                    f"{r['NMI']:.3f}", f"{r['ARI']:.3f}", r["seconds"]] for r in rows])

@@ -39,6 +39,7 @@ from .recurring import shape_themes
 from .section_split import Sections
 from .stance import StanceResult, split_by_stance
 from .statuses import REVIEWABLE
+from .turn_context import turn_neighbours, with_turn_context
 from .store import Membership, Project, ThemeRow, now_iso
 from .vectors import UnitRows
 
@@ -70,6 +71,7 @@ class DiscoverReport:
     placed: int = 0
     coverage: float = 0.0
     deductive: int = 0  # passages placed in codebook codes
+    turn_context: int = 0  # passages read with their neighbours in a transcript's speaker turn
     new: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)
@@ -86,12 +88,14 @@ class DiscoverReport:
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
-             stance: bool = True, recluster: bool = False,
+             stance: bool = True, recluster: bool = False, turn_context: float = 0.0,
              vectors_beside_above: int = VECTORS_BESIDE_ABOVE) -> DiscoverReport:
     """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
     (synth/stance.py). `recluster`: partition the whole corpus afresh even when only a few passages
     are new (otherwise those extend the stored themes, synth/incremental.py). `vectors_beside_above`:
     past this many codable passages, new vectors go to shards beside the project, not into its file.
+    `turn_context`: in transcripts, move each passage's vector towards its neighbours in the same speaker
+    turn by this weight before clustering (synth/turn_context.py; 0: off, the default, 0.25 measured).
     `embed_engine` computes the passages' vectors (in this process by default;
     `ray_engine.RayEngine` on a Ray cluster): same contract as `embed_with_cache`, the same vectors.
     An engine that also has `passage_terms` and `categorise_passages` (the Ray engine) computes
@@ -221,10 +225,19 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     block_map = getattr(embed_engine, "blocks", None)
     make_matrix = getattr(block_map, "matrix", None)
     units = UnitRows.of(sub_vectors, make_matrix(sub_vectors.shape, np.float32) if make_matrix else None)
+    if turn_context and any(p.speaker is not None for p in sub_passages):
+        # A long answer's passages read with the ones beside them in its turn (synth/turn_context.py);
+        # every step after this compares the rows so moved, in one space. No transcript: nothing moves.
+        # Off by default: it broke up one of the demo's small recurring ideas, and the proxies cannot
+        # show a gain (docs/benchmarks.md, "Interview transcripts: the turn and the question as context").
+        report.turn_context = with_turn_context(units, turn_neighbours(sub_passages, project.passages()),
+                                                turn_context)
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
-    settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes)}
+    # turn_context as None when off, as runs before it recorded nothing: those may still warm-start.
+    settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes),
+                "turn_context": turn_context or None}
     warm, report.partition_reason = incremental.prepare(
         project, last_run, sub_passages, units, group_ids, settings,
         exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space, recluster=recluster)
@@ -303,7 +316,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         run_id = project.add_run(
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
-                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance, "partition": report.partition},
+                    "codebook": bool(codes), "clusterer": clusterer, "stance": stance, "partition": report.partition,
+                    **({"turn_context": turn_context} if turn_context else {})},
             stats=(incremental.stats_of(warm) if warm is not None else clustering.stats) if clustering else {}, report={},
         )
         project.store_embeddings(spec.model_id, extra_vectors if beside else {**embedded.new_vectors, **extra_vectors})

@@ -43,7 +43,7 @@ from .vectors import UnitRows, unit_rows
 
 WARM_SHARE = 0.10  # passages added or removed since the last full partition, as a share of the corpus
 KEPT_JACCARD = 0.8  # as synth.match: a theme that kept this share of its members is 'kept'
-SETTINGS = ("clusterer", "min_theme_size", "stance", "codebook")  # run params a warm start must share
+SETTINGS = ("clusterer", "min_theme_size", "stance", "codebook", "turn_context")  # run params a warm start must share
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ Examples:
   synth discover review.synth
   synth discover review.synth --seed 7 --min-theme-size 5
   synth discover review.synth --recluster              # partition every passage afresh
+  synth discover review.synth --turn-context 0.25      # transcripts: a passage read with its turn's others
   synth codebook import review.synth framework.qdc && synth discover review.synth --codebook
   synth discover review.synth --embedder onnx-int8     # faster still on a CPU, near-identical vectors
   synth discover review.synth --embedder pytorch       # the bundled model in PyTorch
@@ -68,10 +69,15 @@ Examples:
 @click.option("--no-stance", "no_stance", is_flag=True,
               help="Keep a theme whose passages divide between barrier and enabler (or practice) as one, instead "
                    "of proposing two linked themes on the same topic.")
+@click.option("--turn-context", type=click.FloatRange(0, None), default=0.0, show_default=True,
+              help="In transcripts, read each passage with its neighbours in the same speaker turn: its vector moves "
+                   "towards theirs by this weight before clustering (0.25 was measured; 0: off). See docs/benchmarks.md, "
+                   "'Interview transcripts: the turn and the question as context'.")
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
                      embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
-                     ray_workers: int | None, no_stance: bool, recluster: bool, vectors_beside_above: int) -> None:
+                     ray_workers: int | None, no_stance: bool, recluster: bool, vectors_beside_above: int,
+                     turn_context: float) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -96,7 +102,8 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
                                                          model_dir=model_dir))
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                       embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer,
-                      stance=not no_stance, recluster=recluster, vectors_beside_above=vectors_beside_above)
+                      stance=not no_stance, recluster=recluster, vectors_beside_above=vectors_beside_above,
+                      turn_context=turn_context)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
