@@ -1,0 +1,90 @@
+"""Over-cluster, then merge (BERTopic-style topic reduction) under consensus Ward: an experiment.
+
+Issue 13 item 3 (branch short13). Consensus Ward is fitted at `factor` times its usual number of
+themes; the fine reference themes are then merged by complete linkage on the cosine distance between
+their centroids (in the smoothed space the partition was made in), closest pair first, while the
+farthest pair of fine centroids across the two stays within `distance` and, with `cap`, while the
+union holds at most `cap` typical themes' worth of passages (n / k). The refits' votes are pooled
+over the merged themes (a refit that put a passage in either of two merged fine themes now votes for
+the merged one), so `synth.consensus_themes` then dissolves, splits and places exactly as it does for
+the default. The number of themes comes from the distances, not from sqrt(n/2).
+
+Measured in docs/benchmarks.md, "Over-cluster, then merge"; not an option of synth, because no
+setting won on every dev set. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
+`synth.cluster.ward_votes` for the merging one for the length of one call (as `--reuse-umap` swaps
+`synth.umap_space.reduce`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+import synth.cluster as cluster
+from synth.assign import Votes
+
+
+def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float, cap: float | None = None,
+                     sums: np.ndarray | None = None, floor: float | None = None) -> np.ndarray:
+    """Each row of C (unit centroids) mapped to its merged group, numbered from 0: complete linkage on
+    cosine distance, stopped at `distance`; a merge whose union would exceed `cap` passages is skipped,
+    and so is one whose union is looser than `floor` (its cohesion |sum of its unit rows| / size, from
+    `sums`, each fine theme's sum of its passages' own unit vectors)."""
+    k = len(C)
+    sums = None if sums is None else sums.astype(float).copy()
+    D = np.clip(1.0 - C @ C.T, 0.0, 2.0)
+    np.fill_diagonal(D, np.inf)
+    size = sizes.astype(float).copy()
+    alive = np.ones(k, bool)
+    group = np.arange(k)
+    limit = np.inf if cap is None else cap
+    while True:
+        allowed = D + np.where(size[:, None] + size[None, :] > limit, np.inf, 0.0)
+        allowed[~alive] = np.inf
+        allowed[:, ~alive] = np.inf
+        a, b = np.unravel_index(np.argmin(allowed), allowed.shape)
+        if not allowed[a, b] <= distance:
+            break
+        a, b = min(a, b), max(a, b)
+        if floor is not None and np.linalg.norm(sums[a] + sums[b]) / (size[a] + size[b]) < floor:
+            D[a, b] = D[b, a] = np.inf  # a loose union: these two stay apart (others may still join either)
+            continue
+        if sums is not None:
+            sums[a] += sums[b]
+        D[a] = D[:, a] = np.maximum(D[a], D[b])  # complete linkage: the farthest pair across the union
+        D[a, a] = np.inf
+        size[a] += size[b]
+        alive[b] = False
+        group[group == b] = a
+    return np.unique(group, return_inverse=True)[1]
+
+
+@contextlib.contextmanager
+def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | None = None,
+                       tight: float | None = None) -> Iterator[None]:
+    """Within the block, consensus Ward over-clusters by `factor` and merges (module docstring)."""
+    original = cluster.ward_votes
+
+    def ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds, blocks):
+        smoothed, ref, votes = original(X, fit, use_groups, int(round(factor * k)), n_neighbors, params, steps,
+                                        workers, seconds, blocks)
+        fine = votes.shape[1]
+        sums = np.zeros((fine, smoothed.shape[1]))
+        np.add.at(sums, ref, smoothed)
+        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        sizes = np.bincount(ref, minlength=fine)
+        own = np.zeros((fine, X.shape[1]))  # the passages' own unit vectors, as recurring.py judges tightness
+        np.add.at(own, ref, X)
+        cohesion = np.linalg.norm(own, axis=1)[sizes > 0] / sizes[sizes > 0]
+        group = complete_linkage(centroids, sizes, distance, None if cap is None else cap * len(X) / k,
+                                 own, None if tight is None else float(np.quantile(cohesion, tight)))
+        chosen = np.where(votes.chosen >= 0, group[np.maximum(votes.chosen, 0)], -1)
+        return smoothed, group[ref], Votes(group[ref], chosen, int(group.max()) + 1)
+
+    cluster.ward_votes = ward_votes
+    try:
+        yield
+    finally:
+        cluster.ward_votes = original
