@@ -117,6 +117,11 @@ SYNTH_METHODS = {
     **{f"fine x3 merged d0.3 tight{q:g}{' +rec' if rec else ''}":
        dict(merge=dict(factor=3.0, distance=0.3, tight=q), shaping="after" if rec else None)
        for q in (0.1, 0.25, 0.5) for rec in (False, True)},
+    # ... or merged by shared neighbours instead of centroid distance: the pair whose union's 15-nearest-
+    # neighbour links cross between the two most, while that share is at least s (benchmarks/fine_merge.py).
+    **{f"fine x{f:g} merged by neighbours s{sh:g}{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, share=sh), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for sh in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4) for rec in (False, True)},
 }
 
 

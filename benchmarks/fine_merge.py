@@ -7,7 +7,9 @@ farthest pair of fine centroids across the two stays within `distance` and, with
 union holds at most `cap` typical themes' worth of passages (n / k). The refits' votes are pooled
 over the merged themes (a refit that put a passage in either of two merged fine themes now votes for
 the merged one), so `synth.consensus_themes` then dissolves, splits and places exactly as it does for
-the default. The number of themes comes from the distances, not from sqrt(n/2).
+the default. The number of themes comes from the distances, not from sqrt(n/2). With `tight`, a merge
+whose union is looser than that quantile of the fine themes is refused; with `share`, fine themes are
+merged by shared nearest neighbours instead of centroid distance (`neighbour_merge`).
 
 Measured in docs/benchmarks.md, "Over-cluster, then merge"; not an option of synth, because no
 setting won on every dev set. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
@@ -61,9 +63,50 @@ def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float, cap: flo
     return np.unique(group, return_inverse=True)[1]
 
 
+def neighbour_merge(links: np.ndarray, share: float) -> np.ndarray:
+    """Each fine theme mapped to its merged group: the pair whose union's neighbour links cross between
+    the two most (cross / all the union's internal links; about 0.5 for two halves of one idea that
+    interleave, near 0 for two ideas side by side) merged first, while that share is at least `share`.
+    `links[a, b]`: how many of theme a's passages' nearest neighbours lie in theme b."""
+    L = links.astype(float).copy()
+    k = len(L)
+    alive = np.ones(k, bool)
+    group = np.arange(k)
+    while True:
+        cross = L + L.T
+        inside = np.diag(L)
+        ratio = cross / np.maximum(cross + inside[:, None] + inside[None, :], 1e-12)
+        np.fill_diagonal(ratio, -1.0)
+        ratio[~alive] = -1.0
+        ratio[:, ~alive] = -1.0
+        a, b = np.unravel_index(np.argmax(ratio), ratio.shape)
+        if ratio[a, b] < share:
+            break
+        a, b = min(a, b), max(a, b)
+        L[a] += L[b]
+        L[:, a] += L[:, b]
+        L[b] = 0.0
+        L[:, b] = 0.0
+        alive[b] = False
+        group[group == b] = a
+    return np.unique(group, return_inverse=True)[1]
+
+
+def neighbour_links(X: np.ndarray, labels: np.ndarray, k: int, neighbours: int = 15, block: int = 1024) -> np.ndarray:
+    """links[a, b]: how many of theme a's passages' `neighbours` nearest passages (cosine, X unit rows) are in b."""
+    links = np.zeros((k, k))
+    for start in range(0, len(X), block):
+        sims = X[start:start + block] @ X.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = -np.inf
+        near = np.argpartition(-sims, neighbours, axis=1)[:, :neighbours]
+        np.add.at(links, (np.repeat(labels[start:start + block], neighbours), labels[near].ravel()), 1.0)
+    return links
+
+
 @contextlib.contextmanager
 def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | None = None,
-                       tight: float | None = None) -> Iterator[None]:
+                       tight: float | None = None, share: float | None = None) -> Iterator[None]:
     """Within the block, consensus Ward over-clusters by `factor` and merges (module docstring)."""
     original = cluster.ward_votes
 
@@ -78,8 +121,11 @@ def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | 
         own = np.zeros((fine, X.shape[1]))  # the passages' own unit vectors, as recurring.py judges tightness
         np.add.at(own, ref, X)
         cohesion = np.linalg.norm(own, axis=1)[sizes > 0] / sizes[sizes > 0]
-        group = complete_linkage(centroids, sizes, distance, None if cap is None else cap * len(X) / k,
-                                 own, None if tight is None else float(np.quantile(cohesion, tight)))
+        if share is not None:  # merged by shared neighbours, not by centroid distance
+            group = neighbour_merge(neighbour_links(np.asarray(X, np.float32), ref, fine), share)
+        else:
+            group = complete_linkage(centroids, sizes, distance, None if cap is None else cap * len(X) / k,
+                                     own, None if tight is None else float(np.quantile(cohesion, tight)))
         chosen = np.where(votes.chosen >= 0, group[np.maximum(votes.chosen, 0)], -1)
         return smoothed, group[ref], Votes(group[ref], chosen, int(group.max()) + 1)
 

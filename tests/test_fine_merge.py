@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 import synth.cluster as cluster
-from benchmarks.fine_merge import complete_linkage, merged_fine_themes
+from benchmarks.fine_merge import complete_linkage, merged_fine_themes, neighbour_links, neighbour_merge
 from synth.cluster import ClusterParams, cluster_passages
 
 
@@ -48,3 +48,17 @@ def test_over_clustered_blobs_are_merged_back_and_the_clusterer_restored() -> No
     assert adjusted_rand_score(truth, merged.labels) > 0.95
     # Without the merge the same call still gives the plain partition.
     assert cluster_passages(X, params=params).n_themes == 4
+
+
+def test_interleaved_halves_of_one_blob_merge_by_shared_neighbours_and_a_separate_blob_does_not() -> None:
+    rng = np.random.default_rng(1)
+    centres = _unit(rng.normal(size=(2, 16)))
+    X = _unit(np.repeat(centres, 50, axis=0) + 0.05 * rng.normal(size=(100, 16))).astype(np.float32)
+    # Fine themes: blob 0 cut at random into themes 0 and 1 (interleaved), blob 1 is theme 2.
+    labels = np.where(np.arange(100) < 50, rng.integers(0, 2, 100), 2)
+    links = neighbour_links(X, labels, 3, neighbours=5)
+    assert links.sum() == 100 * 5 and links[0, 2] + links[1, 2] == 0
+    group = neighbour_merge(links, 0.3)
+    assert group[0] == group[1] != group[2]
+    # Asking for more crossing than two random halves have keeps all three apart.
+    assert len(set(neighbour_merge(links, 0.9).tolist())) == 3
