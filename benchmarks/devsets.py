@@ -122,6 +122,14 @@ SYNTH_METHODS = {
     **{f"fine x{f:g} merged by neighbours s{sh:g}{' +rec' if rec else ''}":
        dict(merge=dict(factor=f, share=sh), shaping="after" if rec else None)
        for f in (2.0, 3.0) for sh in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4) for rec in (False, True)},
+    # ... or by centroid distance, then every merged theme looser than the median one taken apart again.
+    **{f"fine x{f:g} merged d{d:g} undo loose{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, distance=d, undo_loose=True), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
+    # ... and the fine themes of a loose merged theme merged again at half the distance.
+    **{f"fine x{f:g} merged d{d:g} undo loose halve{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, distance=d, undo_loose="halve"), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
 }
 
 

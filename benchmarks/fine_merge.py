@@ -9,7 +9,8 @@ over the merged themes (a refit that put a passage in either of two merged fine 
 the merged one), so `synth.consensus_themes` then dissolves, splits and places exactly as it does for
 the default. The number of themes comes from the distances, not from sqrt(n/2). With `tight`, a merge
 whose union is looser than that quantile of the fine themes is refused; with `share`, fine themes are
-merged by shared nearest neighbours instead of centroid distance (`neighbour_merge`).
+merged by shared nearest neighbours instead of centroid distance (`neighbour_merge`); with `undo_loose`,
+merged themes looser than the median one are taken apart again (`_undo_loose`).
 
 Measured in docs/benchmarks.md, "Over-cluster, then merge"; not an option of synth, because no
 setting won on every dev set. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
@@ -104,9 +105,30 @@ def neighbour_links(X: np.ndarray, labels: np.ndarray, k: int, neighbours: int =
     return links
 
 
+def _undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray, centroids: np.ndarray | None = None,
+                again: float | None = None) -> np.ndarray:
+    """Merged groups looser (cohesion of their passages' own vectors) than the median group are taken
+    apart again into their fine themes: a merge should make a theme of one idea, not a catch-all.
+    With `again`, a loose group's fine themes are merged among themselves once more at that distance."""
+    n = int(group.max()) + 1
+    sums = np.zeros((n, own.shape[1]))
+    np.add.at(sums, group, own)
+    count = np.bincount(group, weights=sizes, minlength=n)
+    cohesion = np.linalg.norm(sums, axis=1) / np.maximum(count, 1)
+    parts = np.bincount(group, minlength=n)
+    loose = (parts > 1) & (cohesion < np.median(cohesion[count > 0]))
+    out = np.where(loose[group], n + np.arange(len(group)), group)
+    if again is not None:
+        for g in np.flatnonzero(loose):
+            members = np.flatnonzero(group == g)
+            sub = complete_linkage(centroids[members], sizes[members], again)
+            out[members] = n + len(group) * (g + 1) + sub  # past every id used above
+    return np.unique(out, return_inverse=True)[1]
+
+
 @contextlib.contextmanager
 def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | None = None,
-                       tight: float | None = None, share: float | None = None) -> Iterator[None]:
+                       tight: float | None = None, share: float | None = None, undo_loose: bool = False) -> Iterator[None]:
     """Within the block, consensus Ward over-clusters by `factor` and merges (module docstring)."""
     original = cluster.ward_votes
 
@@ -126,6 +148,8 @@ def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | 
         else:
             group = complete_linkage(centroids, sizes, distance, None if cap is None else cap * len(X) / k,
                                      own, None if tight is None else float(np.quantile(cohesion, tight)))
+        if undo_loose:
+            group = _undo_loose(group, own, sizes, centroids, distance / 2 if undo_loose == "halve" else None)
         chosen = np.where(votes.chosen >= 0, group[np.maximum(votes.chosen, 0)], -1)
         return smoothed, group[ref], Votes(group[ref], chosen, int(group.max()) + 1)
 

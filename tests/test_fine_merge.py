@@ -62,3 +62,17 @@ def test_interleaved_halves_of_one_blob_merge_by_shared_neighbours_and_a_separat
     assert group[0] == group[1] != group[2]
     # Asking for more crossing than two random halves have keeps all three apart.
     assert len(set(neighbour_merge(links, 0.9).tolist())) == 3
+
+
+def test_a_merged_theme_looser_than_the_median_is_taken_apart() -> None:
+    from benchmarks.fine_merge import _undo_loose
+
+    # Fine themes 0+1 merged into a tight group (same direction), 2+3 into a loose one (orthogonal), 4 alone.
+    dirs = np.eye(4)
+    own = np.stack([dirs[0] * 10, dirs[0] * 10, dirs[1] * 10, dirs[2] * 10, dirs[3] * 10])  # sums of 10 rows each
+    sizes = np.full(5, 10)
+    group = np.array([0, 0, 1, 1, 2])
+    out = _undo_loose(group, own, sizes)
+    assert out[0] == out[1]  # cohesion 1.0: kept
+    assert out[2] != out[3]  # cohesion 0.71, below the median (1.0): apart again
+    assert len(set(out.tolist())) == 4
