@@ -125,7 +125,7 @@ SYNTH_METHODS = {
     # ... or by centroid distance, then every merged theme looser than the median one taken apart again.
     **{f"fine x{f:g} merged d{d:g} undo loose{' +rec' if rec else ''}":
        dict(merge=dict(factor=f, distance=d, undo_loose=True), shaping="after" if rec else None)
-       for f in (2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
+       for f in (1.0, 1.5, 2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
     # ... and the fine themes of a loose merged theme merged again at half the distance.
     **{f"fine x{f:g} merged d{d:g} undo loose halve{' +rec' if rec else ''}":
        dict(merge=dict(factor=f, distance=d, undo_loose="halve"), shaping="after" if rec else None)
