@@ -130,6 +130,10 @@ SYNTH_METHODS = {
     **{f"fine x{f:g} merged d{d:g} undo loose halve{' +rec' if rec else ''}":
        dict(merge=dict(factor=f, distance=d, undo_loose="halve"), shaping="after" if rec else None)
        for f in (2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
+    # Near-duplicate themes merged after the clusterer (centroids of the passages' own vectors within
+    # complete-linkage distance d, loose merges undone), placement kept; then the recurring-idea steps.
+    **{f"near-duplicates merged d{d:g}{' +rec' if rec else ''}": dict(merge_after=d, shaping="after" if rec else None)
+       for d in (0.2, 0.3, 0.4, 0.5) for rec in (False, True)},
 }
 
 
@@ -145,6 +149,15 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
     sections = params.pop("sections", None)
     if params.pop("recurring", False):  # the name the coverage section's commands use
         shaping = "after"
+    after = params.pop("merge_after", None)
+    if after:  # near-duplicate themes merged after the clusterer, placement kept (benchmarks/fine_merge.py)
+        from benchmarks.fine_merge import merge_near_duplicates
+
+        result = merge_near_duplicates(cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params)),
+                                       V, after)
+        if shaping:
+            result = shaped(result, V, groups, texts=texts)
+        return result.labels.tolist(), time.perf_counter() - start, result
     merge = params.pop("merge", None)
     if merge:  # the over-cluster-then-merge experiment, around the default clusterer
         from benchmarks.fine_merge import merged_fine_themes

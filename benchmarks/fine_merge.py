@@ -158,3 +158,28 @@ def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | 
         yield
     finally:
         cluster.ward_votes = original
+
+
+def merge_near_duplicates(clustering, vectors: np.ndarray, distance: float):
+    """The clustering with its near-duplicate themes merged after the fact: complete linkage on the
+    themes' centroids (the passages' own vectors) within `distance`, merged themes looser than the median
+    merged theme taken apart again. Placement is left as it was (unplaced passages stay unplaced, for the
+    recurring-idea steps to gather), unlike `merged_fine_themes`, which pools the votes."""
+    from synth.cluster import Clustering
+
+    X = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    k = clustering.n_themes
+    nearest = clustering.nearest
+    placed = clustering.labels >= 0
+    sizes = np.bincount(nearest[placed], minlength=k)
+    own = np.zeros((k, X.shape[1]))
+    np.add.at(own, nearest[placed], X[placed])
+    centroids = own / np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-12)
+    group = _undo_loose(complete_linkage(centroids, sizes, distance), own, sizes)
+    merged = int(group.max()) + 1
+    labels = np.where(placed, group[nearest], -1)
+    sums = np.zeros((merged, X.shape[1]))
+    np.add.at(sums, group[nearest[placed]], X[placed])
+    return Clustering(labels, group[nearest], clustering.probability,
+                      (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32),
+                      {**clustering.stats, "min_theme_size": clustering.stats.get("min_theme_size", 3)})

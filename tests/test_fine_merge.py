@@ -76,3 +76,23 @@ def test_a_merged_theme_looser_than_the_median_is_taken_apart() -> None:
     assert out[0] == out[1]  # cohesion 1.0: kept
     assert out[2] != out[3]  # cohesion 0.71, below the median (1.0): apart again
     assert len(set(out.tolist())) == 4
+
+
+def test_near_duplicate_themes_merge_after_the_fact_and_unplaced_passages_stay_unplaced() -> None:
+    from benchmarks.fine_merge import merge_near_duplicates
+    from synth.cluster import Clustering
+
+    rng = np.random.default_rng(2)
+    centres = _unit(rng.normal(size=(4, 32)))
+    # Themes 0 and 1 are one tight idea cut in two; themes 2-4 are three looser ideas (the merged theme
+    # must be at least as tight as the median theme to stay merged); passage 0 is unplaced.
+    noise = np.repeat([0.05, 0.05, 0.15, 0.15, 0.15], 20)[:, None]
+    X = _unit(np.repeat(centres[[0, 0, 1, 2, 3]], 20, axis=0) + noise * rng.normal(size=(100, 32)))
+    nearest = np.repeat(np.arange(5), 20)
+    labels = nearest.copy()
+    labels[0] = -1
+    base = Clustering(labels, nearest, np.ones(100), np.zeros((5, 32), np.float32), {"min_theme_size": 3})
+    merged = merge_near_duplicates(base, X, 0.3)
+    assert merged.n_themes == 4
+    assert merged.labels[0] == -1 and merged.nearest[0] == merged.labels[1]
+    assert len(set(merged.labels[1:40].tolist())) == 1 and merged.labels[40] != merged.labels[1]
