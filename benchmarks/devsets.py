@@ -106,6 +106,34 @@ SYNTH_METHODS = {
     "propagation": dict(variant="propagate"),
     "propagation lexical": dict(variant="propagate", lexical=True),
     "propagation lexical agreement<0.9": dict(variant="propagate", lexical=True, unsure_below=0.9),
+    # Over-cluster, then merge (benchmarks/fine_merge.py, branch short13): consensus Ward at x{f} its themes,
+    # the fine themes merged by complete linkage on centroid cosine within distance d (cap: no union above
+    # c typical themes' passages), votes pooled; then discover's recurring-idea steps ("+rec").
+    **{f"fine x{f:g} merged d{d:g}{f' cap{c:g}' if c else ''}{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, distance=d, cap=c), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for d in (0.2, 0.3, 0.4) for c in (None, 2.0, 4.0) for rec in (False, True)},
+    # ... and a merge refused when the union is looser (mean cosine of its passages' own vectors to their
+    # centre) than the q-quantile of the fine themes' (q = 0.1, 0.25, 0.5).
+    **{f"fine x3 merged d0.3 tight{q:g}{' +rec' if rec else ''}":
+       dict(merge=dict(factor=3.0, distance=0.3, tight=q), shaping="after" if rec else None)
+       for q in (0.1, 0.25, 0.5) for rec in (False, True)},
+    # ... or merged by shared neighbours instead of centroid distance: the pair whose union's 15-nearest-
+    # neighbour links cross between the two most, while that share is at least s (benchmarks/fine_merge.py).
+    **{f"fine x{f:g} merged by neighbours s{sh:g}{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, share=sh), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for sh in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4) for rec in (False, True)},
+    # ... or by centroid distance, then every merged theme looser than the median one taken apart again.
+    **{f"fine x{f:g} merged d{d:g} undo loose{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, distance=d, undo_loose=True), shaping="after" if rec else None)
+       for f in (1.0, 1.5, 2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
+    # ... and the fine themes of a loose merged theme merged again at half the distance.
+    **{f"fine x{f:g} merged d{d:g} undo loose halve{' +rec' if rec else ''}":
+       dict(merge=dict(factor=f, distance=d, undo_loose="halve"), shaping="after" if rec else None)
+       for f in (2.0, 3.0) for d in (0.3, 0.4) for rec in (False, True)},
+    # Near-duplicate themes merged after the clusterer (centroids of the passages' own vectors within
+    # complete-linkage distance d, loose merges undone), placement kept; then the recurring-idea steps.
+    **{f"near-duplicates merged d{d:g}{' +rec' if rec else ''}": dict(merge_after=d, shaping="after" if rec else None)
+       for d in (0.2, 0.3, 0.4, 0.5) for rec in (False, True)},
 }
 
 
@@ -121,6 +149,24 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
     sections = params.pop("sections", None)
     if params.pop("recurring", False):  # the name the coverage section's commands use
         shaping = "after"
+    after = params.pop("merge_after", None)
+    if after:  # near-duplicate themes merged after the clusterer, placement kept (benchmarks/fine_merge.py)
+        from benchmarks.fine_merge import merge_near_duplicates
+
+        result = merge_near_duplicates(cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params)),
+                                       V, after)
+        if shaping:
+            result = shaped(result, V, groups, texts=texts)
+        return result.labels.tolist(), time.perf_counter() - start, result
+    merge = params.pop("merge", None)
+    if merge:  # the over-cluster-then-merge experiment, around the default clusterer
+        from benchmarks.fine_merge import merged_fine_themes
+
+        with merged_fine_themes(**merge):
+            result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params))
+        if shaping:
+            result = shaped(result, V, groups, texts=texts)
+        return result.labels.tolist(), time.perf_counter() - start, result
     if params.get("clusterer"):
         from synth.clusterers import NEEDS_TEXTS, make_clusterer
 
