@@ -183,3 +183,69 @@ def merge_near_duplicates(clustering, vectors: np.ndarray, distance: float):
     return Clustering(labels, group[nearest], clustering.probability,
                       (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32),
                       {**clustering.stats, "min_theme_size": clustering.stats.get("min_theme_size", 3)})
+
+
+def merged_keeping_gathered(run, vectors, groups, *, factor: float = 1.0, **merge):
+    """Gather before merging (branch dup13): the merge with pooled votes places passages that the
+    partition before the merge left unplaced, among them small recurring ideas that discover's
+    recurring-idea step would have gathered into a theme of their own (the demo's community-language
+    advisers, 3 passages from 3 interviews, end up a quarter of a merged "Written agreement" theme).
+    So the recurring ideas are gathered from the unmerged partition's unplaced passages first, and
+    kept as themes of the merged one. `run()` runs the clusterer (`synth.cluster.cluster_passages`
+    with its parameters); consensus Ward's refits are fitted once, at `factor` x its themes, and both
+    partitions are made from the same votes, so this costs one more assignment, not a second fit."""
+    from synth.recurring import gather_unplaced
+
+    original, fitted = cluster.ward_votes, []
+
+    def fine_votes(X, fit, use_groups, k, *rest):
+        if not fitted:
+            fitted.append(original(X, fit, use_groups, int(round(factor * k)), *rest))
+        return fitted[0]
+
+    cluster.ward_votes = fine_votes
+    try:
+        before = run()
+        with merged_fine_themes(factor=1.0, **merge):  # wraps fine_votes: the same refits, pooled
+            merged = run()
+    finally:
+        cluster.ward_votes = original
+    groups = np.arange(len(before.labels)) if groups is None else np.asarray(groups)
+    gathered, _ = gather_unplaced(before, vectors, groups)
+    return with_gathered(merged, gathered, before.n_themes, vectors)
+
+
+def with_gathered(merged, gathered, first: int, vectors):
+    """`merged` with each theme of `gathered` numbered `first` or above (the recurring ideas gathered
+    from the unmerged partition's unplaced) made a theme of its own; the themes it takes passages
+    from keep the rest (a group that would empty one is left where the merge put it)."""
+    from dataclasses import replace
+
+    from synth.vectors import unit_rows
+
+    X = unit_rows(vectors)
+    labels, nearest = merged.labels.copy(), merged.nearest.copy()
+    probability = merged.probability.copy()
+    centroids = [c for c in merged.centroids]
+    kept = 0
+    for j in range(first, gathered.n_themes):
+        group = np.flatnonzero(gathered.labels == j)
+        taken = labels[group]
+        left = np.bincount(labels[labels >= 0], minlength=len(centroids)) - np.bincount(taken[taken >= 0],
+                                                                                       minlength=len(centroids))
+        if (left[np.unique(taken[taken >= 0])] <= 0).any():
+            continue
+        labels[group] = nearest[group] = len(centroids)
+        probability[group] = np.maximum(probability[group], 0.5)
+        centroids.append(gathered.centroids[j])
+        for t in np.unique(taken[taken >= 0]):  # the themes it left: their centres without it
+            total = np.asarray(X[np.flatnonzero(labels == t)], np.float64).sum(axis=0)
+            centroids[t] = (total / max(np.linalg.norm(total), 1e-12)).astype(merged.centroids.dtype)
+        kept += 1
+    if not kept:
+        return merged
+    sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
+    stats = {**merged.stats, "n_themes": len(centroids), "gathered_before_merge": kept,
+             "coverage": float((labels >= 0).mean()), "theme_sizes": [int(s) for s in sizes]}
+    return replace(merged, labels=labels, nearest=nearest, probability=probability,
+                   centroids=np.stack(centroids).astype(merged.centroids.dtype), stats=stats)
