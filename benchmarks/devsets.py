@@ -139,6 +139,12 @@ SYNTH_METHODS = {
     # the clusterer's themes; the merge as "fine xF merged dD undo loose"; then discover's steps.
     **{f"fine x{f:g} merged d{d:g} undo loose gathered first +rec":
        dict(merge=dict(factor=f, distance=d, undo_loose=True), gather_first=True, shaping="after")
+       for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4, 0.5)},
+    # ... and the passages a loose merged theme taken apart leaves unplaced placed as the merged theme
+    # would have placed them, in their nearest part (benchmarks.fine_merge.placed_as_pooled).
+    **{f"fine x{f:g} merged d{d:g} undo loose placed gathered first +rec":
+       dict(merge=dict(factor=f, distance=d, undo_loose=True, place_pooled=True), gather_first=True,
+            shaping="after")
        for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4)},
 }
 

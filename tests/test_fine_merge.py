@@ -106,17 +106,21 @@ def test_a_gathered_idea_is_taken_out_of_the_merged_theme_unless_that_would_empt
     X = _unit(rng.normal(size=(30, 16))).astype(np.float32)
     # The merge put passages 0-19 in theme 0 and 20-29 in theme 1; before it, passages 0-3 were unplaced
     # and gathered as theme 2 (first gathered theme: 2), and passages 20-29 all gathered as theme 3.
-    merged = Clustering(np.repeat([0, 1], [20, 10]), np.repeat([0, 1], [20, 10]), np.ones(30),
+    # Passages 4-6 were gathered as theme 4 and the merge left them unplaced: left to discover's gathering.
+    merged_labels = np.repeat([0, 1], [20, 10])
+    merged_labels[4:7] = -1
+    merged = Clustering(merged_labels, np.repeat([0, 1], [20, 10]), np.ones(30),
                         np.zeros((2, 16), np.float32), {"min_theme_size": 3})
-    gathered_labels = np.r_[[2, 2, 2, 2], np.zeros(16, int), np.full(10, 3)]
-    centres = np.zeros((4, 16), np.float32)
+    gathered_labels = np.r_[[2, 2, 2, 2], [4, 4, 4], np.zeros(13, int), np.full(10, 3)]
+    centres = np.zeros((5, 16), np.float32)
     centres[2] = _unit(X[:4].sum(axis=0, keepdims=True))[0]
     gathered = Clustering(gathered_labels, gathered_labels, np.ones(30), centres, {})
     out = with_gathered(merged, gathered, 2, X)
     assert out.n_themes == 3 and out.stats["gathered_before_merge"] == 1
-    assert set(out.labels[:4].tolist()) == {2} and set(out.labels[4:20].tolist()) == {0}
+    assert set(out.labels[:4].tolist()) == {2} and set(out.labels[7:20].tolist()) == {0}
+    assert (out.labels[4:7] == -1).all()
     assert (out.labels[20:] == 1).all()  # taking all of theme 1 would empty it: left where the merge put it
-    expected = _unit(X[4:20].sum(axis=0, keepdims=True))[0]
+    expected = _unit(X[7:20].sum(axis=0, keepdims=True))[0]
     assert np.allclose(out.centroids[0], expected, atol=1e-5)  # theme 0's centre without the gathered idea
 
 
