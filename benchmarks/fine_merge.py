@@ -12,8 +12,13 @@ whose union is looser than that quantile of the fine themes is refused; with `sh
 merged by shared nearest neighbours instead of centroid distance (`neighbour_merge`); with `undo_loose`,
 merged themes looser than the median one are taken apart again (`_undo_loose`).
 
-Measured in docs/benchmarks.md, "Over-cluster, then merge"; not an option of synth, because no
-setting won on every dev set. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
+Branch dup13 adds `merged_keeping_gathered`: recurring ideas gathered from the unmerged partition
+before the merge and kept as themes (so the demo's community-language finding survives it), the same
+refits used for both, and optionally (`placed_as_pooled`) the passages a loose merged theme taken apart
+leaves unplaced placed in their nearest part.
+
+Measured in docs/benchmarks.md, "Over-cluster, then merge" and its section 4; not an option of synth:
+no setting won on every dev set (short13), and the one that does (x1.6 d0.4, dup13) changes the demo. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
 `synth.cluster.ward_votes` for the merging one for the length of one call (as `--reuse-umap` swaps
 `synth.umap_space.reduce`).
 """
