@@ -134,6 +134,18 @@ SYNTH_METHODS = {
     # complete-linkage distance d, loose merges undone), placement kept; then the recurring-idea steps.
     **{f"near-duplicates merged d{d:g}{' +rec' if rec else ''}": dict(merge_after=d, shaping="after" if rec else None)
        for d in (0.2, 0.3, 0.4, 0.5) for rec in (False, True)},
+    # Gather before merging (branch dup13): the recurring ideas gathered from the unmerged partition's
+    # unplaced kept as themes of the merged one (benchmarks.fine_merge.merged_keeping_gathered), at x{f}
+    # the clusterer's themes; the merge as "fine xF merged dD undo loose"; then discover's steps.
+    **{f"fine x{f:g} merged d{d:g} undo loose gathered first +rec":
+       dict(merge=dict(factor=f, distance=d, undo_loose=True), gather_first=True, shaping="after")
+       for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4, 0.5)},
+    # ... and the passages a loose merged theme taken apart leaves unplaced placed as the merged theme
+    # would have placed them, in their nearest part (benchmarks.fine_merge.placed_as_pooled).
+    **{f"fine x{f:g} merged d{d:g} undo loose placed gathered first +rec":
+       dict(merge=dict(factor=f, distance=d, undo_loose=True, place_pooled=True), gather_first=True,
+            shaping="after")
+       for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4)},
 }
 
 
@@ -159,6 +171,14 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
             result = shaped(result, V, groups, texts=texts)
         return result.labels.tolist(), time.perf_counter() - start, result
     merge = params.pop("merge", None)
+    if merge and params.pop("gather_first", False):  # recurring ideas gathered before the merge (dup13)
+        from benchmarks.fine_merge import merged_keeping_gathered
+
+        result = merged_keeping_gathered(
+            lambda: cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params)), V, groups,
+            **merge)
+        result = shaped(result, V, groups, texts=texts)
+        return result.labels.tolist(), time.perf_counter() - start, result
     if merge:  # the over-cluster-then-merge experiment, around the default clusterer
         from benchmarks.fine_merge import merged_fine_themes
 

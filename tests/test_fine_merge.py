@@ -96,3 +96,59 @@ def test_near_duplicate_themes_merge_after_the_fact_and_unplaced_passages_stay_u
     assert merged.n_themes == 4
     assert merged.labels[0] == -1 and merged.nearest[0] == merged.labels[1]
     assert len(set(merged.labels[1:40].tolist())) == 1 and merged.labels[40] != merged.labels[1]
+
+
+def test_a_gathered_idea_is_taken_out_of_the_merged_theme_unless_that_would_empty_it() -> None:
+    from benchmarks.fine_merge import with_gathered
+    from synth.cluster import Clustering
+
+    rng = np.random.default_rng(3)
+    X = _unit(rng.normal(size=(30, 16))).astype(np.float32)
+    # The merge put passages 0-19 in theme 0 and 20-29 in theme 1; before it, passages 0-3 were unplaced
+    # and gathered as theme 2 (first gathered theme: 2), and passages 20-29 all gathered as theme 3.
+    # Passages 4-6 were gathered as theme 4 and the merge left them unplaced: left to discover's gathering.
+    merged_labels = np.repeat([0, 1], [20, 10])
+    merged_labels[4:7] = -1
+    merged = Clustering(merged_labels, np.repeat([0, 1], [20, 10]), np.ones(30),
+                        np.zeros((2, 16), np.float32), {"min_theme_size": 3})
+    gathered_labels = np.r_[[2, 2, 2, 2], [4, 4, 4], np.zeros(13, int), np.full(10, 3)]
+    centres = np.zeros((5, 16), np.float32)
+    centres[2] = _unit(X[:4].sum(axis=0, keepdims=True))[0]
+    gathered = Clustering(gathered_labels, gathered_labels, np.ones(30), centres, {})
+    out = with_gathered(merged, gathered, 2, X)
+    assert out.n_themes == 3 and out.stats["gathered_before_merge"] == 1
+    assert set(out.labels[:4].tolist()) == {2} and set(out.labels[7:20].tolist()) == {0}
+    assert (out.labels[4:7] == -1).all()
+    assert (out.labels[20:] == 1).all()  # taking all of theme 1 would empty it: left where the merge put it
+    expected = _unit(X[7:20].sum(axis=0, keepdims=True))[0]
+    assert np.allclose(out.centroids[0], expected, atol=1e-5)  # theme 0's centre without the gathered idea
+
+
+def test_the_demo_keeps_its_community_language_idea_when_near_duplicates_are_merged(tmp_path, monkeypatch) -> None:
+    """The merge with pooled votes placed the demo's community-language passages (3 interviews) in a
+    "Written agreement" theme; gathered before the merge, they stay a theme of their own."""
+    import synth.discover as discover
+    from benchmarks.fine_merge import merged_keeping_gathered
+    from conftest import DEMO, Synth
+    from synth.store import Project
+
+    def merging(units, group_ids=None, params=None, progress=None, block_map=None):
+        return merged_keeping_gathered(lambda: cluster_passages(units, group_ids=group_ids, params=params,
+                                                                progress=progress, block_map=block_map),
+                                       units, group_ids, distance=0.3, undo_loose=True)
+
+    original = cluster.ward_votes
+    monkeypatch.setattr(discover, "cluster_passages", merging)
+    path = tmp_path / "demo.synth"
+    Synth().ok("ingest", path, DEMO)
+    Synth().ok("discover", path, "--seed", "42")
+    assert cluster.ward_votes is original
+    starts = ("We try to send work coaches who speak community languages",
+              "Just that having work coaches who speak the language", "The work coach at the mosque centre spoke Urdu")
+    with Project.open(path, create=False) as project:
+        passages = {p.id: p for p in project.passages()}
+        members = {t.id: [passages[m.passage_id] for m in project.memberships(theme_id=t.id, placed=True)]
+                   for t in project.themes()}
+    best = max(members.values(), key=lambda ps: sum(p.text.startswith(starts) for p in ps))
+    hits = [p for p in best if p.text.startswith(starts)]
+    assert len({p.source_id for p in hits}) >= 2 and len(hits) >= 0.5 * len(best), [p.text[:60] for p in best]
