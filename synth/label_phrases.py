@@ -1,6 +1,6 @@
 """Theme labels an analyst can keep: a verbatim phrase, and a definition quoted from the theme.
 
-Over 550 lines because label choice and the quoted definition share one set of word rules (stop
+Over 450 lines (about 600) because label choice and the quoted definition share one set of word rules (stop
 words, the crude stems of `_carries`/`_carried`, stance cues), and both are read with them in view.
 
 Label (issue 13, item 4): candidate phrases are runs of 2-6 words inside one clause of the theme's
