@@ -343,8 +343,8 @@ def _idea_phrases(where: Mapping[str, list[int]], surface: Mapping[str, Counter]
     phrase two of them repeat, is what two survey answers mention. Their other words must be said by
     two sources too, so the phrase is the idea and not one source's instance of it. Shortlisted
     beside the recurring candidates (best idea word first); the scoring decides among them."""
-    carried = {w[:5] for key in recurring for w in key.split()}  # a crude stem: "mentoring" carries "mentor"
-    ideas = {w: v for w, v in shared_of.items() if v >= _IDEA_WORD and w[:5] not in carried}
+    carried = {_stem(w) for key in recurring for w in key.split()}
+    ideas = {w: v for w, v in shared_of.items() if v >= _IDEA_WORD and _stem(w) not in carried}
     _log.debug("idea words %s", ideas)
     if not ideas:
         return []
@@ -439,13 +439,24 @@ def _cut_short(phrase: str, texts: Sequence[str], at: Sequence[int]) -> bool:
     return n >= _CUT_SHORT * len(passages) and not _stop(word)
 
 
-def _carries(key: str, weights: Mapping[str, float]) -> float:
-    """How much of a theme's distinctive vocabulary a candidate carries: its best word's weight."""
-    # Compared on a crude stem (first five letters): "mentoring" carries "mentor".
+def _stem(word: str) -> str:
+    """A crude stem, the first five letters: "mentoring" carries "mentor" (label words and the theme's
+    vocabulary are compared on it)."""
+    return word[:5]
+
+
+def _folded(weights: Mapping[str, float]) -> dict[str, float]:
+    """Word weights on their stems, each stem at its best word's weight."""
     folded: dict[str, float] = {}
     for w, v in weights.items():
-        folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
-    return max((folded.get(w[:5], 0.0) for w in key.split() if not _stop(w)), default=0.0)
+        folded[_stem(w)] = max(v, folded.get(_stem(w), 0.0))
+    return folded
+
+
+def _carries(key: str, weights: Mapping[str, float]) -> float:
+    """How much of a theme's distinctive vocabulary a candidate carries: its best word's weight."""
+    folded = _folded(weights)
+    return max((folded.get(_stem(w), 0.0) for w in key.split() if not _stop(w)), default=0.0)
 
 
 def _said_most(key: str, at: Sequence[int], texts: Sequence[str], surface: Mapping[str, Counter]) -> str:
@@ -526,11 +537,9 @@ def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequen
 def _carried(sentence: str, weights: Mapping[str, float]) -> float:
     """The theme's distinctive vocabulary in a sentence: the weights of its distinct words (on the
     same crude stem as `_carries`), over the square root of its length so long sentences don't win."""
-    folded: dict[str, float] = {}
-    for w, v in weights.items():
-        folded[w[:5]] = max(v, folded.get(w[:5], 0.0))
+    folded = _folded(weights)
     words = _WORD.findall(sentence.lower())
-    stems = {w[:5] for w in words if not _stop(w)}
+    stems = {_stem(w) for w in words if not _stop(w)}
     return sum(folded.get(stem, 0.0) for stem in stems) / max(len(words), 1) ** 0.5
 
 
