@@ -225,6 +225,11 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
 # (docs/benchmarks.md, "Categories: the question as a prior").
 QUESTION_WEIGHT = 2.0
 QUESTION_MARGIN = 0.5  # the leading category's cue weight must exceed the next one's by this much
+# ... and reach one decisive cue (weight 1): a weak general cue alone is not a question's wording. The
+# NHS survey's question column holds "Trust A - Q1", whose "Trust" (an enabler cue of weight 0.5)
+# leaned every answer to enabler, so "Staff are never around" read as praise and "Cannot think of
+# anything" as a complaint (docs/benchmarks.md, "A second review read as a user").
+QUESTION_MIN_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -283,14 +288,16 @@ def question_prior(question: str) -> QuestionPrior:
 
 
 def question_category(cues: Sequence[CueMatch]) -> str | None:
-    """The category a question's cues lean to, when one leads the others by QUESTION_MARGIN."""
+    """The category a question's cues lean to, when one leads the others by QUESTION_MARGIN and its
+    cues weigh at least QUESTION_MIN_WEIGHT."""
     totals = dict.fromkeys(("barrier", "enabler", "practice"), 0.0)
     for c in cues:
         target = c.counts_for
         if target in totals:
             totals[target] += c.weight
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-    return ranked[0][0] if ranked[0][1] > 0 and ranked[0][1] - ranked[1][1] >= QUESTION_MARGIN else None
+    leads = ranked[0][1] >= QUESTION_MIN_WEIGHT and ranked[0][1] - ranked[1][1] >= QUESTION_MARGIN
+    return ranked[0][0] if leads else None
 
 
 @functools.cache
@@ -370,8 +377,11 @@ def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float
         reasons.append("also: " + ", ".join(others))
     cue_counts: dict[str, int] = {}
     for m in members:
+        # A question's cues count only where the question leaned its answers (as the passage's reasons say).
+        asked = [c for c in m.cues if c.question]
+        leaned = bool(asked) and question_category(asked) is not None
         for cue in m.cues:
-            if cue.counts_for == winner:
+            if cue.counts_for == winner and (leaned or not cue.question):
                 key = cue.phrase.lower() if cue.negated else cue.lemma
                 cue_counts[key] = cue_counts.get(key, 0) + 1
     if cue_counts:
