@@ -100,6 +100,11 @@ _EXTRA_STOP = {"yes", "yeah", "okay", "ok", "lot", "lots", "thing", "things", "r
                "frankly", "literally", "absolutely", "totally", "always", "sometimes", "often"}
 
 
+# Anonymisation placeholders ("Dr XXXX", "[name redacted]"): what was taken out is no theme's name.
+# The trial of a second review labelled a theme of thanks to named staff "Dr XXXX".
+_PLACEHOLDER = re.compile(r"x{2,}|redacted|anonymi[sz]ed")
+
+
 @dataclass(frozen=True)
 class PhraseLabel:
     phrase: str                      # lower-case, as it occurs in the passages
@@ -112,7 +117,8 @@ def _clause_words(text: str) -> list[list[str]]:
 
 
 def _stop(word: str) -> bool:
-    return word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2 or "'" in word or "’" in word
+    return (word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2 or "'" in word or "’" in word
+            or _PLACEHOLDER.fullmatch(word) is not None)
 
 
 def candidate_phrases(text: str) -> set[str]:

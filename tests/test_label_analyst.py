@@ -164,3 +164,19 @@ def test_a_label_taken_from_shouted_passages_is_not_shouted():
     mixed = shouted + ["We had no time to learn about the ESOL classes."]
     assert _as_written("time to learn", mixed, [0, 2]) == "Time to learn"
     assert _as_written("esol classes", ["The ESOL classes were full, and the waiting list was long."], [0]) == "ESOL classes"
+
+
+def test_an_anonymisation_placeholder_is_no_label():
+    """The trial of a second review labelled a theme of thanks to named staff "Dr XXXX": what was taken
+    out of the comments is no theme's name."""
+    from synth.label_phrases import candidate_phrases
+
+    assert not any("xxxx" in p or "redacted" in p
+                   for p in candidate_phrases("Thank you Dr XXXX and [name redacted] for the kind care."))
+    texts = ["Dr XXXX was excellent and explained everything.", "Thank you Dr XXXX, so kind.",
+             "Dr XXXX listened to my mother.", "Thank you to the friendly staff on the ward.",
+             "Friendly staff explained everything to my mother."]
+    groups = np.arange(5)
+    centroids = np.eye(8, dtype=np.float32)[:1]
+    (label,) = phrase_labels(texts, [np.arange(5)], centroids, centroids[[0] * 5], groups, _encode_bag)
+    assert label.phrase.lower() == "friendly staff", label  # "Dr XXXX" before
