@@ -58,6 +58,11 @@ class PassageCategory:
     cue_weight: Mapping[str, float] = field(default_factory=dict)  # summed cue weight counted for each category
     nearest_prototype: str = ""  # the prototype statement closest to the passage, for the winning category
 
+    @property
+    def nil_answer(self) -> str | None:
+        """The passage's nil-answer phrase ("Cannot think of anything"), verbatim, when it is one."""
+        return next((c.phrase for c in self.cues if c.lemma == NIL_LEMMA and not c.question), None)
+
     def reasons(self) -> tuple[str, ...]:
         """Why the passage got its category, in words an analyst can check against the text."""
         out = [f"{self.category} {self.scores[self.category]:.2f} ("

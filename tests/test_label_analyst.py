@@ -180,3 +180,41 @@ def test_an_anonymisation_placeholder_is_no_label():
     centroids = np.eye(8, dtype=np.float32)[:1]
     (label,) = phrase_labels(texts, [np.arange(5)], centroids, centroids[[0] * 5], groups, _encode_bag)
     assert label.phrase.lower() == "friendly staff", label  # "Dr XXXX" before
+
+
+def test_a_theme_of_nil_answers_is_labelled_by_the_nil_answer_most_give():
+    """The trial of a second review: themes of survey replies saying there was nothing to report were
+    labelled by what their words left over ("Comes mind" from "Nothing comes mind", "Good thank")."""
+    from synth.categorise import categorise_passages
+    from synth.embed import Embedder, resolve_model
+    from synth.nlp import display_forms_of
+
+    texts = ["Cannot think of anything", "Cannot think of anything.", "I can't think of anything, thank you",
+             "Nothing comes to mind", "Good thank you, cannot think of anything",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    model = Embedder(resolve_model(), device="cpu")
+    nil = [c.nil_answer for c in categorise_passages(texts, model.encode(texts))]
+    assert nil[:5] == ["Cannot think of anything", "Cannot think of anything", "I can't think of anything",
+                       "Nothing comes to mind", None] and nil[5:] == [None] * 3
+    X = model.encode(texts)
+
+    def clustered(theme_of: list[int]) -> Clustering:
+        labels = np.array(theme_of)
+        centres = np.stack([X[labels == j].mean(axis=0) for j in range(labels.max() + 1)]).astype(np.float32)
+        return Clustering(labels, labels.copy(), np.ones(len(labels)), centres, {})
+
+    clustering = clustered([0] * 5 + [1] * 3)
+    terms = passage_terms(texts)
+    groups = np.arange(8)
+    args = (texts, clustering, X, groups, [t.lemmas for t in terms])
+    kw = dict(forms=display_forms_of(terms), encode=model.encode, source_names=[f"s{i}" for i in range(8)])
+    plain = describe_themes(*args, **kw)
+    assert "think of anything" not in plain[0].label.lower()  # what the words alone gave
+    nil_theme, car_park = describe_themes(*args, **kw, nil_answers=nil)
+    assert nil_theme.label == "Cannot think of anything" and nil_theme.label_passages == (0, 1)
+    assert car_park.label == plain[1].label  # a theme of few nil answers keeps its own label
+    # a second theme of nil answers takes the next phrase its replies give, not the same label
+    first, second, _ = describe_themes(texts, clustered([0, 0, 1, 1, 1, 2, 2, 2]), X, groups, [t.lemmas for t in terms], **kw,
+                                       nil_answers=nil)
+    assert first.label == "Cannot think of anything" and second.label == "I can't think of anything"
