@@ -11,12 +11,19 @@
   benchmarks.datasets.nhs_sample picks) with columns respondent_id, question, comment, trust.
 
 The data stay outside the repository (their licences are in ../shared/README.md).
+
+    PYTHONPATH=. python -m benchmarks.trial_corpus --score P.synth [P2.synth ...] [--anchors]
+
+scores the survey comments of discovered projects against their NHS staff subcategories (each row
+takes the theme of its longest placed passage; -1 when none is placed) with ../shared/tools'
+metrics, and prints each project's themes with the triangulation and category an analyst sees.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -88,12 +95,58 @@ def _manifest(folder: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def score(project_path: Path) -> dict:
+    from benchmarks.datasets import theme_report
+    from synth.store import Project
+
+    gold_of = {f"R{int(r['row_index']):05d}": r["subcategory"] for r in nhs()}
+    with Project.open(project_path, write=False) as project:
+        sources = {s.id: s for s in project.sources() if s.kind == "survey"}
+        passages = [p for p in project.passages() if p.source_id in sources and p.codable]
+        members = project.memberships_of([p.id for p in passages])
+        best: dict[int, tuple[int, int]] = {}  # source id -> (length, theme)
+        for p in passages:
+            m = members.get(p.id)
+            theme = m.theme_id if m is not None and m.placed and m.theme_id is not None else -1
+            if theme >= 0 and (p.source_id not in best or len(p.text) > best[p.source_id][0]):
+                best[p.source_id] = (len(p.text), theme)
+        ids = sorted(sources)
+        pred = [best.get(i, (0, -1))[1] for i in ids]
+        gold = [gold_of[sources[i].metadata["respondent_id"]] for i in ids]
+    return {"project": str(project_path), "rows": len(ids), **theme_report(pred, gold)}
+
+
+def anchors(count: int) -> list[dict]:
+    """Both BERTopic anchors (benchmarks.devsets.bertopic_runs) on the trial's survey comments, whole."""
+    from benchmarks.datasets import embed, theme_report
+    from benchmarks.devsets import bertopic_runs
+
+    rows = nhs()
+    picked = [rows[i] for i in nhs_sample(rows, count)]
+    texts = [r["feedback"] for r in picked]
+    runs = bertopic_runs(texts, embed(texts))
+    return [{"project": variant, "rows": len(texts), **theme_report([int(t) for t in topics],
+                                                                    [r["subcategory"] for r in picked])}
+            for variant, (topics, _) in runs.items()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("folder", type=Path)
+    ap.add_argument("folder", type=Path, nargs="?")
+    ap.add_argument("--score", type=Path, nargs="+", help="score discovered projects (see the docstring)")
+    ap.add_argument("--anchors", action="store_true", help="--score: BERTopic's two anchors on the same comments too")
     ap.add_argument("--interviews", type=int, default=20)
     ap.add_argument("--comments", type=int, default=1500)
     args = ap.parse_args()
+    if args.score:
+        for path in args.score:
+            print(json.dumps(score(path)))
+        if args.anchors:
+            for row in anchors(args.comments):
+                print(json.dumps(row))
+        return
+    if args.folder is None:
+        ap.error("give the folder to build, or --score PROJECT")
     if args.folder.exists():
         shutil.rmtree(args.folder)
     build_literature(args.folder / "literature")
