@@ -435,14 +435,21 @@ _CUT_SHORT = 2 / 3  # share of a candidate's passages that go on with one same w
 def _cut_short(phrase: str, texts: Sequence[str], at: Sequence[int]) -> bool:
     """Whether a candidate stops one word short of a name: most of the passages saying it (two
     thirds) go on with the same content word ("bus route to the business" + "park", "Food and Drug"
-    + "Administration"). Candidates are at most six words, so the longer name may not be one."""
-    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"[ \t-]+(\w+)",
+    + "Administration"), or with "of" and a content word ("development and lack" + "of proper
+    review": the trial of a second review; not "Higher Education Act" + "of 1965", "took good care"
+    + "of me"). Candidates are at most six words, so the longer name may not be one."""
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"[ \t-]+(\w+)(?:\W+(\w+))?",
                          re.IGNORECASE)
     passages = sorted(set(at))
-    following = Counter(word for i in passages
-                        for word in {m.group(1).lower() for m in pattern.finditer(texts[i])})
+
+    def going_on(m: re.Match) -> str:
+        word, after = m.group(1).lower(), (m.group(2) or "").lower()
+        return f"of {after}" if word == "of" and after.isalpha() and not _stop(after) else word
+
+    following = Counter(word for i in passages for word in {going_on(m) for m in pattern.finditer(texts[i])})
+    of_content = sum(n for word, n in following.items() if word.startswith("of "))
     word, n = following.most_common(1)[0] if following else ("", 0)
-    return n >= _CUT_SHORT * len(passages) and not _stop(word)
+    return (n >= _CUT_SHORT * len(passages) and not _stop(word)) or of_content >= _CUT_SHORT * len(passages)
 
 
 def _stem(word: str) -> str:

@@ -218,3 +218,18 @@ def test_a_theme_of_nil_answers_is_labelled_by_the_nil_answer_most_give():
     first, second, _ = describe_themes(texts, clustered([0, 0, 1, 1, 1, 2, 2, 2]), X, groups, [t.lemmas for t in terms], **kw,
                                        nil_answers=nil)
     assert first.label == "Cannot think of anything" and second.label == "I can't think of anything"
+
+
+def test_a_phrase_its_passages_go_on_from_with_of_is_half_a_name():
+    """The trial of a second review labelled a theme "Time spent in development and lack" (then
+    "Development and lack"): both passages go on "… and lack of proper review"."""
+    from synth.label_phrases import _cut_short
+
+    texts = ["Insufficient time spent in development and lack of proper review",
+             "Insufficient time spent in elicitation development and lack of proper review",
+             "No proper review of requirements."]
+    assert _cut_short("development and lack", texts, [0, 1])
+    assert not _cut_short("proper review", texts, [0, 1, 2])  # goes on with nothing, or "of" once in three
+    assert not _cut_short("time spent", texts, [0, 1])  # "in": a stop word other than "of" says nothing
+    assert not _cut_short("higher education act", ["The Higher Education Act of 1965.", "Higher Education Act of 1965"], [0, 1])
+    assert not _cut_short("took good care", ["They took good care of me", "Staff took good care of my mum"], [0, 1])
