@@ -24,7 +24,7 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
-from .label_phrases import Encode, PhraseLabel, contradicts, phrase_labels, quoted_definition, theme_stance
+from .label_phrases import Encode, PhraseLabel, contradicts, odd_case, phrase_labels, quoted_definition, theme_stance
 from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
@@ -146,20 +146,15 @@ def _nil_label(idx: np.ndarray, nil_answers: Sequence[str | None], groups: np.nd
         by_key.setdefault(phrase.lower().replace("’", "'"), []).append((i, phrase))
     def written(uses: list[tuple[int, str]]) -> str:  # the form most of them write, ordinary case first
         forms = Counter(phrase for _, phrase in uses)
-        return min(forms, key=lambda f: (-forms[f], _odd_case(f), f))
+        return min(forms, key=lambda f: (-forms[f], odd_case(f), f))
 
-    for key, uses in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), _odd_case(written(kv[1])), kv[0])):
+    for key, uses in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0])):
         phrase = written(uses)
         label = phrase[:1].upper() + phrase[1:]
         if label.lower() not in taken:
             taken.add(label.lower())
             return PhraseLabel(label, tuple(i for i, _ in uses), len({groups[i] for i, _ in uses}))
     return None
-
-
-def _odd_case(phrase: str) -> bool:
-    """Capitals inside a word ("NothIng", "thInk"): a form to pass over where another says the same."""
-    return any(c.isupper() for w in phrase.split() for c in w[1:])
 
 
 def _word_weights(scored: list[tuple[str, float]], forms: Mapping[str, str] | None,

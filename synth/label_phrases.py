@@ -504,20 +504,36 @@ def _unshouted(written: str) -> str:
     return " ".join(word(w) for w in written.split())
 
 
+_ODD_CASE = re.compile(r"[a-z][A-Z]")
+
+
+def odd_case(phrase: str) -> bool:
+    """A capital after a small letter inside a word ("FrIendly", "AppoIntment tImes": one NHS trust's
+    comments type every "i" so): a written form to pass over where a passage writes the phrase in
+    ordinary case."""
+    return _ODD_CASE.search(phrase) is not None
+
+
 def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
     """The phrase with the capitals it has in the passages ("ESOL", "DWP"), first letter upper-case.
     A passage that is written in capitals is used only when no other says the phrase, and then its
-    words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn")."""
+    words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn"); one that writes
+    it in odd case (`odd_case`) only when no other passage writes it in ordinary case."""
     pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b", re.IGNORECASE)
-    written, shouted = phrase, False
+    written, shouted, odd = phrase, False, False
     for i in at:
         found = pattern.search(texts[i])
         if found:
-            # Only a shouted first find looks further, for a passage in ordinary case: most never do.
+            # Only a shouted or odd-case first find looks further, for a passage in ordinary case: most never do.
             if not _shouted(texts[i]):
+                if odd and odd_case(found.group(0)):
+                    continue
                 written, shouted = " ".join(found.group(0).split()), False
-                break
-            if not shouted:
+                odd = odd_case(written)
+                if not odd:
+                    break
+                continue
+            if not shouted and not odd:
                 written, shouted = " ".join(found.group(0).split()), True
     if shouted:
         written = _unshouted(written)

@@ -233,3 +233,15 @@ def test_a_phrase_its_passages_go_on_from_with_of_is_half_a_name():
     assert not _cut_short("time spent", texts, [0, 1])  # "in": a stop word other than "of" says nothing
     assert not _cut_short("higher education act", ["The Higher Education Act of 1965.", "Higher Education Act of 1965"], [0, 1])
     assert not _cut_short("took good care", ["They took good care of me", "Staff took good care of my mum"], [0, 1])
+
+
+def test_a_label_is_written_as_a_passage_in_ordinary_case_writes_it():
+    """One NHS trust's comments type every "i" as "I": the trial's labels read "FrIendly and
+    proffesIonal" and "AppoIntment tImes" where other passages wrote the phrase in ordinary case."""
+    from synth.label_phrases import _as_written, odd_case
+
+    texts = ["AppoIntment tImes were too far apart", "Appointment times were too far apart", "NHS appointment times"]
+    assert _as_written("appointment times", texts, [0, 1, 2]) == "Appointment times"
+    assert _as_written("appointment times", texts[:1], [0]) == "AppoIntment tImes"  # verbatim when nothing else says it
+    assert _as_written("nhs appointment", texts, [2]) == "NHS appointment"  # acronyms are not odd case
+    assert odd_case("FrIendly") and not odd_case("NHS") and not odd_case("ESOL classes")
