@@ -14,7 +14,10 @@ no recurring-idea or stance steps, no passage categories) and labels the themes 
   content words (any form `label_locations` finds): does the label name what most passages share
   ("Warehouse jobs" is said by 2 of its theme's 7 passages, "bus" by 4)?
 
-    PYTHONPATH=. python -m benchmarks.labels [--cache DIR] [--sets nhs,napire,bills] [--labels]
+    PYTHONPATH=. python -m benchmarks.labels [--cache DIR] [--sets nhs,napire,bills] [--labels] [--nil]
+
+`--nil` gives describe_themes each passage's nil-answer phrase (found by the cue matcher, as discover
+finds it), so a theme of nil answers is labelled by the one most of them give (branch trial13).
 
 Run it with PYTHONPATH pointing at another checkout to compare label code (the clusterings are
 the same: cluster.py is the same). Vectors come from benchmarks.devsets' cache.
@@ -44,7 +47,14 @@ _WORD = re.compile(r"[a-z]+")
 _STOP = {"and", "or", "of", "the", "a", "to", "in", "for", "with", "on", "other", "general", "issues", "issue"}
 
 
-def measure(name: str, cache: Path) -> dict:
+def _nil_answers(texts: list[str]) -> list[str | None]:
+    from synth.cue_match import NIL_LEMMA, match_cues, parse
+
+    return [next((c.phrase for c in match_cues(t, doc) if c.lemma == NIL_LEMMA), None)
+            for t, doc in zip(texts, parse(texts))]
+
+
+def measure(name: str, cache: Path, nil: bool = False) -> dict:
     texts, gold, groups = load(name)
     groups = np.arange(len(texts)) if groups is None else np.unique(groups, return_inverse=True)[1]
     V = vectors(name, texts, cache)
@@ -56,6 +66,8 @@ def measure(name: str, cache: Path) -> dict:
     start = time.perf_counter()
     accepts = inspect.signature(describe_themes).parameters  # older checkouts: no written forms, no sources
     kwargs = {"written": [t.forms for t in terms]} if "written" in accepts else {}
+    if nil and "nil_answers" in accepts:
+        kwargs["nil_answers"] = _nil_answers(texts)
     out = describe_themes(texts, clustering, V, groups, [t.lemmas for t in terms], forms=display_forms_of(terms),
                           encode=lambda xs: model.encode(list(xs)), **kwargs)
     seconds = time.perf_counter() - start
@@ -90,10 +102,11 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
     ap.add_argument("--sets", default="nhs,napire,bills")
     ap.add_argument("--labels", action="store_true", help="print every theme's label, one per line, after the table")
+    ap.add_argument("--nil", action="store_true", help="label themes of nil answers by their nil phrase (discover does)")
     args = ap.parse_args()
     print("| set | themes | phrase in ≥ 2 sources | unique | keyword lists | gold word | covers | labelling s |")
     print("|---|---|---|---|---|---|---|---|")
-    rows = [measure(name, args.cache) for name in args.sets.split(",")]
+    rows = [measure(name, args.cache, args.nil) for name in args.sets.split(",")]
     for r in rows:
         print(f"| {r['set']} | {r['themes']} | {r['phrase']:.2f} | {r['unique']:.2f} | {r['keywords']:.2f} "
               f"| {r['gold_word']:.2f} | {r['covers']:.2f} | {r['label_s']:.1f} |")

@@ -58,6 +58,11 @@ class PassageCategory:
     cue_weight: Mapping[str, float] = field(default_factory=dict)  # summed cue weight counted for each category
     nearest_prototype: str = ""  # the prototype statement closest to the passage, for the winning category
 
+    @property
+    def nil_answer(self) -> str | None:
+        """The passage's nil-answer phrase ("Cannot think of anything"), verbatim, when it is one."""
+        return next((c.phrase for c in self.cues if c.lemma == NIL_LEMMA and not c.question), None)
+
     def reasons(self) -> tuple[str, ...]:
         """Why the passage got its category, in words an analyst can check against the text."""
         out = [f"{self.category} {self.scores[self.category]:.2f} ("
@@ -225,6 +230,11 @@ def categorise_passages(texts: Sequence[str], embeddings: np.ndarray, *,
 # (docs/benchmarks.md, "Categories: the question as a prior").
 QUESTION_WEIGHT = 2.0
 QUESTION_MARGIN = 0.5  # the leading category's cue weight must exceed the next one's by this much
+# ... and reach one decisive cue (weight 1): a weak general cue alone is not a question's wording. The
+# NHS survey's question column holds "Trust A - Q1", whose "Trust" (an enabler cue of weight 0.5)
+# leaned every answer to enabler, so "Staff are never around" read as praise and "Cannot think of
+# anything" as a complaint (docs/benchmarks.md, "A second review read as a user").
+QUESTION_MIN_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -283,14 +293,16 @@ def question_prior(question: str) -> QuestionPrior:
 
 
 def question_category(cues: Sequence[CueMatch]) -> str | None:
-    """The category a question's cues lean to, when one leads the others by QUESTION_MARGIN."""
+    """The category a question's cues lean to, when one leads the others by QUESTION_MARGIN and its
+    cues weigh at least QUESTION_MIN_WEIGHT."""
     totals = dict.fromkeys(("barrier", "enabler", "practice"), 0.0)
     for c in cues:
         target = c.counts_for
         if target in totals:
             totals[target] += c.weight
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-    return ranked[0][0] if ranked[0][1] > 0 and ranked[0][1] - ranked[1][1] >= QUESTION_MARGIN else None
+    leads = ranked[0][1] >= QUESTION_MIN_WEIGHT and ranked[0][1] - ranked[1][1] >= QUESTION_MARGIN
+    return ranked[0][0] if leads else None
 
 
 @functools.cache
@@ -370,8 +382,11 @@ def categorise_theme(members: Sequence[PassageCategory], weights: Sequence[float
         reasons.append("also: " + ", ".join(others))
     cue_counts: dict[str, int] = {}
     for m in members:
+        # A question's cues count only where the question leaned its answers (as the passage's reasons say).
+        asked = [c for c in m.cues if c.question]
+        leaned = bool(asked) and question_category(asked) is not None
         for cue in m.cues:
-            if cue.counts_for == winner:
+            if cue.counts_for == winner and (leaned or not cue.question):
                 key = cue.phrase.lower() if cue.negated else cue.lemma
                 cue_counts[key] = cue_counts.get(key, 0) + 1
     if cue_counts:

@@ -251,6 +251,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             descriptions += describe_themes(
                 sub_texts, clustering, units, group_ids, [t.lemmas for t in terms], forms=display_forms_of(terms),
                 encode=encode_cached, source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
+                nil_answers=[by_passage[p.id].nil_answer for p in sub_passages],
             )[len(warm.theme_ids):]
         lap("label")
     elif len(sub_passages) >= MIN_CODABLE_PASSAGES:
@@ -288,7 +289,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
                                        forms=display_forms_of(terms), encode=encode_cached,
                                        source_names=[_short_name(names.get(p.source_id, "")) for p in sub_passages],
                                        categories=[by_passage[p.id].category for p in sub_passages],
-                                       written=[t.forms for t in terms])
+                                       written=[t.forms for t in terms],
+                                       nil_answers=[by_passage[p.id].nil_answer for p in sub_passages])
         lap("label")
     else:  # the codebook covered (nearly) everything: no inductive themes this run
         clustering, descriptions, new_terms, stance_split = None, [], {}, None

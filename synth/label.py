@@ -14,6 +14,7 @@ import functools
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,13 +24,14 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
-from .label_phrases import Encode, contradicts, phrase_labels, quoted_definition, theme_stance
+from .label_phrases import Encode, PhraseLabel, contradicts, odd_case, phrase_labels, quoted_definition, theme_stance
 from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
 _BOILERPLATE_SHARE = 0.5
 _NEAR_DUPLICATE = 0.95  # cosine above which two quotes say the same thing
 _LABEL_TERMS = 3
+NIL_THEME_SHARE = 0.5  # a theme at least this much nil answers is labelled by its commonest nil phrase
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def describe_themes(
     source_names: Sequence[str] | None = None,
     categories: Sequence[str | None] | None = None,
     written: Sequence[Sequence[str]] | None = None,
+    nil_answers: Sequence[str | None] | None = None,
 ) -> list[ThemeDescription]:
     """One description per theme of `clustering`, in theme order.
 
@@ -72,6 +75,8 @@ def describe_themes(
     With `written` (each passage's written forms, aligned with `lemmas`) a two-lemma term is kept only
     where its words stand side by side in the text ("bus fare"), not across dropped stop words
     ("Transport's a big one" gave "transport big").
+    With `nil_answers` (each passage's nil-answer phrase or None, `PassageCategory.nil_answer`) a theme
+    most of whose passages are nil answers is labelled by the one most of them give (`_nil_label`).
     """
     n = len(clustering.nearest)
     if not (len(texts) == len(lemmas) == len(group_ids) == len(embeddings) == n):
@@ -93,8 +98,12 @@ def describe_themes(
                   if encode is not None and members else [None] * len(members))
     quotes_of = [_quotes(idx, vectors, clustering.centroids[j], groups, n_quotes, _against(idx, categories))
                  for j, idx in enumerate(members)]
+    taken = {p.phrase.lower() for p in phrases_of if p is not None}
+    nil_of = [_nil_label(idx, nil_answers, groups, taken) if nil_answers is not None else None for idx in members]
     out = []
     for j, idx in enumerate(members):
+        if nil_of[j] is not None:
+            phrases_of[j] = nil_of[j]
         ranked = [term for term, _ in scored[j]]
         phrases = [_written(p, forms) for p in _label_phrases(ranked, scored[j])]
         shown = (_written(t, forms) for t in ranked)  # lazily: a theme ranks thousands of terms
@@ -119,6 +128,33 @@ def describe_themes(
             )
         )
     return out
+
+
+def _nil_label(idx: np.ndarray, nil_answers: Sequence[str | None], groups: np.ndarray,
+               taken: set[str]) -> PhraseLabel | None:
+    """A label for a theme of nil answers ("Nothing.", "Cannot think of anything"): the nil phrase most
+    of its nil answers give, as they write it, when nil answers are at least NIL_THEME_SHARE of the
+    theme; None otherwise, or when every such phrase already labels another theme (`taken`, lower case:
+    added to). Their own words left no name: the trial of a second review labelled two such themes
+    "Comes mind" ("Nothing comes mind") and "Good thank" (docs/benchmarks.md, "A second review read as
+    a user")."""
+    said = [(i, " ".join(nil_answers[i].split())) for i in idx.tolist() if nil_answers[i]]
+    if not said or len(said) < NIL_THEME_SHARE * len(idx):
+        return None
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    for i, phrase in said:
+        by_key.setdefault(phrase.lower().replace("’", "'"), []).append((i, phrase))
+    def written(uses: list[tuple[int, str]]) -> str:  # the form most of them write, ordinary case first
+        forms = Counter(phrase for _, phrase in uses)
+        return min(forms, key=lambda f: (-forms[f], odd_case(f), f))
+
+    for key, uses in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0])):
+        phrase = written(uses)
+        label = phrase[:1].upper() + phrase[1:]
+        if label.lower() not in taken:
+            taken.add(label.lower())
+            return PhraseLabel(label, tuple(i for i, _ in uses), len({groups[i] for i, _ in uses}))
+    return None
 
 
 def _word_weights(scored: list[tuple[str, float]], forms: Mapping[str, str] | None,

@@ -100,6 +100,11 @@ _EXTRA_STOP = {"yes", "yeah", "okay", "ok", "lot", "lots", "thing", "things", "r
                "frankly", "literally", "absolutely", "totally", "always", "sometimes", "often"}
 
 
+# Anonymisation placeholders ("Dr XXXX", "[name redacted]"): what was taken out is no theme's name.
+# The trial of a second review labelled a theme of thanks to named staff "Dr XXXX".
+_PLACEHOLDER = re.compile(r"x{2,}|redacted|anonymi[sz]ed")
+
+
 @dataclass(frozen=True)
 class PhraseLabel:
     phrase: str                      # lower-case, as it occurs in the passages
@@ -112,7 +117,8 @@ def _clause_words(text: str) -> list[list[str]]:
 
 
 def _stop(word: str) -> bool:
-    return word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2 or "'" in word or "’" in word
+    return (word in STOP_WORDS or word in _EXTRA_STOP or len(word) < 2 or "'" in word or "’" in word
+            or _PLACEHOLDER.fullmatch(word) is not None)
 
 
 def candidate_phrases(text: str) -> set[str]:
@@ -429,14 +435,21 @@ _CUT_SHORT = 2 / 3  # share of a candidate's passages that go on with one same w
 def _cut_short(phrase: str, texts: Sequence[str], at: Sequence[int]) -> bool:
     """Whether a candidate stops one word short of a name: most of the passages saying it (two
     thirds) go on with the same content word ("bus route to the business" + "park", "Food and Drug"
-    + "Administration"). Candidates are at most six words, so the longer name may not be one."""
-    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"[ \t-]+(\w+)",
+    + "Administration"), or with "of" and a content word ("development and lack" + "of proper
+    review": the trial of a second review; not "Higher Education Act" + "of 1965", "took good care"
+    + "of me"). Candidates are at most six words, so the longer name may not be one."""
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"[ \t-]+(\w+)(?:\W+(\w+))?",
                          re.IGNORECASE)
     passages = sorted(set(at))
-    following = Counter(word for i in passages
-                        for word in {m.group(1).lower() for m in pattern.finditer(texts[i])})
+
+    def going_on(m: re.Match) -> str:
+        word, after = m.group(1).lower(), (m.group(2) or "").lower()
+        return f"of {after}" if word == "of" and after.isalpha() and not _stop(after) else word
+
+    following = Counter(word for i in passages for word in {going_on(m) for m in pattern.finditer(texts[i])})
+    of_content = sum(n for word, n in following.items() if word.startswith("of "))
     word, n = following.most_common(1)[0] if following else ("", 0)
-    return n >= _CUT_SHORT * len(passages) and not _stop(word)
+    return (n >= _CUT_SHORT * len(passages) and not _stop(word)) or of_content >= _CUT_SHORT * len(passages)
 
 
 def _stem(word: str) -> str:
@@ -491,20 +504,36 @@ def _unshouted(written: str) -> str:
     return " ".join(word(w) for w in written.split())
 
 
+_ODD_CASE = re.compile(r"[a-z][A-Z]")
+
+
+def odd_case(phrase: str) -> bool:
+    """A capital after a small letter inside a word ("FrIendly", "AppoIntment tImes": one NHS trust's
+    comments type every "i" so): a written form to pass over where a passage writes the phrase in
+    ordinary case."""
+    return _ODD_CASE.search(phrase) is not None
+
+
 def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
     """The phrase with the capitals it has in the passages ("ESOL", "DWP"), first letter upper-case.
     A passage that is written in capitals is used only when no other says the phrase, and then its
-    words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn")."""
+    words are lower-cased (a label is not shouted: "TIME TO LEARN" is "Time to learn"); one that writes
+    it in odd case (`odd_case`) only when no other passage writes it in ordinary case."""
     pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b", re.IGNORECASE)
-    written, shouted = phrase, False
+    written, shouted, odd = phrase, False, False
     for i in at:
         found = pattern.search(texts[i])
         if found:
-            # Only a shouted first find looks further, for a passage in ordinary case: most never do.
+            # Only a shouted or odd-case first find looks further, for a passage in ordinary case: most never do.
             if not _shouted(texts[i]):
+                if odd and odd_case(found.group(0)):
+                    continue
                 written, shouted = " ".join(found.group(0).split()), False
-                break
-            if not shouted:
+                odd = odd_case(written)
+                if not odd:
+                    break
+                continue
+            if not shouted and not odd:
                 written, shouted = " ".join(found.group(0).split()), True
     if shouted:
         written = _unshouted(written)

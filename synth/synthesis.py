@@ -60,6 +60,13 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 MIN_PASSAGES_PER_SIDE = 2  # substantive passages each side needs before a theme is "corroborated"
+# ... and a side must not be a sliver of the theme: at least this share of its substantive passages,
+# unless it has SLIVER_ESCAPE passages or more (a small literature need not match a large survey).
+# In the trial of a second review (docs/benchmarks.md, "A second review read as a user"), 3 stray
+# literature lines ("whole of their time on the programme.") among 236 survey comments on friendly
+# staff made that theme "corroborated"; 2 of 53 passages and 3 of 42 did the same elsewhere.
+MIN_SHARE_PER_SIDE = 0.10
+SLIVER_ESCAPE = 5
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ def triangulate(evidence: Sequence[Evidence]) -> Triangulation:
     reviewer may include one) says nothing about the idea. Interviews and surveys are both
     fieldwork. A theme is corroborated when each side has at least MIN_PASSAGES_PER_SIDE
     substantive passages; one passage such as "Updates to this page" or a single stray sentence
-    does not corroborate anything. Otherwise the side that has that much evidence names it (fieldwork
+    does not corroborate anything, and neither does a sliver: a side under MIN_SHARE_PER_SIDE of the
+    theme with fewer than SLIVER_ESCAPE passages. Otherwise the side that has that much evidence names it (fieldwork
     only is new evidence; literature only has not been seen in the field), and a theme with too
     little on both sides is 'thin evidence'.
     """
@@ -108,18 +116,26 @@ def triangulate_counts(passages_by_kind: Mapping[str, int], sources_by_kind: Map
     def part(kind: str) -> str:
         return f"{_plural(passages[kind], 'passage')} from {_plural(sources[kind], kind + ' source')}"
 
+    total = literature + fieldwork_n
+
+    def carries(n: int) -> bool:  # enough passages on one side, and not a sliver of the theme
+        return n >= enough and (n >= SLIVER_ESCAPE or n >= MIN_SHARE_PER_SIDE * total)
+
     def too_few(side: str, n: int) -> str:
+        if n >= enough:
+            return (f"; {side} has only {_plural(n, 'passage')} of {total} ({n / total:.0%}), too few to "
+                    f"corroborate ({MIN_SHARE_PER_SIDE:.0%} of the theme or {SLIVER_ESCAPE} passages needed)")
         return f"; {side} has only {_plural(n, 'passage')}, too few to corroborate ({enough} needed on each side)"
 
     fieldwork = " and ".join(part(k) for k in FIELDWORK_KINDS if passages[k])
-    if literature >= enough and fieldwork_n >= enough:
+    if carries(literature) and carries(fieldwork_n):
         label = "corroborated"
         explanation = f"corroborated: {part(LITERATURE)} and fieldwork ({fieldwork})"
-    elif fieldwork_n and (fieldwork_n >= enough or not literature):
+    elif fieldwork_n and (carries(fieldwork_n) or not literature):
         label = "fieldwork only"
         explanation = f"fieldwork only (new evidence): {fieldwork}; " + (
             too_few("the literature", literature)[2:] if literature else "not found in the literature")
-    elif literature and (literature >= enough or not fieldwork_n):
+    elif literature and (carries(literature) or not fieldwork_n):
         label = "literature only"
         explanation = f"literature only: {part(LITERATURE)}; " + (
             too_few("fieldwork", fieldwork_n)[2:] if fieldwork_n else "not seen in fieldwork (interviews or surveys)")

@@ -41,6 +41,21 @@ def test_ingest_prints_hostile_file_names_escaped(tmp_path, synth):
     assert "\\x1b[2J" in output and "\\nadded FORGED" in output
 
 
+def test_ingest_says_how_many_rows_of_a_table_a_note_is_about(tmp_path, synth):
+    """The trial of a second review: "note: no codable passage …" under a 1,500-row table did not say
+    whether it meant one answer or all of them."""
+    table = tmp_path / "answers.csv"
+    rows = ["The adviser at the community centre spoke my language and helped me apply.",
+            "Ok", "Buses into town stop at six, so evening shifts are out of reach for me.", "-", "Yes"]
+    table.write_text("id,answer\n" + "".join(f"{i},{text}\n" for i, text in enumerate(rows, 1)), encoding="utf-8")
+    output = synth.ok("ingest", tmp_path / "r.synth", table)
+    assert "5 rows as sources" in output
+    assert "note (3 of 5 rows: answers.csv#2, answers.csv#4, answers.csv#5): no codable passage" in output
+    table.write_text("id,answer\n1,Ok\n2,-\n", encoding="utf-8")
+    output = synth.ok("ingest", tmp_path / "s.synth", table)
+    assert "  note: no codable passage" in output  # every row: no count needed
+
+
 def test_errors_print_hostile_names_escaped(tmp_path, synth):
     bad = tmp_path / f"empty{HOSTILE_NAME}.txt"
     bad.write_bytes(b"")

@@ -164,3 +164,84 @@ def test_a_label_taken_from_shouted_passages_is_not_shouted():
     mixed = shouted + ["We had no time to learn about the ESOL classes."]
     assert _as_written("time to learn", mixed, [0, 2]) == "Time to learn"
     assert _as_written("esol classes", ["The ESOL classes were full, and the waiting list was long."], [0]) == "ESOL classes"
+
+
+def test_an_anonymisation_placeholder_is_no_label():
+    """The trial of a second review labelled a theme of thanks to named staff "Dr XXXX": what was taken
+    out of the comments is no theme's name."""
+    from synth.label_phrases import candidate_phrases
+
+    assert not any("xxxx" in p or "redacted" in p
+                   for p in candidate_phrases("Thank you Dr XXXX and [name redacted] for the kind care."))
+    texts = ["Dr XXXX was excellent and explained everything.", "Thank you Dr XXXX, so kind.",
+             "Dr XXXX listened to my mother.", "Thank you to the friendly staff on the ward.",
+             "Friendly staff explained everything to my mother."]
+    groups = np.arange(5)
+    centroids = np.eye(8, dtype=np.float32)[:1]
+    (label,) = phrase_labels(texts, [np.arange(5)], centroids, centroids[[0] * 5], groups, _encode_bag)
+    assert label.phrase.lower() == "friendly staff", label  # "Dr XXXX" before
+
+
+def test_a_theme_of_nil_answers_is_labelled_by_the_nil_answer_most_give():
+    """The trial of a second review: themes of survey replies saying there was nothing to report were
+    labelled by what their words left over ("Comes mind" from "Nothing comes mind", "Good thank")."""
+    from synth.categorise import categorise_passages
+    from synth.embed import Embedder, resolve_model
+    from synth.nlp import display_forms_of
+
+    texts = ["Cannot think of anything", "Cannot think of anything.", "I can't think of anything, thank you",
+             "Nothing comes to mind", "Good thank you, cannot think of anything",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    model = Embedder(resolve_model(), device="cpu")
+    nil = [c.nil_answer for c in categorise_passages(texts, model.encode(texts))]
+    assert nil[:5] == ["Cannot think of anything", "Cannot think of anything", "I can't think of anything",
+                       "Nothing comes to mind", None] and nil[5:] == [None] * 3
+    X = model.encode(texts)
+
+    def clustered(theme_of: list[int]) -> Clustering:
+        labels = np.array(theme_of)
+        centres = np.stack([X[labels == j].mean(axis=0) for j in range(labels.max() + 1)]).astype(np.float32)
+        return Clustering(labels, labels.copy(), np.ones(len(labels)), centres, {})
+
+    clustering = clustered([0] * 5 + [1] * 3)
+    terms = passage_terms(texts)
+    groups = np.arange(8)
+    args = (texts, clustering, X, groups, [t.lemmas for t in terms])
+    kw = dict(forms=display_forms_of(terms), encode=model.encode, source_names=[f"s{i}" for i in range(8)])
+    plain = describe_themes(*args, **kw)
+    assert "think of anything" not in plain[0].label.lower()  # what the words alone gave
+    nil_theme, car_park = describe_themes(*args, **kw, nil_answers=nil)
+    assert nil_theme.label == "Cannot think of anything" and nil_theme.label_passages == (0, 1)
+    assert car_park.label == plain[1].label  # a theme of few nil answers keeps its own label
+    # a second theme of nil answers takes the next phrase its replies give, not the same label
+    first, second, _ = describe_themes(texts, clustered([0, 0, 1, 1, 1, 2, 2, 2]), X, groups, [t.lemmas for t in terms], **kw,
+                                       nil_answers=nil)
+    assert first.label == "Cannot think of anything" and second.label == "I can't think of anything"
+
+
+def test_a_phrase_its_passages_go_on_from_with_of_is_half_a_name():
+    """The trial of a second review labelled a theme "Time spent in development and lack" (then
+    "Development and lack"): both passages go on "… and lack of proper review"."""
+    from synth.label_phrases import _cut_short
+
+    texts = ["Insufficient time spent in development and lack of proper review",
+             "Insufficient time spent in elicitation development and lack of proper review",
+             "No proper review of requirements."]
+    assert _cut_short("development and lack", texts, [0, 1])
+    assert not _cut_short("proper review", texts, [0, 1, 2])  # goes on with nothing, or "of" once in three
+    assert not _cut_short("time spent", texts, [0, 1])  # "in": a stop word other than "of" says nothing
+    assert not _cut_short("higher education act", ["The Higher Education Act of 1965.", "Higher Education Act of 1965"], [0, 1])
+    assert not _cut_short("took good care", ["They took good care of me", "Staff took good care of my mum"], [0, 1])
+
+
+def test_a_label_is_written_as_a_passage_in_ordinary_case_writes_it():
+    """One NHS trust's comments type every "i" as "I": the trial's labels read "FrIendly and
+    proffesIonal" and "AppoIntment tImes" where other passages wrote the phrase in ordinary case."""
+    from synth.label_phrases import _as_written, odd_case
+
+    texts = ["AppoIntment tImes were too far apart", "Appointment times were too far apart", "NHS appointment times"]
+    assert _as_written("appointment times", texts, [0, 1, 2]) == "Appointment times"
+    assert _as_written("appointment times", texts[:1], [0]) == "AppoIntment tImes"  # verbatim when nothing else says it
+    assert _as_written("nhs appointment", texts, [2]) == "NHS appointment"  # acronyms are not odd case
+    assert odd_case("FrIendly") and not odd_case("NHS") and not odd_case("ESOL classes")

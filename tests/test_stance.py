@@ -72,7 +72,10 @@ def test_a_theme_a_reviewer_holds_together_is_never_cut():
     # "better" and "best" share the lemma "well": the question's own word decides, not the first cue listed
     ("What could we do better?", "practice"), ("What could be better?", "practice"),
     ("What was the best thing about it?", "enabler"),
-    ("How old are you?", None)])
+    ("How old are you?", None),
+    # A weak cue alone is no leaning: a question column holding codes ("Trust A - Q1") or a question
+    # that can be answered either way.
+    ("Trust A - Q1", None), ("How much do you trust the jobcentre?", None)])
 def test_the_question_wording_decides_its_prior(question, category):
     from synth.categorise import question_prior
 
@@ -95,6 +98,31 @@ def test_the_question_leans_an_answer_and_says_so():
     assert harder.scores["barrier"] > plain.scores["barrier"] + 0.2
     assert any('answers the question "What made it harder?": leans barrier' in r for r in harder.reasons())
     assert not any("question" in r for r in plain.reasons())
+
+
+def test_a_question_code_leans_no_answer_and_its_cues_are_not_the_themes():
+    """The trial's NHS table: a question column of codes ("Trust A - Q1") must not make a complaint read
+    as praise, turn a nil answer ("Cannot think of anything") against its no-question reading, or give
+    a theme "trust" as its enabler cue."""
+    from synth.categorise import categorise_passages, categorise_theme, default_prototypes
+    from synth.embed import Embedder, resolve_model
+
+    texts = ["Staff are never around, always too busy.", "Cannot think of anything",
+             "The staff were very helpful and friendly."]
+    vectors = Embedder(resolve_model(), device="cpu").encode(texts)
+    plain = categorise_passages(texts, vectors, prototypes=default_prototypes())
+    coded = categorise_passages(texts, vectors, prototypes=default_prototypes(), questions=["Trust A - Q1"] * 3)
+    assert [c.category for c in coded] == [c.category for c in plain]
+    for a, b in zip(coded, plain):
+        assert a.scores == pytest.approx(b.scores)
+    assert coded[0].category == "barrier"
+    assert any('answers the question "Trust A - Q1": no clear leaning' in r for r in coded[0].reasons())
+    theme = categorise_theme(coded[2:] * 3)
+    assert theme.category == "enabler"
+    assert not any('"trust"' in r for r in theme.reasons), theme.reasons
+    leaned = categorise_theme(categorise_passages(texts[2:], vectors[2:], prototypes=default_prototypes(),
+                                                  questions=["What helped you most?"]) * 3)
+    assert any('"help" ×3' in r for r in leaned.reasons), leaned.reasons
 
 
 def test_question_column_is_read_and_checked(tmp_path):

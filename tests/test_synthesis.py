@@ -45,6 +45,22 @@ def test_one_passage_a_side_does_not_corroborate():
     assert triangulate([ev(1, "Review", "literature"), ev(2, "Survey 2023", "survey")]).label == "thin evidence"
 
 
+def test_a_sliver_of_the_other_side_does_not_corroborate():
+    """The trial of a second review: 3 stray literature lines among 236 survey comments on friendly staff
+    made the theme "corroborated". A side must hold a tenth of the theme, or five passages."""
+    survey = [ev(i, f"Survey#{i}", "survey") for i in range(10, 246)]
+    strays = [ev(i, f"Report {i}", "literature") for i in range(1, 4)]
+    t = triangulate([*strays, *survey])
+    assert t.label == "fieldwork only"
+    assert "the literature has only 3 passages of 239 (1%), too few to corroborate" in t.explanation
+    assert triangulate([*strays, *survey[:27]]).label == "corroborated"  # 3 of 30: a tenth
+    five = [ev(i, f"Report {i}", "literature") for i in range(1, 6)]
+    assert triangulate([*five, *survey]).label == "corroborated"  # five passages stand on their own
+    t = triangulate([ev(1, "Interview 1", "interview"), ev(2, "Survey#1", "survey"),
+                     *(ev(i, "Report", "literature") for i in range(3, 56))])
+    assert t.label == "literature only" and "fieldwork has only 2 passages of 55 (4%)" in t.explanation
+
+
 def test_structure_is_not_counted_towards_corroboration():
     """Two literature passages of which one is furniture ("Updates to this page") are one passage."""
     furniture = Evidence(2, "Review", "literature", {}, 0, 20, "Updates to this page", 0.9, substantive=False)

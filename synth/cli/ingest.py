@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -41,10 +42,19 @@ def _added_lines(added) -> list[str]:
                      f"{src.codable} codable{structure}")
         lines.extend(f"  note: {shown(note)}" for note in src.notes)
     for (table, kind), rows in tables.items():
-        notes = sorted({n for r in rows for n in r.notes})
         lines.append(f"added {shown(kind):<10} {shown(table)}: {len(rows)} rows as sources, "
                      f"{sum(r.passages for r in rows)} passages, {sum(r.codable for r in rows)} codable")
-        lines.extend(f"  note: {shown(note)}" for note in notes)
+        # A note about some rows says how many and which, or a reader of 1,500 rows cannot tell
+        # whether "no codable passage" meant one answer or the whole table.
+        noted = Counter(n for r in rows for n in dict.fromkeys(r.notes))
+        for note, n in sorted(noted.items()):
+            if n == len(rows):
+                lines.append(f"  note: {shown(note)}")
+                continue
+            which = [r.name for r in rows if note in r.notes]
+            more = f" and {n - 3} more" if n > 3 else ""
+            lines.append(f"  note ({n} of {len(rows)} rows: {', '.join(shown(w) for w in which[:3])}{more}): "
+                         f"{shown(note)}")
     return lines
 
 
