@@ -24,7 +24,8 @@ from spacy.lang.en.lex_attrs import like_num
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
-from .label_phrases import Encode, PhraseLabel, contradicts, odd_case, phrase_labels, quoted_definition, theme_stance
+from .label_definition import quoted_definition
+from .label_phrases import Encode, PhraseLabel, contradicts, odd_case, phrase_labels, theme_stance
 from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them

@@ -1,7 +1,8 @@
-"""Theme labels an analyst can keep: a verbatim phrase, and a definition quoted from the theme.
+"""Theme labels an analyst can keep: a verbatim phrase (the definition quoted from the theme is
+`synth.label_definition`, which reads sentences with the same word rules).
 
-Over 450 lines (about 600) because label choice and the quoted definition share one set of word rules (stop
-words, the crude stems of `_carries`/`_carried`, stance cues), and both are read with them in view.
+Over 450 lines (about 540) because label choice is one scoring over many word rules (stop words, noun-phrase
+shape, crude stems, shared and idea words, names cut short, surface forms), read with them in view.
 
 Label (issue 13, item 4): candidate phrases are runs of 2-6 words inside one clause of the theme's
 most central passages (no stop word at either end, no numbers), counted with each word in its
@@ -31,10 +32,6 @@ a transport theme whose one repeated phrase is "warehouse jobs"), noun phrases h
 compete too, said by one source but each of their words by two (`_idea_phrases`), and every
 candidate is then credited for how widely the theme says its best word (`_covers`).
 `label_locations` finds where a label occurs in passages (for the app and exports).
-
-Definition: one or two sentences quoted from the theme's most central quotes, each followed by its
-source in brackets; not a template. Each is the sentence of its passage that carries most of the
-theme's distinctive words, never one whose cue words say the opposite of the theme's stance.
 """
 
 from __future__ import annotations
@@ -57,7 +54,6 @@ from .label_spans import singular
 Encode = Callable[[list[str]], np.ndarray]
 _log = logging.getLogger(__name__)
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
 _MIN_WORDS, _MAX_WORDS = 2, 6
 _CENTRAL = 40          # most central members a theme's candidates come from (bounds time at 100k passages)
 _CANDIDATES = 12       # best-supported candidates per theme that are embedded and scored
@@ -67,7 +63,6 @@ _CONCENTRATION = 0.2   # score for a label said only inside its theme (vs. as of
 _FALLBACK_CANDIDATES = 24  # a theme with no recurring noun phrase: its candidates that are embedded and scored
 _AGAINST_STANCE = 0.2  # score taken off a label for the share of its passages of the opposite stance
 _SHARED = 0.5          # score for words the theme's sources and passages use more than other themes' (`_shared_words`), averaged over the words
-_LABEL_WORD = 0.15     # a definition sentence's credit per label word it carries (the label is the theme's own phrase)
 _IDEA_WORD = 0.5       # a word this much shared (`_shared_words`: about half the theme's sources and passages) is its idea
 _IDEA_CANDIDATES = 8   # phrases of one source carrying an idea word no recurring candidate carries (`_idea_phrases`)
 _COVERS = 0.3          # score for the theme's share of sources and passages saying a candidate's best-shared word (`_covers`)
@@ -255,7 +250,6 @@ def phrase_labels(
     for j, where in enumerate(found):
         n_groups = len(np.unique(groups[np.asarray(members[j])])) if len(members[j]) else 0
         need = 2 if n_groups >= 2 else 1
-        theme_words = weights[j] if weights else {}
         ranked = []
         for key, at in where.items():
             sources = len({groups[i] for i in at})
@@ -538,84 +532,3 @@ def _as_written(phrase: str, texts: Sequence[str], at: Sequence[int]) -> str:
     if shouted:
         written = _unshouted(written)
     return written[:1].upper() + written[1:]
-
-
-def quoted_definition(texts: Sequence[str], quotes: Sequence[int], names: Sequence[str], label: str,
-                      max_sentences: int = 2, *, weights: Mapping[str, float] | None = None,
-                      stance: str | None = None) -> str:
-    """One or two sentences from the theme's most central quotes (two sources when it has them),
-    each followed by its source in brackets. With the theme's distinctive words (`weights`, as for
-    `phrase_labels`), each quote gives its sentence that carries most of them (what the theme is
-    about, not a passage's aside; lexical, so no sentence has to be embedded). With the theme's `stance` (see `theme_stance`), a sentence whose own cue words say the
-    opposite is passed over where another qualifies ("the buses don't go where the jobs are" is no sentence to define a shuttle-bus enabler)."""
-    chosen: list[str] = []
-    seen_sources: set[str] = set()
-    for i in quotes:
-        if len(chosen) == max_sentences:
-            break
-        if names[i] in seen_sources:
-            continue
-        sentence = _sentence_with(texts[i], label, weights=weights, stance=stance)
-        if not sentence:
-            continue
-        chosen.append(f"“{sentence}” ({names[i]})")
-        seen_sources.add(names[i])
-    return " ".join(chosen)
-
-
-def _carried(sentence: str, weights: Mapping[str, float]) -> float:
-    """The theme's distinctive vocabulary in a sentence: the weights of its distinct words (on the
-    same crude stem as `_carries`), over the square root of its length so long sentences don't win."""
-    folded = _folded(weights)
-    words = _WORD.findall(sentence.lower())
-    stems = {_stem(w) for w in words if not _stop(w)}
-    return sum(folded.get(stem, 0.0) for stem in stems) / max(len(words), 1) ** 0.5
-
-
-def _leaning(sentence: str, stance: str) -> int:
-    """+1 when a sentence's cue words say `stance` (more than its opposite), -1 when they say the
-    opposite, 0 when they say neither (synth.categorise's cue lexicon; read at sentence level)."""
-    from .categorise import cue_totals, match_cues  # spaCy's pipeline: only where definitions are quoted
-
-    totals = cue_totals(match_cues(sentence))
-    agree = totals.get(stance, 0.0) + (totals.get("practice", 0.0) if stance == "enabler" else 0.0)
-    oppose = max((totals.get(c, 0.0) for c in _AGAINST.get(stance, ())), default=0.0)
-    return 1 if agree > oppose else -1 if oppose > agree else 0
-
-
-def sentences_of(text: str) -> list[str]:
-    """A passage's sentences, white space collapsed (what a definition may quote)."""
-    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
-
-
-_STANCE_SENTENCE_SHARE = 0.5  # of the best sentence's theme words, for a sentence of the theme's stance
-
-
-def _sentence_with(text: str, label: str, max_words: int = 40, *, weights: Mapping[str, float] | None = None,
-                   stance: str | None = None) -> str:
-    """The passage's sentence that says most of the theme: one of 6+ words, not of the opposite
-    stance, carrying most of the theme's distinctive words and the label's, else the earliest; trimmed."""
-    sentences = sentences_of(text)
-    if not sentences:
-        return ""
-    words = set(label.lower().split())
-    closeness = [_carried(s, weights) for s in sentences] if weights else [0.0] * len(sentences)
-    leaning = [_leaning(s, stance) for s in sentences] if stance and len(sentences) > 1 else [0] * len(sentences)
-
-    on_topic = [closeness[k] + _LABEL_WORD * len(words & set(_WORD.findall(s.lower()))) for k, s in enumerate(sentences)]
-    # A sentence that says the theme's stance wins over a neutral one when it is about the theme too
-    # (at least half as much of its words as the best sentence): in an enabler theme, "we pay the fare
-    # for the first month, and that made the difference" over "the bus fare eats up a first wage".
-    # Measured on the theme's words alone, not the label's: a label that one neutral sentence repeats
-    # ("bus fare" in "the bus fare eats up a first wage") must not raise the bar for what helped.
-    about = closeness if weights else on_topic
-    best = max((about[k] for k, s in enumerate(sentences) if len(s.split()) >= 6 and leaning[k] >= 0), default=0.0)
-
-    def worth(k: int) -> tuple:
-        s = sentences[k]
-        says_it = leaning[k] > 0 and best > 0 and about[k] >= _STANCE_SENTENCE_SHARE * best
-        return (len(s.split()) >= 6, leaning[k] >= 0, says_it, on_topic[k], -k)
-
-    pick = sentences[max(range(len(sentences)), key=worth)].lstrip("-–•* ")  # a list item's bullet is no part of the quote
-    tokens = pick.split()
-    return pick if len(tokens) <= max_words else " ".join(tokens[:max_words]) + " …"

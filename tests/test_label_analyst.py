@@ -120,7 +120,7 @@ def test_stance_siblings_need_a_topic_phrase_of_substance():
 
 
 def test_a_definition_sentence_that_says_the_opposite_stance_is_passed_over():
-    from synth.label_phrases import quoted_definition
+    from synth.label_definition import quoted_definition
 
     text = ("The shuttle bus is too expensive and it does not go where the jobs are. "
             "The community transport scheme made the night shifts possible for me.")

@@ -90,7 +90,7 @@ def test_a_definition_takes_the_sentence_that_says_the_theme_stance_when_it_is_a
     """In an enabler theme about getting to work, a passage that states the problem (the bus fare
     eats a first wage, no cue word) and then what helped (the fund pays travel, "made the
     difference") is quoted for what helped, as long as that sentence carries the theme's words too."""
-    from synth.label_phrases import _sentence_with
+    from synth.label_definition import _sentence_with
 
     text = ("Transport's a big one. A lot of the entry-level jobs are on the outskirts, and the bus fare eats "
             "up a lot of a first wage. We use the support fund to pay the bus fare for the first month, and "
