@@ -99,7 +99,7 @@ def test_near_duplicate_themes_merge_after_the_fact_and_unplaced_passages_stay_u
 
 
 def test_a_gathered_idea_is_taken_out_of_the_merged_theme_unless_that_would_empty_it() -> None:
-    from benchmarks.fine_merge import with_gathered
+    from synth.merge_near import with_gathered
     from synth.cluster import Clustering
 
     rng = np.random.default_rng(3)
