@@ -6,8 +6,9 @@ idea over several near-duplicate themes ("staff were lovely" in eight wordings),
 raises harmonic purity; fitted finer first, the same merge also raises NMI. Measured on every dev set
 (docs/benchmarks.md, "Near-duplicates merged ..." and "The near-duplicate merge in synth"): ahead
 of the default on both scores on all four, coverage 0.97, seed ARI 1.0. On long reports the finer
-partition re-creates the catch-alls that `synth.section_split` prevents, which is why discover uses it
-only where there are no long literature documents (`synth.partition_choice`).
+partition re-creates the catch-alls that `synth.section_split` prevents, and on interview transcripts
+it trades NMI for purity, which is why discover's `auto` uses it only for short answers
+(`synth.partition_choice`).
 
 The method, in `merged_partition`, from ONE fit of consensus Ward's refits at `NearMerge.factor` times
 its usual number of themes (`synth.cluster` fits them; this module only re-reads their votes):

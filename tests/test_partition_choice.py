@@ -49,7 +49,7 @@ def short_answers(tmp_path_factory) -> tuple[Path, list[str]]:
     path = root / "table.synth"
     synth.ok("ingest", path, root / "table")
     out = synth.ok("discover", path)
-    assert "partition: merged (short answers: no literature source of 6 or more passages)" in out, out
+    assert "partition: merged (short answers: no interview, no literature source of 6 or more passages)" in out, out
     return path, rows
 
 
@@ -83,7 +83,7 @@ def _passages(per_source: dict[int, int]) -> list[Passage]:
     return out
 
 
-def test_the_rule_counts_only_literature_sources_as_long_and_the_clusterer_must_be_ward() -> None:
+def test_the_rule_merges_short_answers_only_and_the_clusterer_must_be_ward() -> None:
     from synth.errors import SynthError
 
     # 100 passages: minimum theme size 5. A report of 4 passages is short; one of 5 is long.
@@ -93,8 +93,9 @@ def test_the_rule_counts_only_literature_sources_as_long_and_the_clusterer_must_
     assert len(short) == len(long) == 100
     assert choose_partition("auto", short, kinds).merged
     assert not choose_partition("auto", long, kinds).merged
-    # An interview of any length is answers, not a document.
-    assert choose_partition("auto", long, {**kinds, 1: "interview"}).merged
+    # An interview transcript, short or long, keeps the partition as fitted (a trade there, not a gain).
+    assert not choose_partition("auto", short, {**kinds, 1: "interview"}).merged
+    assert "1 interview transcript:" in choose_partition("auto", short, {**kinds, 1: "interview"}).reason
     # --min-theme-size moves the line with it.
     assert choose_partition("auto", long, kinds, min_theme_size=6).merged
     assert choose_partition("merged", long, kinds).merged

@@ -77,8 +77,9 @@ Examples:
 @click.option("--partition", default="auto", show_default=True, type=click.Choice(["auto", "merged", "sections"]),
               help="How consensus Ward's themes are made: merged (fitted finer, near-duplicate themes merged, small "
                    "recurring ideas kept: better on short answers such as survey comments or table rows), sections "
-                   "(as fitted, a long report's catch-all themes split along its sections), or auto: merged unless "
-                   "a literature source holds a minimum-size theme's worth of passages. See docs/benchmarks.md, "
+                   "(as fitted, a long report's catch-all themes split along its sections), or auto: merged for short "
+                   "answers (no interview, no literature source holding a minimum-size theme's worth of "
+                   "passages), sections otherwise. See docs/benchmarks.md, "
                    "'The near-duplicate merge in synth'.")
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
