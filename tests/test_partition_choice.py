@@ -60,6 +60,7 @@ def test_auto_merges_a_table_of_short_answers(short_answers) -> None:
         kinds = set(project.source_kinds().values())
     assert kinds == {"survey"} and len(rows) > 100
     assert run["params"]["partition_asked"] == "auto" and run["params"]["merged_partition"] is True
+    assert run["params"]["embedder"] in ("onnx", "onnx-int8", "pytorch", "static")  # the route, not the partition
     # Fitted finer, then merged: the stats say from how many fine themes.
     assert run["stats"]["merged_from"] > run["stats"]["n_themes_requested"], run["stats"]
 
