@@ -10,6 +10,10 @@ at least 90 % of their placed passages), the new passages placed, and scores bot
 with ../shared/tools/theme_metrics.py.
 
     PYTHONPATH=. python -m benchmarks.add_devset [--cache DIR] [--sets napire,nhs,bills] [--share 0.01]
+        [--partition sections|merged]
+
+`--partition merged`: the clusterer makes the merged partition (`synth.merge_near`, what `discover
+--partition merged` and `auto` on short answers run); the warm start itself is the same code.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from synth.records import Passage
 from synth.recurring import carve_recurring, gather_unplaced
 
 
-def discover_like(V: np.ndarray, groups: np.ndarray):
-    clustering = cluster_passages(V, group_ids=groups, params=ClusterParams())
+def discover_like(V: np.ndarray, groups: np.ndarray, merge=None):
+    clustering = cluster_passages(V, group_ids=groups, params=ClusterParams(merge=merge))
     clustering, _ = carve_recurring(clustering, V, groups)
     clustering, _ = gather_unplaced(clustering, V, groups)
     return clustering
@@ -42,7 +46,11 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/tm-cache"))
     ap.add_argument("--sets", default="napire,nhs,bills")
     ap.add_argument("--share", type=float, default=0.01)
+    ap.add_argument("--partition", choices=["sections", "merged"], default="sections")
     args = ap.parse_args()
+    from synth.merge_near import NearMerge
+
+    merge = NearMerge() if args.partition == "merged" else None
     for name in args.sets.split(","):
         texts, gold, groups = load(name)
         V = vectors(name, texts, args.cache)
@@ -55,7 +63,7 @@ def main() -> None:
         order = np.concatenate([base_rows, np.flatnonzero(new)])
         V, groups, gold = V[order], groups[order], [gold[i] for i in order]
         n_base = len(base_rows)
-        base = discover_like(V[:n_base], groups[:n_base])
+        base = discover_like(V[:n_base], groups[:n_base], merge)
         passages = [Passage(id=i + 1, source_id=int(i), start_char=0, end_char=0, text="", text_sha256=str(i),
                             codable=True, speaker=None) for i in range(len(V))]
         themes = [StoredTheme(theme_id=j + 1, label="", definition="", top_terms=(), centroid=base.centroids[j],
@@ -68,7 +76,7 @@ def main() -> None:
         warm_members = {warm.theme_ids[j]: set(np.flatnonzero(warm.clustering.labels == j).tolist())
                         for j in range(len(warm.theme_ids))}
 
-        full = discover_like(V, groups)
+        full = discover_like(V, groups, merge)
         previous = {t: PreviousTheme(frozenset(str(i) for i in m), base.centroids[t - 1]) for t, m in before.items()}
         matching = match_themes(previous, [{str(i) for i in np.flatnonzero(full.labels == j)} for j in range(full.n_themes)],
                                 full.centroids, present={str(i) for i in range(len(V))})
@@ -79,7 +87,7 @@ def main() -> None:
             return sum(1 for t, m in before.items() if m and len(m & after.get(t, set())) >= 0.9 * len(m))
 
         fresh = np.arange(n_base, len(V))
-        row = {"set": name, "sources": len(sources), "held_back_sources": len(held), "new_passages": int(len(fresh)),
+        row = {"set": name, "partition": args.partition, "sources": len(sources), "held_back_sources": len(held), "new_passages": int(len(fresh)),
                "themes_before": base.n_themes,
                "warm_kept": kept(warm_members), "warm_new_themes": warm.n_new_themes,
                "warm_new_placed": int((warm.clustering.labels[fresh] >= 0).sum()),

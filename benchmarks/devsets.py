@@ -135,17 +135,21 @@ SYNTH_METHODS = {
     **{f"near-duplicates merged d{d:g}{' +rec' if rec else ''}": dict(merge_after=d, shaping="after" if rec else None)
        for d in (0.2, 0.3, 0.4, 0.5) for rec in (False, True)},
     # Gather before merging (branch dup13): the recurring ideas gathered from the unmerged partition's
-    # unplaced kept as themes of the merged one (benchmarks.fine_merge.merged_keeping_gathered), at x{f}
-    # the clusterer's themes; the merge as "fine xF merged dD undo loose"; then discover's steps.
+    # unplaced kept as themes of the merged one, at x{f} the clusterer's themes; the merge as "fine xF
+    # merged dD undo loose"; then discover's steps. Since branch merge13 synth's own code
+    # (synth.merge_near, ClusterParams(merge=NearMerge(f, d, place_pooled=...))).
     **{f"fine x{f:g} merged d{d:g} undo loose gathered first +rec":
        dict(merge=dict(factor=f, distance=d, undo_loose=True), gather_first=True, shaping="after")
        for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4, 0.5)},
     # ... and the passages a loose merged theme taken apart leaves unplaced placed as the merged theme
-    # would have placed them, in their nearest part (benchmarks.fine_merge.placed_as_pooled).
+    # would have placed them, in their nearest part (synth.merge_near.placed_as_pooled).
     **{f"fine x{f:g} merged d{d:g} undo loose placed gathered first +rec":
        dict(merge=dict(factor=f, distance=d, undo_loose=True, place_pooled=True), gather_first=True,
             shaping="after")
        for f in (1.0, 1.3, 1.6, 2.0) for d in (0.3, 0.4)},
+    # What `synth discover --partition merged` runs (and `auto` on short-answer corpora): synth.merge_near's
+    # defaults (x1.6, d0.4, placed, gathered first), then discover's steps (branch merge13).
+    "synth + recurring + merged partition": dict(near_merge=True, shaping="after"),
 }
 
 
@@ -170,13 +174,19 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         if shaping:
             result = shaped(result, V, groups, texts=texts)
         return result.labels.tolist(), time.perf_counter() - start, result
-    merge = params.pop("merge", None)
-    if merge and params.pop("gather_first", False):  # recurring ideas gathered before the merge (dup13)
-        from benchmarks.fine_merge import merged_keeping_gathered
+    if params.pop("near_merge", False):  # the shipped merged partition, at its defaults
+        from synth.merge_near import NearMerge
 
-        result = merged_keeping_gathered(
-            lambda: cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, **params)), V, groups,
-            **merge)
+        result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, merge=NearMerge(), **params))
+        result = shaped(result, V, groups, texts=texts) if shaping else result
+        return result.labels.tolist(), time.perf_counter() - start, result
+    merge = params.pop("merge", None)
+    if merge and params.pop("gather_first", False):  # recurring ideas gathered before the merge (dup13), in synth
+        from synth.merge_near import NearMerge
+
+        near = NearMerge(factor=merge["factor"], distance=merge["distance"],
+                         place_pooled=merge.get("place_pooled", False))
+        result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, merge=near, **params))
         result = shaped(result, V, groups, texts=texts)
         return result.labels.tolist(), time.perf_counter() - start, result
     if merge:  # the over-cluster-then-merge experiment, around the default clusterer

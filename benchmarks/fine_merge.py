@@ -12,15 +12,19 @@ whose union is looser than that quantile of the fine themes is refused; with `sh
 merged by shared nearest neighbours instead of centroid distance (`neighbour_merge`); with `undo_loose`,
 merged themes looser than the median one are taken apart again (`_undo_loose`).
 
-Branch dup13 adds `merged_keeping_gathered`: recurring ideas gathered from the unmerged partition
-before the merge and kept as themes (so the demo's community-language finding survives it), the same
-refits used for both, and optionally (`placed_as_pooled`) the passages a loose merged theme taken apart
-leaves unplaced placed in their nearest part.
+Branch dup13 added the merge with recurring ideas gathered from the unmerged partition first and
+(`placed`) the passages a loose merged theme taken apart leaves unplaced placed in their nearest part;
+branch merge13 moved that method into synth (`synth.merge_near`, `ClusterParams(merge=NearMerge(...))`,
+discover's partition for short-answer corpora), and `benchmarks.devsets` now runs its
+"... gathered first +rec" methods through synth's code, so the benchmark measures what ships. This
+module keeps the variants that were not kept (cap, tightness floor, shared neighbours, loose merges
+merged again at half the distance, the merge after the fact); the plain linkage and the undoing of
+loose merges are synth's.
 
-Measured in docs/benchmarks.md, "Over-cluster, then merge" and its section 4; not an option of synth:
-no setting won on every dev set (short13), and the one that does (x1.6 d0.4, dup13) changes the demo. `benchmarks.devsets` runs it through `merged_fine_themes`, which swaps
+Measured in docs/benchmarks.md, "Over-cluster, then merge", its section 4 and "The near-duplicate merge
+in synth". `benchmarks.devsets` runs the variants through `merged_fine_themes`, which swaps
 `synth.cluster.ward_votes` for the merging one for the length of one call (as `--reuse-umap` swaps
-`synth.umap_space.reduce`).
+`synth.umap_space.reduce`): acceptable for an experiment, not for the product.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Iterator
 import numpy as np
 
 import synth.cluster as cluster
-from synth.assign import Votes
+from synth import merge_near
 
 
 def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float, cap: float | None = None,
@@ -39,7 +43,9 @@ def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float, cap: flo
     """Each row of C (unit centroids) mapped to its merged group, numbered from 0: complete linkage on
     cosine distance, stopped at `distance`; a merge whose union would exceed `cap` passages is skipped,
     and so is one whose union is looser than `floor` (its cohesion |sum of its unit rows| / size, from
-    `sums`, each fine theme's sum of its passages' own unit vectors)."""
+    `sums`, each fine theme's sum of its passages' own unit vectors). Without cap and floor: synth's."""
+    if cap is None and floor is None:
+        return merge_near.complete_linkage(C, sizes, distance)
     k = len(C)
     sums = None if sums is None else sums.astype(float).copy()
     D = np.clip(1.0 - C @ C.T, 0.0, 2.0)
@@ -114,7 +120,10 @@ def _undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray, centroids
                 again: float | None = None) -> np.ndarray:
     """Merged groups looser (cohesion of their passages' own vectors) than the median group are taken
     apart again into their fine themes: a merge should make a theme of one idea, not a catch-all.
-    With `again`, a loose group's fine themes are merged among themselves once more at that distance."""
+    With `again`, a loose group's fine themes are merged among themselves once more at that distance;
+    without it, synth's `synth.merge_near.undo_loose`."""
+    if again is None:
+        return merge_near.undo_loose(group, own, sizes)
     n = int(group.max()) + 1
     sums = np.zeros((n, own.shape[1]))
     np.add.at(sums, group, own)
@@ -155,8 +164,7 @@ def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | 
                                      own, None if tight is None else float(np.quantile(cohesion, tight)))
         if undo_loose:
             group = _undo_loose(group, own, sizes, centroids, distance / 2 if undo_loose == "halve" else None)
-        chosen = np.where(votes.chosen >= 0, group[np.maximum(votes.chosen, 0)], -1)
-        return smoothed, group[ref], Votes(group[ref], chosen, int(group.max()) + 1)
+        return (smoothed, *merge_near.pooled(ref, votes, group))
 
     cluster.ward_votes = ward_votes
     try:
@@ -188,111 +196,3 @@ def merge_near_duplicates(clustering, vectors: np.ndarray, distance: float):
     return Clustering(labels, group[nearest], clustering.probability,
                       (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32),
                       {**clustering.stats, "min_theme_size": clustering.stats.get("min_theme_size", 3)})
-
-
-def merged_keeping_gathered(run, vectors, groups, *, factor: float = 1.0, place_pooled: bool = False, **merge):
-    """Gather before merging (branch dup13): the merge with pooled votes places passages that the
-    partition before the merge left unplaced, among them small recurring ideas that discover's
-    recurring-idea step would have gathered into a theme of their own (the demo's community-language
-    advisers, 3 passages from 3 interviews, end up a quarter of a merged "Written agreement" theme).
-    So the recurring ideas are gathered from the unmerged partition's unplaced passages first, and
-    kept as themes of the merged one. `run()` runs the clusterer (`synth.cluster.cluster_passages`
-    with its parameters); consensus Ward's refits are fitted once, at `factor` x its themes, and both
-    partitions are made from the same votes, so this costs one more assignment, not a second fit.
-    With `place_pooled` (and `undo_loose`), a passage left unplaced because the refits split it between
-    fine themes of a loose merged theme (taken apart again) is placed where the merged theme would
-    have placed it, in the fine part it is nearest (`placed_as_pooled`)."""
-    from synth.recurring import gather_unplaced
-
-    original, fitted = cluster.ward_votes, []
-
-    def fine_votes(X, fit, use_groups, k, *rest):
-        if not fitted:
-            fitted.append(original(X, fit, use_groups, int(round(factor * k)), *rest))
-        return fitted[0]
-
-    cluster.ward_votes = fine_votes
-    try:
-        before = run()
-        with merged_fine_themes(factor=1.0, **merge):  # wraps fine_votes: the same refits, pooled
-            merged = run()
-        if place_pooled and merge.get("undo_loose"):
-            with merged_fine_themes(factor=1.0, **{**merge, "undo_loose": False}):
-                merged = placed_as_pooled(merged, run(), vectors)
-    finally:
-        cluster.ward_votes = original
-    groups = np.arange(len(before.labels)) if groups is None else np.asarray(groups)
-    gathered, _ = gather_unplaced(before, vectors, groups)
-    return with_gathered(merged, gathered, before.n_themes, vectors)
-
-
-def with_gathered(merged, gathered, first: int, vectors):
-    """`merged` with each theme of `gathered` numbered `first` or above (the recurring ideas gathered
-    from the unmerged partition's unplaced) that the merge placed in a theme made a theme of its own;
-    the themes it takes passages from keep the rest (a group that would empty one is left where the
-    merge put it). A group the merge left unplaced is left to discover's own gathering, which runs
-    after carving: made a theme here, before carving, it would change carving's yardsticks where the
-    merge changed nothing (the bills: 25 themes, NMI -0.009)."""
-    from dataclasses import replace
-
-    from synth.vectors import unit_rows
-
-    X = unit_rows(vectors)
-    labels, nearest = merged.labels.copy(), merged.nearest.copy()
-    probability = merged.probability.copy()
-    centroids = [c for c in merged.centroids]
-    kept = 0
-    for j in range(first, gathered.n_themes):
-        group = np.flatnonzero(gathered.labels == j)
-        taken = labels[group]
-        if (taken < 0).all():
-            continue
-        left = np.bincount(labels[labels >= 0], minlength=len(centroids)) - np.bincount(taken[taken >= 0],
-                                                                                       minlength=len(centroids))
-        if (left[np.unique(taken[taken >= 0])] <= 0).any():
-            continue
-        labels[group] = nearest[group] = len(centroids)
-        probability[group] = np.maximum(probability[group], 0.5)
-        centroids.append(gathered.centroids[j])
-        for t in np.unique(taken[taken >= 0]):  # the themes it left: their centres without it
-            total = np.asarray(X[np.flatnonzero(labels == t)], np.float64).sum(axis=0)
-            centroids[t] = (total / max(np.linalg.norm(total), 1e-12)).astype(merged.centroids.dtype)
-        kept += 1
-    if not kept:
-        return merged
-    sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
-    stats = {**merged.stats, "n_themes": len(centroids), "gathered_before_merge": kept,
-             "coverage": float((labels >= 0).mean()), "theme_sizes": [int(s) for s in sizes]}
-    return replace(merged, labels=labels, nearest=nearest, probability=probability,
-                   centroids=np.stack(centroids).astype(merged.centroids.dtype), stats=stats)
-
-
-def placed_as_pooled(parts, pooled, vectors):
-    """`parts` (loose merged themes taken apart) with each passage it leaves unplaced but `pooled` (the
-    same votes, nothing taken apart) places given its nearest theme of `parts`, when that theme lies
-    inside the passage's pooled theme (most of its members are there)."""
-    from dataclasses import replace
-
-    from synth.vectors import unit_rows
-
-    labels = parts.labels.copy()
-    k = parts.n_themes
-    home = np.full(k, -2)  # each part's pooled theme: where most of its members are
-    for t in range(k):
-        there = pooled.labels[parts.labels == t]
-        there = there[there >= 0]
-        if len(there):
-            home[t] = np.bincount(there).argmax()
-    fill = (labels < 0) & (pooled.labels >= 0) & (home[parts.nearest] == pooled.labels)
-    if not fill.any():
-        return parts
-    labels[fill] = parts.nearest[fill]
-    X = unit_rows(vectors)
-    centroids = parts.centroids.copy()
-    for t in np.unique(labels[fill]):
-        total = np.asarray(X[labels == t], np.float64).sum(axis=0)
-        centroids[t] = total / max(np.linalg.norm(total), 1e-12)
-    sizes = np.bincount(labels[labels >= 0], minlength=k)
-    return replace(parts, labels=labels, centroids=centroids,
-                   stats={**parts.stats, "placed_as_pooled": int(fill.sum()), "coverage": float((labels >= 0).mean()),
-                          "unplaced": int((labels < 0).sum()), "theme_sizes": [int(s) for s in sizes]})

@@ -6,7 +6,10 @@ divided between barrier and enabler/practice become siblings) run in discover af
 with ../shared/tools/theme_metrics.py: the clusterer, + carving, + carving and stance. Groups are
 what discover uses: one source per NaPiRE respondent, one per NHS comment and per bill.
 
-    python -m benchmarks.stance [--cache DIR] [--sets napire,bills,nhs] [--seeds 42,1]
+    python -m benchmarks.stance [--cache DIR] [--sets napire,bills,nhs] [--seeds 42,1] [--partitions sections,merged]
+
+`--partitions`: the clusterer's partition as fitted ("sections", discover's when long documents are
+present) and/or the merged one (`synth.merge_near`, discover's for short answers).
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SYNTH_DEV_CACHE", "/tmp/tm-cache")))
     ap.add_argument("--sets", default="napire,bills,nhs")
     ap.add_argument("--seeds", default="42,1")
+    ap.add_argument("--partitions", default="sections")
     args = ap.parse_args()
+    from synth.merge_near import NearMerge
+
     prototypes = PrototypeIndex.build(Embedder(resolve_model(), device="cpu").encode)
     print("| set | seed | method | themes | coverage | NMI | harmonic purity | ARI | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -42,9 +48,10 @@ def main() -> None:
         started = time.perf_counter()
         cats = [c.category for c in categorise_passages(texts, V, prototypes=prototypes)]
         cat_seconds = time.perf_counter() - started
-        for seed in (int(s) for s in args.seeds.split(",")):
+        for seed, partition in ((int(s), p) for s in args.seeds.split(",") for p in args.partitions.split(",")):
             t0 = time.perf_counter()
-            base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed))
+            merge = NearMerge() if partition == "merged" else None
+            base = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, merge=merge))
             t1 = time.perf_counter()
             carved, made = shape_themes(base, V, groups)
             n_carved, n_gathered, n_split = made.carved, made.gathered, made.split
@@ -56,6 +63,7 @@ def main() -> None:
                                             (f"+ recurring + stance ({len(stance.splits)} split)", stance.clustering,
                                              t3 - t0 + cat_seconds)):
                 r = dev.theme_report(result.labels.tolist(), gold)
+                method = method if partition == "sections" else f"{method} (merged partition)"
                 print(f"| {name} | {seed} | {method} | {r['themes']} | {r['coverage']:.3f} | {r['NMI']:.3f} | "
                       f"{r['harmonic_purity']:.3f} | {r['ARI']:.3f} | {seconds:.1f} |", flush=True)
 

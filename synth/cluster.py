@@ -30,10 +30,15 @@ The method, and why (measured in docs/benchmarks.md, "Theme discovery"):
    and passages the refits disagreed on are placed when they sit as close to their theme as its own
    members typically do (`synth.refine.place_near`).
 
+6. Optionally (`ClusterParams.merge`, discover's partition for short-answer corpora): consensus Ward
+   fitted finer, its near-duplicate themes merged, and the recurring ideas of the finer partition kept
+   (`synth.merge_near`): three partitions shaped from the same votes by steps 3 to 5.
+
 This module is the entry (`cluster_passages`, `ClusterParams`, the `Clustering` record) and checks
 the input; each step has its own module: which passages the fit set and each resample hold
 (`synth.fit_sample`), the reference partition and the votes on it, steps 1 to 3
-(`synth.consensus_votes`), and the votes shaped into themes, steps 3 to 5 (`synth.consensus_themes`).
+(`synth.consensus_votes`), the votes shaped into themes, steps 3 to 5 (`synth.consensus_themes`),
+and the merge, step 6 (`synth.merge_near`).
 
 Scale: work is bounded by a fit set of at most `max_fit` passages (a content-hashed sample above that):
 neighbours are exact but computed in blocks against the fit set, so memory is O(n * dim + block *
@@ -59,6 +64,7 @@ from .consensus_themes import themes_from_votes
 from .consensus_votes import BLOCK, leiden_votes, ward_votes
 from .errors import SynthError
 from .fit_sample import fit_set
+from .merge_near import NearMerge, fine_theme_count, merged_partition
 from .vectors import UnitRows
 
 ProgressCallback = Callable[[int, int], None]
@@ -91,6 +97,9 @@ class ClusterParams:
     place_near: bool = True  # place refit-unstable passages that sit as close as a theme's own members
     partition: str = "ward"  # "ward": consensus Ward (the default); "leiden": consensus Leiden on the k-NN graph
     graph_neighbors: int = 15  # neighbours per passage in the Leiden graph; never more than min_theme_size - 1
+    # Ward only: fit finer, then merge near-duplicate themes (synth.merge_near; discover's partition for
+    # short-answer corpora). None: the partition as fitted.
+    merge: NearMerge | None = None
 
 
 @dataclass(frozen=True)
@@ -185,21 +194,35 @@ def _cluster(
                                                           seconds)
     else:
         graph = None
-        smoothed, ref_labels, votes = ward_votes(X, fit, use_groups, k, n_neighbors, params, steps, workers, seconds,
-                                                 blocks)
-    k = votes.shape[1]
+        k_fit = k if params.merge is None else min(n, max(1, fine_theme_count(k, params.merge)))
+        smoothed, ref_labels, votes = ward_votes(X, fit, use_groups, k_fit, n_neighbors, params, steps, workers,
+                                                 seconds, blocks)
 
-    tick = time.perf_counter()
-    themes = themes_from_votes(X, smoothed, ref_labels, votes, graph, groups, m, params)
-    labels, placed, centroids = themes.labels, themes.placed, themes.centroids
+    def themes_of(ref: np.ndarray, votes) -> Clustering:
+        """The votes shaped into themes (steps 3 to 5 of the module docstring), with the run's stats."""
+        tick = time.perf_counter()
+        themes = themes_from_votes(X, smoothed, ref, votes, graph, groups, m, params)
+        seconds["assign"] = seconds.get("assign", 0.0) + time.perf_counter() - tick
+        seconds["total"] = time.perf_counter() - started
+        return _clustering(themes, n, len(fit), m, votes.shape[1], n_neighbors, use_groups is not None, groups,
+                           seconds)
+
+    if params.merge is None:
+        found = themes_of(ref_labels, votes)
+    else:  # three partitions from the same votes, the fine one first (synth.merge_near)
+        found = merged_partition(X, smoothed, ref_labels, votes, groups, params.merge, themes_of)
+        found.stats["seconds"]["total"] = time.perf_counter() - started
     steps.step()
-    seconds["assign"] = time.perf_counter() - tick
-    seconds["total"] = time.perf_counter() - started
+    return found
 
+
+def _clustering(themes, n: int, n_fit: int, m: int, k: int, n_neighbors: int, cross_source: bool,
+                groups: np.ndarray | None, seconds: dict[str, float]) -> Clustering:
+    labels, placed, centroids = themes.labels, themes.placed, themes.centroids
     members = np.bincount(labels[labels >= 0], minlength=len(centroids))
     stats = {
         "n_passages": n,
-        "n_fit": len(fit),
+        "n_fit": n_fit,
         "n_themes": len(centroids),
         "coverage": float(placed.mean()),
         "unplaced": int((~placed).sum()),
@@ -208,7 +231,7 @@ def _cluster(
         "dissolved_themes": themes.dissolved,
         "split_themes": themes.splits,
         "n_neighbors": int(n_neighbors),
-        "cross_source": bool(use_groups is not None),
+        "cross_source": bool(cross_source),
         "theme_sizes": [int(s) for s in members],  # placed passages per theme
         "seconds": seconds,
     }
@@ -244,6 +267,10 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"place_threshold={params.place_threshold}: must be in [0, 1]")
     if params.partition not in ("leiden", "ward"):
         raise ClusteringError(f"partition={params.partition!r}: choose 'leiden' or 'ward'")
+    if params.merge is not None and (params.partition != "ward" or params.merge.factor <= 0
+                                     or not 0 <= params.merge.distance <= 2):
+        raise ClusteringError(f"merge={params.merge!r}: needs partition='ward', a factor above 0 and a cosine "
+                              f"distance in [0, 2]")
     if params.graph_neighbors < 1:
         raise ClusteringError(f"graph_neighbors={params.graph_neighbors}: must be at least 1")
     if params.max_fit < 2:

@@ -30,7 +30,9 @@ from .errors import SynthError
 from .fast_embed import AUTO, choose_route, embedder_for, route_of_model_id
 from .label import describe_themes
 from .match import match_themes
+from .merge_near import NearMerge
 from .nlp import display_forms_of, passage_terms, pipeline_fingerprint
+from .partition_choice import choose_partition
 from .records import PassageTerms
 from .recurring import shape_themes
 from .section_split import Sections
@@ -78,16 +80,20 @@ class DiscoverReport:
     embedder_reason: str = ""  # why (asked for, or what `auto` found)
     partition: str = "full"    # "full": the corpus partitioned afresh; "warm": stored themes extended (synth/incremental.py)
     partition_reason: str = ""  # why a full partition (empty for a warm start)
+    themes_partition: str = ""  # "merged" (near-duplicates merged, short answers) or "sections" (synth/partition_choice.py)
+    themes_partition_reason: str = ""
 
 
 def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = None, model_dir: str | None = None,
              embedder_route: str = AUTO, use_codebook: bool = False, clusterer: str = DEFAULT_CLUSTERER,
              progress: Progress | None = None, embed_engine: EmbedEngine = embed_with_cache,
              stance: bool = True, recluster: bool = False, turn_context: float = 0.0,
-             vectors_beside_above: int = VECTORS_BESIDE_ABOVE) -> DiscoverReport:
+             vectors_beside_above: int = VECTORS_BESIDE_ABOVE, partition: str = "auto") -> DiscoverReport:
     """`stance`: propose themes divided between barrier and enabler/practice as linked siblings
-    (synth/stance.py). `recluster`: partition the whole corpus afresh even when only a few passages
-    are new (otherwise those extend the stored themes, synth/incremental.py). `vectors_beside_above`:
+    (synth/stance.py). `partition`: "merged" (consensus Ward fitted finer, near-duplicate themes merged:
+    for short answers), "sections" (as fitted, literature catch-alls split by section), or "auto": merged
+    for short answers, no interview or long literature document (synth/partition_choice.py).
+    `recluster`: partition the whole corpus afresh even when only a few passages are new (otherwise those extend the stored themes, synth/incremental.py). `vectors_beside_above`:
     past this many codable passages, new vectors go to shards beside the project, not into its file.
     `turn_context`: in transcripts, move each passage's vector towards its neighbours in the same speaker
     turn by this weight before clustering (synth/turn_context.py; 0: off, the default, 0.25 measured).
@@ -230,9 +236,13 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
     pipeline = pipeline_fingerprint()  # which lemmatiser the kept lemmas must come from
     # Centroids from another model (or route) live in another vector space: match on members only.
     same_space = last_run is None or last_run["model_id"] == spec.model_id
-    # turn_context as None when off, as runs before it recorded nothing: those may still warm-start.
+    partitioning = choose_partition(partition, sub_passages, project.source_kinds(), min_theme_size=min_theme_size,
+                                    clusterer_merges=clusterer == DEFAULT_CLUSTERER)
+    report.themes_partition, report.themes_partition_reason = partitioning.name, partitioning.reason
+    # turn_context and merged_partition as None when off, as runs before them recorded nothing: those
+    # may still warm-start. The partition chosen, not the one asked for, is what a warm start must share.
     settings = {"clusterer": clusterer, "min_theme_size": min_theme_size, "stance": stance, "codebook": bool(codes),
-                "turn_context": turn_context or None}
+                "turn_context": turn_context or None, "merged_partition": partitioning.merged or None}
     warm, report.partition_reason = incremental.prepare(
         project, last_run, sub_passages, units, group_ids, settings,
         exclude={c.id for c in codes} | {t for t, _ in taught}, same_space=same_space, recluster=recluster)
@@ -258,7 +268,8 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
         cluster_progress = (lambda done, total: progress("cluster", done, total)) if progress else None
         if clusterer == DEFAULT_CLUSTERER:  # called by name: tests stand in for it to interrupt a run
             clustering = cluster_passages(units, group_ids=group_ids,
-                                          params=ClusterParams(seed=seed, min_theme_size=min_theme_size),
+                                          params=ClusterParams(seed=seed, min_theme_size=min_theme_size,
+                                                               merge=NearMerge() if partitioning.merged else None),
                                           progress=cluster_progress, block_map=block_map)
         else:
             from .clusterers import cluster_with
@@ -314,6 +325,7 @@ def discover(project: Project, *, seed: int = 42, min_theme_size: int | None = N
             started_at=started_at, seed=seed, model_id=spec.model_id,
             params={"seed": seed, "min_theme_size": min_theme_size, "model": spec.name, "embedder": choice.name,
                     "codebook": bool(codes), "clusterer": clusterer, "stance": stance, "partition": report.partition,
+                    "partition_asked": partition, **({"merged_partition": True} if partitioning.merged else {}),
                     **({"turn_context": turn_context} if turn_context else {})},
             stats=(incremental.stats_of(warm) if warm is not None else clustering.stats) if clustering else {}, report={},
         )

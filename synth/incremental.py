@@ -43,7 +43,8 @@ from .vectors import UnitRows, unit_rows
 
 WARM_SHARE = 0.10  # passages added or removed since the last full partition, as a share of the corpus
 KEPT_JACCARD = 0.8  # as synth.match: a theme that kept this share of its members is 'kept'
-SETTINGS = ("clusterer", "min_theme_size", "stance", "codebook", "turn_context")  # run params a warm start must share
+# Run params a warm start must share ("merged_partition": synth/partition_choice.py, the partition chosen).
+SETTINGS = ("clusterer", "min_theme_size", "stance", "codebook", "turn_context", "merged_partition")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """benchmarks.fine_merge (the over-cluster-then-merge experiment, docs/benchmarks.md "Over-cluster, then
-merge"): the merge does what its docstring says, on small synthetic arrays; the figures are in the docs."""
+merge") and the pieces of it that ship in synth.merge_near: the merge does what its docstring says, on
+small synthetic arrays; the figures are in the docs. The shipped partition on real text (the demo's
+community-language idea kept, the CLI option, the warm start): tests/test_partition_choice.py."""
 
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ def test_near_duplicate_themes_merge_after_the_fact_and_unplaced_passages_stay_u
 
 
 def test_a_gathered_idea_is_taken_out_of_the_merged_theme_unless_that_would_empty_it() -> None:
-    from benchmarks.fine_merge import with_gathered
+    from synth.merge_near import with_gathered
     from synth.cluster import Clustering
 
     rng = np.random.default_rng(3)
@@ -122,33 +124,3 @@ def test_a_gathered_idea_is_taken_out_of_the_merged_theme_unless_that_would_empt
     assert (out.labels[20:] == 1).all()  # taking all of theme 1 would empty it: left where the merge put it
     expected = _unit(X[7:20].sum(axis=0, keepdims=True))[0]
     assert np.allclose(out.centroids[0], expected, atol=1e-5)  # theme 0's centre without the gathered idea
-
-
-def test_the_demo_keeps_its_community_language_idea_when_near_duplicates_are_merged(tmp_path, monkeypatch) -> None:
-    """The merge with pooled votes placed the demo's community-language passages (3 interviews) in a
-    "Written agreement" theme; gathered before the merge, they stay a theme of their own."""
-    import synth.discover as discover
-    from benchmarks.fine_merge import merged_keeping_gathered
-    from conftest import DEMO, Synth
-    from synth.store import Project
-
-    def merging(units, group_ids=None, params=None, progress=None, block_map=None):
-        return merged_keeping_gathered(lambda: cluster_passages(units, group_ids=group_ids, params=params,
-                                                                progress=progress, block_map=block_map),
-                                       units, group_ids, distance=0.3, undo_loose=True)
-
-    original = cluster.ward_votes
-    monkeypatch.setattr(discover, "cluster_passages", merging)
-    path = tmp_path / "demo.synth"
-    Synth().ok("ingest", path, DEMO)
-    Synth().ok("discover", path, "--seed", "42")
-    assert cluster.ward_votes is original
-    starts = ("We try to send work coaches who speak community languages",
-              "Just that having work coaches who speak the language", "The work coach at the mosque centre spoke Urdu")
-    with Project.open(path, create=False) as project:
-        passages = {p.id: p for p in project.passages()}
-        members = {t.id: [passages[m.passage_id] for m in project.memberships(theme_id=t.id, placed=True)]
-                   for t in project.themes()}
-    best = max(members.values(), key=lambda ps: sum(p.text.startswith(starts) for p in ps))
-    hits = [p for p in best if p.text.startswith(starts)]
-    assert len({p.source_id for p in hits}) >= 2 and len(hits) >= 0.5 * len(best), [p.text[:60] for p in best]

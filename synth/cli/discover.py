@@ -24,6 +24,7 @@ Examples:
   synth discover review.synth --seed 7 --min-theme-size 5
   synth discover review.synth --recluster              # partition every passage afresh
   synth discover review.synth --turn-context 0.25      # transcripts: a passage read with its turn's others
+  synth discover review.synth --partition merged       # short answers: near-duplicate themes merged
   synth codebook import review.synth framework.qdc && synth discover review.synth --codebook
   synth discover review.synth --embedder onnx-int8     # faster still on a CPU, near-identical vectors
   synth discover review.synth --embedder pytorch       # the bundled model in PyTorch
@@ -73,11 +74,18 @@ Examples:
               help="In transcripts, read each passage with its neighbours in the same speaker turn: its vector moves "
                    "towards theirs by this weight before clustering (0.25 was measured; 0: off). See docs/benchmarks.md, "
                    "'Interview transcripts: the turn and the question as context'.")
+@click.option("--partition", default="auto", show_default=True, type=click.Choice(["auto", "merged", "sections"]),
+              help="How consensus Ward's themes are made: merged (fitted finer, near-duplicate themes merged, small "
+                   "recurring ideas kept: better on short answers such as survey comments or table rows), sections "
+                   "(as fitted, a long report's catch-all themes split along its sections), or auto: merged for short "
+                   "answers (no interview, no literature source holding a minimum-size theme's worth of "
+                   "passages), sections otherwise. See docs/benchmarks.md, "
+                   "'The near-duplicate merge in synth'.")
 @reports_errors
 def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: int | None, use_codebook: bool,
                      embedder_route: str, model_dir: str | None, engine: str, ray_address: str | None,
                      ray_workers: int | None, no_stance: bool, recluster: bool, vectors_beside_above: int,
-                     turn_context: float) -> None:
+                     turn_context: float, partition: str) -> None:
     """Find candidate themes among PROJECT's codable passages.
 
     Embeddings come from the project's cache where it has them. Themes are matched to the
@@ -103,7 +111,7 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
         report = _run(project, console, embed_engine, seed=seed, min_theme_size=min_theme_size, model_dir=model_dir,
                       embedder_route=embedder_route, use_codebook=use_codebook, clusterer=clusterer,
                       stance=not no_stance, recluster=recluster, vectors_beside_above=vectors_beside_above,
-                      turn_context=turn_context)
+                      turn_context=turn_context, partition=partition)
         if embed_engine is not None:
             embed_engine.finish()
     click.echo(f"run {report.run_id}: {report.passages} codable passages; embeddings reused {report.embeddings_reused}, "
@@ -113,6 +121,8 @@ def discover_command(project: Path, seed: int, clusterer: str, min_theme_size: i
         click.echo("stored themes extended by the new passages (a full partition: --recluster)")
     else:
         click.echo(f"every passage partitioned afresh ({shown(report.partition_reason)})")
+    if report.themes_partition:
+        click.echo(f"partition: {report.themes_partition} ({shown(report.themes_partition_reason)})")
     if use_codebook:
         click.echo(f"codebook: {report.deductive} passages placed in its codes first")
     click.echo(f"{report.themes} themes; {report.placed} passages placed (coverage {report.coverage:.0%}), "

@@ -157,6 +157,10 @@ class SourceTables:
     def source_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM sources")}
 
+    def source_kinds(self) -> dict[int, str]:
+        """Each source's kind (literature, interview, survey), without reading its text."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, kind FROM sources")}
+
     def source_metadata(self) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {}
         for r in self.db.execute("SELECT source_id, key, value FROM source_metadata ORDER BY source_id, key"):
