@@ -28,6 +28,8 @@ The word view (branch cat14; synth/word_view.py, learn.with_word_view). "base" h
   wordsall:w  the word view judging every category (both models' log-probabilities averaged), not the side only.
   wordsctx:w  wordsall with the machine's log-scores and the context one-hot beside the words.
   wordscat:w  no second model: the TF-IDF columns, times w, join the one regression's features.
+  clause    the word view reads a mixed comment after its contrast only ("but", "however", "except"; after
+            the comma of an opening "although", "though", "while", "whilst", "despite").
   wordsc:C  the word regression's inverse L2 strength (learn.WORD_REGULARISATION unless given).
 These build on the shipped model (self-training in two strata or more) unless "self" is given.
 
@@ -48,6 +50,7 @@ a view could give with all the labels, not with 40). Embeddings cached under /tm
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -65,6 +68,21 @@ from synth.word_view import word_matrix
 STAND_IN = {"better": "What could we do better?", "good": "What did we do well?",
             "other": "Is there anything else you would like to tell us?"}
 WORD_VARIANTS = ("words", "wordsall", "wordsctx", "wordscat")
+# A mixed comment's side is said after its contrast ("lovely staff but the wait was too long"; "although
+# the wait was long, the staff were lovely": after the comma); "clause" reads only that part for the words.
+_CONTRAST = re.compile(r"\b(?:but|however|except)\b", re.IGNORECASE)
+_CONCESSIVE = re.compile(r"^\W*(?:although|though|while|whilst|despite)\b[^,]*,", re.IGNORECASE)
+
+
+def after_contrast(text: str) -> str:
+    """The part of `text` after its last contrast word, or after an opening concessive clause; else `text`."""
+    last = None
+    for last in _CONTRAST.finditer(text):
+        pass
+    if last is not None and text[last.end():].strip(" .!?"):
+        return text[last.end():]
+    opening = _CONCESSIVE.match(text)
+    return text[opening.end():] if opening else text
 POLAR_SHRINK = 5.0  # pseudo-examples of the project-wide direction in each stratum's own
 
 
@@ -130,7 +148,7 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
     parts_of = {}
     for part in name.split("+"):
         kind, _, arg = part.partition(":")
-        if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self", *WORD_VARIANTS, "wordsc"):
+        if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self", *WORD_VARIANTS, "wordsc", "clause"):
             raise SystemExit(f"--variants: unknown variant {part!r}")
         parts_of[kind] = float(arg) if arg else 1.0
     reads_words = bool(set(WORD_VARIANTS) & set(parts_of))
@@ -159,6 +177,8 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
             if "qaonly" in parts_of:
                 parts[0] = z
         features = np.hstack(parts)
+        if texts is not None and "clause" in parts_of:
+            texts = [after_contrast(t) for t in texts]
         lexical = word_matrix(texts) if reads_words and texts is not None else None
         if lexical is not None and "wordsctx" in parts_of:  # the words, the machine's log-scores, the context
             lexical = sparse.hstack([lexical, sparse.csr_matrix(np.hstack(parts[1:]))]).tocsr()

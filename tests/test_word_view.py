@@ -73,3 +73,51 @@ def test_the_words_correct_the_machine_where_the_embedding_carries_no_side(seed:
     assert fixed_without <= len(mistakes) // 10, right                          # it follows the machine
     assert fixed_with >= max(5 * fixed_without, len(mistakes) // 5), right     # the words put many right
     assert right["with words"][1] > right["embedding only"][1] + 0.03, right
+
+
+def test_a_reviewers_corrections_reach_untouched_negated_passages_through_relearn(tmp_path, synth) -> None:
+    """A real project file: a survey whose stored vectors carry no side and whose machine categories are wrong
+    on about 15 % of passages; `synth passage categorise` relearns, and the untouched passages the machine had on
+    the wrong side of a negation move to the right one, each suggestion still naming its nearest taught passages."""
+    import hashlib
+    import re
+
+    from synth.records import ExtractedDocument, PassageSpan
+    from synth.store import Project, now_iso
+
+    rng = np.random.default_rng(5)
+    topics = ["nurse", "doctor", "ward", "food", "porter", "reception", "pharmacy", "physio"]
+    adjectives = ["helpful", "clean", "friendly", "quick", "clear", "kind"]
+    negated = rng.random(400) < 0.5
+    passages = [f"The {rng.choice(topics)} was {'not ' if n else ''}{rng.choice(adjectives)} ({i})."
+                for i, n in enumerate(negated)]
+    truth = np.where(negated, "barrier", "enabler")
+    wrong = rng.random(len(passages)) < 0.15
+    said = np.where(wrong, np.where(negated, "enabler", "barrier"), truth)
+    sha = lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()  # noqa: E731
+    path = tmp_path / "survey.synth"
+    with Project.open(path) as project, project.transaction():
+        project.add_run(started_at=now_iso(), seed=0, model_id="test-model", params={}, stats={}, report={})
+        text, spans = "", []
+        for s in passages:
+            spans.append(PassageSpan(len(text), len(text) + len(s), s))
+            text += s + "\n\n"
+        doc = ExtractedDocument(name="answers", path="answers.csv", kind="survey", text=text, sha256=sha(text),
+                                metadata={"question": "Anything else?"})
+        _, ids = project.add_source(doc, spans, [sha(s.text) for s in spans])
+        project.store_embeddings("test-model", {sha(s): rng.normal(size=16).astype(np.float32) for s in passages})
+        for pid, c in zip(ids, said):
+            scores = {k: 0.2 for k in CATEGORIES}
+            scores[c] = 0.4
+            project.set_passage_category(pid, c, scores, [])
+    taught = list(range(20))
+    for side in ("barrier", "enabler"):
+        chosen = [str(ids[i]) for i in taught if truth[i] == side]
+        synth.ok("passage", "categorise", path, *chosen, "--as", side, "--reviewer", "alice")
+    mistakes = [i for i in range(20, len(passages)) if wrong[i]]
+    with Project.open(path, create=False) as project:
+        learned = project.learned_categories([ids[i] for i in mistakes])
+    fixed = [i for i in mistakes if learned[ids[i]]["category"] == truth[i]]
+    assert len(mistakes) >= 30 and len(fixed) >= len(mistakes) // 5, (len(fixed), len(mistakes))
+    named = re.findall(r"passage (\d+) \(", learned[ids[fixed[0]]]["reasons"][-1])
+    assert named and {int(n) for n in named} <= {ids[i] for i in taught}
