@@ -61,7 +61,6 @@ from scipy import sparse
 from benchmarks import datasets
 from benchmarks import learning as bench
 from synth import learn
-from synth.records import CATEGORIES
 from synth.vectors import unit
 from synth.word_view import word_matrix
 
@@ -219,7 +218,7 @@ def nhs_job(subset: int | None):
     truth = np.where(crit[sided] < 0, "barrier", "enabler")
     ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}", *forms[i]) for i in sided]
     # The question view is embedded only when a variant reads it (all of NHS: most of an hour here).
-    qa = lambda: datasets.cached_vectors(bench.CACHE / f"nhs_{tag}_qa_emb.npy",  # noqa: E731
+    qa = lambda: datasets.cached_vectors(bench.CACHE / f"nhs_{tag}_qa_emb.npy",
                                          [f"{wording[frame.question.iloc[i]]} {texts[i]}" for i in sided])
     name = f"NHS ({len(sided)}{', a random subset' if subset else ''}), text + survey question"
     return [(name, vectors[sided], machine[sided], truth, bench.nhs_side_score, ctx, qa, [texts[i] for i in sided])]
@@ -230,7 +229,7 @@ def napire_jobs():
     three = [i for i, r in enumerate(rows) if r["label"] in ("barrier", "enabler", "practice")]
     machine, forms = bench._machine("napire", [r["text"] for r in rows], vectors)
     truth = np.array([rows[i]["label"] for i in three])
-    qa = lambda: datasets.cached_vectors(bench.CACHE / "napire3_qa_emb.npy",  # noqa: E731
+    qa = lambda: datasets.cached_vectors(bench.CACHE / "napire3_qa_emb.npy",
                                          [f"{rows[i]['question']} {rows[i]['text']}" for i in three])
     texts = [rows[i]["text"] for i in three]
     ctx = [(f"question={rows[i]['question']}", *forms[i]) for i in three]

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
-NEGATORS = frozenset("not no never nothing nobody none nor cannot without".split())
-# "n't" typed without its apostrophe
-APOSTROPHE_DROPPED = frozenset("dont cant couldnt wont didnt wasnt isnt wouldnt shouldnt doesnt havent hasnt werent "
-                               "arent".split())
-NEGATION_ENDS = frozenset("but however although though".split())  # besides punctuation
+NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "none", "nor", "cannot", "without"})
+APOSTROPHE_DROPPED = frozenset({"dont", "cant", "couldnt", "wont", "didnt", "wasnt", "isnt", "wouldnt", "shouldnt",
+                                "doesnt", "havent", "hasnt", "werent", "arent"})  # "n't" typed without its apostrophe
+NEGATION_ENDS = frozenset({"but", "however", "although", "though"})  # besides punctuation
 PUNCTUATION = frozenset(".,;:!?")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]")
 MIN_DOCUMENTS = 2  # a word or pair in fewer passages teaches nothing beyond the passage itself
@@ -44,14 +44,16 @@ def negation_marked(text: str) -> list[str]:
 def words_and_pairs(text: str) -> list[str]:
     """The negation-marked words of `text` and each pair of neighbours ("not_very helpful" stays one feature)."""
     words = negation_marked(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
 def word_matrix(texts: Sequence[str]):
     """(n, vocabulary) sparse TF-IDF rows (unit length, sublinear counts) of `words_and_pairs`, the
     vocabulary being every word or pair in at least MIN_DOCUMENTS of `texts` (the whole project: no
     labels are read, so fitting it on every passage is fair); None when no word is in that many."""
-    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: only a taught project needs it
+    from sklearn.feature_extraction.text import (
+        TfidfVectorizer,  # imported here: only a taught project needs it
+    )
 
     vectorizer = TfidfVectorizer(analyzer=words_and_pairs, min_df=MIN_DOCUMENTS, sublinear_tf=True)
     try:

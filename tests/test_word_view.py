@@ -94,7 +94,7 @@ def test_a_reviewers_corrections_reach_untouched_negated_passages_through_relear
     truth = np.where(negated, "barrier", "enabler")
     wrong = rng.random(len(passages)) < 0.15
     said = np.where(wrong, np.where(negated, "enabler", "barrier"), truth)
-    sha = lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()  # noqa: E731
+    sha = lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()
     path = tmp_path / "survey.synth"
     with Project.open(path) as project, project.transaction():
         project.add_run(started_at=now_iso(), seed=0, model_id="test-model", params={}, stats={}, report={})
