@@ -103,16 +103,19 @@ STRATEGIES = ("labels", "fixes", "check next")
 BATCH = 10  # the "check next" reviewer's decisions between two relearns
 
 
-def learned_scores(vectors, machine, truth, taught, contexts=None) -> np.ndarray:
+def learned_scores(vectors, machine, truth, taught, contexts=None, texts=None) -> np.ndarray:
     """(n, 4) scores after learning from the taught rows (a taught row: the reviewer's category, 1.0)."""
     taught = np.asarray(taught, dtype=int)
-    scores = learn.learned_probabilities(vectors, machine, taught, list(truth[taught]), contexts=contexts)
+    scores = learn.learned_probabilities(vectors, machine, taught, list(truth[taught]), contexts=contexts,
+                                         texts=texts)
     scores[taught] = [[float(c == truth[i]) for c in CATEGORIES] for i in taught]  # never overridden
     return scores
 
 
-def reviewer_rounds(strategy: str, truth, vectors, machine, contexts, rng) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """k -> (taught rows, touched rows, scores after learning) for every k in KS."""
+def reviewer_rounds(strategy: str, truth, vectors, machine, contexts, rng, texts=None
+                    ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """k -> (taught rows, touched rows, scores after learning) for every k in KS (`texts`: each row's text,
+    for the learned model's word view)."""
     machine_pred = np.array(CATEGORIES)[machine.argmax(axis=1)]
     order = rng.permutation(len(truth))
     out = {}
@@ -125,7 +128,7 @@ def reviewer_rounds(strategy: str, truth, vectors, machine, contexts, rng) -> di
             doubt[taught] = -1.0
             pick = np.lexsort((rng.random(len(doubt)), -doubt))[:BATCH]
             taught = np.concatenate([taught, pick])
-            scores = learned_scores(vectors, machine, truth, taught, contexts)
+            scores = learned_scores(vectors, machine, truth, taught, contexts, texts)
         return out
     wrong = np.flatnonzero(machine_pred[order] != truth[order])
     for k in KS:
@@ -134,17 +137,17 @@ def reviewer_rounds(strategy: str, truth, vectors, machine, contexts, rng) -> di
         else:
             touched = order[:wrong[min(k, len(wrong)) - 1] + 1]
             taught = touched[machine_pred[touched] != truth[touched]]
-        out[k] = (taught, touched, learned_scores(vectors, machine, truth, taught, contexts) if k else machine.copy())
+        out[k] = (taught, touched, learned_scores(vectors, machine, truth, taught, contexts, texts) if k else machine.copy())
     return out
 
 
-def category_curves(name: str, vectors, machine, truth, score, draws: int, contexts=None) -> list[str]:
+def category_curves(name: str, vectors, machine, truth, score, draws: int, contexts=None, texts=None) -> list[str]:
     lines = []
     for strategy in STRATEGIES:
         per_k = {k: [] for k in KS}
         for seed in range(draws):
             for k, (_, touched, scores) in reviewer_rounds(strategy, truth, vectors, machine, contexts,
-                                                           np.random.default_rng(seed)).items():
+                                                           np.random.default_rng(seed), texts).items():
                 rest = np.setdiff1d(np.arange(len(truth)), touched)
                 per_k[k].append(score(truth[rest], scores[rest]))
         for key in per_k[0][0]:
@@ -221,7 +224,9 @@ al. 2002), which re-weights the machine's scores; (2) a logistic regression on [
 one-hot, the machine's log-scores] is fitted to those adjusted categories of up to 2,000 untouched
 passages as weak pseudo-labels (weight 1 x confidence) and to the reviewer's categories (weight 20),
 then, in two strata or more, once more with its own probabilities as the pseudo-labels (self-training);
-its probabilities are the learned category. A reviewer's own category is never changed; with nothing
+beside it, each time, a regression on the passages' words (TF-IDF of negation-marked words and pairs)
+fitted to the same labels, whose barrier-against-enabler log-odds are averaged with the first's (the word
+view, weight 0.5); its probabilities are the learned category. A reviewer's own category is never changed; with nothing
 taught the machine's category stands (k = 0). Placement — every passage's cosine similarity to each
 theme's example centroid plus half its TF-IDF similarity to the examples' mean, a softmax
 (temperature 0.05), spread over the passages' 10-nearest-neighbour graph (label spreading, alpha 0.8,
@@ -249,7 +254,7 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
             ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}", *nhs_forms[i])
                    for i in sided]
             lines += category_curves(f"NHS ({len(sided)}), text + survey question", nhs_vec[sided], nhs_machine,
-                                     nhs_truth, nhs_side_score, draws, ctx)
+                                     nhs_truth, nhs_side_score, draws, ctx, [nhs_texts[i] for i in sided])
         if "placement" in parts:
             place += placement_rows("NHS subcategories", nhs_vec, frame.subcategory.astype(str).to_numpy(),
                                     nhs_texts, draws)
@@ -264,7 +269,8 @@ def run(draws: int, sets: set[str], parts: set[str]) -> str:
             text_only = [napire_forms[i] for i in three]
             for label, context in (("text only", text_only), ("text + survey question", ctx)):
                 lines += category_curves(f"NaPiRE ({len(three)}), {label}", napire_vec[three], napire_machine,
-                                         napire_truth, napire_score, draws, context)
+                                         napire_truth, napire_score, draws, context,
+                                         [napire_rows[i]["text"] for i in three])
         if "placement" in parts:
             single = datasets.napire_coded(napire_rows)
             place += placement_rows("NaPiRE codes", napire_vec[single],

@@ -22,6 +22,17 @@ branch quest14 (one fit, no self-training), on which every other variant builds.
             round on another random pool of MAX_POOL passages, in any number of strata (the shipped
             model does it once, and only in two strata or more: learn.SELF_TRAINING_ROUNDS).
 
+The word view (branch cat14; synth/word_view.py, learn.with_word_view). "base" has it, as shipped:
+  nowords   the shipped model read without the passages' texts: as it was before branch cat14.
+  words:w   the shipped model with the word view at weight w (words:0.5 is "base").
+  wordsall:w  the word view judging every category (both models' log-probabilities averaged), not the side only.
+  wordsctx:w  wordsall with the machine's log-scores and the context one-hot beside the words.
+  wordscat:w  no second model: the TF-IDF columns, times w, join the one regression's features.
+  clause    the word view reads a mixed comment after its contrast only ("but", "however", "except"; after
+            the comma of an opening "although", "though", "while", "whilst", "despite").
+  wordsc:C  the word regression's inverse L2 strength (learn.WORD_REGULARISATION unless given).
+These build on the shipped model (self-training in two strata or more) unless "self" is given.
+
 Variants joined by "+" combine ("qaonly+self:1"). The question view needs the question's wording. NaPiRE carries it. The NHS set carries only question
 ids ("Trust A - Q1"), so a stand-in wording is used per id, chosen from the share of positive answers
 (under 50 %: "What could we do better?"; over 90 %: "What did we do well?"; else "Is there anything
@@ -39,20 +50,38 @@ a view could give with all the labels, not with 40). Embeddings cached under /tm
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy import sparse
 
 from benchmarks import datasets
 from benchmarks import learning as bench
 from synth import learn
-from synth.records import CATEGORIES
 from synth.vectors import unit
+from synth.word_view import word_matrix
 
 STAND_IN = {"better": "What could we do better?", "good": "What did we do well?",
             "other": "Is there anything else you would like to tell us?"}
+WORD_VARIANTS = ("words", "wordsall", "wordsctx", "wordscat")
+# A mixed comment's side is said after its contrast ("lovely staff but the wait was too long"; "although
+# the wait was long, the staff were lovely": after the comma); "clause" reads only that part for the words.
+_CONTRAST = re.compile(r"\b(?:but|however|except)\b", re.IGNORECASE)
+_CONCESSIVE = re.compile(r"^\W*(?:although|though|while|whilst|despite)\b[^,]*,", re.IGNORECASE)
+
+
+def after_contrast(text: str) -> str:
+    """The part of `text` after its last contrast word, or after an opening concessive clause; else `text`."""
+    last = None
+    for last in _CONTRAST.finditer(text):
+        pass
+    if last is not None and text[last.end():].strip(" .!?"):
+        return text[last.end():]
+    opening = _CONCESSIVE.match(text)
+    return text[opening.end():] if opening else text
 POLAR_SHRINK = 5.0  # pseudo-examples of the project-wide direction in each stratum's own
 
 
@@ -100,19 +129,31 @@ def _polar_columns(x: np.ndarray, strata: np.ndarray, rows: np.ndarray, labels: 
     return out
 
 
+def _geometric(p: np.ndarray, q: np.ndarray, w: float) -> np.ndarray:
+    """Rows of p^(1-w) q^w, normalised: a weighted average of two models' log-odds on every category."""
+    z = (1 - w) * np.log(p) + w * np.log(q)
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
 def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray]:
     """A function with `learn.learned_probabilities`' signature computing variant `name` (variants
     joined by "+" combine: "qaonly+self:1")."""
     if name == "base":
         return learn.learned_probabilities
+    if name == "nowords":  # the shipped model as it was before the word view (branch cat14)
+        shipped = learn.learned_probabilities  # bound now: curves() puts the variant in its place
+        return lambda *args, texts=None, **kwargs: shipped(*args, **kwargs)
     parts_of = {}
     for part in name.split("+"):
         kind, _, arg = part.partition(":")
-        if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self"):
+        if kind not in ("main", "daume", "polar", "qa", "qadiff", "qaonly", "self", *WORD_VARIANTS, "wordsc", "clause"):
             raise SystemExit(f"--variants: unknown variant {part!r}")
         parts_of[kind] = float(arg) if arg else 1.0
+    reads_words = bool(set(WORD_VARIANTS) & set(parts_of))
+    word_c = parts_of.get("wordsc", learn.WORD_REGULARISATION)
 
-    def probabilities(vectors, machine, taught_rows, taught_labels, *, contexts=None, seed=0):
+    def probabilities(vectors, machine, taught_rows, taught_labels, *, contexts=None, texts=None, seed=0):
         if len(taught_rows) == 0:
             return learn._probabilities(machine)
         rows = np.asarray(taught_rows, dtype=int)
@@ -135,11 +176,31 @@ def variant(name: str, qa: np.ndarray | None = None) -> Callable[..., np.ndarray
             if "qaonly" in parts_of:
                 parts[0] = z
         features = np.hstack(parts)
-        probs = learn._fit_on_pseudo_labels(features, adjusted, rows, taught_labels, seed)
-        for r in range(int(parts_of.get("self", 0))):
+        if texts is not None and "clause" in parts_of:
+            texts = [after_contrast(t) for t in texts]
+        lexical = word_matrix(texts) if reads_words and texts is not None else None
+        if lexical is not None and "wordsctx" in parts_of:  # the words, the machine's log-scores, the context
+            lexical = sparse.hstack([lexical, sparse.csr_matrix(np.hstack(parts[1:]))]).tocsr()
+        if lexical is not None and "wordscat" in parts_of:
+            features = sparse.hstack([sparse.csr_matrix(features), parts_of["wordscat"] * lexical]).tocsr()
+
+        def fit(pseudo: np.ndarray, at: int) -> np.ndarray:
+            probs = learn._fit_on_pseudo_labels(features, pseudo, rows, taught_labels, at)
+            if lexical is None or "wordscat" in parts_of:
+                return probs
+            said = learn._fit_on_pseudo_labels(lexical, pseudo, rows, taught_labels, at, regularisation=word_c)
+            if "words" in parts_of:
+                return learn.with_word_view(probs, said, parts_of["words"])
+            return _geometric(probs, said, parts_of.get("wordsall", parts_of.get("wordsctx")))
+
+        probs = fit(adjusted, seed)
+        # The word variants build on the shipped model: self-training as it ships unless "self" says otherwise.
+        rounds = (learn.SELF_TRAINING_ROUNDS if len(set(strata.tolist())) >= 2 else 0) \
+            if reads_words and "self" not in parts_of else int(parts_of.get("self", 0))
+        for r in range(rounds):
             # Another random pool each round, so that most pseudo-labels are the model's predictions on
             # passages it was not fitted to (on a project under MAX_POOL passages every round sees all).
-            probs = learn._fit_on_pseudo_labels(features, probs, rows, taught_labels, seed + 1 + r)
+            probs = fit(probs, seed + 1 + r)
         return probs
 
     return probabilities
@@ -156,10 +217,11 @@ def nhs_job(subset: int | None):
         tag = f"sub{subset}"
     truth = np.where(crit[sided] < 0, "barrier", "enabler")
     ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}", *forms[i]) for i in sided]
-    qa = datasets.cached_vectors(bench.CACHE / f"nhs_{tag}_qa_emb.npy",
-                                 [f"{wording[frame.question.iloc[i]]} {texts[i]}" for i in sided])
+    # The question view is embedded only when a variant reads it (all of NHS: most of an hour here).
+    qa = lambda: datasets.cached_vectors(bench.CACHE / f"nhs_{tag}_qa_emb.npy",
+                                         [f"{wording[frame.question.iloc[i]]} {texts[i]}" for i in sided])
     name = f"NHS ({len(sided)}{', a random subset' if subset else ''}), text + survey question"
-    return [(name, vectors[sided], machine[sided], truth, bench.nhs_side_score, ctx, qa)]
+    return [(name, vectors[sided], machine[sided], truth, bench.nhs_side_score, ctx, qa, [texts[i] for i in sided])]
 
 
 def napire_jobs():
@@ -167,29 +229,31 @@ def napire_jobs():
     three = [i for i, r in enumerate(rows) if r["label"] in ("barrier", "enabler", "practice")]
     machine, forms = bench._machine("napire", [r["text"] for r in rows], vectors)
     truth = np.array([rows[i]["label"] for i in three])
-    qa = datasets.cached_vectors(bench.CACHE / "napire3_qa_emb.npy",
-                                 [f"{rows[i]['question']} {rows[i]['text']}" for i in three])
+    qa = lambda: datasets.cached_vectors(bench.CACHE / "napire3_qa_emb.npy",
+                                         [f"{rows[i]['question']} {rows[i]['text']}" for i in three])
+    texts = [rows[i]["text"] for i in three]
     ctx = [(f"question={rows[i]['question']}", *forms[i]) for i in three]
     return [(f"NaPiRE ({len(three)}), text only", vectors[three], machine[three], truth, bench.napire_score,
-             [forms[i] for i in three], None),
+             [forms[i] for i in three], None, texts),
             (f"NaPiRE ({len(three)}), text + survey question", vectors[three], machine[three], truth,
-             bench.napire_score, ctx, qa)]
+             bench.napire_score, ctx, qa, texts)]
 
 
 def curves(job, variants: Sequence[str], reviewers: Sequence[str], seeds: Sequence[int], ks: Sequence[int]) -> list[str]:
     """Table rows: set | variant | reviewer | measure | median at each k (per-seed values in brackets)."""
-    name, x, machine, truth, score, ctx, qa = job
+    name, x, machine, truth, score, ctx, qa, texts = job
     bench.KS = tuple(sorted({0, *ks}))
     out = []
     for v in variants:
         original = learn.learned_probabilities
-        learn.learned_probabilities = variant(v, qa)  # benchmarks.learning calls it through the module
+        reads_question = any(p.split(":")[0] in ("qa", "qadiff", "qaonly") for p in v.split("+"))
+        learn.learned_probabilities = variant(v, qa() if qa is not None and reads_question else None)  # benchmarks.learning calls it through the module
         try:
             for reviewer in reviewers:
                 started = time.perf_counter()
                 got: dict[tuple[str, int], list[float]] = {}
                 for seed in seeds:
-                    rounds = bench.reviewer_rounds(reviewer, truth, x, machine, ctx, np.random.default_rng(seed))
+                    rounds = bench.reviewer_rounds(reviewer, truth, x, machine, ctx, np.random.default_rng(seed), texts)
                     for k, (_, touched, scores) in rounds.items():
                         if k in ks:
                             rest = np.setdiff1d(np.arange(len(truth)), touched)
@@ -210,7 +274,8 @@ def ceiling(job) -> list[str]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    name, vectors, machine, truth, _, ctx, qa = job
+    name, vectors, machine, truth, _, ctx, qa, _ = job
+    qa = qa()
     y = (truth == "enabler").astype(int)
     x, z = unit(vectors, np.float64), unit(qa, np.float64)
     m, c = np.log(learn._probabilities(machine)), learn.context_features(ctx)

@@ -116,7 +116,7 @@ def learned_categories(project: Project, passages: Sequence[Passage], vectors: n
     if forms is not None:
         contexts = [(*c, *f) for c, f in zip(contexts, forms, strict=True)]
     results = learn.learn_categories(examples, vectors[rows], vectors, scores, taught_rows=rows,
-                                     contexts=contexts)
+                                     contexts=contexts, texts=[p.text for p in passages])
     reviewed = project.reviewed_categories()
     return {p.id: r for p, r in zip(passages, results) if p.id not in reviewed}
 

@@ -76,3 +76,15 @@ def test_stand_in_question_wordings_follow_the_share_of_positive_answers() -> No
     positive = np.array([True] * 2 + [False] * 8 + [True] * 10 + [True] * 6 + [False] * 4)
     assert views.stand_in_questions(ids, positive) == {"A": views.STAND_IN["better"], "B": views.STAND_IN["good"],
                                                        "C": views.STAND_IN["other"]}
+
+
+def test_the_word_variants_are_the_shipped_model_with_and_without_the_word_view() -> None:
+    x, machine, truth, contexts, _ = _toy(seed=3)
+    rows = list(range(20))
+    texts = [f"The ward was {'not ' if t == 'barrier' else ''}clean." for t in truth]
+    args = (x, machine, rows, list(truth[rows]))
+    shipped = learn.learned_probabilities(*args, contexts=contexts, texts=texts)
+    assert np.allclose(views.variant(f"words:{learn.WORD_WEIGHT}")(*args, contexts=contexts, texts=texts), shipped)
+    before = views.variant("nowords")(*args, contexts=contexts, texts=texts)
+    assert np.allclose(before, learn.learned_probabilities(*args, contexts=contexts))
+    assert not np.allclose(before, shipped)
