@@ -45,7 +45,7 @@ def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float, cap: flo
     and so is one whose union is looser than `floor` (its cohesion |sum of its unit rows| / size, from
     `sums`, each fine theme's sum of its passages' own unit vectors). Without cap and floor: synth's."""
     if cap is None and floor is None:
-        return merge_near.complete_linkage(C, sizes, distance)
+        return merge_near.complete_linkage(C, distance)
     k = len(C)
     sums = None if sums is None else sums.astype(float).copy()
     D = np.clip(1.0 - C @ C.T, 0.0, 2.0)

@@ -80,7 +80,7 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
     sizes = np.bincount(ref, minlength=fine)
     own = np.zeros((fine, X.shape[1]))  # the passages' own unit vectors, as synth.recurring judges tightness
     np.add.at(own, ref, X)
-    pooled_group = complete_linkage(centroids, sizes, merge.distance)
+    pooled_group = complete_linkage(centroids, merge.distance)
     group = undo_loose(pooled_group, own, sizes)
 
     before = themes(ref, votes)
@@ -93,27 +93,21 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
     return replace(out, stats={**out.stats, "merged_from": before.n_themes})
 
 
-def complete_linkage(C: np.ndarray, sizes: np.ndarray, distance: float) -> np.ndarray:
-    """Each row of C (unit centroids) mapped to its merged group, numbered from 0: complete linkage on
-    cosine distance, closest pair first, stopped at `distance`. `sizes` marks the empty themes."""
-    k = len(C)
+def complete_linkage(C: np.ndarray, distance: float) -> np.ndarray:
+    """Each row of C (unit centroids) mapped to its merged group, numbered from 0 in the order of each
+    group's first row: complete linkage on cosine distance (scipy), cut where the farthest pair across
+    a union would exceed `distance`. An empty theme's zero centroid is at distance 1 from every other
+    and so merges with none at the distances used."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    if len(C) < 2:
+        return np.zeros(len(C), dtype=int)
     D = np.clip(1.0 - C @ C.T, 0.0, 2.0)
-    np.fill_diagonal(D, np.inf)
-    alive = np.ones(k, bool)
-    group = np.arange(k)
-    while True:
-        allowed = D.copy()
-        allowed[~alive] = np.inf
-        allowed[:, ~alive] = np.inf
-        a, b = np.unravel_index(np.argmin(allowed), allowed.shape)
-        if not allowed[a, b] <= distance:
-            break
-        a, b = min(a, b), max(a, b)
-        D[a] = D[:, a] = np.maximum(D[a], D[b])  # complete linkage: the farthest pair across the union
-        D[a, a] = np.inf
-        alive[b] = False
-        group[group == b] = a
-    return np.unique(group, return_inverse=True)[1]
+    np.fill_diagonal(D, 0.0)
+    flat = fcluster(linkage(squareform(D, checks=False), method="complete"), t=distance, criterion="distance")
+    _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[inverse]
 
 
 def undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray) -> np.ndarray:
