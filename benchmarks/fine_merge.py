@@ -125,18 +125,12 @@ def _undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray, centroids
     if again is None:
         return merge_near.undo_loose(group, own, sizes)
     n = int(group.max()) + 1
-    sums = np.zeros((n, own.shape[1]))
-    np.add.at(sums, group, own)
-    count = np.bincount(group, weights=sizes, minlength=n)
-    cohesion = np.linalg.norm(sums, axis=1) / np.maximum(count, 1)
-    parts = np.bincount(group, minlength=n)
-    loose = (parts > 1) & (cohesion < np.median(cohesion[count > 0]))
+    loose = merge_near.loose_groups(group, own, sizes)
     out = np.where(loose[group], n + np.arange(len(group)), group)
-    if again is not None:
-        for g in np.flatnonzero(loose):
-            members = np.flatnonzero(group == g)
-            sub = complete_linkage(centroids[members], sizes[members], again)
-            out[members] = n + len(group) * (g + 1) + sub  # past every id used above
+    for g in np.flatnonzero(loose):
+        members = np.flatnonzero(group == g)
+        sub = complete_linkage(centroids[members], sizes[members], again)
+        out[members] = n + len(group) * (g + 1) + sub  # past every id used above
     return np.unique(out, return_inverse=True)[1]
 
 

@@ -110,17 +110,21 @@ def complete_linkage(C: np.ndarray, distance: float) -> np.ndarray:
     return np.argsort(np.argsort(first))[inverse]
 
 
-def undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Merged groups looser (cohesion of their passages' own vectors, `own`: each fine theme's sum of
-    them) than the median group are taken apart again into their fine themes."""
+def loose_groups(group: np.ndarray, own: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Which merged groups (of more than one fine theme) are looser than the median group: cohesion of
+    their passages' own vectors, `own` being each fine theme's sum of them and `sizes` its passages."""
     n = int(group.max()) + 1
     sums = np.zeros((n, own.shape[1]))
     np.add.at(sums, group, own)
     count = np.bincount(group, weights=sizes, minlength=n)
     cohesion = np.linalg.norm(sums, axis=1) / np.maximum(count, 1)
-    parts = np.bincount(group, minlength=n)
-    loose = (parts > 1) & (cohesion < np.median(cohesion[count > 0]))
-    out = np.where(loose[group], n + np.arange(len(group)), group)
+    return (np.bincount(group, minlength=n) > 1) & (cohesion < np.median(cohesion[count > 0]))
+
+
+def undo_loose(group: np.ndarray, own: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The merged groups with each loose one (`loose_groups`) taken apart again into its fine themes."""
+    n = int(group.max()) + 1
+    out = np.where(loose_groups(group, own, sizes)[group], n + np.arange(len(group)), group)
     return np.unique(out, return_inverse=True)[1]
 
 
