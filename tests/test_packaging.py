@@ -60,6 +60,13 @@ def test_the_repositorys_model_manifest_is_the_one_synth_ships():
     assert (REPO / "models" / "default.json").read_bytes() == (REPO / "synth" / "models" / "default.json").read_bytes()
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment without PYTHONPATH / PYTHONHOME. With the checkout on PYTHONPATH, pip finds its
+    synth.egg-info (the editable install's metadata) and answers "already satisfied" without installing
+    the wheel: the fresh environment then has no synth (the failure seen once, with PYTHONPATH set)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def _build_wheel(tmp_path: Path) -> Path:
     # From a copy of what a checkout holds, so the build leaves nothing in the working tree.
     src = tmp_path / "src"
@@ -69,7 +76,8 @@ def _build_wheel(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "synth", src / "synth", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(dist), str(src)], check=True, capture_output=True, text=True, timeout=600)
+                    "-q", "-w", str(dist), str(src)], check=True, capture_output=True, text=True, timeout=600,
+                   cwd=tmp_path, env=_clean_env())
     (wheel,) = dist.glob("synth-*.whl")
     return wheel
 
@@ -79,7 +87,8 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True, text=True, timeout=600)
+                    "-q", str(wheel)], check=True, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                   env=_clean_env())
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     # The dependencies come from the test's own environment, added as plain paths (its .pth files,
@@ -110,7 +119,7 @@ def test_a_wheel_install_runs_discover(tmp_path):
     venv = _fresh_venv(tmp_path, wheel)
     work = tmp_path / "work"  # outside the repository, so nothing resolves against the checkout
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env = _clean_env()
     env["HF_HUB_OFFLINE"] = "1"
 
     def synth(*args: str) -> str:
