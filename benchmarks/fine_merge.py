@@ -144,12 +144,7 @@ def merged_fine_themes(factor: float = 3.0, distance: float = 0.3, cap: float | 
         smoothed, ref, votes = original(X, fit, use_groups, int(round(factor * k)), n_neighbors, params, steps,
                                         workers, seconds, blocks)
         fine = votes.shape[1]
-        sums = np.zeros((fine, smoothed.shape[1]))
-        np.add.at(sums, ref, smoothed)
-        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        sizes = np.bincount(ref, minlength=fine)
-        own = np.zeros((fine, X.shape[1]))  # the passages' own unit vectors, as recurring.py judges tightness
-        np.add.at(own, ref, X)
+        centroids, sizes, own = merge_near.fine_themes(X, smoothed, ref, fine)
         cohesion = np.linalg.norm(own, axis=1)[sizes > 0] / sizes[sizes > 0]
         if share is not None:  # merged by shared neighbours, not by centroid distance
             group = neighbour_merge(neighbour_links(np.asarray(X, np.float32), ref, fine), share)

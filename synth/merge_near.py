@@ -73,13 +73,7 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
     passage), and `themes(ref, votes)` the votes shaped into a clustering (`synth.cluster`'s usual path)."""
     from .recurring import gather_unplaced  # synth.recurring imports synth.cluster, which imports this
 
-    fine = votes.shape[1]
-    sums = np.zeros((fine, smoothed.shape[1]))
-    np.add.at(sums, ref, smoothed)
-    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-    sizes = np.bincount(ref, minlength=fine)
-    own = np.zeros((fine, X.shape[1]))  # the passages' own unit vectors, as synth.recurring judges tightness
-    np.add.at(own, ref, X)
+    centroids, sizes, own = fine_themes(X, smoothed, ref, votes.shape[1])
     pooled_group = complete_linkage(centroids, merge.distance)
     group = undo_loose(pooled_group, own, sizes)
 
@@ -91,6 +85,18 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
     gathered, _ = gather_unplaced(before, units, np.arange(len(X)) if groups is None else groups)
     out = with_gathered(merged, gathered, before.n_themes, units)
     return replace(out, stats={**out.stats, "merged_from": before.n_themes})
+
+
+def fine_themes(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, fine: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The `fine` reference themes' unit centroids in the smoothed space (what is merged), their sizes,
+    and their sums of the passages' own unit vectors (how tight a union is, as synth.recurring judges)."""
+    sums = np.zeros((fine, smoothed.shape[1]))
+    np.add.at(sums, ref, smoothed)
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    own = np.zeros((fine, X.shape[1]))
+    np.add.at(own, ref, X)
+    return centroids, np.bincount(ref, minlength=fine), own
 
 
 def complete_linkage(C: np.ndarray, distance: float) -> np.ndarray:
