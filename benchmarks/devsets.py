@@ -150,6 +150,11 @@ SYNTH_METHODS = {
     # What `synth discover --partition merged` runs (and `auto` on short-answer corpora): synth.merge_near's
     # defaults (x1.6, d0.4, placed, gathered first), then discover's steps (branch merge13).
     "synth + recurring + merged partition": dict(near_merge=True, shaping="after"),
+    # ... with no merged union above a share of the passages (NearMerge.max_share, 0.25 since branch
+    # share15), and without that bound (the merged partition as branch merge13 shipped it).
+    **{f"synth + recurring + merged partition share{s:.2g}": dict(near_merge={"max_share": s}, shaping="after")
+       for s in (0.1, 0.15, 0.2, 0.25, 0.3, 1 / 3)},
+    "synth + recurring + merged partition unbounded": dict(near_merge={"max_share": None}, shaping="after"),
 }
 
 
@@ -174,10 +179,12 @@ def synth_run(V: np.ndarray, groups, seed: int, texts=None, **params) -> tuple[l
         if shaping:
             result = shaped(result, V, groups, texts=texts)
         return result.labels.tolist(), time.perf_counter() - start, result
-    if params.pop("near_merge", False):  # the shipped merged partition, at its defaults
+    near_merge = params.pop("near_merge", False)
+    if near_merge:  # the shipped merged partition, at its defaults (or those given)
         from synth.merge_near import NearMerge
 
-        result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, merge=NearMerge(), **params))
+        near = NearMerge(**near_merge) if isinstance(near_merge, dict) else NearMerge()
+        result = cluster_passages(V, group_ids=groups, params=ClusterParams(seed=seed, merge=near, **params))
         result = shaped(result, V, groups, texts=texts) if shaping else result
         return result.labels.tolist(), time.perf_counter() - start, result
     merge = params.pop("merge", None)

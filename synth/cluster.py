@@ -267,10 +267,11 @@ def _check_params(params: ClusterParams) -> None:
         raise ClusteringError(f"place_threshold={params.place_threshold}: must be in [0, 1]")
     if params.partition not in ("leiden", "ward"):
         raise ClusteringError(f"partition={params.partition!r}: choose 'leiden' or 'ward'")
+    share = None if params.merge is None else params.merge.max_share
     if params.merge is not None and (params.partition != "ward" or params.merge.factor <= 0
-                                     or not 0 <= params.merge.distance <= 2):
-        raise ClusteringError(f"merge={params.merge!r}: needs partition='ward', a factor above 0 and a cosine "
-                              f"distance in [0, 2]")
+                                     or not 0 <= params.merge.distance <= 2 or not (share is None or 0 < share <= 1)):
+        raise ClusteringError(f"merge={params.merge!r}: needs partition='ward', a factor above 0, a cosine "
+                              f"distance in [0, 2] and a max_share in (0, 1] or None")
     if params.graph_neighbors < 1:
         raise ClusteringError(f"graph_neighbors={params.graph_neighbors}: must be at least 1")
     if params.max_fit < 2:

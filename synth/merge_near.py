@@ -15,7 +15,10 @@ its usual number of themes (`synth.cluster` fits them; this module only re-reads
 
 1. the fine reference themes are merged by complete linkage on the cosine distance between their
    centroids (in the smoothed space the partition was made in), closest pair first, while the
-   farthest pair of fine centroids across a union stays within `distance`; a merged theme looser
+   farthest pair of fine centroids across a union stays within `distance`; a union holding more than
+   `max_share` of the passages is cut again at its own loosest merges until no part does (praise of
+   staff in a hundred wordings is all within the distance of itself on a small survey, and chained
+   into one theme holding half the passages it tells an analyst nothing); a merged theme looser
    (cohesion of its passages' own vectors) than the median merged theme is taken apart again: a merge
    should make a theme of one idea, not a catch-all;
 2. the refits' votes are pooled over the merged themes (a refit that put a passage in either of two
@@ -57,6 +60,11 @@ class NearMerge:
 
     factor: float = 1.6  # consensus Ward fitted at this many times its usual number of themes
     distance: float = 0.4  # merge while the farthest pair of fine centroids across a union is this close (cosine)
+    # No union of fine themes above this share of the passages (None: no bound): on a small survey the
+    # staff-praise themes chained into one theme holding half of it (NMI -0.037 against the partition as
+    # fitted); a quarter binds there and on NaPiRE (NMI +0.018), on no other dev set (docs/benchmarks.md,
+    # "A bound on merged themes").
+    max_share: float | None = 0.25
     place_pooled: bool = True  # step 3 of the module docstring
 
 
@@ -75,6 +83,11 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
 
     centroids, sizes, own = fine_themes(X, smoothed, ref, votes.shape[1])
     pooled_group = complete_linkage(centroids, merge.distance)
+    cut = 0
+    if merge.max_share is not None:
+        bounded = complete_linkage(centroids, merge.distance, sizes, merge.max_share * len(X))
+        cut = int(bounded.max()) - int(pooled_group.max())  # parts the bound added
+        pooled_group = bounded
     group = undo_loose(pooled_group, own, sizes)
 
     before = themes(ref, votes)
@@ -84,7 +97,8 @@ def merged_partition(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, votes
     units = UnitRows(X)
     gathered, _ = gather_unplaced(before, units, np.arange(len(X)) if groups is None else groups)
     out = with_gathered(merged, gathered, before.n_themes, units)
-    return replace(out, stats={**out.stats, "merged_from": before.n_themes})
+    return replace(out, stats={**out.stats, "merged_from": before.n_themes, "cut_by_share": cut,
+                               "largest_merge": int(np.bincount(pooled_group, weights=sizes).max())})
 
 
 def fine_themes(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, fine: int
@@ -99,19 +113,33 @@ def fine_themes(X: np.ndarray, smoothed: np.ndarray, ref: np.ndarray, fine: int
     return centroids, np.bincount(ref, minlength=fine), own
 
 
-def complete_linkage(C: np.ndarray, distance: float) -> np.ndarray:
+def complete_linkage(C: np.ndarray, distance: float, sizes: np.ndarray | None = None,
+                     most: float | None = None) -> np.ndarray:
     """Each row of C (unit centroids) mapped to its merged group, numbered from 0 in the order of each
     group's first row: complete linkage on cosine distance (scipy), cut where the farthest pair across
-    a union would exceed `distance`. An empty theme's zero centroid is at distance 1 from every other
-    and so merges with none at the distances used."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+    a union would exceed `distance`. With `most` (and `sizes`, each row's passages), a union holding
+    more than `most` passages is cut again at its own top merges, the loosest first, until every part
+    holds at most `most` (a single row stays whole). An empty theme's zero centroid is at distance 1
+    from every other and so merges with none at the distances used."""
+    from scipy.cluster.hierarchy import fcluster, linkage, to_tree
     from scipy.spatial.distance import squareform
 
     if len(C) < 2:
         return np.zeros(len(C), dtype=int)
     D = np.clip(1.0 - C @ C.T, 0.0, 2.0)
     np.fill_diagonal(D, 0.0)
-    flat = fcluster(linkage(squareform(D, checks=False), method="complete"), t=distance, criterion="distance")
+    Z = linkage(squareform(D, checks=False), method="complete")
+    if most is None:
+        flat = fcluster(Z, t=distance, criterion="distance")
+    else:  # top down: a node is a group when it is within the distance and holds at most `most` passages
+        flat, stack = np.zeros(len(C), dtype=int), [to_tree(Z)]
+        while stack:
+            node = stack.pop()
+            rows = node.pre_order()
+            if node.is_leaf() or (node.dist <= distance and sizes[rows].sum() <= most):
+                flat[rows] = flat.max() + 1
+            else:
+                stack += [node.get_right(), node.get_left()]
     _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
     return np.argsort(np.argsort(first))[inverse]
 
