@@ -319,6 +319,21 @@ class Project(SourceTables, ThemeTables, SearchTables, ReviewTables, ReadTables,
         if is_change:
             interrupts.note_saved()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the project as it was at the first one (a read transaction: SQLite's
+        WAL keeps that state for this connection while others commit), so a long computation over
+        several tables never mixes two states. Writes nothing; inside a transaction, joins it."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")  # a read: nothing to keep
+
     def _failure(self, exc: sqlite3.Error, *, saved: bool = True) -> BaseException:
         why = describe_sqlite_error(exc)
         if why is None:
