@@ -127,7 +127,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every click's figures here")
     args = parser.parse_args()
     rows = run(args.project, args.checkout, args.clicks, args.poll, args.timeout)
-    med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
     posts = ", ".join(f"{r['post_s']:.2f}" for r in rows)
     print(f"checkout {args.checkout}: {len(rows)} clicks; POST median {med('post_s'):.3f} s ({posts}); "
           f"landing page median {med('landing_get_s'):.3f} s; the page idle, median {med('idle_get_s'):.3f} s")

@@ -27,6 +27,7 @@ from synth.review import actions
 from synth.review.app import create_app
 from synth.store import Project
 
+pytestmark = pytest.mark.slow  # the demo project's discover, and a relearn or two each
 BASE = "http://127.0.0.1"
 WAIT = 300  # seconds a relearn may take on a busy 2-core machine
 

@@ -16,10 +16,11 @@ shown on the pages, and costs only the suggestions' freshness.
 Projects over `relearn.REFRESH_LIMIT` codable passages are not relearned here (as before): their
 suggestions follow at the next discover, and the pages say so.
 
-Why a thread and not a process: the learning is numpy and scikit-learn, which leave the
-interpreter's lock while they compute, and a thread shares the loaded libraries and the project's
-writer lock with the app (docs/benchmarks.md, "The app relearns in the background", measures what
-a page load pays while a relearn runs).
+Why a thread: the learning is mostly numpy and scikit-learn, which leave the interpreter's lock
+while they compute, and a thread shares the loaded libraries and the project's writer lock with the
+app. Pages still pay for the lock while a relearn runs (a light page: median 0.13 s against 0.07 s,
+p90 0.8 s on a loaded 2-core machine; docs/benchmarks.md, "The app relearns in the background");
+computing in a worker process is the measured next step.
 """
 
 from __future__ import annotations
@@ -166,9 +167,8 @@ class Relearner:
         project = self._writer()
         if project is None:
             return None  # stopping
-        with project:
-            with project.transaction():
-                written = not self._stopping and self.apply(project, refresh)
+        with project, project.transaction():
+            written = not self._stopping and self.apply(project, refresh)
         if not written:
             with self._cond:
                 if not self._stopping:
