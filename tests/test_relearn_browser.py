@@ -87,4 +87,5 @@ def test_a_category_click_answers_at_once_and_the_suggestions_follow(browser, di
         server.should_exit = True
         thread.join(60)
     assert _learned(demo) == expected and before == {}
-    assert not relearner._thread.is_alive()  # the app's shutdown stopped the worker
+    relearner._thread.join(WAIT)
+    assert not relearner._thread.is_alive() and relearner.stopping  # the app's shutdown stopped the worker

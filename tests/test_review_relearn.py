@@ -43,20 +43,29 @@ def demo(discovered_demo: Path, tmp_path: Path) -> Path:
 
 
 class Held:
-    """The relearner's real `prepare`, held on an event before (or after) it computes."""
+    """The relearner's real `prepare`, held on an event before (or after) it computes; `reading`: held
+    inside the read transaction it computes in, as a relearn is for seconds on a large project."""
 
-    def __init__(self, relearner, *, after: bool = False) -> None:
-        self.real, self.after = relearner.prepare, after
+    def __init__(self, relearner, *, after: bool = False, reading: bool = False) -> None:
+        self.real, self.after, self.reading = relearner.prepare, after, reading
         self.entered, self.release = threading.Event(), threading.Event()
         self.calls = 0
         relearner.prepare = self
 
     def __call__(self, project: Project):
         self.calls += 1
+        if self.reading:
+            with project.snapshot():
+                project.latest_run()  # the read transaction has begun: it sees the project as now
+                self._hold()
+                return self.real(project)
         result = self.real(project) if self.after else None
+        self._hold()
+        return result if self.after else self.real(project)
+
+    def _hold(self) -> None:
         self.entered.set()
         assert self.release.wait(WAIT), "the test never released the relearn"
-        return result if self.after else self.real(project)
 
 
 def _passages(path: Path, count: int) -> list[tuple[int, int, str]]:
@@ -156,6 +165,27 @@ async def test_decisions_during_a_relearn_survive_it_and_coalesce_into_one_more(
     assert relearner.stop()
 
 
+@pytest.mark.anyio
+async def test_a_decision_answers_at_once_while_a_relearn_reads(demo: Path, tmp_path: Path) -> None:
+    """A relearn reads in one read transaction for seconds; the next decision's save must not wait for
+    it (closing the project once waited up to SQLite's 30 s busy timeout for readers to finish)."""
+    app = create_app(demo, reviewer="alice")
+    relearner = app.state.relearner
+    held = Held(relearner, reading=True)
+    (p1, s1, c1), (p2, s2, c2) = _passages(demo, 2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        await _categorise(client, p1, s1, c1)
+        assert held.entered.wait(WAIT)  # the relearn's read transaction is open
+        started = time.perf_counter()
+        await _categorise(client, p2, s2, c2)
+        assert time.perf_counter() - started < 10  # far below the busy timeout it used to wait for
+        expected, _ = _synchronous(demo, tmp_path / "sync.synth")
+        held.release.set()
+        assert relearner.wait_idle(WAIT)
+    assert held.calls == 2 and _learned(demo) == expected
+    assert relearner.stop()
+
+
 def test_a_stale_relearn_is_not_written(demo: Path) -> None:
     (p1, _, c1), (p2, _, c2) = _passages(demo, 2)
     with Project.open(demo, create=False) as p:
@@ -239,7 +269,8 @@ def test_shutdown_stops_the_worker_and_nothing_is_written_after(demo: Path) -> N
         assert r.status_code == 303
         assert held.entered.wait(WAIT)
         threading.Thread(target=release_once_stopping, daemon=True).start()
-    assert relearner._thread is not None and not relearner._thread.is_alive()
+    relearner._thread.join(WAIT)  # shutdown did not wait for the computation, only for any write
+    assert not relearner._thread.is_alive()
     assert _learned(demo) == {}  # computed, but not written after the stop
     with Project.open(demo, create=False, write=False) as p:
         assert p.reviewed_categories()[pid]["category"] == category

@@ -163,8 +163,8 @@ def create_app(project_path: str | Path, *, reviewer: str,
         yield
         # On shutdown (Ctrl-C): no relearn writes after this; one being computed ends unwritten.
         if not await anyio.to_thread.run_sync(relearner.stop):
-            logging.getLogger("synth.review").warning("the background relearn did not stop in time; "
-                                                      "it writes nothing now")
+            logging.getLogger("synth.review").warning("the background relearn's write did not finish in time; "
+                                                      "its transaction is not committed")
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: views.not_found, SynthError: views.synth_error})

@@ -3,7 +3,8 @@ learned category suggestions follow it a few seconds later (`synth.relearn` does
 
 One `Relearner` per app (made by `create_app`, stopped by its lifespan), with one worker thread,
 started by the first decision. Decisions that arrive while a relearn runs coalesce: whatever their
-number, one more relearn follows, from the project as it is then.
+number, one more relearn follows, from the project as it is then. Stopping waits for a write under
+way, never for the learning (Ctrl-C is not held up; the result is dropped).
 
 A relearn reads the project through its own read-only connection, inside one read transaction (a
 few seconds at 10,000 passages, while the app's requests and a CLI command go on writing), then
@@ -64,6 +65,7 @@ class Relearner:
         self._thread: threading.Thread | None = None
         self._pending = False    # a decision asked for a relearn that has not started yet
         self._running = False    # a relearn is under way
+        self._writing = False    # ... and in its write (one short transaction)
         self._stopping = False
         self._fitted: str | None = None  # learning_state of the suggestions this app last wrote
         self._news: Status | None = None  # the last relearn's outcome, shown on the next page
@@ -117,17 +119,24 @@ class Relearner:
         return self._stopping
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Stop the worker: nothing is written after this is called; a relearn being computed is
-        dropped when its computation ends (it cannot be cut short). True if the thread ended."""
+        """Stop the worker: nothing is written after this returns. A write under way is waited for
+        (one short transaction); a relearn being computed is not (it cannot be cut short: the daemon
+        thread drops its result when it ends, or with the process), so Ctrl-C is not held up by
+        seconds of learning. False if a write was still unfinished after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._stopping = True
             self._pending = False
             self._cond.notify_all()
+            while self._writing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
             thread = self._thread
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
+        if thread is not None:
+            thread.join(0.2)  # an idle worker ends at once
+        return True
 
     # -- the worker --------------------------------------------------------------------------------
 
@@ -164,11 +173,20 @@ class Relearner:
             self.relearns += 1
         if refresh is None:
             return None  # nothing to learn from yet (no discover, no vectors)
-        project = self._writer()
-        if project is None:
-            return None  # stopping
-        with project, project.transaction():
-            written = not self._stopping and self.apply(project, refresh)
+        with self._cond:
+            if self._stopping:
+                return None
+            self._writing = True
+        try:
+            project = self._writer()
+            if project is None:
+                return None  # stopping
+            with project, project.transaction():
+                written = not self._stopping and self.apply(project, refresh)
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
         if not written:
             with self._cond:
                 if not self._stopping:

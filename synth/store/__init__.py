@@ -261,9 +261,13 @@ class Project(SourceTables, ThemeTables, SearchTables, ReviewTables, ReadTables,
         if self._closed:
             return
         self._closed = True
-        # A clean close checkpoints the WAL so the project is again one self-contained file.
+        # A clean close checkpoints the WAL so the project is again one self-contained file. Without
+        # waiting for readers: a long read (the review app's background relearn holds one for seconds)
+        # would hold up every command's close by the busy timeout; with one under way the WAL is copied
+        # as far as it can be, and a later close empties it.
         if self.writable:
             try:
+                self.db.execute("PRAGMA busy_timeout = 0")
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 pass
