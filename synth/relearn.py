@@ -1,14 +1,16 @@
 """What the project teaches: reads the reviewer's decisions, asks synth/learn.py, hands back records.
 
 Discover calls `learned_categories` and `taught_themes` (and writes what they return in its one
-transaction); the review app calls `refresh_learned_categories` right after a reviewer sets a
-category, so the suggestions on the next page already follow it. Every reader of a passage's
+transaction); `synth passage categorise` calls `refresh_learned_categories` right after a reviewer
+sets a category, and the review app relearns the same way in the background after each decision
+that teaches (`prepare_refresh`, then `apply_refresh`; synth/review/relearner.py). Every reader of a passage's
 category goes through `effective_categories`: the reviewer's where set, else the learned
 suggestion, else the machine's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -56,10 +58,10 @@ def effective_categories(project: Project, passage_ids: Sequence[int] | None = N
     return out
 
 
-def _taught(project: Project, passages: Sequence[Passage]) -> dict[int, str]:
+def _taught(project: Project, passage_ids: Sequence[int]) -> dict[int, str]:
     """Passage id → category a reviewer taught: set on the passage itself, or (weaker, and only where
     the passage has none of its own) the category a reviewer gave the accepted theme it is placed in."""
-    ids = {p.id for p in passages}
+    ids = set(passage_ids)
     taught: dict[int, str] = {}
     accepted = {t.id: t.category for t in project.themes(statuses=("accepted",)) if t.category_by_human and t.category}
     if accepted:
@@ -107,7 +109,7 @@ def learned_categories(project: Project, passages: Sequence[Passage], vectors: n
     """A learned suggestion for every passage the reviewer did not categorise (empty when nothing was
     taught); `scores` are the machine's, one row per passage in CATEGORIES order; `forms`: each
     passage's form of reply (`reply_forms`), which joins its context."""
-    taught = _taught(project, passages)
+    taught = _taught(project, [p.id for p in passages])
     if not taught:
         return {}
     rows = [i for i, p in enumerate(passages) if p.id in taught]
@@ -142,28 +144,76 @@ def with_learned(passages: Sequence[Passage], machine: Sequence[PassageCategory]
     return out
 
 
-def refresh_learned_categories(project: Project) -> int:
-    """Relearn from the stored vectors and machine categories (the app, after a decision); returns how
-    many suggestions changed. Writes inside the caller's transaction. Skipped (0) on very large projects."""
+@dataclass(frozen=True)
+class Refresh:
+    """Suggestions relearned from one state of the project (`state`, see `learning_state`): written by
+    `apply_refresh` only while the project is still in that state."""
+
+    state: str
+    run_id: int
+    learned: Mapping[int, learn.LearnedCategory]
+    changed: int  # how many passages' current category the new suggestions change
+
+
+def learning_state(project: Project, codable_ids: Sequence[int] | None = None) -> str:
+    """A digest of everything a relearn reads that a reviewer or a command can change without a new
+    run: the latest run, which passages are codable, and what is taught (`_taught`). Two states with
+    the same digest give the same suggestions; any decision that teaches changes it."""
     run = project.latest_run()
-    if run is None:
+    ids = [p.id for p in project.passages(codable_only=True)] if codable_ids is None else list(codable_ids)
+    taught = sorted(_taught(project, ids).items())
+    return hashlib.sha256(repr((run["id"] if run else None, ids, taught)).encode()).hexdigest()
+
+
+def too_large_to_refresh(project: Project) -> bool:
+    return project.counts()["codable"] > REFRESH_LIMIT
+
+
+def prepare_refresh(project: Project) -> Refresh | None:
+    """Relearn from the stored vectors and machine categories, writing nothing (the slow part: a few
+    seconds at 10,000 passages). None where there is nothing to relearn from (no discover yet, no
+    stored vectors) or the project is over REFRESH_LIMIT. Reads one consistent state (`snapshot`)."""
+    with project.snapshot():
+        run = project.latest_run()
+        if run is None:
+            return None
+        passages = project.passages(codable_only=True)
+        if len(passages) > REFRESH_LIMIT:
+            return None
+        state = learning_state(project, [p.id for p in passages])
+        vectors = project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
+        stored = project.passage_categories()
+        keep = [i for i, p in enumerate(passages) if p.text_sha256 in vectors and p.id in stored]
+        if not keep:
+            return None
+        passages = [passages[i] for i in keep]
+        matrix = np.stack([vectors[p.text_sha256] for p in passages])
+        machine = machine_scores([stored[p.id]["scores"] for p in passages])
+        before = {pid: r.category for pid, r in effective_categories(project).items()}
+        learned = learned_categories(project, passages, matrix, machine,
+                                     forms=reply_forms([stored[p.id] for p in passages]))
+    changed = sum(1 for pid, r in learned.items() if before.get(pid) != r.category)
+    return Refresh(state, run["id"], learned, changed)
+
+
+def apply_refresh(project: Project, refresh: Refresh) -> bool:
+    """Write `refresh` inside the caller's transaction if the project is still in the state it was
+    learned from; False (nothing written) if a decision or a command has changed what teaches since:
+    stale suggestions never replace ones a newer relearn (or discover) should make."""
+    if learning_state(project) != refresh.state:
+        return False
+    store_learned(project, refresh.learned, refresh.run_id)
+    return True
+
+
+def refresh_learned_categories(project: Project) -> int:
+    """Relearn at once (the CLI, after a decision); returns how many suggestions changed. Writes inside
+    the caller's transaction. Skipped (0) on very large projects. The review app relearns in the
+    background instead (synth/review/relearner.py), with `prepare_refresh` and `apply_refresh`."""
+    refresh = prepare_refresh(project)
+    if refresh is None or not apply_refresh(project, refresh):
         return 0
-    passages = project.passages(codable_only=True)
-    if len(passages) > REFRESH_LIMIT:
-        return 0
-    vectors = project.cached_embeddings(run["model_id"], [p.text_sha256 for p in passages])
-    stored = project.passage_categories()
-    keep = [i for i, p in enumerate(passages) if p.text_sha256 in vectors and p.id in stored]
-    if not keep:
-        return 0
-    passages = [passages[i] for i in keep]
-    matrix = np.stack([vectors[p.text_sha256] for p in passages])
-    machine = machine_scores([stored[p.id]["scores"] for p in passages])
-    before = {pid: r.category for pid, r in effective_categories(project).items()}
-    learned = learned_categories(project, passages, matrix, machine,
-                                 forms=reply_forms([stored[p.id] for p in passages]))
-    store_learned(project, learned, run["id"])
-    return sum(1 for pid, r in learned.items() if before.get(pid) != r.category)
+    return refresh.changed
 
 
 # Themes a reviewer made from examples (`theme create`, the app) or imported with examples: they keep

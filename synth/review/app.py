@@ -11,6 +11,8 @@ is fixed when the app is made, and requests carry only numeric ids.
 
 The pages are in `pages`, the actions in `posts`, the reading of forms in `forms`; this module
 makes the app and holds the plumbing they share (opening the project, rendering, errors, acting).
+After a decision that teaches, the app's `relearner` updates the learned category suggestions in
+the background; every page says while it does, and what it did.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+import anyio
 import jinja2
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -45,6 +48,7 @@ from . import actions
 from .forms import PAGE_SIZE, _BadForm, _typed, _wants_json  # noqa: F401 (PAGE_SIZE re-exported)
 from .pages import PageViews
 from .posts import ActionViews
+from .relearner import Relearner
 
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = [
@@ -123,7 +127,8 @@ def create_app(project_path: str | Path, *, reviewer: str,
     env.filters["num"] = lambda x, d=2: "" if x is None else f"{x:.{d}f}"
     env.globals["statuses"] = statuses  # the status vocabulary and its moves, one table for every page
     templates = Jinja2Templates(env=env)
-    views = _Views(session, templates)
+    relearner = Relearner(path)
+    views = _Views(session, templates, relearner)
     routes = [
         Route("/", views.themes),
         Route("/themes/{theme_id:int}", views.theme),
@@ -152,14 +157,26 @@ def create_app(project_path: str | Path, *, reviewer: str,
     ]
     # Security headers outermost, so every answer carries them: the host check's 400 and a 500 too.
     middleware = [Middleware(_SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
-    return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={404: views.not_found, SynthError: views.synth_error})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        # On shutdown (Ctrl-C): no relearn writes after this; one being computed ends unwritten.
+        if not await anyio.to_thread.run_sync(relearner.stop):
+            logging.getLogger("synth.review").warning("the background relearn's write did not finish in time; "
+                                                      "its transaction is not committed")
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: views.not_found, SynthError: views.synth_error})
+    app.state.relearner = relearner
+    return app
 
 
 class _Views(PageViews, ActionViews):
-    def __init__(self, session: _Session, templates: Jinja2Templates) -> None:
+    def __init__(self, session: _Session, templates: Jinja2Templates, relearner: Relearner) -> None:
         self.s = session
         self.templates = templates
+        self.relearner = relearner
         # What the read model keeps between requests (see ReadModel): theme summaries of a large
         # project take seconds to build, and a review action changes only the themes it touches;
         # whole-project counts are kept until the project file changes. Threads may both compute one
@@ -202,6 +219,7 @@ class _Views(PageViews, ActionViews):
             last = None
         ctx = {"token": self.s.token, "reviewer": self.s.reviewer, "project_name": self.s.project_path.name,
                "flash": unquote(flash) if flash else None, "undo_of": last, "categories": CATEGORIES,
+               "relearn": self.relearner.status(),
                "path": request.url.path, "title": "Error", "back": "/", **context}
         response = self.templates.TemplateResponse(request, name, ctx, status_code=status)
         response.set_cookie(self.s.cookie, self.s.token, httponly=True, samesite="strict")
@@ -236,7 +254,9 @@ class _Views(PageViews, ActionViews):
         return form
 
     async def act(self, request: Request, do: Callable[[Project, FormData], actions.Outcome],
-                  back: Callable[[FormData, actions.Outcome | None], str]) -> Response:
+                  back: Callable[[FormData, actions.Outcome | None], str], *, teaches: bool = False) -> Response:
+        """Run one action; `teaches`: it may change what the category suggestions learn from (a
+        reviewer's category, an accepted theme's members or category), so they are relearned."""
         form = await self._form(request)
         if isinstance(form, Response):
             return form
@@ -244,6 +264,8 @@ class _Views(PageViews, ActionViews):
         try:
             with self.project(write=True) as project:
                 outcome = do(project, form)
+                if teaches:
+                    self.relearner.decision_made(project)
         except ConflictError as exc:
             return self.error(request, 409, str(exc), default_back, typed=_typed(form))
         except ProjectBusyError as exc:

@@ -29,12 +29,12 @@ class ActionViews:
 
         def back(f: FormData, outcome: actions.Outcome | None) -> str:
             return f"/themes/{outcome.created[0]}" if outcome and outcome.created else _back(f, "/")
-        return await self.act(request, do, back)
+        return await self.act(request, do, back, teaches=True)
 
     async def code(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
             return coding.add_to_theme(p, _int_field(f, "theme_id"), _passage_ids(f), reviewer=self.s.reviewer)
-        return await self.act(request, do, lambda f, o: _back(f, "/"))
+        return await self.act(request, do, lambda f, o: _back(f, "/"), teaches=True)
 
     async def theme_action(self, request: Request) -> Response:
         theme_id = request.path_params["theme_id"]
@@ -68,7 +68,9 @@ class ActionViews:
             if action == "split" and outcome and outcome.created:
                 return f"/themes/{outcome.created[0]}"  # the parent is retired: show the first part
             return _back(f, f"/themes/{theme_id}")
-        return await self.act(request, do, back)
+        # A theme's status, category and members teach (an accepted theme a reviewer categorised);
+        # its label, definition, memos and confidence do not.
+        return await self.act(request, do, back, teaches=action in TRANSITIONS or action in ("recategorise", "split"))
 
     async def merge(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -82,14 +84,14 @@ class ActionViews:
         def back(f: FormData, outcome: actions.Outcome | None) -> str:
             target = _int_or_none(f.get("target"))
             return f"/themes/{target}" if outcome and target else _back(f, "/")
-        return await self.act(request, do, back)
+        return await self.act(request, do, back, teaches=True)
 
     async def move(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.move(p, _passage_ids(f), _int_field(f, "theme_id"), reviewer=self.s.reviewer,
                                 expected=_revisions(f, *_ints(f.getlist("from_theme"))),
                                 only_unplaced=f.get("only_unplaced") == "1")
-        return await self.act(request, do, lambda f, o: _back(f, "/"))
+        return await self.act(request, do, lambda f, o: _back(f, "/"), teaches=True)
 
     async def remove(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
@@ -97,7 +99,7 @@ class ActionViews:
             return actions.remove(p, _passage_ids(f), reviewer=self.s.reviewer,
                                   expected=_revisions(f, *from_themes),
                                   theme_id=from_themes[0] if len(from_themes) == 1 else None)
-        return await self.act(request, do, lambda f, o: _back(f, "/"))
+        return await self.act(request, do, lambda f, o: _back(f, "/"), teaches=True)
 
     async def passage_memo(self, request: Request) -> Response:
         passage_id = request.path_params["passage_id"]
@@ -107,28 +109,22 @@ class ActionViews:
         return await self.act(request, do, lambda f, o: _back(f, "/"))
 
     async def passage_categorise(self, request: Request) -> Response:
-        """Set one passage's category; the learned suggestions are refreshed at once (cheap: one small fit)."""
+        """Set one passage's category; the learned suggestions follow in the background (a few seconds
+        at 10,000 passages: the app's relearner), and the pages say when they have."""
         passage_id = request.path_params["passage_id"]
 
         def do(p: Project, f: FormData) -> actions.Outcome:
-            from ..relearn import refresh_learned_categories
-
             category = f.get(f"category-{passage_id}") or f.get("category")
             if not isinstance(category, str):
                 raise _BadForm("the form has no category for this passage")
-            outcome = actions.categorise(p, [passage_id], category, reviewer=self.s.reviewer)
-            with p.transaction():
-                changed = refresh_learned_categories(p)
-            if changed:
-                return actions.Outcome(outcome.decision_id, f"{outcome.message}; {changed} suggestion(s) updated")
-            return outcome
+            return actions.categorise(p, [passage_id], category, reviewer=self.s.reviewer)
 
         def back(f: FormData, o: actions.Outcome | None) -> str:
             url = _back(f, "/")
             anchor = {"/sources/": "p", "/themes/": "m", "/unplaced": "u"}
             mark = next((m for prefix, m in anchor.items() if url.startswith(prefix)), None)
             return url if "#" in url or mark is None else f"{url}#{mark}{passage_id}"  # back to the same passage
-        return await self.act(request, do, back)
+        return await self.act(request, do, back, teaches=True)
 
     async def validation_sample(self, request: Request) -> Response:
         form = await self._form(request)
@@ -163,7 +159,7 @@ class ActionViews:
 
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.include(p, [passage_id], reviewer=self.s.reviewer)
-        return await self.act(request, do, lambda f, o: _back(f, "/"))
+        return await self.act(request, do, lambda f, o: _back(f, "/"), teaches=True)
 
     async def appraise(self, request: Request) -> Response:
         source_id = request.path_params["source_id"]
@@ -176,4 +172,4 @@ class ActionViews:
     async def undo(self, request: Request) -> Response:
         def do(p: Project, f: FormData) -> actions.Outcome:
             return actions.undo(p, reviewer=self.s.reviewer)
-        return await self.act(request, do, lambda f, o: _back(f, "/"))
+        return await self.act(request, do, lambda f, o: _back(f, "/"), teaches=True)

@@ -261,9 +261,13 @@ class Project(SourceTables, ThemeTables, SearchTables, ReviewTables, ReadTables,
         if self._closed:
             return
         self._closed = True
-        # A clean close checkpoints the WAL so the project is again one self-contained file.
+        # A clean close checkpoints the WAL so the project is again one self-contained file. Without
+        # waiting for readers: a long read (the review app's background relearn holds one for seconds)
+        # would hold up every command's close by the busy timeout; with one under way the WAL is copied
+        # as far as it can be, and a later close empties it.
         if self.writable:
             try:
+                self.db.execute("PRAGMA busy_timeout = 0")
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 pass
@@ -318,6 +322,21 @@ class Project(SourceTables, ThemeTables, SearchTables, ReviewTables, ReadTables,
             raise
         if is_change:
             interrupts.note_saved()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the project as it was at the first one (a read transaction: SQLite's
+        WAL keeps that state for this connection while others commit), so a long computation over
+        several tables never mixes two states. Writes nothing; inside a transaction, joins it."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")  # a read: nothing to keep
 
     def _failure(self, exc: sqlite3.Error, *, saved: bool = True) -> BaseException:
         why = describe_sqlite_error(exc)
