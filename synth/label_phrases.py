@@ -116,6 +116,9 @@ def _stop(word: str) -> bool:
             or _PLACEHOLDER.fullmatch(word) is not None)
 
 
+is_stop = _stop  # a word that opens or closes no label (`synth.label` trims a quote's key phrase with it)
+
+
 def candidate_phrases(text: str) -> set[str]:
     """Runs of 2-5 words inside one clause, with a content word at each end."""
     out = set()
