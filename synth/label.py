@@ -159,9 +159,14 @@ def _nil_label(idx: np.ndarray, nil_answers: Sequence[str | None], groups: np.nd
         forms = Counter(phrase for _, phrase in uses)
         return min(forms, key=lambda f: (-forms[f], odd_case(f), f))
 
-    for key, uses in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0])):
+    for rank, (key, uses) in enumerate(sorted(by_key.items(),
+                                              key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0]))):
         if key.strip(" ,.!") in _BARE_NO:
             continue  # "No, been happy with everything": the "No" alone names nothing
+        if rank and len(uses) < 2:
+            # The commonest phrase labels another theme: a runner-up one reply gives ("Nothing for me", in
+            # a theme of 23 "happy" replies) is no better than the theme's own phrase label.
+            continue
         phrase = written(uses)
         label = phrase[:1].upper() + phrase[1:]
         if label.lower() not in taken:

@@ -300,7 +300,7 @@ def test_a_theme_of_i_dont_think_so_is_labelled_by_it():
 def test_a_bare_no_is_no_label_for_a_theme_of_nil_answers():
     """The same project labelled a theme of "Nothing been happy with everything" answers "No": its
     commonest nil phrase, "Nothing", labelled another theme, and the next was the "No" of "No, been happy
-    with everything". A bare "No" names nothing; the theme takes its central quote's key phrase."""
+    with everything". A bare "No" names nothing; the theme keeps a phrase of its own."""
     from synth.categorise import categorise_passages
 
     texts = ["Nothing.", "Nothing at all", "Nothing, all good", "Nothing.",
@@ -314,3 +314,14 @@ def test_a_bare_no_is_no_label_for_a_theme_of_nil_answers():
     nothing, happy, _ = describe_themes(*args, **kw, nil_answers=nil)
     assert nothing.label == "Nothing"
     assert happy.label == "Happy with everything" and happy.label_passages == (4, 5, 6, 7)
+
+
+def test_a_label_may_end_with_everything_after_a_preposition():
+    """NHS replies say "Happy with everything" 30 times; "everything" is a spaCy stop word, so no label
+    could end with it and the theme of those replies was labelled "NIce people". After a preposition it
+    may close a label; after a verb it names a detail ("Explained everything") and still may not."""
+    from synth.label_phrases import candidate_phrases
+
+    assert "happy with everything" in candidate_phrases("Nothing, been happy with everything.")
+    assert "friendly to everyone" in candidate_phrases("The nurses were friendly to everyone")
+    assert not any(p.endswith("everything") for p in candidate_phrases("Very friendly and explained everything clearly."))
