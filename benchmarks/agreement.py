@@ -74,8 +74,8 @@ def _category_row(name: str, truth, machine_cats, rows) -> str:
             f"{validate._f(g.category_alpha)} |")
 
 
-def _learned_after_queue(vectors, machine, truth, contexts, rng) -> tuple[np.ndarray, np.ndarray]:
-    rounds = bl.reviewer_rounds("check next", truth, vectors, machine, contexts, rng)
+def _learned_after_queue(vectors, machine, truth, contexts, texts, rng) -> tuple[np.ndarray, np.ndarray]:
+    rounds = bl.reviewer_rounds("check next", truth, vectors, machine, contexts, rng, texts)
     taught, _, scores = rounds[CORRECTIONS]
     return scores, taught
 
@@ -105,23 +105,31 @@ def run(sample: int, seed: int) -> str:
         print(theme_lines[-1], flush=True)
 
     sided = np.flatnonzero(~np.isnan(crit) & (crit != 0))
-    nhs_machine = bl._machine("nhs", nhs_texts, nhs_vec)[sided]
+    # `_machine` gives the scores and each text's form of reply (a nil answer): the context discover passes,
+    # as benchmarks.learning builds it; the texts feed the learned model's word view.
+    nhs_machine, nhs_forms = bl._machine("nhs", nhs_texts, nhs_vec)
+    nhs_machine = nhs_machine[sided]
     nhs_truth = np.where(crit[sided] < 0, "barrier", "enabler")
-    nhs_ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}") for i in sided]
+    nhs_ctx = [(f"question={frame.question.iloc[i]}", f"organization={frame.organization.iloc[i]}", *nhs_forms[i])
+               for i in sided]
     three = [i for i, r in enumerate(napire_rows) if r["label"] in ("barrier", "enabler", "practice")]
-    nap_machine = bl._machine("napire", [r["text"] for r in napire_rows], napire_vec)[three]
+    napire_texts = [r["text"] for r in napire_rows]
+    nap_machine, nap_forms = bl._machine("napire", napire_texts, napire_vec)
+    nap_machine = nap_machine[three]
     nap_truth = np.array([napire_rows[i]["label"] for i in three])
-    nap_ctx = [(f"question={napire_rows[i]['question']}",) for i in three]
+    nap_ctx = [(f"question={napire_rows[i]['question']}", *nap_forms[i]) for i in three]
     side = lambda s: np.where(s[:, 1] > s[:, 0] + s[:, 2], "enabler", "barrier")  # noqa: E731
     three_way = lambda s: np.array(("barrier", "enabler", "practice"))[s[:, :3].argmax(axis=1)]  # noqa: E731
-    for name, vectors, machine, truth, ctx, decide in (
-            ("NHS side (barrier / enabler)", nhs_vec[sided], nhs_machine, nhs_truth, nhs_ctx, side),
-            ("NaPiRE (barrier / enabler / practice)", napire_vec[three], nap_machine, nap_truth, nap_ctx, three_way)):
+    for name, vectors, machine, truth, ctx, texts, decide in (
+            ("NHS side (barrier / enabler)", nhs_vec[sided], nhs_machine, nhs_truth, nhs_ctx,
+             [nhs_texts[i] for i in sided], side),
+            ("NaPiRE (barrier / enabler / practice)", napire_vec[three], nap_machine, nap_truth, nap_ctx,
+             [napire_texts[i] for i in three], three_way)):
         strata = machine.argmax(axis=1)
         drawn = _sample(strata, min(sample, len(truth)), rng)
         cat_lines.append(_category_row(f"{name}, machine", truth, decide(machine), drawn))
         print(cat_lines[-1], flush=True)
-        scores, taught = _learned_after_queue(vectors, machine, truth, ctx, np.random.default_rng(seed))
+        scores, taught = _learned_after_queue(vectors, machine, truth, ctx, texts, np.random.default_rng(seed))
         untouched = np.setdiff1d(np.arange(len(truth)), taught)
         drawn = _sample(scores[untouched].argmax(axis=1), min(sample, len(untouched)), rng)
         cat_lines.append(_category_row(f"{name}, learned after {CORRECTIONS} `synth passage next` decisions",

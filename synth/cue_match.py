@@ -294,6 +294,10 @@ def _opens_new_clause(rest: str, words: list[re.Match], praise: bool) -> bool:
     first = words[0].group().lower()
     if first in lexicon.NIL_FOLLOWERS:
         return True
+    if first == "been" and praise:
+        # A subjectless "(I've) been" and praise: "Nothing been happy with everything", the NHS replies'
+        # commonest nil answer the rule missed (20 rows); "Nothing been done" stays a statement.
+        return True
     if first in lexicon.NIL_STATEMENT_WORDS:
         return False
     return praise or len(words) <= 3

@@ -147,6 +147,8 @@ NEUTRAL_PHRASES = (
     "as well", "as well as", "not only", "no matter", "no doubt", "whether or not", "if not", "or not",
     "no longer", "well known", "good deal", "more or less", "at least", "first of all", "would say",
     "to be honest", "so far", "only if",
+    # "pleased" (lemma "please") glad, not a polite request: "Been pleased with everything" asks for nothing.
+    "be please", "please with",
     # "caring" the adjective praises; "caring responsibilities" (looking after someone) does not.
     "caring responsibilities", "caring responsibility", "caring role", "caring duties",
     # "kind" the adjective praises; "that kind of experience" does not.
@@ -480,7 +482,11 @@ NIL_ANSWER = (
     r"(?:(?:no|nope|nah)\b[\s,.!;:-]+)?"
     # A third pass (docs/benchmarks.md, "Contrast and nil answers, third pass"): the reply may open with
     # "There is", "I have" ("There is nothing that could have been done better", "I have no complaints").
-    r"(?:(?:there\s+(?:is|was|['’]s)|i\s+(?:have|had|['’]ve)(?:\s+got)?)\s+)?"
+    r"(?:(?:there(?:\s+(?:is|was)|['’]s)|i(?:\s+(?:have|had)|['’]ve)(?:\s+got)?)\s+)?"
+    # Fourth pass (docs/benchmarks.md, "Nil answers and plain-praise labels"): a speaker's qualifier may open
+    # it ("Honestly nothing", "In my opinion, nothing", "Overall nothing", "Absolutely nothing").
+    r"(?:(?:honestly|overall|absolutely|absolutly|genuinely|personally|to\s+be\s+honest|for\s+me"
+    r"|(?:in|from)\s+my\s+(?:opinion|view|experience|situation|case|point\s+of\s+view))[\s,:]+(?=not|no))?"
     # Third pass: "Nothing could of been done any better", "Nothing (that) they could have done better",
     # "Nothing more could have been done (for me)", "Nothing that was done could have been better".
     r"(?:nothing(?:\s+(?:(?:(?:more|else|better)\s+)?(?:that\s+)?(?:(?:you|they|we|i|anyone|staff)\s+)?(?:could|can)\s+(?:have\s+|of\s+)?"
@@ -495,12 +501,33 @@ NIL_ANSWER = (
     # second pass"): "Nothing whatsoever", "Nothing specific", "Nothing that I know of", "Nothing to mention".
     r"|whatsoever|specific|in\s+particular|extra|additional|springs?\s+to\s+mind|(?:really\s+)?comes?\s+to\s+mind"
     r"|(?:that\s+)?i\s+(?:know|am\s+aware|['’]?m\s+aware)\s+of|to\s+(?:mention|comment\s+on|complain\s+about)"
-    r"|(?:that\s+)?i\s+can\s+think\s+of+|i\s+would\s+change|(?:at|for)\s+the\s+(?:minute|moment)))?"
+    r"|(?:that\s+)?i\s+can\s+think\s+of+|i\s+would\s+change|(?:at|for)\s+the\s+(?:minute|moment)"
+    # Fourth pass: "Nothing that springs to mind", "Nothing to my knowledge", "Nothing in my experience",
+    # "Nothing obvious", "Nothing that I can suggest", "Nothing further to add".
+    r"|that\s+(?:really\s+)?(?:comes?|springs?)\s+to\s+mind|to\s+my\s+knowledge|in\s+my\s+(?:experience|view)|obvious"
+    r"|(?:that\s+)?(?:i\s+)?(?:can|could)\s+(?:suggest|add|say)|(?:further|more|else)\s+to\s+(?:add|say)))?"
     r"|none(?:\s+(?:at\s+all|really|whatsoever|that\s+i\s+can\s+think\s+of))?"
     r"|not\s+really|not\s+a\s+(?:single\s+)?thing|not\s+that\s+i\s+can\s+think\s+of|n/a|nil"
     r"|not\s+that\s+i\s+(?:know|am\s+aware|['’]?m\s+aware)\s+of|not\s+as\s+(?:far\s+as\s+)?i\s+(?:can\s+see|know)"
     r"|(?:definitely|absolutely|certainly)\s+not|not\s+at\s+all|not\s+much(?:\s+really)?|not\s+a\s*lot"
     r"|no[,.!]*\s+i\s+(?:don['’]?t|do\s+not)\s+think\s+so|no[,.!]*\s+i\s+(?:can['’]?t|cannot)|no[,.!]*\s+thank\s+you"
+    # Fourth pass, the forms the NHS replies use that the rules above missed: a negated "think so" ("I don't
+    # think so"), nothing to add or improve said with "anything" ("I can't think of anything that would
+    # improve things", "I don't have anything to add"), fault not found ("Can't fault", "I would be hard
+    # pressed to find fault"), and "could not have done (any) better" as the whole reply.
+    r"|(?:i\s+)?(?:don['’]?t|do\s+not)\s+think\s+so(?:\s+at\s+all)?(?:[\s,.!]+no\b)?"
+    r"|(?:i\s+)?(?:don['’]?t|do\s+not)\s+think\s+(?:you|they|we|anyone|staff)\s+could\s+(?:have\s+|of\s+)?(?:done|do)"
+    r"\s+(?:any(?:thing)?\s+)?(?:more|better)"
+    r"|(?:i\s+)?(?:can['’]?t|cannot|can\s+not|could\s+not|couldn['’]?t|don['’]?t|do\s+not)\s+(?:think\s+of|find|see|have)"
+    r"\s+anything(?:\s+else)?\s+(?:to\s+(?:add|improve|change|say|suggest)"
+    r"|(?:that\s+)?(?:would|could|can|needs?\s+to)\s+(?:improve|be\s+(?:improved|changed|better|done\s+better)))"
+    r"|(?:i\s+)?(?:would\s+be\s+)?hard\s+pressed\s+to\s+find\s+(?:any\s+|a\s+)?fault"
+    r"|(?:i\s+)?(?:can['’]?t|cannot|can\s+not|could\s+not|couldn['’]?t)\s+(?:fault|complain)(?:\s+(?:anything|it|them))?"
+    r"|(?:(?:you|they|we|staff)\s+)?(?:could\s+not|couldn['’]?t|can['’]?t|cannot)\s+(?:have\s+|of\s+)?(?:done|do)"
+    r"\s+(?:any(?:thing)?\s+)?(?:better|more)"
+    r"|(?:you|they)\s+could\s+(?:have\s+|of\s+)?done\s+nothing\s+(?:better|more)"
+    r"|no(?:pe)?\s+(?:obvious|real|major|particular|further|other|specific|significant)\s+(?:complaints?|comments?|issues?"
+    r"|problems?|concerns?|suggestions?|improvements?|changes?)"
     r"|(?:i\s+)?(?:can['’]?t|cannot|can\s+not|could\s+not|couldn['’]?t)\s+think\s+of\s+(?:anything|a\s+thing|much)"
     r"(?:\s+(?:else|really|at\s+(?:the\s+)?(?:minute|moment)|right\s+now|to\s+be\s+honest))?"
     r"|no(?:pe)?\s+(?:complaints?|criticisms?|concerns?|problems?|issues?|suggestions?|comments?|grumbles?|faults?"

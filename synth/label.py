@@ -25,7 +25,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from .cluster import Clustering
 from .label_definition import quoted_definition
-from .label_phrases import Encode, PhraseLabel, contradicts, odd_case, phrase_labels, theme_stance
+from .label_phrases import Encode, PhraseLabel, contradicts, is_stop, odd_case, phrase_labels, theme_stance
+from .label_spans import WORD
 from .vectors import UnitRows, unit_rows
 
 _ROMAN = re.compile(r"^[ivx]+$")  # "title ii", "part iv": numbers too, but spaCy's like_num misses them
@@ -33,6 +34,12 @@ _BOILERPLATE_SHARE = 0.5
 _NEAR_DUPLICATE = 0.95  # cosine above which two quotes say the same thing
 _LABEL_TERMS = 3
 NIL_THEME_SHARE = 0.5  # a theme at least this much nil answers is labelled by its commonest nil phrase
+_BARE_NO = frozenset({"no", "nope", "nah"})  # a nil answer's phrase that is no label (`_nil_label`)
+_QUOTE_LABEL_WORDS = 6  # the longest key phrase a theme's central quote gives as its label (`_quote_label`)
+# Words that qualify the content word after them and stay with it ("very good", not "good").
+_INTENSIFIERS = frozenset("very really so too quite most more less extremely".split())
+# A clause, for a quote's key phrase: apostrophes do not end one ("don’t"), unlike label_spans.CLAUSE.
+_QUOTE_CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”…\n\t–—/|]+|\s-\s")
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ def describe_themes(
         n_sources = len(np.unique(groups[idx]))
         label = ", ".join(phrases) if phrases else "unlabelled theme"
         definition = _definition(phrases, itertools.chain(top_terms, shown), len(idx), n_sources)
+        if phrases_of[j] is None and len(phrases) < 2 and encode is not None:
+            # No phrase, and no keyword list to stand in ("unlabelled theme", or one bare word: "happy").
+            phrases_of[j] = _quote_label(quotes or tuple(idx.tolist()), texts, idx, groups, taken)
         if phrases_of[j] is not None:
             label = phrases_of[j].phrase
         if source_names is not None and quotes:
@@ -149,12 +159,51 @@ def _nil_label(idx: np.ndarray, nil_answers: Sequence[str | None], groups: np.nd
         forms = Counter(phrase for _, phrase in uses)
         return min(forms, key=lambda f: (-forms[f], odd_case(f), f))
 
-    for key, uses in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0])):
+    for rank, (key, uses) in enumerate(sorted(by_key.items(),
+                                              key=lambda kv: (-len(kv[1]), odd_case(written(kv[1])), kv[0]))):
+        if key.strip(" ,.!") in _BARE_NO:
+            continue  # "No, been happy with everything": the "No" alone names nothing
+        if rank and len(uses) < 2:
+            # The commonest phrase labels another theme: a runner-up one reply gives ("Nothing for me", in
+            # a theme of 23 "happy" replies) is no better than the theme's own phrase label.
+            continue
         phrase = written(uses)
         label = phrase[:1].upper() + phrase[1:]
         if label.lower() not in taken:
             taken.add(label.lower())
             return PhraseLabel(label, tuple(i for i, _ in uses), len({groups[i] for i, _ in uses}))
+    return None
+
+
+def _quote_label(quotes: Sequence[int], texts: Sequence[str], idx: np.ndarray, groups: np.ndarray,
+                 taken: set[str]) -> PhraseLabel | None:
+    """The key phrase of the theme's most central quote that gives one, as its label: a theme whose words
+    all fell to the stop words ("Because it was very good", "Because they were brilliant") still gets a
+    readable label ("Very good") instead of "unlabelled theme". The phrase is the first clause's run from
+    its first content word (with an intensifier just before it) to its last, at most _QUOTE_LABEL_WORDS
+    words; a lone word takes the rest of its clause when that is at most two words ("Happy with
+    everything"). Verbatim; unique across themes (`taken`, lower case: added to)."""
+    for i in quotes:
+        for clause in _QUOTE_CLAUSE.split(texts[i]):
+            words = list(WORD.finditer(clause))
+            content = [k for k, w in enumerate(words) if not is_stop(w.group().lower()) and w.group().isalpha()]
+            if not content:
+                continue
+            first, last = content[0], content[-1]
+            if first and words[first - 1].group().lower() in _INTENSIFIERS:
+                first -= 1
+            if first == last and len(words) - last <= 3:
+                last = len(words) - 1
+            if last - first + 1 > _QUOTE_LABEL_WORDS:
+                break  # a long clause names no key phrase: the next quote
+            phrase = " ".join(clause[words[first].start():words[last].end()].split())
+            label = phrase[:1].upper() + phrase[1:]
+            if label.lower() in taken:
+                break
+            taken.add(label.lower())
+            key = phrase.lower()
+            said = tuple(k for k in idx.tolist() if key in " ".join(texts[k].lower().split())) or (int(i),)
+            return PhraseLabel(label, said, len({groups[k] for k in said}))
     return None
 
 

@@ -116,6 +116,12 @@ def _stop(word: str) -> bool:
             or _PLACEHOLDER.fullmatch(word) is not None)
 
 
+# Stop words that may close a label after a preposition: what a reply is happy with ("Happy with everything",
+# said by 30 NHS replies), not what a verb did ("Explained everything", a detail of a theme of praise).
+_WHOLE_ENDS = frozenset("everything everyone everybody".split())
+is_stop = _stop  # a word that opens or closes no label (`synth.label` trims a quote's key phrase with it)
+
+
 def candidate_phrases(text: str) -> set[str]:
     """Runs of 2-5 words inside one clause, with a content word at each end."""
     out = set()
@@ -127,7 +133,7 @@ def candidate_phrases(text: str) -> set[str]:
                 if i + n > len(words):
                     break
                 last = words[i + n - 1]
-                if not _stop(last) and last != first:
+                if (not _stop(last) or (last in _WHOLE_ENDS and words[i + n - 2] in _NP_INSIDE)) and last != first:
                     out.add(" ".join(words[i:i + n]))
     return out
 

@@ -245,3 +245,83 @@ def test_a_label_is_written_as_a_passage_in_ordinary_case_writes_it():
     assert _as_written("appointment times", texts[:1], [0]) == "AppoIntment tImes"  # verbatim when nothing else says it
     assert _as_written("nhs appointment", texts, [2]) == "NHS appointment"  # acronyms are not odd case
     assert odd_case("FrIendly") and not odd_case("NHS") and not odd_case("ESOL classes")
+
+
+def _model_themes(texts: list[str], theme_of: list[int]):
+    """(description args, keywords) for `texts` clustered as `theme_of`, with the bundled model's vectors."""
+    from synth.embed import Embedder, resolve_model
+    from synth.nlp import display_forms_of
+
+    model = Embedder(resolve_model(), device="cpu")
+    X = model.encode(texts)
+    labels = np.array(theme_of)
+    centres = np.stack([X[labels == j].mean(axis=0) for j in range(labels.max() + 1)]).astype(np.float32)
+    clustering = Clustering(labels, labels.copy(), np.ones(len(labels)), centres, {})
+    terms = passage_terms(texts)
+    args = (texts, clustering, X, np.arange(len(texts)), [t.lemmas for t in terms])
+    kw = dict(forms=display_forms_of(terms), encode=model.encode, source_names=[f"s{i}" for i in range(len(texts))])
+    return args, kw, model
+
+
+def test_a_theme_whose_words_are_all_stop_words_is_labelled_by_its_central_quote():
+    """A survey-only project (docs/benchmarks.md, "Nil answers and plain-praise labels") had a theme of
+    "Because it was very good" answers labelled "unlabelled theme": no phrase or keyword survives the stop
+    words. It takes the key phrase of its most central quote, verbatim, and never "unlabelled theme"."""
+    texts = ["Because it was very good", "Because it was very good.", "Because they were brilliant",
+             "Because I was happy with what had been done.",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    args, kw, _ = _model_themes(texts, [0, 0, 0, 0, 1, 1, 1])
+    because, car_park = describe_themes(*args, **kw)
+    assert because.label != "unlabelled theme" and because.label in ("Very good", "Brilliant")
+    assert because.label_passages and all(because.label.lower() in texts[i].lower() for i in because.label_passages)
+    assert "car park" in car_park.label.lower()  # a theme with a phrase keeps it
+    (keywords_only,) = describe_themes(texts[:4], Clustering(np.zeros(4, int), np.zeros(4, int), np.ones(4),
+                                                               args[1].centroids[:1], {}),
+                                       args[2][:4], np.arange(4), args[4][:4])
+    assert keywords_only.label  # without the model: the keyword label, as before
+
+
+def test_a_theme_of_i_dont_think_so_is_labelled_by_it():
+    """The same project labelled a theme of "I don't think so" answers "think": the nil answers the
+    lexicon missed (the fourth pass), so the label fell to the one word left."""
+    from synth.categorise import categorise_passages
+
+    texts = ["I don't think so.", "I don’t think so at all", "I don’t think so", "I don't know.",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    args, kw, model = _model_themes(texts, [0, 0, 0, 0, 1, 1, 1])
+    nil = [c.nil_answer for c in categorise_passages(texts, model.encode(texts))]
+    assert nil[:3] == ["I don't think so", "I don’t think so at all", "I don’t think so"] and nil[3:] == [None] * 4
+    theme, _ = describe_themes(*args, **kw, nil_answers=nil)
+    assert theme.label in ("I don't think so", "I don’t think so")
+
+
+def test_a_bare_no_is_no_label_for_a_theme_of_nil_answers():
+    """The same project labelled a theme of "Nothing been happy with everything" answers "No": its
+    commonest nil phrase, "Nothing", labelled another theme, and the next was the "No" of "No, been happy
+    with everything". A bare "No" names nothing; the theme keeps a phrase of its own."""
+    from synth.categorise import categorise_passages
+
+    texts = ["Nothing.", "Nothing at all", "Nothing, all good", "Nothing.",
+             "Nothing been happy with everything", "Nothing been happy with everything",
+             "No, been happy with everything.", "No, been happy with everything",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    args, kw, model = _model_themes(texts, [0] * 4 + [1] * 4 + [2] * 3)
+    nil = [c.nil_answer for c in categorise_passages(texts, model.encode(texts))]
+    assert nil[4:8] == ["Nothing", "Nothing", "No", "No"]
+    nothing, happy, _ = describe_themes(*args, **kw, nil_answers=nil)
+    assert nothing.label == "Nothing"
+    assert happy.label == "Happy with everything" and happy.label_passages == (4, 5, 6, 7)
+
+
+def test_a_label_may_end_with_everything_after_a_preposition():
+    """NHS replies say "Happy with everything" 30 times; "everything" is a spaCy stop word, so no label
+    could end with it and the theme of those replies was labelled "NIce people". After a preposition it
+    may close a label; after a verb it names a detail ("Explained everything") and still may not."""
+    from synth.label_phrases import candidate_phrases
+
+    assert "happy with everything" in candidate_phrases("Nothing, been happy with everything.")
+    assert "friendly to everyone" in candidate_phrases("The nurses were friendly to everyone")
+    assert not any(p.endswith("everything") for p in candidate_phrases("Very friendly and explained everything clearly."))

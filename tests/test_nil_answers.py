@@ -52,6 +52,33 @@ def _nil(text: str):
     ("No grumbles from me.", "No grumbles from me"),
     ("No faults at all.", "No faults at all"),
     ("Not a lot.", "Not a lot"),
+    # Fourth pass (docs/benchmarks.md, "Nil answers and plain-praise labels"), the forms NHS replies use
+    # that the rules above missed: a negated "think so", a qualifier first, more ways to go on from
+    # "nothing", nothing to add or improve said with "anything", fault not found, "could not have done
+    # better" as the whole reply, an adjective between "No" and the noun, "There's" without a space,
+    # and a subjectless "been" before praise.
+    ("I don't think so.", "I don't think so"),
+    ("Don’t think so, No.", "Don’t think so, No"),
+    ("I don't think they could have done any more.", "I don't think they could have done any more"),
+    ("Honestly nothing.", "Honestly nothing"),
+    ("In my opinion, nothing.", "In my opinion, nothing"),
+    ("Absolutely nothing, it's a fantastic service.", "Absolutely nothing"),
+    ("nothing that springs to mind!", "nothing that springs to mind"),
+    ("Nothing to my knowledge", "Nothing to my knowledge"),
+    ("There is nothing that I can suggest.", "There is nothing that I can suggest"),
+    ("I can’t think of anything that would improve things", "I can’t think of anything that would improve"),
+    ("I can't find anything that could be improved", "I can't find anything that could be improved"),
+    ("I don’t have anything to add I’m impressed", "I don’t have anything to add"),
+    ("I would be hard pressed to find fault.", "I would be hard pressed to find fault"),
+    ("Can’t fault anything", "Can’t fault anything"),
+    ("Can't complain", "Can't complain"),
+    ("Could not have done anything better", "Could not have done anything better"),
+    ("You could have done nothing better.", "You could have done nothing better"),
+    ("No obvious comments.", "No obvious comments"),
+    ("No change needed", "No change needed"),
+    ("There’s nothing that could be done better.", "There’s nothing that could be done better"),
+    ("Nothing been happy with everything", "Nothing"),
+    ("Nothing, been pleased with everything", "Nothing"),
 ])
 def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     nil = _nil(text)
@@ -84,6 +111,19 @@ def test_a_nil_answer_is_one_cue_for_enabler_quoting_the_reply(text, phrase):
     "Nothing more was done for my mother.",
     "I have no idea who to call.",
     "There is nothing, apart from the parking.",
+    # Fourth pass: the new forms leave statements and complaints alone.
+    "Absolutely nothing was good about this service.",   # was read as "Absolutely not" before
+    "I don't think so, the staff were rude.",
+    "I don't think they listened to me.",
+    "Could not fault the nurses but the food was awful.",
+    "Can't complain about the staff, the wait was too long.",
+    "Nothing been done about my pain.",
+    "I can't find anything on the website.",
+    "No obvious signs on the door.",
+    "Honestly nothing was done.",
+    "I don't have anything to eat.",
+    "Could not have done it without them.",
+    "Hard to find the clinic.",
 ])
 def test_statements_and_replies_that_turn_to_a_complaint_are_not_nil_answers(text):
     assert _nil(text) == []
@@ -114,10 +154,11 @@ def test_asked_what_was_good_a_nil_answer_is_a_barrier(embedder, prototypes):
 
 @pytest.mark.parametrize("text, phrase", [
     ("Could not fault any aspect of my care.", "Could not fault"),
-    ("I cannot fault them.", "cannot fault"),
+    # (Inside a reply; a reply that opens with one is a nil answer, above.)
+    ("The nurses, I cannot fault them.", "cannot fault"),
     ("It couldn't have been better.", "couldn't have been better"),
     ("We couldn’t be better looked after.", "couldn’t be better"),
-    ("They could not have done any better.", "could not have done any better"),
+    ("The nurses could not have done any better.", "could not have done any better"),
     ("Couldn’t ask for better care.", "Couldn’t ask for better"),
 ])
 def test_praise_said_through_a_negation_is_an_enabler_cue(text, phrase):
