@@ -1,11 +1,13 @@
 """Placement by examples, fifth round (issue 14, item 4): adapt the encoder to the codebook.
 
 Every earlier round changed the scores on frozen embeddings. Here the bundled sentence encoder is
-fine-tuned on the codebook's own examples first, SetFit-style (Tunstall et al. 2022): pairs of
-examples, same theme = similar (1), different themes = dissimilar (0), CosineSimilarityLoss; or
-(variant) anchor/positive pairs of one theme with the other pairs of the batch as negatives
-(MultipleNegativesRankingLoss). Then every passage is re-embedded with the tuned encoder and placed
-by nearest centroid and by the shipped scorer (synth/placement.py) on the new vectors.
+fine-tuned on the codebook's own examples first, SetFit-style (Tunstall et al. 2022): the measured
+setting ("setfit") is sentence-transformers' BatchAllTripletLoss (cosine distance, margin 0.25, as
+SetFit's distance losses) on batches of whole themes, 30 steps; SetFit's default CosineSimilarityLoss
+on sampled +/- pairs ("setfit-pairs") and MultipleNegativesRankingLoss ("mnrl") are here but were not
+run (too slow on 2 shared cores; docs/benchmarks.md, round 5). Then every passage is re-embedded with
+the tuned encoder and placed by nearest centroid and by the shipped scorer (synth/placement.py) on
+the new vectors and their own neighbour graph.
 
 With names, the name enters twice: as one more training text of its theme, and at placement as the
 theme's text vector (embedded by the tuned encoder) through the shipped gate.
