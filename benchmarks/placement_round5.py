@@ -17,7 +17,7 @@ the `datasets` and `accelerate` packages, which synth does not depend on). Nothi
 model is loaded from the bundled folder. Each tuned set of vectors is kept under /tmp/place15-cache
 (keyed by the set, the draw's examples and the settings) so a rerun does not tune again.
 
-    PYTHONPATH=. python -m benchmarks.placement_round5 [--sets nhs] [--examples 5] [--draws 1] [--config setfit]
+    PYTHONPATH=. python -m benchmarks.placement_round5 [--sets "NHS subcategories"] [--examples 5] [--draws 1] [--configs setfit]
 """
 
 from __future__ import annotations
