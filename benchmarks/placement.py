@@ -54,7 +54,12 @@ code in benchmarks/placement_round4.py):
   clamped examples         the examples' start rows one-hot in their theme (classic label spreading)
   lexical graph 0.3        spread over the embedding graph (0.7) and a 10-NN TF-IDF graph (0.3) together
 
-    PYTHONPATH=. python -m benchmarks.placement [--draws 3] [--first-seed 0] [--examples 3,5,10] [--variants all|shipped|round3|round4] [--update-docs]
+The fifth round (--variants round5; code in benchmarks/placement_round5.py): the encoder itself is
+fine-tuned on each draw's examples (SetFit-style contrastive pairs), every passage re-embedded, then
+  setfit: nearest centroid the examples' mean under the tuned encoder
+  setfit: synth            the shipped scorer on the tuned vectors (and their own neighbour graph)
+
+    PYTHONPATH=. python -m benchmarks.placement [--draws 3] [--first-seed 0] [--examples 3,5,10] [--variants all|shipped|round3|round4|round5] [--update-docs]
 
 Embeddings are cached under /tmp/synth-learn-cache (as benchmarks.learning does; the names too).
 """
@@ -259,6 +264,9 @@ def variants(names: np.ndarray, which: str, labels: np.ndarray | None = None) ->
     if which == "round4":
         from benchmarks.placement_round4 import round4
         return round4(names, labels)
+    if which == "round5":
+        from benchmarks.placement_round5 import round5
+        return round5(names, labels)
     out.update({
         "names at 0.25": lambda d, ex: shipped(d, ex, names, 0.25),
         "names at 0.5": lambda d, ex: shipped(d, ex, names, 0.5),
@@ -326,7 +334,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0, help="the first draw's seed (other draws than the table's)")
     parser.add_argument("--examples", default="5", help="comma-separated examples per theme, e.g. 3,5,10")
-    parser.add_argument("--variants", default="all", choices=("all", "shipped", "round3", "round4"))
+    parser.add_argument("--variants", default="all", choices=("all", "shipped", "round3", "round4", "round5"))
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
     report = run(args.draws, [int(m) for m in args.examples.split(",")], args.variants, args.first_seed)
@@ -334,7 +342,8 @@ def main() -> None:
     if args.update_docs:
         heading = {"all": "Placement by examples: every variant", "shipped": "Placement by examples: 3, 5, 10 examples",
                    "round3": "Placement by examples: third round",
-                   "round4": "Placement by examples: fourth round, every variant"}[args.variants]
+                   "round4": "Placement by examples: fourth round, every variant",
+                   "round5": "Placement by examples: round 5, every variant"}[args.variants]
         replace_section(heading, report)
 
 
