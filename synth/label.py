@@ -120,8 +120,9 @@ def describe_themes(
         n_sources = len(np.unique(groups[idx]))
         label = ", ".join(phrases) if phrases else "unlabelled theme"
         definition = _definition(phrases, itertools.chain(top_terms, shown), len(idx), n_sources)
-        if phrases_of[j] is None and len(phrases) < 2 and encode is not None:
-            # No phrase, and no keyword list to stand in ("unlabelled theme", or one bare word: "happy").
+        if phrases_of[j] is None and encode is not None:
+            # No phrase: the central quote's key phrase, not a keyword list ("thank, dr, excellent care"),
+            # "unlabelled theme" or one bare word ("happy"); the keywords stay the theme's top terms.
             phrases_of[j] = _quote_label(quotes or tuple(idx.tolist()), texts, idx, groups, taken)
         if phrases_of[j] is not None:
             label = phrases_of[j].phrase

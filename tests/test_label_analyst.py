@@ -282,6 +282,22 @@ def test_a_theme_whose_words_are_all_stop_words_is_labelled_by_its_central_quote
     assert keywords_only.label  # without the model: the keyword label, as before
 
 
+def test_a_theme_with_keywords_but_no_phrase_is_labelled_by_its_central_quote_not_a_keyword_list():
+    """nhs2651 had a theme labelled "ok, perfect, fine" and the survey-only project one labelled "thank, dr,
+    excellent care": no candidate phrase passed, and two or more keywords stood in as a list, which the
+    issue rules out. The central quote's key phrase comes first; the keywords stay the top terms."""
+    texts = ["It was ok.", "All perfect.", "Everything was fine.", "Ok.", "It was perfect", "Fine",
+             "Was fine and ok",
+             "The car park was full every time.", "Car park too small for the clinic.",
+             "No spaces in the car park at all."]
+    args, kw, _ = _model_themes(texts, [0] * 7 + [1] * 3)
+    plain, car_park = describe_themes(*args, **kw)
+    assert ", " not in plain.label and plain.label != "unlabelled theme"
+    assert plain.label_passages and all(plain.label.lower() in texts[i].lower() for i in plain.label_passages)
+    assert {"fine", "ok", "perfect"} <= set(plain.top_terms)
+    assert "car park" in car_park.label.lower()
+
+
 def test_a_theme_of_i_dont_think_so_is_labelled_by_it():
     """The same project labelled a theme of "I don't think so" answers "think": the nil answers the
     lexicon missed (the fourth pass), so the label fell to the one word left."""
