@@ -36,6 +36,21 @@ def synth() -> Synth:
     return Synth()
 
 
+@pytest.fixture(autouse=True)
+def _no_relearn_outlives_its_test():
+    """A review app driven through httpx's ASGITransport never runs its lifespan, so nothing stops its
+    background relearn (synth/review/relearner.py) when the test ends: the thread went on into the next
+    test, which had monkeypatched the learning, and failed it on a fresh clone. Each test waits here for
+    any relearn it started to end, and fails if one does not."""
+    import threading
+
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "synth-relearn":
+            thread.join(timeout=120)
+            assert not thread.is_alive(), "a background relearn outlived its test by 120 s"
+
+
 def file_digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import copy_project
 from starlette.testclient import TestClient
 
-from conftest import copy_project
 from synth import relearn
 from synth.review import actions
 from synth.review.app import create_app
@@ -268,9 +268,10 @@ def test_shutdown_stops_the_worker_and_nothing_is_written_after(demo: Path) -> N
                         follow_redirects=False)
         assert r.status_code == 303
         assert held.entered.wait(WAIT)
+        worker = relearner._thread  # the worker clears this itself when it ends
         threading.Thread(target=release_once_stopping, daemon=True).start()
-    relearner._thread.join(WAIT)  # shutdown did not wait for the computation, only for any write
-    assert not relearner._thread.is_alive()
+    worker.join(WAIT)  # shutdown did not wait for the computation, only for any write
+    assert not worker.is_alive()
     assert _learned(demo) == {}  # computed, but not written after the stop
     with Project.open(demo, create=False, write=False) as p:
         assert p.reviewed_categories()[pid]["category"] == category

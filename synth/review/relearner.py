@@ -87,7 +87,9 @@ class Relearner:
             self._news = None  # an earlier outcome is out of date now
             if self._thread is None:
                 # A daemon, so a process that never ran the app's shutdown (a test client) can still
-                # exit; `stop` is the clean way, and no write starts after it.
+                # exit; `stop` is the clean way, and no write starts after it. The worker ends when it
+                # has nothing left to do (a test client's app is never shut down), and the next
+                # decision starts another.
                 self._thread = threading.Thread(target=self._work, name="synth-relearn", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
@@ -143,9 +145,8 @@ class Relearner:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not (self._pending or self._stopping):
-                    self._cond.wait()
-                if self._stopping:
+                if self._stopping or not self._pending:
+                    self._thread = None  # idle: the next decision starts a new worker (under this lock)
                     return
                 self._pending, self._running = False, True
             news: Status | None
