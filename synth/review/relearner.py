@@ -1,8 +1,8 @@
 """The review app relearns in the background: a decision that teaches answers at once, and the
 learned category suggestions follow it a few seconds later (`synth.relearn` does the learning).
 
-One `Relearner` per app (made by `create_app`, stopped by its lifespan), with one worker thread,
-started by the first decision. Decisions that arrive while a relearn runs coalesce: whatever their
+One `Relearner` per app (made by `create_app`, stopped by its lifespan), with at most one worker
+thread: a decision starts it when none runs, and it ends when nothing is left to relearn. Decisions that arrive while a relearn runs coalesce: whatever their
 number, one more relearn follows, from the project as it is then. Stopping waits for a write under
 way, never for the learning (Ctrl-C is not held up; the result is dropped).
 
