@@ -166,7 +166,7 @@ def learning_state(project: Project, codable_ids: Sequence[int] | None = None) -
 
 
 def too_large_to_refresh(project: Project) -> bool:
-    return project.counts()["codable"] > REFRESH_LIMIT
+    return project.more_codable_than(REFRESH_LIMIT)
 
 
 def prepare_refresh(project: Project) -> Refresh | None:

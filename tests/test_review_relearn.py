@@ -275,3 +275,13 @@ def test_shutdown_stops_the_worker_and_nothing_is_written_after(demo: Path) -> N
     assert _learned(demo) == {}  # computed, but not written after the stop
     with Project.open(demo, create=False, write=False) as p:
         assert p.reviewed_categories()[pid]["category"] == category
+
+
+def test_the_limit_is_exactly_the_codable_passage_count(demo: Path, monkeypatch) -> None:
+    """The app asks on every decision whether the project is over the limit; it reads at most the
+    limit's worth of rows, and answers as counting every codable passage would."""
+    with Project.open(demo, create=False, write=False) as p:
+        codable = p.counts()["codable"]
+        for limit, over in ((codable - 1, True), (codable, False), (codable + 1, False), (0, True)):
+            monkeypatch.setattr(relearn, "REFRESH_LIMIT", limit)
+            assert relearn.too_large_to_refresh(p) is over, limit

@@ -211,6 +211,13 @@ class SourceTables:
             "decisions": one("SELECT COUNT(*) FROM decisions"),
         }
 
+    def more_codable_than(self, n: int) -> bool:
+        """Whether the current sources hold more than n codable passages; reads at most n + 1 of them
+        (the review app asks on every decision: `counts` would count them all, and five other tables)."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM passages p JOIN sources s ON s.id = p.source_id"
+            " WHERE s.is_current = 1 AND p.codable = 1 LIMIT ?)", (n + 1,)).fetchone()[0] > n
+
     # -- runs --------------------------------------------------------------------------------------
 
     def add_run(self, *, started_at: str, seed: int, model_id: str, params: Mapping, stats: Mapping, report: Mapping) -> int:
